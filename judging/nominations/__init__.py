@@ -1,0 +1,1 @@
+"""Nominations: intake, identity kept apart from judged content, blinding and redaction."""

@@ -1,0 +1,1 @@
+"""Expert pool, conflicts of interest and assignment of nominations to experts."""
