@@ -225,7 +225,8 @@ def _denominator(q: float | None) -> tuple[int, int]:
     if q is None or q >= 1.0:
         return 1, 1
     f = fractions.Fraction(q).limit_denominator(_MAX_DENOMINATOR)
-    if f > fractions.Fraction(q):  # never round the cap up: the guarantee is x_ij <= q
+    # Never round the cap up (the guarantee is x_ij <= q), beyond float noise as in 1/3.
+    if float(f) - q > 1e-12:
         f = fractions.Fraction(math.floor(q * _MAX_DENOMINATOR), _MAX_DENOMINATOR)
     if f <= 0:
         raise ValueError(f"max_probability {q} is below 1/{_MAX_DENOMINATOR}")
@@ -305,8 +306,9 @@ def _diagnose(inst: _Instance, D: int, cap: int, keep: np.ndarray | None = None)
         raise InfeasibleAssignment("; ".join(msgs), nominations=short)
     if n * k > int(hi_eff.sum()):
         raise InfeasibleAssignment(
-            f"needs {n * k} expert slots (nominations {_first_few(np.arange(n), 3)} x k={k}), "
-            f"caps allow {int(hi_eff.sum())}", nominations=np.arange(n))
+            f"needs {n * k} expert slots, caps allow {int(hi_eff.sum())} "
+            f"({n} nominations x k={k}; experts without candidates count 0)",
+            nominations=np.arange(n))
     if int(inst.lo.sum()) > n * k:
         raise InfeasibleAssignment(
             f"min_load requires {int(inst.lo.sum())} expert slots but only {n * k} exist "
