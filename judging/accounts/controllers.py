@@ -1,0 +1,70 @@
+"""Login, logout and the landing redirect to each role's home."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from sqlalchemy.orm import Session
+
+from judging.accounts.models import Role
+from judging.accounts.service import authenticate, end_session
+from judging.web.auth import SESSION_COOKIE, current_user
+from judging.web.rendering import render
+
+ROLE_HOME = {Role.ORGANIZER: "/organizer", Role.JUDGE: "/judge", Role.AUDITOR: "/auditor", Role.ADMIN: "/admin"}
+
+
+@get("/", sync_to_thread=False)
+def home(request: Request) -> Redirect:
+    user = current_user(request)
+    return Redirect(path=ROLE_HOME[user.role] if user else "/login")
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only same-site paths: an attacker's link must not bounce a fresh login to another host.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+class AccountController(Controller):
+    path = "/"
+
+    @get("/login", sync_to_thread=False)
+    def login_page(self, request: Request, next: str | None = None) -> Template | Redirect:
+        user = current_user(request)
+        if user is not None:
+            return Redirect(path=ROLE_HOME[user.role])
+        return render(request, "pages/login.html", next=_safe_next(next) or "")
+
+    @post("/login", sync_to_thread=True)
+    def login(self, request: Request, db: Session,
+              data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template | Redirect:
+        username = (data.get("username") or "").strip()
+        password = data.get("password") or ""
+        client = request.client.host if request.client else None
+        login = authenticate(db, username=username, password=password, client_address=client)
+        db.commit()
+        if login is None:
+            return render(request, "pages/login.html", status_code=401, failed=True, username=username,
+                          next=_safe_next(data.get("next")) or "")
+        target = _safe_next(data.get("next")) or ROLE_HOME[login.user.role]
+        response = Redirect(path=target)
+        settings = request.app.state.settings
+        response.set_cookie(SESSION_COOKIE, login.token, httponly=True, samesite="lax", secure=settings.secure_cookies,
+                            path="/")
+        return response
+
+    @post("/logout", sync_to_thread=True)
+    def logout(self, request: Request, db: Session) -> Redirect:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            end_session(db, token=token)
+            db.commit()
+        response = Redirect(path="/login")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response

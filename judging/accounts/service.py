@@ -1,0 +1,109 @@
+"""Accounts: create users, authenticate, and keep server-side login sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from judging import audit
+from judging.accounts.models import Role, User, UserSession
+from judging.accounts.passwords import check_password, hash_password, validate_new_password
+from judging.db.base import utcnow
+from judging.errors import Conflict, JudgingError, N_
+
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
+
+
+def actor_of(user: User) -> audit.Actor:
+    return audit.Actor(user.id, user.username)
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise JudgingError(N_("Unknown role {role!r}: use one of {roles}."),
+                           role=value, roles=", ".join(r.value for r in Role)) from None
+
+
+def add_user(session: Session, *, username: str, password: str, role: Role | str, display_name: str = "",
+             by: audit.Actor, password_hash: str | None = None) -> User:
+    """Create an account (audited). Refuses a malformed or taken username and weak passwords.
+
+    ``password_hash`` lets a caller that creates many accounts with one published password (the
+    demo) hash it once; the password rules are still checked.
+    """
+    role = parse_role(role) if isinstance(role, str) else role
+    if not USERNAME_PATTERN.match(username):
+        raise JudgingError(N_("The username must be 3 to 64 letters, digits, dots, dashes or underscores."))
+    validate_new_password(password, username=username)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(N_("The username {username!r} is already taken."), username=username)
+    user = User(username=username, display_name=display_name or username, role=role,
+                password_hash=password_hash or hash_password(password))
+    session.add(user)
+    session.flush()
+    audit.append(session, actor=by, action="user.created", object_type="user", object_id=user.id,
+                 data={"username": username, "role": role.value, "display_name": user.display_name})
+    return user
+
+
+def _token_id(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Login:
+    user: User
+    token: str
+
+
+def authenticate(session: Session, *, username: str, password: str, client_address: str | None = None) -> Login | None:
+    """Check the password; on success open a new session (a fresh token: ids rotate at login).
+
+    Returns None on any failure, whatever the reason, so callers show one generic message.
+    Successes and failures are both audit events.
+    """
+    user = session.scalar(select(User).where(User.username == username))
+    valid = check_password(user.password_hash if user else None, password)
+    if not (valid and user is not None and user.active):
+        audit.append(session, actor=audit.Actor.system("anonymous"), action="auth.login_failed",
+                     object_type="user", object_id=user.id if user else "-",
+                     data={"username": username[:64], "client": client_address})
+        return None
+    token = secrets.token_urlsafe(32)
+    session.add(UserSession(id=_token_id(token), user_id=user.id, client_address=client_address))
+    audit.append(session, actor=actor_of(user), action="auth.login", object_type="user", object_id=user.id,
+                 data={"client": client_address})
+    return Login(user, token)
+
+
+def resolve_session(session: Session, *, token: str, idle: dt.timedelta, absolute: dt.timedelta,
+                    now: dt.datetime | None = None) -> User | None:
+    """The user behind a session cookie, or None when unknown, expired (idle or absolute) or inactive."""
+    now = now or utcnow()
+    login = session.get(UserSession, _token_id(token))
+    if login is None:
+        return None
+    if now - login.last_seen_at > idle or now - login.created_at > absolute or not login.user.active:
+        session.delete(login)
+        return None
+    # Touch at most once a minute: a read-only page should not write on every request.
+    if now - login.last_seen_at > dt.timedelta(minutes=1):
+        login.last_seen_at = now
+    return login.user
+
+
+def end_session(session: Session, *, token: str) -> None:
+    login = session.get(UserSession, _token_id(token))
+    if login is None:
+        return
+    audit.append(session, actor=actor_of(login.user), action="auth.logout", object_type="user",
+                 object_id=login.user_id)
+    session.execute(delete(UserSession).where(UserSession.id == login.id))

@@ -1,0 +1,40 @@
+"""The auditor's home: the audit log, paged, and verification of the hash chain."""
+
+from __future__ import annotations
+
+import json
+
+from litestar import Controller, Request, get
+from litestar.response import Template
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from judging.accounts.models import Role
+from judging.audit.chain import verify
+from judging.audit.models import AuditEvent
+from judging.web.auth import requires_role
+from judging.web.rendering import render
+
+PAGE_SIZE = 50
+
+
+class AuditorController(Controller):
+    path = "/auditor"
+    guards = [requires_role(Role.AUDITOR)]
+
+    @get("/", sync_to_thread=True)
+    def home(self, request: Request, db: Session, page: int = 1) -> Template:
+        total = db.scalar(select(func.count()).select_from(AuditEvent))
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(1, page), pages)
+        events = db.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())
+                            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+        rows = [(event, json.loads(event.body).get("data", {})) for event in events]
+        return render(request, "pages/auditor_home.html", rows=rows, page=page, pages=pages, total=total)
+
+    @get("/verify", sync_to_thread=True)
+    def verify_chain(self, request: Request, db: Session) -> Template:
+        result = verify(db)
+        template = "fragments/verification.html" if request.headers.get("hx-request") == "true" \
+            else "pages/verification.html"
+        return render(request, template, result=result)

@@ -1,0 +1,199 @@
+"""The `judging` command: init, demo, serve, users add, audit verify (a second door beside the web)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from judging import audit
+from judging.errors import JudgingError
+from judging.settings import get_settings
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A one-line refusal: printed to stderr, exit code 2, nothing written."""
+
+
+def _engine():
+    from judging.db import DatabaseError, create_db_engine
+
+    try:
+        return create_db_engine(get_settings().database_url)
+    except DatabaseError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def _migrated_engine():
+    from sqlalchemy.exc import OperationalError
+
+    from judging.db import upgrade
+
+    engine = _engine()
+    try:
+        upgrade(engine)
+    except OperationalError as exc:
+        raise CommandError(f"cannot use the database: {exc.orig}") from exc
+    return engine
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    engine = _migrated_engine()
+    console.print(f"Database ready at {engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def _print_accounts(accounts) -> None:
+    table = Table(title="Demo accounts")
+    for column in ("username", "password", "role", "who"):
+        table.add_column(column)
+    for account in accounts:
+        table.add_row(account.username, account.password, account.role.value, account.note)
+    console.print(table)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from judging.db import make_session_factory, session_scope
+    from judging.demo import DEMO_PASSWORDS, load_demo
+    from judging.editions.service import has_edition
+
+    engine = _migrated_engine()
+    with session_scope(make_session_factory(engine)) as session:
+        if has_edition(session):
+            if args.if_empty:
+                console.print("The database already holds an edition; demo not loaded. Accounts, if it is the demo:")
+                _print_accounts(_demo_accounts(DEMO_PASSWORDS))
+                return 0
+            raise CommandError("the database already holds an edition; the demo loads only into an empty one")
+        with _progress() as bar:
+            task = bar.add_task("demo edition", total=6)
+            accounts = load_demo(session, seed=args.seed,
+                                 progress=lambda done, total, what: bar.update(task, completed=done, description=what))
+    _print_accounts(accounts)
+    return 0
+
+
+def _demo_accounts(passwords):
+    from judging.accounts import Role
+    from judging.demo import DemoAccount
+
+    return [DemoAccount("organizer", passwords["organizer"], Role.ORGANIZER),
+            DemoAccount("auditor", passwords["auditor"], Role.AUDITOR),
+            DemoAccount("admin", passwords["admin"], Role.ADMIN),
+            DemoAccount("judge01 … judge60", passwords["judge"], Role.JUDGE)]
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    _migrated_engine()
+    uvicorn.run("judging.web.app:create_app", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level="info", proxy_headers=True)
+    return 0
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from judging.accounts import add_user, parse_role
+    from judging.accounts.passwords import generate_password
+    from judging.db import make_session_factory, session_scope
+
+    try:
+        role = parse_role(args.role)
+    except JudgingError as exc:
+        raise CommandError(str(exc)) from exc
+    generated = False
+    if args.generate_password:
+        password, generated = generate_password(), True
+    elif not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            raise CommandError("the two passwords differ")
+    engine = _migrated_engine()
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            add_user(session, username=args.username, password=password, role=role,
+                     display_name=args.display_name or "", by=audit.Actor.system("cli"))
+    except JudgingError as exc:
+        raise CommandError(str(exc)) from exc
+    console.print(f"Created {role.value} {args.username!r}" + (f" with password: {password}" if generated else ""))
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from judging.db import make_session_factory
+
+    engine = _migrated_engine()
+    with make_session_factory(engine)() as session:
+        result = audit.verify(session)
+    if result.valid:
+        console.print(f"audit chain valid: {result.length} events, head {result.head_hash}")
+        return 0
+    err_console.print(f"audit chain BROKEN at event {result.broken_seq}: {result.problem} "
+                      f"({result.length} events verified before it)")
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="judging", description="Expert judging and scoring system.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = commands.add_parser("init", help="create or upgrade the database schema (JUDGING_DATABASE_URL)")
+    init.set_defaults(run=cmd_init)
+
+    demo = commands.add_parser("demo", help="load the demo edition into an empty database")
+    demo.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same content)")
+    demo.add_argument("--if-empty", action="store_true", help="do nothing (exit 0) if an edition exists")
+    demo.set_defaults(run=cmd_demo)
+
+    serve = commands.add_parser("serve", help="serve the web app with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="number of worker processes")
+    serve.set_defaults(run=cmd_serve)
+
+    users = commands.add_parser("users", help="manage accounts").add_subparsers(dest="users_command", required=True,
+                                                                                metavar="ACTION")
+    add = users.add_parser("add", help="add an account (prompts for the password, or reads it from stdin)")
+    add.add_argument("--username", required=True)
+    add.add_argument("--role", required=True, help="organizer, judge, auditor or admin")
+    add.add_argument("--display-name")
+    add.add_argument("--generate-password", action="store_true", help="generate a strong password and print it")
+    add.set_defaults(run=cmd_users_add)
+
+    audit_parser = commands.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True,
+                                                                                 metavar="ACTION")
+    verify = audit_parser.add_parser("verify", help="walk the hash chain; exit 1 naming the first broken event")
+    verify.set_defaults(run=cmd_audit_verify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except CommandError as exc:
+        err_console.print(f"judging: error: {exc}", highlight=False, soft_wrap=True)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

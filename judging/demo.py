@@ -1,0 +1,241 @@
+"""A realistic, deterministic demo edition (2026, Jiangsu) that every part of the product extends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from judging import audit
+from judging.accounts import Role, add_user
+from judging.accounts.passwords import hash_password
+from judging.editions.service import has_edition
+from judging.editions.models import (
+    Category, CategoryKey, Criterion, CriterionLevel, Edition, EditionStatus, Round, RoundKind, RoundStatus, Rubric,
+)
+from judging.nominations.blinding import ALPHABET, PAYLOAD_LENGTH, check_character
+from judging.nominations.models import BlindCode, Nomination, NominationIdentity, NominationStatus
+from judging.panels.models import Assignment, Expert
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+CITIES = ["南京", "无锡", "徐州", "常州", "苏州", "南通", "连云港", "淮安", "盐城", "扬州", "镇江", "泰州", "宿迁"]
+
+CATEGORIES = [
+    (CategoryKey.ACHIEVEMENT, "十大科技成果", 10, 80,
+     [("创新性", 30, "技术原理、结构或工艺的新颖程度"), ("技术难度", 20, "解决问题的复杂程度与技术含量"),
+      ("经济效益", 30, "近两年新增产值、节约成本等可核实的效益"), ("推广价值", 20, "在行业内推广应用的前景")]),
+    (CategoryKey.OPERATING_METHOD, "十大先进操作法", 10, 50,
+     [("先进性", 30, "与原有操作方法相比的进步"), ("实用性", 25, "在岗位上的可操作性与稳定性"),
+      ("效益", 25, "提高效率、质量、安全的实际效果"), ("可推广性", 20, "可复制、可传授的程度")]),
+    (CategoryKey.SUGGESTION, "十佳合理化建议", 10, 50,
+     [("创新性", 25, "建议的新意"), ("可行性", 25, "实施条件与成本"),
+      ("经济效益", 30, "节约或增效的金额"), ("实施效果", 20, "采纳后的实际成效")]),
+    (CategoryKey.CHIEF_EMPLOYEE, "首席员工", 20, 20,
+     [("技能水平", 30, "职业资格与技能竞赛成绩"), ("创新成果", 30, "技术革新、发明创造与专利"),
+      ("传帮带作用", 20, "带徒传技、创新工作室建设"), ("职业道德", 20, "敬业与团队表现")]),
+]
+LEVELS = [(Decimal("0"), Decimal("3.5"), "一般", "与同类成果相比无明显优势"),
+          (Decimal("4"), Decimal("5.5"), "较好", "有一定特色，效果尚需验证"),
+          (Decimal("6"), Decimal("7.5"), "良好", "特色明显，效果已得到验证"),
+          (Decimal("8"), Decimal("10"), "优秀", "省内领先，效果显著且可推广")]
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+GIVEN = ["建国", "志强", "海峰", "晓东", "立新", "明", "伟", "芳", "静", "磊", "军", "洋", "勇", "艳", "杰", "娟",
+         "涛", "超", "秀英", "桂兰", "国平", "红梅", "卫东", "小龙", "雪", "鹏飞", "文斌", "建华", "玉兰", "春生"]
+INDUSTRIES = ["钢铁冶金", "电力", "石油化工", "装备制造", "纺织", "轨道交通", "建筑施工", "汽车制造", "电子信息",
+              "港口物流", "医药", "食品加工"]
+EMPLOYER_STEMS = {"钢铁冶金": ["钢铁", "特钢", "冶金"], "电力": ["供电", "电力", "热电"],
+                  "石油化工": ["石化", "化工", "炼化"], "装备制造": ["重工", "机械", "工程机械"],
+                  "纺织": ["纺织", "化纤", "印染"], "轨道交通": ["地铁", "轨道交通", "机车车辆"],
+                  "建筑施工": ["建工", "路桥", "安装工程"], "汽车制造": ["汽车", "汽车零部件", "客车"],
+                  "电子信息": ["微电子", "通信", "智能科技"], "港口物流": ["港务", "物流", "航运"],
+                  "医药": ["制药", "生物医药", "医疗器械"], "食品加工": ["食品", "乳业", "粮油"]}
+SUFFIXES = ["有限公司", "股份有限公司", "集团有限公司", "有限责任公司"]
+TECH_OBJECTS = ["高炉炉顶布料", "变电站巡检", "催化裂化装置", "大型起重机臂架", "纺纱断头", "地铁车辆转向架",
+                "盾构隧道管片", "汽车焊装线", "晶圆清洗", "集装箱岸桥", "注射剂灌装", "乳品杀菌", "输电线路覆冰",
+                "轧机辊缝", "锅炉燃烧", "数控机床主轴", "焊缝缺陷", "配电网故障", "储罐防腐", "电梯曳引"]
+TECH_METHODS = ["智能监测", "快速定位", "在线诊断", "自适应控制", "节能优化", "无损检测", "精准调控",
+                "模块化改造", "机器视觉识别", "数字孪生"]
+TECH_FORMS = ["技术", "系统的研制", "装置的研发与应用", "方法及其应用", "关键技术研究"]
+OPERATING_FORMS = ["操作法", "作业法", "工作法", "检修法"]
+SUGGESTION_FORMS = ["关于优化{obj}流程的建议", "关于降低{obj}能耗的建议", "关于改进{obj}备件管理的建议",
+                    "关于{obj}班组交接标准化的建议"]
+EXPERT_FIELDS = ["冶金工程", "电气工程", "化学工程", "机械工程", "纺织工程", "交通运输", "土木工程", "车辆工程",
+                 "电子信息", "物流管理", "药学", "食品科学", "安全工程", "技术经济", "人力资源"]
+
+DEMO_PASSWORDS = {"organizer": "demo-Office-2026", "auditor": "demo-Audit-2026",
+                  "admin": "demo-Sysop-2026", "judge": "demo-Expert-2026"}
+N_EXPERTS = 60
+JUDGES_PER_NOMINATION = 5
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    role: Role
+    note: str = ""
+
+
+def _person(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + rng.choice(GIVEN)
+
+
+def _employer(rng: random.Random, city: str, industry: str) -> str:
+    return city + rng.choice(["", "市"]) + rng.choice(EMPLOYER_STEMS[industry]) + rng.choice(SUFFIXES)
+
+
+def _title(rng: random.Random, key: CategoryKey, first_inventor: str) -> str:
+    obj = rng.choice(TECH_OBJECTS)
+    if key is CategoryKey.ACHIEVEMENT:
+        return f"{obj}{rng.choice(TECH_METHODS)}{rng.choice(TECH_FORMS)}"
+    if key is CategoryKey.OPERATING_METHOD:
+        return f"{obj}{rng.choice(['快速', '精准', '安全', '高效'])}{rng.choice(OPERATING_FORMS)}"
+    if key is CategoryKey.SUGGESTION:
+        return rng.choice(SUGGESTION_FORMS).format(obj=obj)
+    return f"{obj}岗位首席员工推荐"
+
+
+def _body(rng: random.Random, title: str, industry: str) -> tuple[str, str]:
+    saving = rng.randint(20, 900) * 10
+    years = rng.randint(1, 5)
+    summary = (f"针对{industry}生产中存在的效率低、故障多等问题，本项目提出{title}，"
+               f"经{years}年应用，年节约成本约{saving}万元。")
+    body = (f"一、项目背景：{industry}现场长期依赖人工经验，存在质量波动与安全隐患。\n"
+            f"二、主要内容：{title}，通过结构改进与参数优化，实现关键工序的稳定控制。\n"
+            f"三、创新点：提出新的检测与控制思路，形成可复制的作业标准。\n"
+            f"四、应用效果：累计应用{rng.randint(3, 60)}台（套），故障率下降{rng.randint(10, 60)}%，"
+            f"年创效益约{saving}万元。\n五、推广前景：可在省内同行业推广。")
+    return summary, body
+
+
+def _demo_code(rng: random.Random, used: set[str]) -> str:
+    # Real rounds draw codes from `secrets` (judging.nominations.blinding.new_code); the demo draws
+    # them from its seed so that it stays reproducible.
+    while True:
+        payload = "".join(rng.choice(ALPHABET) for _ in range(PAYLOAD_LENGTH))
+        code = payload + check_character(payload)
+        if code not in used:
+            return code
+
+
+def load_demo(session: Session, *, seed: int = 2026, progress: Callable[[int, int, str], None] | None = None,
+              ) -> list[DemoAccount]:
+    """Create the demo edition in the caller's transaction; refuse if any edition exists.
+
+    Every random choice comes from one ``random.Random(seed)``, so the same seed gives the same
+    editions, nominations, experts, assignments and codes. Password hashes (salted) and audit
+    timestamps naturally differ between two loads.
+    """
+    if has_edition(session):
+        raise RuntimeError("the database already holds an edition; the demo loads only into an empty one")
+    rng = random.Random(seed)
+    report = progress or (lambda done, total, what: None)
+    system = audit.Actor.system("demo")
+    steps = 6
+    report(0, steps, "accounts")
+
+    accounts = [DemoAccount("organizer", DEMO_PASSWORDS["organizer"], Role.ORGANIZER, "协调办公室"),
+                DemoAccount("auditor", DEMO_PASSWORDS["auditor"], Role.AUDITOR, "纪检监督"),
+                DemoAccount("admin", DEMO_PASSWORDS["admin"], Role.ADMIN, "系统管理员")]
+    display = {"organizer": "省总工会协调办公室", "auditor": "纪检监督员", "admin": "系统管理员"}
+    for account in accounts:
+        add_user(session, username=account.username, password=account.password, role=account.role,
+                 display_name=display[account.username], by=system)
+
+    report(1, steps, "edition")
+    edition = Edition(year=2026, name="2026年度江苏省职工科技创新成果评选", status=EditionStatus.RUNNING,
+                      settings={"tie_rule": "item_se", "conflict_same_city": False})
+    session.add(edition)
+    session.flush()
+    audit.append(session, actor=system, action="edition.created", object_type="edition", object_id=edition.id,
+                 data={"year": edition.year, "name": edition.name})
+    categories: dict[CategoryKey, Category] = {}
+    for position, (key, name, top_n, _count, criteria) in enumerate(CATEGORIES):
+        category = Category(edition=edition, key=key, name=name, top_n=top_n, position=position)
+        rubric = Rubric(category=category, name=f"{name}评分标准", comment_required=key is CategoryKey.SUGGESTION)
+        for index, (cname, weight, description) in enumerate(criteria):
+            criterion = Criterion(position=index, name=cname, description=description,
+                                  weight=Decimal(weight) / 100, scale_min=Decimal(0), scale_max=Decimal(10),
+                                  scale_step=Decimal("0.5"))
+            criterion.levels = [CriterionLevel(low=low, high=high, label=label, description=desc)
+                                for low, high, label, desc in LEVELS]
+            rubric.criteria.append(criterion)
+        session.add_all([category, rubric])
+        categories[key] = category
+    preliminary = Round(edition=edition, kind=RoundKind.PRELIMINARY, name="网络评审（初评）", status=RoundStatus.OPEN,
+                        opens_at=dt.datetime(2026, 11, 20, 9, 0, tzinfo=SHANGHAI),
+                        deadline_at=dt.datetime(2026, 12, 20, 18, 0, tzinfo=SHANGHAI))
+    final = Round(edition=edition, kind=RoundKind.FINAL, name="会议评审（终评）", status=RoundStatus.DRAFT,
+                  opens_at=dt.datetime(2027, 1, 10, 9, 0, tzinfo=SHANGHAI),
+                  deadline_at=dt.datetime(2027, 1, 12, 18, 0, tzinfo=SHANGHAI))
+    session.add_all([preliminary, final])
+    session.flush()
+
+    report(2, steps, "nominations")
+    nominations: list[tuple[Nomination, str]] = []
+    for key, _name, _top_n, count, _criteria in CATEGORIES:
+        for _ in range(count):
+            city = rng.choice(CITIES)
+            industry = rng.choice(INDUSTRIES)
+            employer = _employer(rng, city, industry)
+            inventors = [_person(rng) for _ in range(1 if key is CategoryKey.CHIEF_EMPLOYEE else rng.randint(1, 5))]
+            title = _title(rng, key, inventors[0])
+            summary, body = _body(rng, title, industry)
+            patents = [f"ZL{rng.randint(2018, 2025)}{rng.randint(1, 2)}{rng.randint(10**7, 10**8 - 1)}."
+                       f"{rng.randint(0, 9)}" for _ in range(rng.randint(0, 2))]
+            nomination = Nomination(edition_id=edition.id, category_id=categories[key].id, title=title,
+                                    summary=summary, body=body, status=NominationStatus.CONFIRMED)
+            nomination.identity = NominationIdentity(
+                inventors=inventors, employer=employer, city=city, industry=industry, patents=patents,
+                contact_phone=f"1{rng.choice('3578')}{rng.randint(10**8, 10**9 - 1)}",
+                contact_email=f"contact{len(nominations) + 1:03d}@example.cn")
+            session.add(nomination)
+            nominations.append((nomination, employer))
+    session.flush()
+    audit.append(session, actor=system, action="nominations.imported", object_type="edition",
+                 object_id=edition.id, data={"count": len(nominations), "source": "demo"})
+
+    report(3, steps, "experts")
+    experts: list[Expert] = []
+    judge_hash = hash_password(DEMO_PASSWORDS["judge"])  # one published password: hash it once
+    for index in range(1, N_EXPERTS + 1):
+        city = rng.choice(CITIES)
+        industry = rng.choice(INDUSTRIES)
+        name = _person(rng)
+        user = add_user(session, username=f"judge{index:02d}", password=DEMO_PASSWORDS["judge"], role=Role.JUDGE,
+                        display_name=name, by=system, password_hash=judge_hash)
+        expert = Expert(user_id=user.id, name=name, employer=_employer(rng, city, industry), city=city,
+                        phone=f"139{rng.randint(10**7, 10**8 - 1)}", email=f"judge{index:02d}@example.cn",
+                        fields=rng.sample(EXPERT_FIELDS, 2), max_load=30)
+        session.add(expert)
+        experts.append(expert)
+    session.flush()
+    accounts.append(DemoAccount("judge01 … judge60", DEMO_PASSWORDS["judge"], Role.JUDGE, "60位评审专家"))
+
+    report(4, steps, "blind codes")
+    used: set[str] = set()
+    for nomination, _employer_name in nominations:
+        code = _demo_code(rng, used)
+        used.add(code)
+        session.add(BlindCode(round_id=preliminary.id, nomination_id=nomination.id, code=code))
+
+    report(5, steps, "assignments")
+    load = {expert.id: 0 for expert in experts}
+    for nomination, employer in nominations:
+        candidates = [e for e in experts if e.employer != employer]
+        rng.shuffle(candidates)
+        candidates.sort(key=lambda e: load[e.id])
+        for expert in candidates[:JUDGES_PER_NOMINATION]:
+            load[expert.id] += 1
+            session.add(Assignment(round_id=preliminary.id, nomination_id=nomination.id, expert_id=expert.id))
+    session.flush()
+    audit.append(session, actor=system, action="assignments.committed", object_type="round",
+                 object_id=preliminary.id, data={"pairs": len(nominations) * JUDGES_PER_NOMINATION,
+                                                 "k": JUDGES_PER_NOMINATION, "method": "demo"})
+    report(steps, steps, "done")
+    return accounts

@@ -1,0 +1,16 @@
+"""Every domain's models in one import, so Alembic and tests see the whole schema."""
+
+from judging.accounts.models import Role, User, UserSession
+from judging.audit.models import AuditEvent
+from judging.editions.models import (
+    Category, CategoryKey, Criterion, CriterionLevel, Edition, EditionStatus, Round, RoundKind, RoundStatus, Rubric,
+)
+from judging.nominations.models import Attachment, BlindCode, Nomination, NominationIdentity, NominationStatus
+from judging.panels.models import Assignment, Expert
+from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
+
+__all__ = [
+    "Assignment", "Attachment", "AuditEvent", "BlindCode", "Category", "CategoryKey", "Criterion", "CriterionLevel",
+    "CriterionScore", "Edition", "EditionStatus", "Expert", "Nomination", "NominationIdentity", "NominationStatus",
+    "Role", "Round", "RoundKind", "RoundStatus", "Rubric", "ScoreSheet", "SheetStatus", "User", "UserSession",
+]

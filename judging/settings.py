@@ -1,0 +1,63 @@
+"""Settings of one running instance, read once from the environment."""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{REPO_ROOT / 'var' / 'judging.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting has a default that serves the embedded SQLite demo."""
+
+    database_url: str = field(default_factory=_default_database_url)
+    # Signs CSRF tokens; must be the same in every worker, hence stored beside the database.
+    secret_key: str = ""
+    secure_cookies: bool = False
+    session_idle_minutes: int = 60
+    session_absolute_hours: int = 12
+    default_locale: str = "zh_CN"
+    # Deadlines are shown in the competition's time zone (the province's), whatever the server's.
+    timezone: str = "Asia/Shanghai"
+    var_dir: Path = REPO_ROOT / "var"
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        env = os.environ
+        var_dir = Path(env.get("JUDGING_VAR_DIR", REPO_ROOT / "var"))
+        return cls(
+            database_url=env.get("JUDGING_DATABASE_URL") or f"sqlite:///{var_dir / 'judging.sqlite3'}",
+            secret_key=env.get("JUDGING_SECRET_KEY", ""),
+            secure_cookies=env.get("JUDGING_SECURE_COOKIES", "0") == "1",
+            session_idle_minutes=int(env.get("JUDGING_SESSION_IDLE_MINUTES", "60")),
+            session_absolute_hours=int(env.get("JUDGING_SESSION_ABSOLUTE_HOURS", "12")),
+            default_locale=env.get("JUDGING_LOCALE", "zh_CN"),
+            timezone=env.get("JUDGING_TIMEZONE", "Asia/Shanghai"),
+            var_dir=var_dir,
+        )
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, else one kept in the var folder so all workers share it."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings.from_environment()

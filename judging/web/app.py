@@ -1,0 +1,86 @@
+"""Assembles the Litestar application: routes, templates, static files, CSRF, sessions, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar, Request, Response, get
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from sqlalchemy import Engine, text
+
+from judging.db import create_db_engine, make_session_factory
+from judging.settings import REPO_ROOT, Settings, get_settings
+from judging.web.auth import SessionUserMiddleware
+from judging.web.rendering import provide_db, render
+
+TEMPLATE_DIR = REPO_ROOT / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+@get("/healthz", sync_to_thread=True, include_in_schema=False)
+def healthz(request: Request) -> dict[str, str]:
+    with request.app.state.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "") or request.headers.get("hx-request") == "true"
+
+
+def _not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
+    if request.headers.get("hx-request") == "true":
+        return Response(content="", status_code=401, headers={"HX-Redirect": "/login"})
+    if _wants_html(request) and request.method == "GET":
+        return Redirect(path="/login", query_params={"next": request.url.path})
+    return Response(content={"status_code": 401, "detail": "login required"}, status_code=401)
+
+
+def _not_found(request: Request, exc: NotFoundException) -> Response:
+    if _wants_html(request):
+        return render(request, "pages/not_found.html", status_code=404)
+    return Response(content={"status_code": 404, "detail": "Not Found"}, status_code=404)
+
+
+def template_environment(settings: Settings) -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape(["html", "xml"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    zone = ZoneInfo(settings.timezone)
+    env.filters["localtime"] = lambda value, fmt="%Y-%m-%d %H:%M": value.astimezone(zone).strftime(fmt)
+    return env
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
+    """The whole app; tests pass their own settings and engine, ``judging serve`` uses the environment."""
+    from judging.accounts.controllers import AccountController, home
+    from judging.audit.controllers import AuditorController
+    from judging.editions.controllers import AdminController, OrganizerController
+    from judging.scoring.controllers import JudgeController
+    from judging.web.i18n_controller import set_language
+
+    settings = settings or get_settings()
+    engine = engine or create_db_engine(settings.database_url)
+    state = State({"settings": settings, "engine": engine, "session_factory": make_session_factory(engine)})
+    csrf = CSRFConfig(secret=settings.resolved_secret_key(), cookie_secure=settings.secure_cookies,
+                      cookie_samesite="lax", cookie_httponly=False, exclude=["/healthz"])
+    return Litestar(
+        route_handlers=[healthz, home, set_language, AccountController, OrganizerController, JudgeController,
+                        AuditorController, AdminController,
+                        create_static_files_router(path="/static", directories=[STATIC_DIR], name="static")],
+        dependencies={"db": Provide(provide_db, sync_to_thread=False)},
+        middleware=[SessionUserMiddleware()],
+        csrf_config=csrf,
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment(settings))),
+        exception_handlers={NotAuthorizedException: _not_authorized, NotFoundException: _not_found},
+        state=state,
+        on_shutdown=[lambda: engine.dispose()],
+    )
