@@ -1,1 +1,59 @@
-"""judgestats."""
+"""judgestats: the numerical engine of the judging system.
+
+Arrays in, frozen result objects out; numpy and scipy only. Public API:
+
+- :func:`calibrate` (and one function per method, ``calibrate_<method>``) -> :class:`Calibration`
+- :func:`connectivity` -> :class:`Connectivity`
+- :func:`rank` -> :class:`Ranking`; :func:`bootstrap` -> :class:`RankUncertainty`
+- :mod:`judgestats.reliability`: ``icc``, ``krippendorff_alpha``, ``kendall_w``,
+  ``judge_consistency``
+
+See ``docs/statistics.md`` for the methods and how to read their diagnostics.
+"""
+
+from ._errors import (
+    ConvergenceWarning,
+    DegenerateDataWarning,
+    DisconnectedDesignError,
+    JudgestatsWarning,
+)
+from .calibration import VERSION as __version__
+from .calibration import Calibration, calibrate
+from .connectivity import Connectivity, connectivity
+from .methods import (
+    calibrate_additive,
+    calibrate_affine,
+    calibrate_confidence,
+    calibrate_mean,
+    calibrate_mixed,
+    calibrate_rasch,
+    calibrate_trimmed,
+    calibrate_zscore,
+)
+from .ranking import RankUncertainty, Ranking, bootstrap, rank
+from . import reliability
+
+__all__ = [
+    "__version__",
+    "Calibration",
+    "Connectivity",
+    "ConvergenceWarning",
+    "DegenerateDataWarning",
+    "DisconnectedDesignError",
+    "JudgestatsWarning",
+    "RankUncertainty",
+    "Ranking",
+    "bootstrap",
+    "calibrate",
+    "calibrate_additive",
+    "calibrate_affine",
+    "calibrate_confidence",
+    "calibrate_mean",
+    "calibrate_mixed",
+    "calibrate_rasch",
+    "calibrate_trimmed",
+    "calibrate_zscore",
+    "connectivity",
+    "rank",
+    "reliability",
+]
