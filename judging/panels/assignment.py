@@ -411,13 +411,14 @@ def _build_plan(inst: _Instance, sel: np.ndarray, *, method: str, options: dict,
 
 
 def _repair_connectivity(inst: _Instance, sel: np.ndarray, min_w: float | None,
-                         report: Progress) -> tuple[np.ndarray, int]:
+                         report: Progress, keep_worst: bool = False) -> tuple[np.ndarray, int]:
     """Merge stray components of the plan graph into the largest one by 2-swaps.
 
     A swap replaces (i, j) and (i', j') by (i, j') and (i', j), with i, j in a stray component
     and i', j' in the largest: every nomination keeps k experts, every expert keeps its load,
     and the new pairs must be non-conflicted candidates (and above the fairness threshold, if
-    any). We take the swap that loses the least affinity among those that actually reduce the
+    any; with ``keep_worst`` neither nomination may fall below the current worst nomination
+    sum). We take the swap that loses the least affinity among those that actually reduce the
     number of components (a swap whose removed edges were both bridges would split again).
     Min-cost-flow optima on realistic instances are almost always connected already; this
     handles the rare stray block at a cost of a few affinity units, which the gap shows.
@@ -441,7 +442,10 @@ def _repair_connectivity(inst: _Instance, sel: np.ndarray, min_w: float | None,
             tag = tuple(noms[:20].tolist()) + (len(noms),)
             if tag in hopeless:
                 continue
-            if _try_merge(inst, sel, labels, giant, noms, keys, ptr, min_w, ncomp):
+            floor = -math.inf
+            if keep_worst:
+                floor = float(np.bincount(rows[sel], weights=inst.w[sel], minlength=n).min())
+            if _try_merge(inst, sel, labels, giant, noms, keys, ptr, min_w, ncomp, floor):
                 repairs += 1
                 merged = True
                 break
@@ -455,9 +459,10 @@ def _repair_connectivity(inst: _Instance, sel: np.ndarray, min_w: float | None,
 
 def _try_merge(inst: _Instance, sel: np.ndarray, labels: np.ndarray, giant: int,
                noms: np.ndarray, keys: np.ndarray, ptr: np.ndarray, min_w: float | None,
-               ncomp: int, tries: int = 40) -> bool:
+               ncomp: int, floor: float = -math.inf, tries: int = 40) -> bool:
     n, m = inst.n, inst.m
     rows, cols, w = inst.rows, inst.cols, inst.w
+    sums = np.bincount(rows[sel], weights=w[sel], minlength=n)
     sel_idx = np.flatnonzero(sel)
     by_expert = sel_idx[np.argsort(cols[sel_idx], kind="stable")]
     exp_ptr = np.searchsorted(cols[by_expert], np.arange(m + 1))
@@ -482,6 +487,10 @@ def _try_merge(inst: _Instance, sel: np.ndarray, labels: np.ndarray, giant: int,
             good = hit & ~sel[f] & ok_w[f]
             if not good.any():
                 continue
+            # i loses a, gains b; i' loses e2, gains f.
+            good &= (sums[i] - w[a] + w[b_rep] >= floor) & (sums[rows[e2]] - w[e2] + w[f] >= floor)
+            if not good.any():
+                continue
             loss = w[a] + w[e2[good]] - w[b_rep[good]] - w[f[good]]
             best = np.argsort(loss, kind="stable")[:tries]
             for t in best:
@@ -497,6 +506,94 @@ def _try_merge(inst: _Instance, sel: np.ndarray, labels: np.ndarray, giant: int,
         sel[[a, e2]] = True
         sel[[b, f]] = False
     return False
+
+
+# -------------------------------------------------------------------------- fairness
+
+
+def _raise_worst(inst: _Instance, sel: np.ndarray, min_w: float, report: Progress,
+                 max_moves: int | None = None, max_seconds: float = 30.0) -> tuple[np.ndarray, int]:
+    """Raise the worst nomination's affinity sum by exchanges, FairFlow-style.
+
+    Kobren, Saha and McCallum (2019) improve the poorest papers of a max-total flow by moving
+    reviewers to them from richer papers. We do the same with two exact-feasibility moves on
+    the current worst nomination i: (1) swap one of its experts j for an unused candidate j'
+    with spare capacity (j keeps at least its min_load); (2) take j' from a nomination i' and
+    give i' the expert j in exchange (loads unchanged). A move is taken only if both touched
+    nominations end strictly above i's old sum, and the one raising the smaller of the two the
+    most wins; all pairs stay above the bottleneck threshold ``min_w`` and conflict-free. Stops
+    when the worst nomination admits no such move (a local optimum of the max-min objective).
+    """
+    n, m = inst.n, inst.m
+    rows, cols, w = inst.rows, inst.cols, inst.w
+    keys = rows * m + cols
+    ptr = np.searchsorted(rows, np.arange(n + 1))
+    sel = sel.copy()
+    sums = np.bincount(rows[sel], weights=w[sel], minlength=n)
+    loads = np.bincount(cols[sel], minlength=m)
+    holders: list[list[int]] = [[] for _ in range(m)]
+    for e in np.flatnonzero(sel).tolist():
+        holders[cols[e]].append(e)
+    ok_w = w >= min_w
+    max_moves = max_moves if max_moves is not None else 4 * n
+    t0 = time.perf_counter()
+    moves = 0
+    while moves < max_moves and time.perf_counter() - t0 < max_seconds:
+        i = int(np.argmin(sums))
+        cur = sums[i]
+        r = np.arange(ptr[i], ptr[i + 1])
+        a_edges = r[sel[r]]
+        b_edges = r[~sel[r] & ok_w[r]]
+        b_edges = b_edges[w[b_edges] > w[a_edges].min()] if len(a_edges) else b_edges
+        best = None  # (new local min, gain, kind, a, b, e2, f)
+        if len(b_edges) and len(a_edges):
+            # (1) direct replacement when j' has room and j may lose a nomination.
+            room = loads[cols[b_edges]] < inst.hi[cols[b_edges]]
+            for a in a_edges:
+                if loads[cols[a]] <= inst.lo[cols[a]]:
+                    continue
+                cand = b_edges[room & (w[b_edges] > w[a])]
+                if len(cand):
+                    b = int(cand[np.argmax(w[cand])])
+                    val = cur - w[a] + w[b]
+                    if best is None or val > best[0]:
+                        best = (val, val - cur, 1, int(a), b, -1, -1)
+            # (2) exchange with the holders of j'.
+            e2 = np.array([e for b in b_edges.tolist() for e in holders[cols[b]]], np.int64)
+            b_rep = np.repeat(b_edges, [len(holders[cols[b]]) for b in b_edges.tolist()])
+            if len(e2):
+                for a in a_edges:
+                    want = rows[e2] * m + cols[a]
+                    pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
+                    good = (keys[pos] == want) & ~sel[pos] & ok_w[pos] & (w[b_rep] > w[a])
+                    if not good.any():
+                        continue
+                    new_i = cur - w[a] + w[b_rep]
+                    new_o = sums[rows[e2]] - w[e2] + w[pos]
+                    low = np.where(good & (new_o > cur + 1e-12), np.minimum(new_i, new_o), -np.inf)
+                    t = int(np.argmax(low))
+                    if np.isfinite(low[t]) and (best is None or low[t] > best[0]):
+                        best = (float(low[t]), float(new_i[t] - cur), 2, int(a), int(b_rep[t]),
+                                int(e2[t]), int(pos[t]))
+        if best is None or best[0] <= cur + 1e-12:
+            break  # the worst nomination admits no raising move: the minimum is locally optimal
+        _, _, kind, a, b, e2_, f = best
+        sel[a], sel[b] = False, True
+        holders[cols[a]].remove(a)
+        holders[cols[b]].append(b)
+        sums[i] += w[b] - w[a]
+        if kind == 1:
+            loads[cols[a]] -= 1
+            loads[cols[b]] += 1
+        else:
+            sel[e2_], sel[f] = False, True
+            holders[cols[e2_]].remove(e2_)
+            holders[cols[f]].append(f)
+            sums[rows[e2_]] += w[f] - w[e2_]
+        moves += 1
+        if moves % 200 == 0:
+            report(0.88, f"fairness: worst nomination {sums.min():.4g} after {moves} moves")
+    return sel, moves
 
 
 # --------------------------------------------------------------------- randomisation
@@ -694,8 +791,13 @@ def solve(affinity: Any, *, k: int, max_load: Any, min_load: Any = 0, conflicts:
         "min_load": _summarise(inst.lo), "cost_scale": scale,
     }
     if D == 1:
+        sel = units > 0
+        if fairness:
+            report(0.87, "fairness: raising the worst nomination")
+            sel, moves = _raise_worst(inst, sel, threshold, report)
+            options["fair_moves"] = moves
         report(0.9, "checking connectivity")
-        sel, repairs = _repair_connectivity(inst, units > 0, threshold, report)
+        sel, repairs = _repair_connectivity(inst, sel, threshold, report, keep_worst=fairness)
         plan = _build_plan(inst, sel, method="min_cost_flow", options=options, seed=seed,
                            t0=t0, lp_bound=lp_bound, repairs=repairs)
     else:
