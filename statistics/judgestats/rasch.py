@@ -180,6 +180,9 @@ def _fit_rasch(data, opts, compute_se) -> Fit:
         shift = C.mean()
         C -= shift
         B -= shift
+    if not converged:
+        warnings.warn(f"rasch: joint maximum likelihood did not converge in {it} iterations; "
+                      "result returned with converged=False", ConvergenceWarning, stacklevel=3)
     p = category_probs(B[ii] - C[jj], tau)
     e, v = _moments(p)
     resid = x - e
