@@ -6,14 +6,13 @@ from typing import Annotated
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.orm import Session
 
 from judging.accounts.models import Role
 from judging.accounts.service import authenticate, end_session
 from judging.web.auth import SESSION_COOKIE, current_user
-from judging.web.rendering import render
+from judging.web.rendering import DbSession, render
 
 ROLE_HOME = {Role.ORGANIZER: "/organizer", Role.JUDGE: "/judge", Role.AUDITOR: "/auditor", Role.ADMIN: "/admin"}
 
@@ -35,14 +34,14 @@ class AccountController(Controller):
     path = "/"
 
     @get("/login", sync_to_thread=False)
-    def login_page(self, request: Request, next: str | None = None) -> Template | Redirect:
+    def login_page(self, request: Request, next: FromQuery[str | None] = None) -> Template | Redirect:
         user = current_user(request)
         if user is not None:
             return Redirect(path=ROLE_HOME[user.role])
         return render(request, "pages/login.html", next=_safe_next(next) or "")
 
     @post("/login", sync_to_thread=True)
-    def login(self, request: Request, db: Session,
+    def login(self, request: Request, db: DbSession,
               data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template | Redirect:
         username = (data.get("username") or "").strip()
         password = data.get("password") or ""
@@ -60,7 +59,7 @@ class AccountController(Controller):
         return response
 
     @post("/logout", sync_to_thread=True)
-    def logout(self, request: Request, db: Session) -> Redirect:
+    def logout(self, request: Request, db: DbSession) -> Redirect:
         token = request.cookies.get(SESSION_COOKIE)
         if token:
             end_session(db, token=token)

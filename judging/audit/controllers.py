@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 
 from litestar import Controller, Request, get
+from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from judging.accounts.models import Role
 from judging.audit.chain import verify
 from judging.audit.models import AuditEvent
 from judging.web.auth import requires_role
-from judging.web.rendering import render
+from judging.web.rendering import DbSession, render
 
 PAGE_SIZE = 50
 
@@ -23,7 +23,7 @@ class AuditorController(Controller):
     guards = [requires_role(Role.AUDITOR)]
 
     @get("/", sync_to_thread=True)
-    def home(self, request: Request, db: Session, page: int = 1) -> Template:
+    def home(self, request: Request, db: DbSession, page: FromQuery[int] = 1) -> Template:
         total = db.scalar(select(func.count()).select_from(AuditEvent))
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(max(1, page), pages)
@@ -33,7 +33,7 @@ class AuditorController(Controller):
         return render(request, "pages/auditor_home.html", rows=rows, page=page, pages=pages, total=total)
 
     @get("/verify", sync_to_thread=True)
-    def verify_chain(self, request: Request, db: Session) -> Template:
+    def verify_chain(self, request: Request, db: DbSession) -> Template:
         result = verify(db)
         template = "fragments/verification.html" if request.headers.get("hx-request") == "true" \
             else "pages/verification.html"

@@ -26,6 +26,8 @@ def _check_sqlite_path(database: str | None) -> None:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DatabaseError(f"cannot create the database folder {parent}: {exc.strerror}") from exc
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a folder, not a database file")
     if path.exists():
         if not os.access(path, os.R_OK | os.W_OK):
             raise DatabaseError(f"the database file {path} is not readable and writable")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from litestar import Controller, Request, get
 from litestar.response import Template
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from judging.accounts.models import Role, User
 from judging.editions.models import RoundKind
@@ -13,7 +12,7 @@ from judging.editions.service import category_figures, current_edition
 from judging.errors import NotFound
 from judging.panels.models import Expert
 from judging.web.auth import requires_role
-from judging.web.rendering import render
+from judging.web.rendering import DbSession, render
 
 
 class OrganizerController(Controller):
@@ -21,7 +20,7 @@ class OrganizerController(Controller):
     guards = [requires_role(Role.ORGANIZER)]
 
     @get("/", sync_to_thread=True)
-    def home(self, request: Request, db: Session) -> Template:
+    def home(self, request: Request, db: DbSession) -> Template:
         try:
             edition = current_edition(db)
         except NotFound:
@@ -38,6 +37,6 @@ class AdminController(Controller):
     guards = [requires_role(Role.ADMIN)]
 
     @get("/", sync_to_thread=True)
-    def home(self, request: Request, db: Session) -> Template:
+    def home(self, request: Request, db: DbSession) -> Template:
         users = db.scalars(select(User).order_by(User.role, User.username)).all()
         return render(request, "pages/admin_home.html", users=users)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, Request, Response, get
 from litestar.config.csrf import CSRFConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException, NotFoundException
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         route_handlers=[healthz, home, set_language, AccountController, OrganizerController, JudgeController,
                         AuditorController, AdminController,
                         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static")],
-        dependencies={"db": Provide(provide_db, sync_to_thread=False)},
+        dependencies={"db": Provide(provide_db)},
         middleware=[SessionUserMiddleware()],
         csrf_config=csrf,
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment(settings))),

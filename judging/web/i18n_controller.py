@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from judging.web.i18n import SUPPORTED_LOCALES
@@ -11,7 +12,7 @@ from judging.web.rendering import LANG_COOKIE
 
 
 @get("/lang/{code:str}", sync_to_thread=False)
-def set_language(request: Request, code: str) -> Redirect:
+def set_language(request: Request, code: FromPath[str]) -> Redirect:
     if code not in SUPPORTED_LOCALES:
         raise NotFoundException()
     referer = request.headers.get("referer", "")

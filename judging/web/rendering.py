@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
@@ -52,3 +53,6 @@ def provide_db(request: Request) -> Iterator[Session]:
         yield session
     finally:
         session.close()
+
+
+DbSession = NamedDependency[Session]

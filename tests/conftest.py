@@ -1,0 +1,125 @@
+"""Shared fixtures: one database per backend (SQLite always, PostgreSQL when configured), clean per test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+# Before any judging import: cheap argon2 parameters (see judging.accounts.passwords).
+os.environ.setdefault("JUDGING_PASSWORD_PROFILE", "cheapest")
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from judging.db import Base, create_db_engine, make_session_factory, upgrade
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("JUDGING_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating every time would be slow)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = create_db_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database per xdist worker on the configured server, migrated once."""
+    if not POSTGRES_URL:
+        pytest.skip("JUDGING_TEST_POSTGRES_URL is not set")
+    base = make_url(POSTGRES_URL)
+    name = f"{base.database}_{_worker()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    engine = create_db_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_postgres(engine: Engine) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path) -> str:
+    """The URL of an empty, migrated database; each test runs once per backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "judging.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    engine = create_db_engine(url)
+    _truncate_postgres(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(db_url) -> Iterator[Engine]:
+    engine = create_db_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine):
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def db(session_factory) -> Iterator[Session]:
+    session = session_factory()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture
+def demo(session_factory):
+    """The demo edition, loaded and committed; returns its accounts."""
+    from judging.demo import load_demo
+
+    with session_factory() as session:
+        accounts = load_demo(session, seed=2026)
+        session.commit()
+    return accounts
+
+
+@pytest.fixture
+def settings(db_url, tmp_path):
+    from judging.settings import Settings
+
+    return Settings(database_url=db_url, secret_key="test-secret-key", var_dir=tmp_path)
+
+
+@pytest.fixture
+def client(settings, engine):
+    from litestar.testing import TestClient
+
+    from judging.web.app import create_app
+
+    with TestClient(app=create_app(settings, engine), base_url="http://testserver.local") as test_client:
+        yield test_client

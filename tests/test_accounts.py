@@ -1,0 +1,97 @@
+"""Accounts: creation rules, login with one generic failure, sessions that expire."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from judging import audit
+from judging.accounts import Role, add_user, authenticate, end_session, resolve_session
+from judging.accounts.models import User, UserSession
+from judging.audit.models import AuditEvent
+from judging.errors import Conflict, JudgingError
+
+ADMIN = audit.Actor(None, "test")
+IDLE, ABSOLUTE = dt.timedelta(minutes=60), dt.timedelta(hours=12)
+
+
+def _actions(db) -> list[str]:
+    return db.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+
+
+def test_new_user_gets_an_argon2id_hash_and_an_audit_event(db):
+    user = add_user(db, username="wang.fang", password="长江大桥-2026-ok", role=Role.JUDGE, display_name="王芳", by=ADMIN)
+    db.commit()
+    assert user.password_hash.startswith("$argon2id$")
+    assert "长江大桥" not in user.password_hash
+    assert _actions(db) == ["user.created"]
+
+
+@pytest.mark.parametrize("username, password, message", [
+    ("wang", "short", "at least 12"),
+    ("wang", "x" * 129, "at most 128"),
+    ("liming", "my-liming-password", "username"),
+    ("a b", "long-enough-password", "username must be"),
+])
+def test_bad_accounts_are_refused_and_nothing_is_stored(db, username, password, message):
+    with pytest.raises(JudgingError, match=message):
+        add_user(db, username=username, password=password, role=Role.JUDGE, by=ADMIN)
+    db.rollback()
+    assert db.scalars(select(User)).all() == [] and _actions(db) == []
+
+
+def test_duplicate_username_is_a_conflict(db):
+    add_user(db, username="li.ming", password="long-enough-password", role=Role.JUDGE, by=ADMIN)
+    with pytest.raises(Conflict, match="already taken"):
+        add_user(db, username="li.ming", password="another-long-password", role=Role.AUDITOR, by=ADMIN)
+
+
+def test_unknown_role_names_the_roles(db):
+    with pytest.raises(JudgingError, match="organizer, judge, auditor, admin"):
+        add_user(db, username="zhao", password="long-enough-password", role="president", by=ADMIN)
+
+
+def test_login_opens_a_session_and_failures_are_generic_and_audited(db):
+    add_user(db, username="li.ming", password="long-enough-password", role=Role.JUDGE, by=ADMIN)
+    assert authenticate(db, username="li.ming", password="wrong-password-xx") is None
+    assert authenticate(db, username="nobody", password="long-enough-password") is None
+    login = authenticate(db, username="li.ming", password="long-enough-password", client_address="127.0.0.1")
+    db.commit()
+    assert login is not None and login.user.username == "li.ming"
+    stored = db.scalars(select(UserSession)).one()
+    assert stored.id != login.token and len(stored.id) == 64  # only the token's hash is kept
+    assert _actions(db) == ["user.created", "auth.login_failed", "auth.login_failed", "auth.login"]
+    assert resolve_session(db, token=login.token, idle=IDLE, absolute=ABSOLUTE).username == "li.ming"
+
+
+def test_each_login_gets_a_new_session_token(db):
+    add_user(db, username="li.ming", password="long-enough-password", role=Role.JUDGE, by=ADMIN)
+    first = authenticate(db, username="li.ming", password="long-enough-password")
+    second = authenticate(db, username="li.ming", password="long-enough-password")
+    assert first.token != second.token
+
+
+def test_sessions_expire_when_idle_or_too_old(db):
+    add_user(db, username="li.ming", password="long-enough-password", role=Role.JUDGE, by=ADMIN)
+    login = authenticate(db, username="li.ming", password="long-enough-password")
+    db.commit()
+    now = dt.datetime.now(dt.UTC)
+    assert resolve_session(db, token=login.token, idle=IDLE, absolute=ABSOLUTE, now=now + dt.timedelta(minutes=59))
+    assert resolve_session(db, token=login.token, idle=IDLE, absolute=ABSOLUTE,
+                           now=now + dt.timedelta(minutes=59 + 61)) is None
+    assert db.scalars(select(UserSession)).all() == []
+    login = authenticate(db, username="li.ming", password="long-enough-password")
+    for hours in range(1, 14):  # kept busy, but the absolute limit still ends it
+        user = resolve_session(db, token=login.token, idle=IDLE, absolute=ABSOLUTE, now=now + dt.timedelta(hours=hours))
+    assert user is None
+
+
+def test_logout_ends_the_session_and_is_audited(db):
+    add_user(db, username="li.ming", password="long-enough-password", role=Role.JUDGE, by=ADMIN)
+    login = authenticate(db, username="li.ming", password="long-enough-password")
+    end_session(db, token=login.token)
+    db.commit()
+    assert resolve_session(db, token=login.token, idle=IDLE, absolute=ABSOLUTE) is None
+    assert _actions(db)[-1] == "auth.logout"

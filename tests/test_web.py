@@ -1,0 +1,127 @@
+"""The web app through Litestar's test client: login, each role's home, guards, CSRF, audit verify."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from helpers import csrf_token, login
+from judging.audit.models import AuditEvent
+from judging.demo import DEMO_PASSWORDS
+from judging.nominations.models import NominationIdentity
+from judging.panels.models import Expert
+
+ROLE_HOMES = [("organizer", DEMO_PASSWORDS["organizer"], "/organizer"),
+              ("auditor", DEMO_PASSWORDS["auditor"], "/auditor"),
+              ("admin", DEMO_PASSWORDS["admin"], "/admin"),
+              ("judge01", DEMO_PASSWORDS["judge"], "/judge")]
+
+
+def test_healthz_answers(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_login_page_is_chinese_by_default_and_english_on_request(client):
+    page = client.get("/login")
+    assert page.status_code == 200 and "登录" in page.text and 'lang="zh-CN"' in page.text
+    client.get("/lang/en", follow_redirects=False)
+    assert "Log in" in client.get("/login").text
+
+
+def test_anonymous_visitors_are_sent_to_login(client):
+    response = client.get("/judge", follow_redirects=False, headers={"accept": "text/html"})
+    assert response.status_code == 302 and response.headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize("username, password, home", ROLE_HOMES)
+def test_each_role_lands_on_its_home(client, demo, username, password, home):
+    response = login(client, username, password)
+    assert response.status_code in (302, 303) and response.headers["location"] == home
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    assert client.get(home).status_code == 200
+
+
+def test_wrong_password_and_unknown_user_get_the_same_message(client, demo):
+    wrong = login(client, "judge01", "not-the-password")
+    unknown = login(client, "nobody", "not-the-password")
+    assert wrong.status_code == unknown.status_code == 401
+    message = "用户名或密码不正确"
+    assert message in wrong.text and message in unknown.text
+
+
+def test_login_without_csrf_token_is_refused(client, demo):
+    client.get("/login")
+    response = client.post("/login", data={"username": "judge01", "password": DEMO_PASSWORDS["judge"]})
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("username, password, home", ROLE_HOMES)
+def test_other_roles_pages_answer_404(client, demo, username, password, home):
+    login(client, username, password)
+    for _, _, other in ROLE_HOMES:
+        if other != home:
+            assert client.get(other).status_code == 404
+
+
+def test_judge_sees_only_codes_and_titles_of_own_assignments(client, demo, session_factory):
+    login(client, "judge01", DEMO_PASSWORDS["judge"])
+    page = client.get("/judge").text
+    codes = re.findall(r'<td class="code">([0-9A-Z]+)</td>', page)
+    assert len(codes) > 5
+    assert f"共 {len(codes)} 项待评" in page
+    with session_factory() as session:
+        identities = session.scalars(select(NominationIdentity)).all()
+        experts = session.scalars(select(Expert)).all()
+    for identity in identities:
+        for secret in [identity.employer, identity.contact_phone, identity.contact_email, *identity.patents]:
+            assert secret not in page
+    me = next(e for e in experts if e.email == "judge01@example.cn")
+    others = [e.name for e in experts if e.name != me.name]
+    assert not [name for name in others if name in page]
+
+
+def test_organizer_home_shows_counts_per_category(client, demo):
+    login(client, "organizer", DEMO_PASSWORDS["organizer"])
+    page = client.get("/organizer").text
+    assert "十大科技成果" in page and "首席员工" in page
+    row = re.search(r"<td>十大科技成果</td><td>10</td><td class=\"num\">(\d+)</td>", page)
+    assert row and row.group(1) == "80"
+
+
+def test_auditor_sees_the_log_and_verifies_the_chain(client, demo):
+    login(client, "auditor", DEMO_PASSWORDS["auditor"])
+    page = client.get("/auditor").text
+    assert "auth.login" in page and "user.created" in page
+    fragment = client.get("/auditor/verify", headers={"hx-request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert "审计链完整" in fragment.text
+    assert "审计链完整" in client.get("/auditor/verify").text
+
+
+def test_auditor_sees_a_broken_chain(client, demo, session_factory):
+    with session_factory() as session:
+        session.execute(AuditEvent.__table__.update().where(AuditEvent.seq == 2).values(actor="mallory"))
+        session.commit()
+    login(client, "auditor", DEMO_PASSWORDS["auditor"])
+    fragment = client.get("/auditor/verify", headers={"hx-request": "true"}).text
+    assert "第 2 号事件处断裂" in fragment
+
+
+def test_logout_ends_the_session_and_is_audited(client, demo, session_factory):
+    login(client, "judge01", DEMO_PASSWORDS["judge"])
+    token = csrf_token(client, "/judge")
+    assert client.post("/logout", data={"_csrf_token": token}, follow_redirects=False).status_code in (302, 303)
+    assert client.get("/judge", follow_redirects=False, headers={"accept": "text/html"}).status_code == 302
+    with session_factory() as session:
+        actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq.desc()).limit(2)).all()
+    assert actions == ["auth.logout", "auth.login"]
+
+
+def test_login_next_parameter_cannot_leave_the_site(client, demo):
+    token = csrf_token(client)
+    response = client.post("/login", data={"username": "judge01", "password": DEMO_PASSWORDS["judge"],
+                                           "next": "//evil.example/", "_csrf_token": token}, follow_redirects=False)
+    assert response.headers["location"] == "/judge"
