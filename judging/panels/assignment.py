@@ -278,6 +278,36 @@ def _flow(inst: _Instance, keep: np.ndarray | None, cost: np.ndarray | None, D: 
     return True, np.asarray(units, np.int64), int(f.optimal_cost())
 
 
+def _feasible(inst: _Instance, keep: np.ndarray, D: int, cap: int) -> bool:
+    """Whether a plan exists using only the kept pairs: one max-flow, cheaper than a cost flow.
+
+    Lower bounds are folded in the standard way: each expert sends its min_load straight to
+    the sink and the rest through a hub whose arc to the sink carries total - sum(min_load),
+    so the maximum flow reaches n k D only if every min_load arc is saturated.
+    """
+    from ortools.graph.python import max_flow
+
+    n, m = inst.n, inst.m
+    rows, cols = inst.rows[keep], inst.cols[keep]
+    total = n * inst.k * D
+    lo_total = int(inst.lo.sum()) * D
+    if lo_total > total:
+        return False
+    src, hub, sink = n + m, n + m + 1, n + m + 2
+    g = max_flow.SimpleMaxFlow()
+    g.add_arcs_with_capacity(np.full(n, src, np.int64), np.arange(n, dtype=np.int64),
+                             np.full(n, inst.k * D, np.int64))
+    if len(rows):
+        g.add_arcs_with_capacity(rows, n + cols, np.full(len(rows), cap, np.int64))
+    experts = n + np.arange(m, dtype=np.int64)
+    g.add_arcs_with_capacity(experts, np.full(m, sink, np.int64), inst.lo * D)
+    g.add_arcs_with_capacity(experts, np.full(m, hub, np.int64), (inst.hi - inst.lo) * D)
+    g.add_arc_with_capacity(hub, sink, total - lo_total)
+    if g.solve(src, sink) != g.OPTIMAL:
+        raise RuntimeError("max-flow solver failed")
+    return g.optimal_flow() == total
+
+
 def _int_costs(w: np.ndarray) -> tuple[np.ndarray, float, float]:
     """Integer arc costs (negated, we maximise), the scale, and the worst rounding error."""
     top = float(np.max(np.abs(w))) if len(w) else 0.0
@@ -718,7 +748,7 @@ def _bottleneck(inst: _Instance, start: float, D: int, cap: int, report: Progres
     probes = 0
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        ok, _, _ = _flow(inst, inst.w >= vals[mid], None, D, cap)
+        ok = _feasible(inst, inst.w >= vals[mid], D, cap)
         probes += 1
         report(min(0.4 + 0.04 * probes, 0.8), f"fairness: probing worst pair >= {vals[mid]:.4g}")
         if ok:

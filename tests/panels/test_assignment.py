@@ -415,3 +415,18 @@ def test_property_matches_linprog(n, m, k, density, hi, lo, seed):
     if plan.repairs == 0:
         assert plan.objective == pytest.approx(opt, rel=1e-7, abs=1e-7)
     assert plan.lp_bound == pytest.approx(opt, rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_maxflow_feasibility_agrees_with_cost_flow(seed):
+    from judging.panels.assignment import _denominator, _feasible, _flow, _prepare
+
+    A, C = random_instance(20, 8, 0.8, 500 + seed)
+    rng = np.random.default_rng(seed)
+    lo = rng.integers(0, 6, 8)
+    for q in (None, 0.5):
+        inst = _prepare(A, 2, 9, lo, C, q)
+        D, cap = _denominator(q)
+        for t in np.quantile(inst.w, [0.0, 0.2, 0.4, 0.6]):
+            keep = inst.w >= t
+            assert _feasible(inst, keep, D, cap) == _flow(inst, keep, None, D, cap)[0]
