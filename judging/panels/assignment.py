@@ -642,14 +642,15 @@ def _dependent_rounding(inst: _Instance, units: np.ndarray, D: int,
     Amounts are integers in units of 1/D, so no floating-point drift creeps in.
     """
     n = inst.n
-    F = [int(x) for x in units]
-    eu = inst.rows.tolist()
-    ev = (inst.cols + n).tolist()
+    # Only fractional pairs take part; the rest are already 0 or 1.
+    frac = np.flatnonzero((units > 0) & (units < D))
+    F = units[frac].tolist()
+    eu = inst.rows[frac].tolist()
+    ev = (inst.cols[frac] + n).tolist()
     adj: dict[int, dict[int, None]] = {}
-    for e, x in enumerate(F):
-        if 0 < x < D:
-            adj.setdefault(eu[e], {})[e] = None
-            adj.setdefault(ev[e], {})[e] = None
+    for e in range(len(F)):
+        adj.setdefault(eu[e], {})[e] = None
+        adj.setdefault(ev[e], {})[e] = None
     rand = rng.random
 
     def other(e: int, v: int) -> int:
@@ -723,7 +724,9 @@ def _dependent_rounding(inst: _Instance, units: np.ndarray, D: int,
             pos[u] = len(stack)
             stack.append(u)
             edges.append(nxt)
-    return np.asarray(F, np.int64) == D
+    out = units == D
+    out[frac[np.asarray(F, np.int64) == D]] = True
+    return out
 
 
 # ---------------------------------------------------------------------------- solve
@@ -778,7 +781,10 @@ def solve(affinity: Any, *, k: int, max_load: Any, min_load: Any = 0, conflicts:
     (Stelmakh, Shah and Singh 2019) and of FairFlow's goal (Kobren, Saha and McCallum 2019) in
     its tractable form: maximising the worst nomination's *sum* is NP-hard (Garg et al. 2010),
     while the bottleneck keeps the problem a flow and guarantees every nomination at least k
-    times the threshold. The plan reports the worst nomination sum as well.
+    times the threshold. Then :func:`_raise_worst` lifts the worst nomination's sum by
+    exchanges (FairFlow-style) as long as it can, trading a little total affinity (the gap to
+    the unrestricted ``lp_bound`` shows how much). With ``max_probability`` only the bottleneck
+    stage applies, since exchanges on a sample would shift its marginals.
 
     ``max_probability=q``: Jecmen et al. (2020). Solve the LP with x_ij <= q (a flow in units of
     1/D, where q = p/D), then sample by dependent rounding so P[pair] equals the LP value; the
