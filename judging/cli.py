@@ -107,6 +107,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from judging.db import make_session_factory
+    from judging.jobs.service import make_consumer, recover_interrupted
+
+    settings = get_settings()
+    if settings.jobs_backend == "immediate":
+        raise CommandError("JUDGING_JOBS_BACKEND=immediate runs jobs in the caller; there is nothing to consume")
+    engine = _migrated_engine()
+    consumer = make_consumer(workers=args.workers)
+    recovered = recover_interrupted(make_session_factory(engine), database_url=settings.database_url)
+    if recovered:
+        console.print(f"recovered {len(recovered)} interrupted job(s): {recovered}")
+    console.print(f"job worker with {args.workers} thread(s) on the {settings.jobs_backend} queue; Ctrl-C stops it")
+    consumer.run()
+    return 0
+
+
 def cmd_users_add(args: argparse.Namespace) -> int:
     from judging.accounts import add_user, parse_role
     from judging.accounts.passwords import generate_password
@@ -167,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="number of worker processes")
     serve.set_defaults(run=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run background jobs (when `serve` runs without its own worker)")
+    worker.add_argument("--workers", type=int, default=2, help="number of worker threads")
+    worker.set_defaults(run=cmd_worker)
 
     users = commands.add_parser("users", help="manage accounts").add_subparsers(dest="users_command", required=True,
                                                                                 metavar="ACTION")

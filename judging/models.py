@@ -5,12 +5,13 @@ from judging.audit.models import AuditEvent
 from judging.editions.models import (
     Category, CategoryKey, Criterion, CriterionLevel, Edition, EditionStatus, Round, RoundKind, RoundStatus, Rubric,
 )
+from judging.jobs.models import Job, JobStatus
 from judging.nominations.models import Attachment, BlindCode, Nomination, NominationIdentity, NominationStatus
 from judging.panels.models import Assignment, Expert
 from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
 
 __all__ = [
     "Assignment", "Attachment", "AuditEvent", "BlindCode", "Category", "CategoryKey", "Criterion", "CriterionLevel",
-    "CriterionScore", "Edition", "EditionStatus", "Expert", "Nomination", "NominationIdentity", "NominationStatus",
+    "CriterionScore", "Edition", "EditionStatus", "Expert", "Job", "JobStatus", "Nomination", "NominationIdentity", "NominationStatus",
     "Role", "Round", "RoundKind", "RoundStatus", "Rubric", "ScoreSheet", "SheetStatus", "User", "UserSession",
 ]

@@ -29,6 +29,12 @@ class Settings:
     # Deadlines are shown in the competition's time zone (the province's), whatever the server's.
     timezone: str = "Asia/Shanghai"
     var_dir: Path = REPO_ROOT / "var"
+    # Background jobs: "sqlite" (a huey queue file in var/, the embedded default), "redis"
+    # (production, several boxes), or "immediate" (run in the caller's thread: tests only).
+    jobs_backend: str = "sqlite"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Run a job consumer inside `judging serve` (single box); else run `judging worker` beside it.
+    embedded_worker: bool = True
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -43,6 +49,9 @@ class Settings:
             default_locale=env.get("JUDGING_LOCALE", "zh_CN"),
             timezone=env.get("JUDGING_TIMEZONE", "Asia/Shanghai"),
             var_dir=var_dir,
+            jobs_backend=env.get("JUDGING_JOBS_BACKEND", "sqlite"),
+            redis_url=env.get("JUDGING_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            embedded_worker=env.get("JUDGING_EMBEDDED_WORKER", "1") == "1",
         )
 
     def resolved_secret_key(self) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 # Before any judging import: cheap argon2 parameters (see judging.accounts.passwords).
 os.environ.setdefault("JUDGING_PASSWORD_PROFILE", "cheapest")
+os.environ.setdefault("JUDGING_JOBS_BACKEND", "immediate")
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -112,7 +113,7 @@ def demo(session_factory):
 def settings(db_url, tmp_path):
     from judging.settings import Settings
 
-    return Settings(database_url=db_url, secret_key="test-secret-key", var_dir=tmp_path)
+    return Settings(database_url=db_url, secret_key="test-secret-key", var_dir=tmp_path, jobs_backend="immediate")
 
 
 @pytest.fixture

@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from judging.accounts.controllers import AccountController, home
     from judging.audit.controllers import AuditorController
     from judging.editions.controllers import AdminController, OrganizerController
+    from judging.jobs.controllers import JobController
     from judging.scoring.controllers import JudgeController
     from judging.web.i18n_controller import set_language
 
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                       cookie_samesite="lax", cookie_httponly=False, exclude=["/healthz"])
     return Litestar(
         route_handlers=[healthz, home, set_language, AccountController, OrganizerController, JudgeController,
-                        AuditorController, AdminController,
+                        AuditorController, AdminController, JobController,
                         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static")],
         dependencies={"db": Provide(provide_db)},
         middleware=[SessionUserMiddleware()],
@@ -82,5 +83,24 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment(settings))),
         exception_handlers={NotAuthorizedException: _not_authorized, NotFoundException: _not_found},
         state=state,
-        on_shutdown=[lambda: engine.dispose()],
+        on_startup=[lambda app: _start_embedded_worker(app, settings)],
+        on_shutdown=[_stop_embedded_worker, lambda: engine.dispose()],
     )
+
+
+def _start_embedded_worker(app: Litestar, settings: Settings) -> None:
+    """In the single-box set-up the app runs its own job consumer threads (see judging.jobs)."""
+    from judging.jobs.service import get_huey, make_consumer, recover_interrupted
+
+    app.state.consumer = None
+    if not settings.embedded_worker or get_huey().immediate:
+        return
+    consumer = make_consumer(workers=2, embedded=True)
+    recover_interrupted(app.state.session_factory, database_url=settings.database_url)
+    consumer.start()
+    app.state.consumer = consumer
+
+
+def _stop_embedded_worker(app: Litestar) -> None:
+    if getattr(app.state, "consumer", None) is not None:
+        app.state.consumer.stop(graceful=True)

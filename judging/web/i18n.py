@@ -19,13 +19,23 @@ LOCALE_NAMES = {"zh_CN": "中文", "en": "English"}
 def translations(locale: str) -> NullTranslations:
     """The catalog for ``locale``; English message ids are the source language, so ``en`` may be empty.
 
-    Compiling the .po in memory keeps the build free of a generated-file step.
+    Every ``*.po`` file of the locale is merged (``messages.po`` for the core, one file per domain
+    package, so parts of the product can grow their catalogs side by side). Compiling in memory
+    keeps the build free of a generated-file step.
     """
-    path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
-    if not path.exists():
+    paths = sorted((LOCALE_DIR / locale / "LC_MESSAGES").glob("*.po"))
+    if not paths:
         return NullTranslations()
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
+    catalog = None
+    for path in paths:
+        with path.open("rb") as handle:
+            part = read_po(handle, locale=locale)
+        if catalog is None:
+            catalog = part
+        else:
+            for message in part:
+                if message.id:
+                    catalog[message.id] = message
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)

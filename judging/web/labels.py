@@ -6,6 +6,7 @@ ENUM_LABELS = [
     N_("organizer"), N_("judge"), N_("auditor"), N_("admin"),
     N_("setup"), N_("running"), N_("closed"), N_("draft"), N_("open"), N_("submitted"), N_("not_started"),
     N_("preliminary"), N_("final"),
+    N_("queued"), N_("succeeded"), N_("failed"),
 ]
 VERIFY_PROBLEMS = [
     N_("its prev_hash does not match the hash of the event before it"),
