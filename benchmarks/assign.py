@@ -112,7 +112,9 @@ def run_method(args: tuple) -> dict:
     seconds = time.perf_counter() - t
     out = plan.summary()
     out.update(seconds=seconds, rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-               expected=plan.expected_objective)
+               expected=plan.expected_objective,
+               fair_threshold=plan.options.get("fair_threshold"),
+               fair_moves=plan.options.get("fair_moves", 0))
     if opts["highs"] and method == "solve":
         out["highs_lp"] = highs_lp(A, C, lo, hi, opts["max_probability"])
     return out
@@ -184,8 +186,14 @@ def main() -> None:
     s = results["solve"]
     print(f"LP bound {bound:.3f} (flow optimum + rounding allowance); solver gap {s['gap']:.2e}; "
           f"connectivity repairs {s['repairs']}")
+    print(f"fewest co-reviewers of any expert: solver {s['min_coreviewers']}, "
+          f"greedy {results['greedy']['min_coreviewers']}")
+    if a.fairness:
+        print(f"fairness: worst-pair threshold {s['fair_threshold']:.4f}, "
+              f"{s['fair_moves']} exchanges raising the worst nomination")
     if a.max_probability:
-        print(f"expected objective of the randomised plan (LP value) {s['expected']:.3f}")
+        print(f"expected objective of the randomised plan (LP value) {s['expected']:.3f}; "
+              f"the bound is the capped LP's, which greedy (uncapped) may exceed")
     if "highs_lp" in s:
         print(f"HiGHS LP optimum {s['highs_lp']:.6f} (independent check of the bound)")
 

@@ -77,7 +77,9 @@ class Plan:
     posed (with the probability cap, without the fairness restriction), so ``gap`` also shows
     the price of fairness and of the connectivity repair. ``n_components`` counts connected
     components of the plan's bipartite graph over nominations and experts with a positive load;
-    judge-bias calibration needs ``connected`` (one component).
+    judge-bias calibration needs ``connected`` (one component), and ``min_coreviewers``, the
+    fewest distinct other experts any used expert shares a nomination with, says how well
+    each expert's severity is tied to the others' (0 means an expert scores alone).
     """
 
     pairs: np.ndarray
@@ -103,6 +105,7 @@ class Plan:
     marginals: sp.csr_matrix | None = None
     repairs: int = 0
     short_nominations: int = 0
+    min_coreviewers: int = 0
 
     def summary(self) -> dict[str, Any]:
         """The scalar figures, e.g. for a preview page or a benchmark line."""
@@ -118,6 +121,7 @@ class Plan:
             "load_max": int(self.loads.max()) if len(self.loads) else 0,
             "load_spread": self.load_spread,
             "n_components": self.n_components,
+            "min_coreviewers": self.min_coreviewers,
             "repairs": self.repairs,
             "short_nominations": self.short_nominations,
             "solve_seconds": self.solve_seconds,
@@ -424,6 +428,12 @@ def _build_plan(inst: _Instance, sel: np.ndarray, *, method: str, options: dict,
     objective = float(w.sum())
     gap = (lp_bound - objective) / max(abs(lp_bound), 1e-12) if math.isfinite(lp_bound) else math.nan
     short = int(np.sum(per_cnt < inst.k))
+    B = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, m))
+    co = (B.T @ B).tocsr()
+    co.setdiag(0)
+    co.eliminate_zeros()
+    used = loads > 0
+    coreviewers = int(np.diff(co.indptr)[used].min()) if used.any() else 0
     return Plan(
         pairs=pairs, n_nominations=n, n_experts=m, k=inst.k, objective=objective,
         lp_bound=float(lp_bound), gap=float(gap),
@@ -434,6 +444,7 @@ def _build_plan(inst: _Instance, sel: np.ndarray, *, method: str, options: dict,
         method=method, options=options, seed=seed, solve_seconds=time.perf_counter() - t0,
         expected_objective=float(objective if expected is None else expected),
         marginals=marginals, repairs=repairs, short_nominations=short,
+        min_coreviewers=coreviewers,
     )
 
 

@@ -85,6 +85,13 @@ def check_plan(plan: Plan, A, C, k, hi, lo=0):
     np.testing.assert_allclose(plan.nomination_affinity, sums)
     assert plan.worst_nomination_affinity == pytest.approx(sums.min())
     assert plan.objective <= plan.lp_bound + 1e-9
+    co = {}
+    for i in range(n):
+        js = pairs[pairs[:, 0] == i, 1]
+        for j in js:
+            co.setdefault(int(j), set()).update(int(x) for x in js if x != j)
+    if co:
+        assert plan.min_coreviewers == min(len(v) for v in co.values())
 
 
 # --------------------------------------------------------------------------- optimality
