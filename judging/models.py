@@ -7,11 +7,11 @@ from judging.editions.models import (
 )
 from judging.jobs.models import Job, JobStatus
 from judging.nominations.models import Attachment, BlindCode, Nomination, NominationIdentity, NominationStatus
-from judging.panels.models import Assignment, Expert
+from judging.panels.models import Assignment, Conflict, ConflictSource, Expert
 from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
 
 __all__ = [
     "Assignment", "Attachment", "AuditEvent", "BlindCode", "Category", "CategoryKey", "Criterion", "CriterionLevel",
-    "CriterionScore", "Edition", "EditionStatus", "Expert", "Job", "JobStatus", "Nomination", "NominationIdentity", "NominationStatus",
+    "Conflict", "ConflictSource", "CriterionScore", "Edition", "EditionStatus", "Expert", "Job", "JobStatus", "Nomination", "NominationIdentity", "NominationStatus",
     "Role", "Round", "RoundKind", "RoundStatus", "Rubric", "ScoreSheet", "SheetStatus", "User", "UserSession",
 ]

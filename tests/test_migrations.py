@@ -12,3 +12,12 @@ def test_upgrade_is_idempotent(engine):
 
     upgrade(engine)
     assert check_schema(engine) is None
+
+
+def test_migrations_form_one_line_of_history():
+    from alembic.script import ScriptDirectory
+
+    from judging.db.migrate import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config(None)).get_heads()
+    assert len(heads) == 1, f"several migration heads {heads}: set down_revision to the newest revision"

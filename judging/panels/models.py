@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from judging.db.base import Base, utcnow
@@ -36,5 +37,31 @@ class Assignment(Base):
     nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), index=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # A withdrawn assignment (conflict declared, expert dropped out) is kept for the record and
+    # leaves the judge's queue; its sheet, if any, is never counted.
+    withdrawn_at: Mapped[dt.datetime | None]
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
 
     expert: Mapped[Expert] = relationship()
+
+
+class ConflictSource(enum.StrEnum):
+    AUTOMATIC = "automatic"   # same employer, same group, same city (when the round's rule says so)
+    ORGANIZER = "organizer"   # entered by an organizer, with a reason
+    DECLARED = "declared"     # declared by the judge from the judging page
+
+
+class Conflict(Base):
+    """An expert who must not judge a nomination, with where that knowledge came from."""
+
+    __tablename__ = "conflicts"
+    __table_args__ = (UniqueConstraint("expert_id", "nomination_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"), index=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), index=True)
+    source: Mapped[ConflictSource] = mapped_column(
+        Enum(ConflictSource, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

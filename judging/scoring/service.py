@@ -48,7 +48,7 @@ def judge_queue(session: Session, *, judge: User) -> list[QueueItem]:
         .join(Category, Category.id == Nomination.category_id)
         .join(BlindCode, (BlindCode.nomination_id == Nomination.id) & (BlindCode.round_id == Round.id))
         .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
-        .where(Expert.user_id == judge.id, Round.status == RoundStatus.OPEN)).all()
+        .where(Expert.user_id == judge.id, Round.status == RoundStatus.OPEN, Assignment.withdrawn_at.is_(None))).all()
     items = [QueueItem(assignment_id, code, title, category_name, round_name,
                        QueueStatus(status.value) if status else QueueStatus.NOT_STARTED)
              for assignment_id, code, title, category_name, round_name, status in rows]
