@@ -823,7 +823,7 @@ def solve(affinity: Any, *, k: int, max_load: Any, min_load: Any = 0, conflicts:
         _diagnose(inst, D, cap)
     lp_bound = -opt / (scale * D) + inst.n * inst.k * err
     threshold = None
-    if fairness:
+    if fairness and units.any():
         start = float(inst.w[units > 0].min())
         threshold = _bottleneck(inst, start, D, cap, report)
         keep = inst.w >= threshold
@@ -839,7 +839,7 @@ def solve(affinity: Any, *, k: int, max_load: Any, min_load: Any = 0, conflicts:
     }
     if D == 1:
         sel = units > 0
-        if fairness:
+        if threshold is not None:
             report(0.87, "fairness: raising the worst nomination")
             sel, moves = _raise_worst(inst, sel, threshold, report)
             options["fair_moves"] = moves

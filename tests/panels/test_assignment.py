@@ -437,3 +437,11 @@ def test_maxflow_feasibility_agrees_with_cost_flow(seed):
         for t in np.quantile(inst.w, [0.0, 0.2, 0.4, 0.6]):
             keep = inst.w >= t
             assert _feasible(inst, keep, D, cap) == _flow(inst, keep, None, D, cap)[0]
+
+
+def test_empty_instances():
+    for fairness in (False, True):
+        plan = solve(sp.csr_matrix((0, 5)), k=2, max_load=3, fairness=fairness)
+        assert plan.pairs.shape == (0, 2) and plan.objective == 0.0 and plan.n_components == 0
+    with pytest.raises(InfeasibleAssignment, match="nominations 0, 1, 2 .*only 0"):
+        solve(sp.csr_matrix((3, 0)), k=2, max_load=3)
