@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from ._errors import ConvergenceWarning, DegenerateDataWarning
+from ._linear import TwoWay
 from .calibration import Fit, register
 
 
@@ -38,6 +39,13 @@ def check_levels(score, levels):
                          "ordinal rubric levels (at most 101). Round scores to rubric levels "
                          "or use another method")
     return tuple(float(x) for x in lv)
+
+
+def _twoway_solve(tw, r_i, r_j, solver):
+    """Solve [[D_I, N], [N^T, D_J]] [v; o] = [r_i; r_j] with sum(o) = 0."""
+    b = r_j - tw.NT @ (r_i / tw.W_i)
+    o, _, _ = tw.solve(b, solver=solver, tol=1e-13, maxiter=None)
+    return (r_i - tw.N @ o) / tw.W_i, o
 
 
 def category_probs(eta, tau):
@@ -105,8 +113,6 @@ def _fit_rasch(data, opts, compute_se) -> Fit:
         raise ValueError("`score`: every item or judge has an extreme score (all lowest or "
                          "all highest level); the Rasch model cannot be estimated")
     wc = np.where(core, w, 0.0)
-    t_item = np.bincount(ii, wc * x, minlength=ni)
-    t_judge = np.bincount(jj, wc * x, minlength=nj)
     t_tau = np.array([np.sum(wc * (x >= h)) for h in range(1, K + 1)])
     cat_counts = np.bincount(x.astype(np.int64), weights=wc, minlength=K + 1)
 
@@ -127,35 +133,75 @@ def _fit_rasch(data, opts, compute_se) -> Fit:
     hmax = np.maximum.outer(np.arange(K), np.arange(K))
     proj = np.eye(K) - 1.0 / K
     free_i, free_j = ~ext_item, ~ext_judge
+    # core sub-design (non-extreme items and judges), codes remapped to 0..n-1
+    ci_codes, cj_codes = np.flatnonzero(free_i), np.flatnonzero(free_j)
+    imap = np.full(ni, -1)
+    imap[ci_codes] = np.arange(ci_codes.size)
+    jmap = np.full(nj, -1)
+    jmap[cj_codes] = np.arange(cj_codes.size)
+    ci, cj, xc, wcore = imap[ii[core]], jmap[jj[core]], x[core], w[core]
+    from ._validate import ScoreData
+    from .connectivity import components
+
+    ncomp, _, _ = components(ScoreData(ci, cj, xc, wcore, None, ci_codes.size, cj_codes.size))
+    if ncomp > 1:
+        raise ValueError(
+            "`score`: after setting aside items and judges with extreme scores the design "
+            f"falls into {ncomp} disconnected parts; the Rasch measures are not identified. "
+            "Use more rating levels or a better linked design")
+    nci, ncj = ci_codes.size, cj_codes.size
+    solver = "dense" if ncj <= 1500 else "cg"
     converged, it = False, 0
+    kk = np.arange(K + 1)
+    Bc, oc = B[ci_codes].copy(), -C[cj_codes]
+    oc -= oc.mean()
+    wx = wcore * xc
     for it in range(1, opts["max_iter"] + 1):
-        e, v = _moments(category_probs(B[ii] - C[jj], tau))
-        gB = t_item - np.bincount(ii, wc * e, minlength=ni)
-        hB = np.bincount(ii, wc * v, minlength=ni)
-        dB = np.where(free_i, np.clip(gB / np.where(free_i, hB, 1.0), -1.0, 1.0), 0.0)
-        B = B + dB
-        e, v = _moments(category_probs(B[ii] - C[jj], tau))
-        gC = t_judge - np.bincount(jj, wc * e, minlength=nj)
-        hC = np.bincount(jj, wc * v, minlength=nj)
-        dC = np.where(free_j, np.clip(-gC / np.where(free_j, hC, 1.0), -1.0, 1.0), 0.0)
-        C = C + dC
-        shift = C[free_j].mean()
-        C -= shift
-        B -= shift
-        # thresholds: Newton on tau with sum(tau) = 0. The Hessian of the log-likelihood
-        # is -Cov(1[X>=h], 1[X>=h']), so the Newton step is Cov^-1 g.
-        p = category_probs(B[ii] - C[jj], tau)
+        # Full Newton step on (B, o = -C, tau). The information matrix has a weighted
+        # two-way (item x judge) block A, a K x K threshold block and cross terms; we
+        # eliminate (B, o) with K+1 solves of the two-way system (one Cholesky factor)
+        # and solve the small Schur complement for tau.
+        p = category_probs(Bc[ci] + oc[cj], tau)
+        e, v = _moments(p)
         ge = np.cumsum(p[:, ::-1], axis=1)[:, ::-1][:, 1:]  # P(X >= h), h = 1..K
-        g = -(t_tau - (wc[:, None] * ge).sum(axis=0))
-        sge = (wc[:, None] * ge).sum(axis=0)
-        cov = sge[hmax] - (wc[:, None] * ge).T @ ge
-        dtau = np.linalg.solve(proj @ cov @ proj + np.ones((K, K)) / K, proj @ g)
-        dtau = np.clip(dtau - dtau.mean(), -1.0, 1.0)
+        xge = np.cumsum((p * kk)[:, ::-1], axis=1)[:, ::-1][:, 1:]  # E[X 1(X >= h)]
+        cxg = wcore[:, None] * (xge - e[:, None] * ge)  # w Cov(X, 1(X >= h))
+        wge = wcore[:, None] * ge
+        sge = wge.sum(axis=0)
+        g_b = np.bincount(ci, wx - wcore * e, minlength=nci)
+        g_o = np.bincount(cj, wx - wcore * e, minlength=ncj)
+        g_t = sge - t_tau
+        m_bt = -np.stack([np.bincount(ci, cxg[:, h], minlength=nci) for h in range(K)], 1)
+        m_ot = -np.stack([np.bincount(cj, cxg[:, h], minlength=ncj) for h in range(K)], 1)
+        m_tt = sge[hmax] - wge.T @ ge
+        tw = TwoWay(ci, cj, wcore * v, nci, ncj)
+        u_b, u_o = _twoway_solve(tw, g_b, g_o, solver)
+        U_b = np.empty((nci, K))
+        U_o = np.empty((ncj, K))
+        for h in range(K):
+            U_b[:, h], U_o[:, h] = _twoway_solve(tw, m_bt[:, h], m_ot[:, h], solver)
+        red = m_tt - m_bt.T @ U_b - m_ot.T @ U_o
+        rhs = g_t - m_bt.T @ u_b - m_ot.T @ u_o
+        dtau = np.linalg.solve(proj @ red @ proj + np.ones((K, K)) / K, proj @ rhs)
+        dtau -= dtau.mean()
+        dB = u_b - U_b @ dtau
+        dO = u_o - U_o @ dtau
+        big = max(np.abs(dB).max(), np.abs(dO).max(), np.abs(dtau).max())
+        if big > 1.0:  # cap the step at 1 logit
+            dB, dO, dtau = dB / big, dO / big, dtau / big
+        Bc += dB
+        oc += dO
         tau = tau + dtau
-        step = max(np.max(np.abs(dB)), np.max(np.abs(dC)), np.max(np.abs(dtau)))
+        shift = oc.mean()
+        oc -= shift
+        Bc += shift
+        step = max(np.abs(dB).max(), np.abs(dO).max(), np.abs(dtau).max())
         if step < opts["tol"]:
             converged = True
             break
+    B[ci_codes] = Bc
+    C[cj_codes] = -oc
+    C[free_j] -= C[free_j].mean()
     # extreme elements: anchored 1-D Newton with adjusted totals, all their scores
     if ext_item.any() or ext_judge.any():
         def adjusted(codes, n):
@@ -164,15 +210,17 @@ def _fit_rasch(data, opts, compute_se) -> Fit:
             return np.clip(tot, adj, K * ws - adj)
 
         ta_i, ta_j = adjusted(ii, ni), adjusted(jj, nj)
+        sub = ext_item[ii] | ext_judge[jj]  # only these scores involve extreme elements
+        si, sj, sw = ii[sub], jj[sub], w[sub]
         for _ in range(200):
-            e, v = _moments(category_probs(B[ii] - C[jj], tau))
-            dB = (ta_i - np.bincount(ii, w * e, minlength=ni)) / np.bincount(ii, w * v,
-                                                                              minlength=ni)
+            e, v = _moments(category_probs(B[si] - C[sj], tau))
+            dB = (ta_i - np.bincount(si, sw * e, minlength=ni)) / np.maximum(
+                np.bincount(si, sw * v, minlength=ni), 1e-300)
             dB = np.where(ext_item, np.clip(dB, -1.0, 1.0), 0.0)
             B = B + dB
-            e, v = _moments(category_probs(B[ii] - C[jj], tau))
-            dC = -(ta_j - np.bincount(jj, w * e, minlength=nj)) / np.bincount(jj, w * v,
-                                                                               minlength=nj)
+            e, v = _moments(category_probs(B[si] - C[sj], tau))
+            dC = -(ta_j - np.bincount(sj, sw * e, minlength=nj)) / np.maximum(
+                np.bincount(sj, sw * v, minlength=nj), 1e-300)
             dC = np.where(ext_judge, np.clip(dC, -1.0, 1.0), 0.0)
             C = C + dC
             if max(np.abs(dB).max(), np.abs(dC).max()) < opts["tol"]:
