@@ -1,4 +1,5 @@
-"""Score sheets: one per assignment, with one row per rubric criterion."""
+"""Score sheets (one per assignment, one row per rubric criterion), deadline extensions and the
+judges' confidentiality undertakings."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ class ScoreSheet(Base):
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[dt.datetime | None]
+    # The last reopening by an organizer, shown to the judge (every reopening is in the audit log).
+    reopened_at: Mapped[dt.datetime | None]
+    reopen_reason: Mapped[str | None] = mapped_column(Text)
 
     scores: Mapped[list[CriterionScore]] = relationship(back_populates="sheet", cascade="all, delete-orphan")
 
@@ -45,3 +49,34 @@ class CriterionScore(Base):
     value: Mapped[Decimal]
 
     sheet: Mapped[ScoreSheet] = relationship(back_populates="scores")
+
+
+class DeadlineExtension(Base):
+    """A later deadline for one expert in one round, granted by an organizer (the latest one counts)."""
+
+    __tablename__ = "deadline_extensions"
+    __table_args__ = (UniqueConstraint("round_id", "expert_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"), index=True)
+    deadline_at: Mapped[dt.datetime]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class UndertakingAcceptance(Base):
+    """A judge accepted the edition's confidentiality and conflict-of-interest statement.
+
+    ``text_sha256`` names the exact text accepted, so a later change of the statement is visible.
+    """
+
+    __tablename__ = "undertaking_acceptances"
+    __table_args__ = (UniqueConstraint("edition_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    accepted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
