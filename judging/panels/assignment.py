@@ -31,7 +31,7 @@ import fractions
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import scipy.sparse as sp
@@ -75,7 +75,9 @@ class Plan:
     ``pairs`` are (nomination, expert) rows sorted lexicographically. ``objective`` is the total
     affinity of the pairs; ``lp_bound`` an upper bound on the LP relaxation of the problem as
     posed (with the probability cap, without the fairness restriction), so ``gap`` also shows
-    the price of fairness and of the connectivity repair. ``n_components`` counts connected
+    the price of fairness and of the connectivity repair. A sampled (``max_probability``) plan's
+    objective is random and may exceed the bound; its ``expected_objective`` (the LP value)
+    may not. ``n_components`` counts connected
     components of the plan's bipartite graph over nominations and experts with a positive load;
     judge-bias calibration needs ``connected`` (one component), and ``min_coreviewers``, the
     fewest distinct other experts any used expert shares a nomination with, says how well
@@ -321,7 +323,7 @@ def _int_costs(w: np.ndarray) -> tuple[np.ndarray, float, float]:
     return -scaled.astype(np.int64), scale, err
 
 
-def _diagnose(inst: _Instance, D: int, cap: int, keep: np.ndarray | None = None) -> str:
+def _diagnose(inst: _Instance, D: int, cap: int, keep: np.ndarray | None = None) -> NoReturn:
     """Explain why no plan exists: too few candidates, too little capacity, or a Hall violation."""
     from ortools.graph.python import max_flow
 
@@ -465,7 +467,7 @@ def _repair_connectivity(inst: _Instance, sel: np.ndarray, min_w: float | None,
     handles the rare stray block at a cost of a few affinity units, which the gap shows.
     """
     n, m = inst.n, inst.m
-    rows, cols, w = inst.rows, inst.cols, inst.w
+    rows, cols = inst.rows, inst.cols
     keys = rows * m + cols  # sorted, since candidates are sorted by (row, col)
     ptr = np.searchsorted(rows, np.arange(n + 1))
     sel = sel.copy()
@@ -688,19 +690,14 @@ def _dependent_rounding(inst: _Instance, units: np.ndarray, D: int,
                 if not adj[ev[e]]:
                     del adj[ev[e]]
 
-    # Start walks at nodes with one fractional pair when there are any, so paths come out
-    # maximal at their first end.
-    nodes_: list[int] = []
+    # A walk may start anywhere: on a dead end it turns round at its start, so a path is only
+    # rounded once both of its ends have a single fractional pair (a maximal path).
     stack: list[int] = []
     edges: list[int] = []
     pos: dict[int, int] = {}
     while adj:
         if not stack:
             start = next(iter(adj))
-            for v0 in adj:
-                if len(adj[v0]) == 1:
-                    start = v0
-                    break
             stack, edges, pos = [start], [], {start: 0}
         v = stack[-1]
         last = edges[-1] if edges else -1
