@@ -147,6 +147,7 @@ def bench_blocks(seed: int) -> None:
     print(f"{'variant':<26}{'seconds':>9}{'objective':>12}{'worst nom':>11}{'overlaps':>10}"
           f"{'comps':>7}")
     for label, kw in (("alternating flows, 4 starts", {}),
+                      ("same, fairness=True", {"fairness": True}),
                       ("first cut only (baseline)", {"restarts": 1, "max_rounds": 1})):
         t = time.perf_counter()
         bp = solve_blocks(A, panel_size=9, n_panels=10, conflicts=C, seed=seed, **kw)

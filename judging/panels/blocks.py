@@ -138,16 +138,31 @@ def _pick_panels(A: sp.csr_matrix, Cf: sp.csr_matrix | None, block: np.ndarray, 
     return [np.array(sorted(mem), np.int64) for mem in members]
 
 
-def _pick_blocks(A: sp.csr_matrix, Cf: sp.csr_matrix | None, panels: list[np.ndarray], P: int
-                 ) -> np.ndarray | None:
+def _pick_blocks(A: sp.csr_matrix, Cf: sp.csr_matrix | None, panels: list[np.ndarray], P: int,
+                 fair: bool = False) -> np.ndarray | None:
     n, m = A.shape
     rows = np.concatenate([np.full(len(pm), p) for p, pm in enumerate(panels)])
     cols = np.concatenate(panels)
     M = sp.csr_matrix((np.ones(len(cols)), (cols, rows)), shape=(m, P))
     U = np.asarray((A @ M).todense())
     allowed = ~(np.asarray((Cf @ M).todense()) > 0) if Cf is not None else np.ones((n, P), bool)
-    x = _transport(U, allowed, np.ones(n, np.int64), np.full(P, n // P, np.int64),
-                   np.full(P, math.ceil(n / P), np.int64))
+    lo, hi = np.full(P, n // P, np.int64), np.full(P, math.ceil(n / P), np.int64)
+    if fair:
+        # Each nomination gets one panel, so its affinity is one cell of U and the max-min
+        # nomination affinity is a bottleneck transportation problem: bisect the threshold.
+        vals = np.unique(U[allowed])
+        a, b = 0, len(vals) - 1
+        if _transport(U, allowed, np.ones(n, np.int64), lo, hi) is None:
+            return None
+        while a < b:
+            mid = (a + b + 1) // 2
+            if _transport(U, allowed & (U >= vals[mid]), np.ones(n, np.int64), lo, hi) is None:
+                b = mid - 1
+            else:
+                a = mid
+        if len(vals):
+            allowed = allowed & (U >= vals[a])
+    x = _transport(U, allowed, np.ones(n, np.int64), lo, hi)
     if x is None:
         return None
     return np.argmax(x, axis=1)
@@ -182,7 +197,7 @@ def _spectral_order(A: sp.csr_matrix, rng: np.random.Generator) -> np.ndarray:
 def solve_blocks(affinity: Any, *, panel_size: int, n_panels: int | None = None,
                  block_size: int | None = None, conflicts: Any = None, overlap: int = 1,
                  seed: int = 0, restarts: int = 4, max_rounds: int = 30,
-                 progress: Progress | None = None) -> BlockPlan:
+                 fairness: bool = False, progress: Progress | None = None) -> BlockPlan:
     """Split nominations into blocks and experts into chained, overlapping panels.
 
     Give ``n_panels`` or ``block_size`` (nominations per panel; ``n_panels = ceil(n /
@@ -190,7 +205,9 @@ def solve_blocks(affinity: Any, *, panel_size: int, n_panels: int | None = None,
     experts, so an expert scores at most two blocks. The method is described in the module
     docstring; overlap bookkeeping follows the linked-panel designs used to calibrate panels
     in the final round (every pair of consecutive panels shares raters, so the union graph is
-    connected). Raises InfeasibleAssignment when there are too few experts or the conflicts
+    connected). ``fairness=True`` makes the block step maximise the worst nomination's
+    affinity first (exact for given panels, by bisection) and the total second, and compares
+    starts by (worst, total). Raises InfeasibleAssignment when there are too few experts or the conflicts
     leave no valid panel, ValueError for malformed input.
     """
     t0 = time.perf_counter()
@@ -234,25 +251,39 @@ def solve_blocks(affinity: Any, *, panel_size: int, n_panels: int | None = None,
     demand, groups = _seats(P, panel_size, overlap)
     rng = np.random.default_rng(seed)
 
-    best: tuple[float, list[np.ndarray], np.ndarray] | None = None
+    def rank(per_nom: np.ndarray) -> tuple[float, ...]:
+        total = float(per_nom.sum())
+        return (float(per_nom.min()), total) if fairness else (total,)
+
+    def better(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+        for x, y in zip(a, b):
+            if y == -math.inf:
+                return x > y
+            if x > y + 1e-12 * max(1.0, abs(y)):
+                return True
+            if x < y - 1e-12 * max(1.0, abs(y)):
+                return False
+        return False
+
+    best: tuple[tuple[float, ...], list[np.ndarray], np.ndarray] | None = None
     for start in range(restarts):
         order = _spectral_order(A, rng) if start == 0 else rng.permutation(n)
         block = np.empty(n, np.int64)
         block[order] = np.arange(n) * P // n  # consecutive cuts of the order, sizes within 1
-        score = -math.inf
+        score: tuple[float, ...] = (-math.inf, -math.inf)
         panels = None
         for _ in range(max_rounds):
             new_panels = _pick_panels(A, Cf, block, P, demand, groups)
             if new_panels is None:
                 break
-            new_block = _pick_blocks(A, Cf, new_panels, P)
+            new_block = _pick_blocks(A, Cf, new_panels, P, fairness)
             if new_block is None:
                 break
-            new_score = float(_objective(A, new_panels, new_block).sum())
-            if new_score <= score + 1e-12 * max(1.0, abs(score)):
+            new_score = rank(_objective(A, new_panels, new_block))
+            if not better(new_score, score):
                 break
             panels, block, score = new_panels, new_block, new_score
-        if panels is not None and (best is None or score > best[0]):
+        if panels is not None and (best is None or better(score, best[0])):
             best = (score, panels, block)
         report((start + 1) / restarts * 0.95, f"panel start {start + 1}/{restarts}")
     if best is None:
@@ -264,8 +295,9 @@ def solve_blocks(affinity: Any, *, panel_size: int, n_panels: int | None = None,
             f"nominations are {_first_few(worst[per_nom[worst] > 0])} with "
             f"{', '.join(str(int(per_nom[i])) for i in worst[:5])} conflicted experts of {m}",
             nominations=worst)
-    score, panels, block = best
+    _, panels, block = best
     per_nom = _objective(A, panels, block)
+    score = float(per_nom.sum())
     pr = np.concatenate([np.repeat(np.flatnonzero(block == p), len(panels[p])) for p in range(P)])
     pc = np.concatenate([np.tile(panels[p], int(np.sum(block == p))) for p in range(P)])
     order = np.lexsort((pc, pr))
@@ -283,4 +315,4 @@ def solve_blocks(affinity: Any, *, panel_size: int, n_panels: int | None = None,
         overlaps=overlaps, loads=np.bincount(pairs[:, 1], minlength=m).astype(np.int64),
         n_components=ncomp, connected=ncomp == 1, method="alternating_min_cost_flow",
         options={"panel_size": panel_size, "n_panels": P, "overlap": overlap,
-                 "restarts": restarts}, seed=seed, solve_seconds=time.perf_counter() - t0)
+                 "restarts": restarts, "fairness": fairness}, seed=seed, solve_seconds=time.perf_counter() - t0)

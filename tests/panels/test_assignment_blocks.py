@@ -117,3 +117,23 @@ def test_property_valid_plans(n, P, size, seed):
     except InfeasibleAssignment:
         return
     check_blocks(bp, A, C, size, P)
+
+
+def test_fairness_block_step_is_max_min_for_its_panels():
+    from judging.panels.blocks import _transport
+
+    A, C = instance(80, 40, 12, density=0.15, conflict_rate=0.02)
+    bp = solve_blocks(A, panel_size=5, n_panels=4, conflicts=C, seed=1, fairness=True)
+    check_blocks(bp, A, C, 5, 4)
+    assert bp.options["fairness"] is True
+    # For these panels no balanced, conflict-free split lifts every nomination above the worst.
+    n, m = A.shape
+    P = 4
+    M = np.zeros((m, P))
+    for p, panel in enumerate(bp.panels):
+        M[panel, p] = 1
+    U = A.toarray() @ M
+    allowed = (C.toarray().astype(float) @ M) == 0
+    above = allowed & (U > bp.worst_nomination_affinity + 1e-12)
+    lo, hi = np.full(P, n // P), np.full(P, -(-n // P))
+    assert _transport(U, above, np.ones(n, np.int64), lo, hi) is None
