@@ -254,7 +254,9 @@ def _own_pattern(identifying: Iterable[str] | Mapping[str, Iterable[str]]) -> tu
             body += r"(?![0-9a-z])"
         parts.append(f"(?P<g{len(kinds)}>{body})")
         kinds.append(seen[key])
-    return re.compile("|".join(parts)), kinds
+    # Inside a lookahead the scan tries every position, so strings that overlap
+    # ("南京钢铁股份" and "股份有限公司") are all found; find_identifiers resolves overlaps.
+    return re.compile("(?=" + "|".join(parts) + ")"), kinds
 
 
 def find_identifiers(
@@ -277,7 +279,8 @@ def find_identifiers(
     own, kinds = _own_pattern(identifying)
     if own is not None:
         for m in own.finditer(folded):
-            found.append((m.start(), -m.end(), 0, kinds[int(m.lastgroup[1:])]))
+            group = m.lastgroup
+            found.append((m.start(), -m.end(group), 0, kinds[int(group[1:])]))
     if patterns:
         # Every pattern lives inside a run of ASCII-ish characters that holds a digit or "@";
         # scanning only those runs is several times faster on Chinese text.
