@@ -1,20 +1,390 @@
-"""The judge's pages: the queue of anonymized assignments."""
+"""The judge's pages (queue, undertaking, scoring sheet) and the organizer's running of a round.
+
+Thin handlers: read the request, call one service function, commit, answer. Autosave answers JSON
+to ``scoring.js`` (``Accept: application/json``); the same routes answer HTML to a plain form post,
+so every page also works without JavaScript.
+"""
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get
-from litestar.response import Template
+import csv
+import datetime as dt
+import io
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
 
 from judging.accounts.models import Role
-from judging.scoring.service import judge_queue
+from judging.db.base import utcnow
+from judging.editions.models import Edition, Round
+from judging.panels.models import Assignment, Expert
+from judging.scoring.models import ScoreSheet
+from judging.editions.service import current_edition
+from judging.errors import N_, Conflict, JudgingError, NotFound
+from judging.scoring import service
+from judging.scoring.rules import FAMILIARITY_LABELS, SheetInvalid, field_name, plain, read_sheet_form, weighted_total
 from judging.web.auth import current_user, requires_role
-from judging.web.rendering import DbSession, render
+from judging.web.rendering import DbSession, gettext_for, render
 
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _wants_json(request: Request) -> bool:
+    return request.headers.get("accept", "").startswith("application/json")
+
+
+def _zone(request: Request) -> ZoneInfo:
+    return ZoneInfo(request.app.state.settings.timezone)
+
+
+def _status(error: JudgingError) -> int:
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, SheetInvalid):
+        return 422
+    if isinstance(error, Conflict):
+        return 409
+    return 400
+
+
+def _kind(error: JudgingError) -> str:
+    if isinstance(error, SheetInvalid):
+        return "invalid"
+    if isinstance(error, service.DeadlinePassed):
+        return "locked"
+    if isinstance(error, Conflict):
+        return "stale" if "version" in error.params or "current" in error.params else "conflict"
+    return "refused"
+
+
+def _version(data: dict[str, Any]) -> int:
+    raw = data.get("version")
+    if isinstance(raw, list):
+        raw = raw[-1] if raw else ""
+    try:
+        return int(str(raw))
+    except ValueError:
+        raise JudgingError(N_("The form is incomplete: reload the page.")) from None
+
+
+def _edition(db) -> Edition | None:
+    try:
+        return current_edition(db)
+    except NotFound:
+        return None
+
+
+# ------------------------------------------------------------------------------------------ judge
 
 class JudgeController(Controller):
     path = "/judge"
     guards = [requires_role(Role.JUDGE)]
 
     @get("/", sync_to_thread=True)
-    def home(self, request: Request, db: DbSession) -> Template:
-        return render(request, "pages/judge_home.html", queue=judge_queue(db, judge=current_user(request)))
+    def home(self, request: Request, db: DbSession, notice: FromQuery[str | None] = None) -> Template:
+        judge = current_user(request)
+        edition = _edition(db)
+        if edition is not None and not service.has_accepted_undertaking(db, judge=judge, edition=edition):
+            return render(request, "pages/judge_undertaking.html", edition=edition,
+                          text=service.undertaking_text(edition), default_text=service.DEFAULT_UNDERTAKING)
+        return render(request, "pages/judge_home.html", queue=service.judge_queue(db, judge=judge),
+                      notice=notice if notice in {"conflict", "submitted"} else None)
+
+    @post("/undertaking", sync_to_thread=True)
+    def accept_undertaking(self, request: Request, db: DbSession, data: FormData) -> Redirect:
+        edition = _edition(db)
+        if edition is None:
+            raise NotFoundException()
+        if data.get("accept") == "yes":
+            service.accept_undertaking(db, judge=current_user(request), edition=edition)
+            db.commit()
+        return Redirect(path="/judge")
+
+    def _context(self, request: Request, db, assignment_id: int) -> service.SheetContext:
+        try:
+            ctx = service.sheet_context(db, judge=current_user(request), assignment_id=assignment_id)
+        except NotFound:
+            raise NotFoundException() from None
+        return ctx
+
+    def _page(self, request: Request, ctx: service.SheetContext, *, status_code: int = 200,
+              posted: dict[str, Any] | None = None, error: JudgingError | None = None,
+              template: str = "pages/judge_sheet.html") -> Template:
+        gettext = gettext_for(request)
+        stored = ctx.values()
+        if posted is not None:
+            shown = {field_name(c.id): _text(posted.get(field_name(c.id))) for c in ctx.criteria}
+            comment, familiarity = _text(posted.get("comment")), _text(posted.get("familiarity"))
+        else:
+            shown = {field_name(c.id): plain(stored[c.id]) if stored[c.id] is not None else "" for c in ctx.criteria}
+            comment = ctx.sheet.comment if ctx.sheet else ""
+            familiarity = (ctx.sheet.familiarity if ctx.sheet else None) or ""
+        field_errors = {name: e.render(gettext) for name, e in error.fields.items()} \
+            if isinstance(error, SheetInvalid) else {}
+        return render(request, template, status_code=status_code, ctx=ctx, criteria=ctx.criteria, shown=shown,
+                      comment=comment, familiarity=familiarity, familiarity_labels=FAMILIARITY_LABELS,
+                      total=weighted_total(ctx.criteria, stored), field_errors=field_errors,
+                      form_error=error.render(gettext) if error else None,
+                      error_kind=_kind(error) if error else None, locked=ctx.locked_reason(utcnow()),
+                      field_name=field_name, plain=plain)
+
+    def _gate(self, request: Request, db) -> None:
+        edition = _edition(db)
+        if edition is not None and not service.has_accepted_undertaking(db, judge=current_user(request),
+                                                                         edition=edition):
+            raise _UndertakingFirst()
+
+    @get("/sheets/{assignment_id:int}", sync_to_thread=True)
+    def sheet(self, request: Request, db: DbSession, assignment_id: FromPath[int]) -> Template | Redirect:
+        try:
+            self._gate(request, db)
+        except _UndertakingFirst:
+            return Redirect(path="/judge")
+        return self._page(request, self._context(request, db, assignment_id))
+
+    @post("/sheets/{assignment_id:int}/draft", sync_to_thread=True)
+    def save_draft(self, request: Request, db: DbSession, assignment_id: FromPath[int],
+                   data: FormData) -> Response | Template | Redirect:
+        judge = current_user(request)
+        try:
+            ctx = service.sheet_context(db, judge=judge, assignment_id=assignment_id)
+            sheet_input = read_sheet_form(data, ctx.criteria)
+            ctx = service.save_draft(db, judge=judge, assignment_id=assignment_id, data=sheet_input,
+                                     version=_version(data))
+            db.commit()
+        except JudgingError as error:
+            db.rollback()
+            return self._refusal(request, db, assignment_id, error, data)
+        if _wants_json(request):
+            return Response(content=self._saved(request, ctx))
+        return Redirect(path=f"/judge/sheets/{assignment_id}")
+
+    def _saved(self, request: Request, ctx: service.SheetContext) -> dict[str, Any]:
+        gettext = gettext_for(request)
+        at = ctx.sheet.updated_at.astimezone(_zone(request)).strftime("%H:%M:%S")
+        return {"version": ctx.version, "saved_at": at, "message": gettext("Saved at {time}").format(time=at),
+                "total": str(weighted_total(ctx.criteria, ctx.values()))}
+
+    def _refusal(self, request: Request, db, assignment_id: int, error: JudgingError,
+                 data: dict[str, Any]) -> Response | Template:
+        status = _status(error)
+        gettext = gettext_for(request)
+        if _wants_json(request) or status == 404:
+            if status == 404 and not _wants_json(request):
+                raise NotFoundException()
+            body: dict[str, Any] = {"error": error.render(gettext), "kind": _kind(error)}
+            if isinstance(error, SheetInvalid):
+                body["fields"] = {name: e.render(gettext) for name, e in error.fields.items()}
+            return Response(content=body, status_code=status)
+        try:
+            ctx = service.sheet_context(db, judge=current_user(request), assignment_id=assignment_id)
+        except NotFound:
+            raise NotFoundException() from None
+        return self._page(request, ctx, status_code=status, posted=data, error=error)
+
+    @post("/sheets/{assignment_id:int}/submit", sync_to_thread=True)
+    def review(self, request: Request, db: DbSession, assignment_id: FromPath[int],
+               data: FormData) -> Template | Response:
+        """Step one of submitting: store the posted values as the draft, check completeness, and show
+        the sheet for confirmation."""
+        judge = current_user(request)
+        try:
+            ctx = service.sheet_context(db, judge=judge, assignment_id=assignment_id)
+            sheet_input = read_sheet_form(data, ctx.criteria)
+            ctx = service.save_draft(db, judge=judge, assignment_id=assignment_id, data=sheet_input,
+                                     version=_version(data))
+            db.commit()
+        except JudgingError as error:
+            db.rollback()
+            return self._refusal(request, db, assignment_id, error, data)
+        try:
+            service.check_complete(ctx.criteria, ctx.values(), comment=ctx.sheet.comment,
+                                   familiarity=ctx.sheet.familiarity, comment_required=ctx.rubric.comment_required)
+        except SheetInvalid as error:
+            return self._page(request, ctx, status_code=422, error=error)
+        return self._page(request, ctx, template="pages/judge_sheet_confirm.html")
+
+    @post("/sheets/{assignment_id:int}/confirm", sync_to_thread=True)
+    def confirm(self, request: Request, db: DbSession, assignment_id: FromPath[int],
+                data: FormData) -> Template | Response | Redirect:
+        try:
+            service.submit_sheet(db, judge=current_user(request), assignment_id=assignment_id,
+                                 version=_version(data))
+            db.commit()
+        except JudgingError as error:
+            db.rollback()
+            return self._refusal(request, db, assignment_id, error, {})
+        return Redirect(path=f"/judge/sheets/{assignment_id}")
+
+    @post("/sheets/{assignment_id:int}/conflict", sync_to_thread=True)
+    def declare_conflict(self, request: Request, db: DbSession, assignment_id: FromPath[int],
+                         data: FormData) -> Template | Response | Redirect:
+        try:
+            service.declare_conflict(db, judge=current_user(request), assignment_id=assignment_id,
+                                     reason=_text(data.get("reason")))
+            db.commit()
+        except JudgingError as error:
+            db.rollback()
+            return self._refusal(request, db, assignment_id, error, {})
+        return Redirect(path="/judge", query_params={"notice": "conflict"})
+
+
+class _UndertakingFirst(Exception):
+    pass
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        value = value[-1] if value else ""
+    return value if isinstance(value, str) else ""
+
+
+# -------------------------------------------------------------------------------------- organizer
+
+class RoundController(Controller):
+    """The organizer runs a round: opens and closes it, watches progress, reopens, extends."""
+
+    path = "/organizer"
+    guards = [requires_role(Role.ORGANIZER)]
+
+    def _round(self, db, round_id: int) -> Round:
+        try:
+            return service.get_round(db, round_id=round_id)
+        except NotFound:
+            raise NotFoundException() from None
+
+    @get("/rounds", sync_to_thread=True)
+    def rounds(self, request: Request, db: DbSession) -> Template:
+        edition = _edition(db)
+        return render(request, "pages/organizer_rounds.html", edition=edition,
+                      rounds=edition.rounds if edition else [],
+                      undertaking=service.undertaking_text(edition) if edition else None,
+                      default_text=service.DEFAULT_UNDERTAKING)
+
+    @get("/rounds/{round_id:int}", sync_to_thread=True)
+    def dashboard(self, request: Request, db: DbSession, round_id: FromPath[int]) -> Template:
+        round_ = self._round(db, round_id)
+        progress = service.round_progress(db, round_=round_)
+        template = "fragments/round_progress.html" if request.headers.get("hx-request") == "true" \
+            else "pages/organizer_round.html"
+        return render(request, template, round=round_, progress=progress, now=utcnow(),
+                      error=request.query_params.get("error"))
+
+    @post("/rounds/{round_id:int}/status", sync_to_thread=True)
+    def set_status(self, request: Request, db: DbSession, round_id: FromPath[int], data: FormData) -> Response:
+        round_ = self._round(db, round_id)
+        try:
+            if _text(data.get("action")) == "open":
+                service.open_round(db, round_=round_, by=current_user(request))
+            elif _text(data.get("action")) == "close":
+                service.close_round(db, round_=round_, by=current_user(request))
+            else:
+                raise JudgingError(N_("Unknown action."))
+            db.commit()
+        except JudgingError as error:
+            db.rollback()
+            return self._error_page(request, error, back=f"/organizer/rounds/{round_id}")
+        return Redirect(path=f"/organizer/rounds/{round_id}")
+
+    def _error_page(self, request: Request, error: JudgingError, *, back: str) -> Template:
+        return render(request, "pages/organizer_round_error.html", status_code=_status(error),
+                      message=error.render(gettext_for(request)), back=back)
+
+    @get("/rounds/{round_id:int}/behind.csv", sync_to_thread=True)
+    def behind_csv(self, request: Request, db: DbSession, round_id: FromPath[int]) -> Response:
+        round_ = self._round(db, round_id)
+        progress = service.round_progress(db, round_=round_)
+        gettext, zone = gettext_for(request), _zone(request)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([gettext(h) for h in (N_("Username"), N_("Name"), N_("Email"), N_("Phone"), N_("Assigned"),
+                                              N_("Not started"), N_("Drafts"), N_("Submitted"), N_("Overdue"),
+                                              N_("Deadline"))])
+        for judge in progress.behind:
+            writer.writerow([judge.username, judge.expert.name, judge.expert.email, judge.expert.phone, judge.assigned,
+                             judge.not_started, judge.draft, judge.submitted, judge.overdue,
+                             judge.deadline.astimezone(zone).strftime("%Y-%m-%d %H:%M") if judge.deadline else ""])
+        # A BOM so that Excel, which most offices open CSV files with, reads the Chinese names.
+        return Response(content=("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": f'attachment; filename="round-{round_id}-behind.csv"'})
+
+    @get("/rounds/{round_id:int}/judges/{expert_id:int}", sync_to_thread=True)
+    def judge_detail(self, request: Request, db: DbSession, round_id: FromPath[int], expert_id: FromPath[int],
+                     ) -> Template:
+        round_ = self._round(db, round_id)
+        return self._judge_page(request, db, round_, expert_id)
+
+    def _judge_page(self, request: Request, db, round_: Round, expert_id: int, *, status_code: int = 200,
+                    error: str | None = None, form: dict[str, Any] | None = None) -> Template:
+        expert = db.get(Expert, expert_id)
+        if expert is None:
+            raise NotFoundException()
+        rows = service.judge_round_sheets(db, round_=round_, expert_id=expert_id)
+        return render(request, "pages/organizer_round_judge.html", status_code=status_code, round=round_,
+                      expert=expert, rows=rows, extension=service.round_extension(db, round_=round_,
+                                                                                   expert_id=expert_id),
+                      deadline=service.effective_deadline(db, round_=round_, expert_id=expert_id),
+                      error=error, form=form or {})
+
+    @post("/sheets/{sheet_id:int}/reopen", sync_to_thread=True)
+    def reopen(self, request: Request, db: DbSession, sheet_id: FromPath[int], data: FormData) -> Response:
+        sheet = db.get(ScoreSheet, sheet_id)
+        if sheet is None:
+            raise NotFoundException()
+        assignment = db.get(Assignment, sheet.assignment_id)
+        try:
+            service.reopen_sheet(db, sheet_id=sheet_id, by=current_user(request), reason=_text(data.get("reason")))
+            db.commit()
+        except JudgingError as error:
+            db.rollback()
+            round_ = self._round(db, assignment.round_id)
+            return self._judge_page(request, db, round_, assignment.expert_id, status_code=_status(error),
+                                    error=error.render(gettext_for(request)), form={"sheet_id": sheet_id, **data})
+        return Redirect(path=f"/organizer/rounds/{assignment.round_id}/judges/{assignment.expert_id}")
+
+    @post("/rounds/{round_id:int}/judges/{expert_id:int}/extension", sync_to_thread=True)
+    def extend(self, request: Request, db: DbSession, round_id: FromPath[int], expert_id: FromPath[int],
+               data: FormData) -> Response:
+        round_ = self._round(db, round_id)
+        try:
+            until = _local_datetime(_text(data.get("until")), _zone(request))
+            service.extend_deadline(db, round_=round_, expert_id=expert_id, until=until,
+                                    reason=_text(data.get("reason")), by=current_user(request))
+            db.commit()
+        except NotFound:
+            raise NotFoundException() from None
+        except JudgingError as error:
+            db.rollback()
+            return self._judge_page(request, db, round_, expert_id, status_code=_status(error),
+                                    error=error.render(gettext_for(request)), form=dict(data))
+        return Redirect(path=f"/organizer/rounds/{round_id}/judges/{expert_id}")
+
+    @post("/undertaking", sync_to_thread=True)
+    def set_undertaking(self, request: Request, db: DbSession, data: FormData) -> Response:
+        edition = _edition(db)
+        if edition is None:
+            raise NotFoundException()
+        try:
+            service.set_undertaking_text(db, edition=edition, text=_text(data.get("text")), by=current_user(request))
+            db.commit()
+        except JudgingError as error:
+            db.rollback()
+            return self._error_page(request, error, back="/organizer/rounds")
+        return Redirect(path="/organizer/rounds")
+
+
+def _local_datetime(text: str, zone: ZoneInfo) -> dt.datetime:
+    """A ``datetime-local`` field (the competition's time zone) as an aware UTC datetime."""
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise JudgingError(N_("Enter a date and time.")) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(dt.UTC)
+

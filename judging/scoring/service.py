@@ -1,20 +1,134 @@
-"""Scoring: the judge's queue (more to come: drafts, submission, reopening)."""
+"""Scoring: the judge's queue and sheets (draft, submit), and the organizer's running of a round
+(open/close, progress, reopening, deadline extensions, the confidentiality undertaking).
+
+Every function takes the caller's Session, writes its audit event in the same transaction and
+never commits. Judge-facing queries are scoped by the judge's own expert record and never touch
+``NominationIdentity``.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
+from judging import audit
 from judging.accounts.models import User
-from judging.editions.models import Category, Round, RoundStatus
+from judging.db.base import utcnow
+from judging.editions.models import Category, Criterion, Edition, Round, RoundStatus, Rubric
+from judging.errors import N_, Conflict, JudgingError, NotFound
 from judging.nominations.models import BlindCode, Nomination
-from judging.panels.models import Assignment, Expert
-from judging.scoring.models import ScoreSheet
+from judging.panels.models import Assignment, Conflict as ExpertConflict, ConflictSource, Expert
+from judging.scoring.models import (
+    CriterionScore, DeadlineExtension, ScoreSheet, SheetStatus, UndertakingAcceptance,
+)
+from judging.scoring.rules import (
+    CONFIDENCE_WEIGHTS, FAMILIARITY_LABELS, SheetInput, check_complete, weighted_total,
+)
 
+__all__ = ["CONFIDENCE_WEIGHTS", "FAMILIARITY_LABELS", "weighted_total"]
+
+REASON_MAX_LENGTH = 2000
+DEFAULT_UNDERTAKING = N_(
+    "I undertake to keep confidential everything I see in this review: the submissions, their "
+    "attachments and my own and others' scores. I will not copy, keep or pass on any of it, and I "
+    "will not try to find out who made a submission. If I have a conflict of interest with a "
+    "submission (it comes from my employer or a unit I am connected with, a relative or close "
+    "colleague took part, or I advised on it), I will declare it at once and not score it.")
+
+
+def _actor(user: User) -> audit.Actor:
+    return audit.Actor(user.id, user.username)
+
+
+# ---------------------------------------------------------------------------------------- errors
+
+class DeadlinePassed(Conflict):
+    """Saving or submitting after the deadline (or in a closed round): the draft stays as it was."""
+
+
+def _stale(current: int) -> Conflict:
+    return Conflict(N_("This sheet was changed in another tab or window (it is now at version {current}). "
+                       "Nothing was saved here: reload the page to continue from the latest version."),
+                    current=current)
+
+
+def _reason(text: str | None, message: str) -> str:
+    reason = (text or "").strip()
+    if not reason:
+        raise JudgingError(message)
+    if len(reason) > REASON_MAX_LENGTH:
+        raise JudgingError(N_("Keep the reason under {limit} characters."), limit=REASON_MAX_LENGTH)
+    return reason
+
+
+# -------------------------------------------------------------------------------------- deadlines
+
+def effective_deadline(session: Session, *, round_: Round, expert_id: int) -> dt.datetime | None:
+    """The round's deadline, or the expert's extension when an organizer granted a later one."""
+    extension = session.scalar(select(DeadlineExtension.deadline_at).where(
+        DeadlineExtension.round_id == round_.id, DeadlineExtension.expert_id == expert_id))
+    return _later(round_.deadline_at, extension)
+
+
+def _later(deadline: dt.datetime | None, extension: dt.datetime | None) -> dt.datetime | None:
+    if deadline is None:
+        return None  # no deadline at all: an extension cannot make it stricter
+    return max(deadline, extension) if extension else deadline
+
+
+# ------------------------------------------------------------------------------------ undertaking
+
+def undertaking_text(edition: Edition) -> str | None:
+    """The organizer's statement, or None when the built-in one (``DEFAULT_UNDERTAKING``) applies."""
+    text = (edition.settings or {}).get("undertaking")
+    return text if text else None
+
+
+def _undertaking_hash(edition: Edition) -> str:
+    return hashlib.sha256((undertaking_text(edition) or DEFAULT_UNDERTAKING).encode("utf-8")).hexdigest()
+
+
+def has_accepted_undertaking(session: Session, *, judge: User, edition: Edition) -> bool:
+    return session.scalar(select(UndertakingAcceptance.id).where(
+        UndertakingAcceptance.edition_id == edition.id, UndertakingAcceptance.user_id == judge.id)) is not None
+
+
+def accept_undertaking(session: Session, *, judge: User, edition: Edition, now: dt.datetime | None = None,
+                       ) -> UndertakingAcceptance:
+    """Record (once per edition) that the judge accepted the statement; audited with its text's hash."""
+    existing = session.scalar(select(UndertakingAcceptance).where(
+        UndertakingAcceptance.edition_id == edition.id, UndertakingAcceptance.user_id == judge.id))
+    if existing is not None:
+        return existing
+    acceptance = UndertakingAcceptance(edition_id=edition.id, user_id=judge.id, text_sha256=_undertaking_hash(edition),
+                                       accepted_at=now or utcnow())
+    session.add(acceptance)
+    session.flush()
+    audit.append(session, actor=_actor(judge), action="undertaking.accepted", object_type="edition",
+                 object_id=edition.id, data={"text_sha256": acceptance.text_sha256})
+    return acceptance
+
+
+def set_undertaking_text(session: Session, *, edition: Edition, text: str, by: User) -> None:
+    """The organizer sets the statement judges accept (empty text: the built-in statement)."""
+    text = (text or "").replace("\r\n", "\n").strip()
+    if len(text) > 20000:
+        raise JudgingError(N_("Keep the statement under {limit} characters."), limit=20000)
+    edition.settings = {**(edition.settings or {}), "undertaking": text}
+    session.flush()
+    audit.append(session, actor=_actor(by), action="undertaking.set", object_type="edition", object_id=edition.id,
+                 data={"text": text, "text_sha256": _undertaking_hash(edition)})
+
+
+# ------------------------------------------------------------------------------------------ queue
 
 class QueueStatus(enum.StrEnum):
     NOT_STARTED = "not_started"
@@ -32,6 +146,8 @@ class QueueItem:
     category_name: str
     round_name: str
     status: QueueStatus
+    deadline: dt.datetime | None = None
+    reopened: bool = False
 
 
 def judge_queue(session: Session, *, judge: User) -> list[QueueItem]:
@@ -41,15 +157,426 @@ def judge_queue(session: Session, *, judge: User) -> list[QueueItem]:
     upload times, so the queue's order reveals nothing about who made what.
     """
     rows = session.execute(
-        select(Assignment.id, BlindCode.code, Nomination.title, Category.name, Round.name, ScoreSheet.status)
+        select(Assignment.id, BlindCode.code, Nomination.title, Category.name, Round.name, ScoreSheet.status,
+               ScoreSheet.reopened_at, Round.deadline_at, DeadlineExtension.deadline_at)
         .join(Expert, Expert.id == Assignment.expert_id)
         .join(Round, Round.id == Assignment.round_id)
         .join(Nomination, Nomination.id == Assignment.nomination_id)
         .join(Category, Category.id == Nomination.category_id)
         .join(BlindCode, (BlindCode.nomination_id == Nomination.id) & (BlindCode.round_id == Round.id))
         .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
+        .outerjoin(DeadlineExtension, (DeadlineExtension.round_id == Round.id)
+                   & (DeadlineExtension.expert_id == Expert.id))
         .where(Expert.user_id == judge.id, Round.status == RoundStatus.OPEN, Assignment.withdrawn_at.is_(None))).all()
     items = [QueueItem(assignment_id, code, title, category_name, round_name,
-                       QueueStatus(status.value) if status else QueueStatus.NOT_STARTED)
-             for assignment_id, code, title, category_name, round_name, status in rows]
+                       QueueStatus(status.value) if status else QueueStatus.NOT_STARTED,
+                       _later(deadline, extension), reopened_at is not None and status is SheetStatus.DRAFT)
+             for (assignment_id, code, title, category_name, round_name, status, reopened_at, deadline,
+                  extension) in rows]
     return sorted(items, key=lambda item: hashlib.sha256(f"{judge.id}:{item.code}".encode()).digest())
+
+
+# ------------------------------------------------------------------------------------ judge sheet
+
+@dataclass
+class SheetContext:
+    """Everything the judge's scoring page needs, reached only through the judge's own assignment."""
+
+    assignment: Assignment
+    round: Round
+    nomination: Nomination
+    code: str
+    category: Category
+    rubric: Rubric
+    sheet: ScoreSheet | None
+    deadline: dt.datetime | None
+
+    @property
+    def criteria(self) -> list[Criterion]:
+        return list(self.rubric.criteria)
+
+    def values(self) -> dict[int, Decimal | None]:
+        stored = {score.criterion_id: score.value for score in self.sheet.scores} if self.sheet else {}
+        return {criterion.id: stored.get(criterion.id) for criterion in self.criteria}
+
+    @property
+    def submitted(self) -> bool:
+        return self.sheet is not None and self.sheet.status is SheetStatus.SUBMITTED
+
+    @property
+    def version(self) -> int:
+        return self.sheet.version if self.sheet else 0
+
+    def locked_reason(self, now: dt.datetime) -> str | None:
+        """Why the sheet cannot be changed now (a message id), or None when it can."""
+        if self.round.status is not RoundStatus.OPEN:
+            return N_("The round is closed: your draft is kept, but it can no longer be changed or submitted.")
+        if self.deadline is not None and now > self.deadline:
+            return N_("The deadline has passed: your draft is kept, but it can no longer be changed or submitted.")
+        return None
+
+
+def sheet_context(session: Session, *, judge: User, assignment_id: int) -> SheetContext:
+    """The judge's own, current assignment; NotFound for anything else (another judge's, withdrawn,
+    a round not yet open), so ids cannot be probed."""
+    row = session.execute(
+        select(Assignment, Round, BlindCode.code)
+        .join(Expert, Expert.id == Assignment.expert_id)
+        .join(Round, Round.id == Assignment.round_id)
+        .join(BlindCode, (BlindCode.nomination_id == Assignment.nomination_id) & (BlindCode.round_id == Round.id))
+        .where(Assignment.id == assignment_id, Expert.user_id == judge.id, Assignment.withdrawn_at.is_(None),
+               Round.status.in_([RoundStatus.OPEN, RoundStatus.CLOSED]))).first()
+    if row is None:
+        raise NotFound("assignment")
+    assignment, round_, code = row
+    nomination = session.scalar(select(Nomination).where(Nomination.id == assignment.nomination_id)
+                                .options(selectinload(Nomination.attachments)))
+    category = session.get(Category, nomination.category_id)
+    rubric = session.scalar(select(Rubric).where(Rubric.category_id == category.id)
+                            .options(selectinload(Rubric.criteria).selectinload(Criterion.levels)))
+    if rubric is None:
+        raise NotFound("rubric")
+    sheet = session.scalar(select(ScoreSheet).where(ScoreSheet.assignment_id == assignment.id)
+                           .options(selectinload(ScoreSheet.scores)))
+    return SheetContext(assignment, round_, nomination, code, category, rubric, sheet,
+                        effective_deadline(session, round_=round_, expert_id=assignment.expert_id))
+
+
+def _check_writable(session: Session, ctx: SheetContext, *, judge: User, now: dt.datetime) -> None:
+    if not has_accepted_undertaking(session, judge=judge, edition=ctx.round.edition):
+        raise JudgingError(N_("Accept the confidentiality undertaking before scoring."))
+    if ctx.submitted:
+        raise Conflict(N_("This sheet has been submitted and can no longer be changed."))
+    reason = ctx.locked_reason(now)
+    if reason:
+        raise DeadlinePassed(reason)
+
+
+def _mirror(sheet: ScoreSheet, **values) -> None:
+    """Show in the loaded object what a guarded UPDATE just wrote, without writing it a second time."""
+    for key, value in values.items():
+        set_committed_value(sheet, key, value)
+
+
+def _audit_data(ctx: SheetContext, sheet: ScoreSheet, values: dict[int, Decimal | None]) -> dict:
+    return {"assignment_id": ctx.assignment.id, "version": sheet.version, "status": sheet.status.value,
+            "values": {str(k): (str(v) if v is not None else None) for k, v in sorted(values.items())},
+            "comment": sheet.comment, "familiarity": sheet.familiarity,
+            "total": str(weighted_total(ctx.criteria, values))}
+
+
+def save_draft(session: Session, *, judge: User, assignment_id: int, data: SheetInput, version: int,
+               now: dt.datetime | None = None) -> SheetContext:
+    """Store the judge's draft if ``version`` is the one stored (0: no sheet yet); audited.
+
+    An unchanged draft writes nothing. A stale version, a submitted sheet, a closed round or a
+    passed deadline are refused and leave the stored sheet as it was.
+    """
+    now = now or utcnow()
+    ctx = sheet_context(session, judge=judge, assignment_id=assignment_id)
+    _check_writable(session, ctx, judge=judge, now=now)
+    if version != ctx.version:
+        raise _stale(ctx.version)
+    values = {criterion.id: data.values.get(criterion.id) for criterion in ctx.criteria}
+    sheet = ctx.sheet
+    if sheet is not None and values == ctx.values() and sheet.comment == data.comment \
+            and sheet.familiarity == data.familiarity:
+        return ctx
+    if sheet is None:
+        sheet = ScoreSheet(assignment_id=ctx.assignment.id, status=SheetStatus.DRAFT, version=1, comment=data.comment,
+                           familiarity=data.familiarity, updated_at=now)
+        try:
+            with session.begin_nested():
+                session.add(sheet)
+                session.flush()
+        except IntegrityError:
+            raise _stale(1) from None  # another tab created it a moment ago
+    else:
+        # The version check again, in the UPDATE itself: of two concurrent saves, one wins.
+        changed = session.execute(
+            update(ScoreSheet).where(ScoreSheet.id == sheet.id, ScoreSheet.version == version,
+                                     ScoreSheet.status == SheetStatus.DRAFT)
+            .values(version=version + 1, comment=data.comment, familiarity=data.familiarity, updated_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+        if changed != 1:
+            raise _stale(version + 1)
+        _mirror(sheet, version=version + 1, comment=data.comment, familiarity=data.familiarity, updated_at=now)
+    existing = {score.criterion_id: score for score in sheet.scores}
+    for criterion_id, value in values.items():
+        score = existing.get(criterion_id)
+        if value is None:
+            if score is not None:
+                sheet.scores.remove(score)
+        elif score is None:
+            sheet.scores.append(CriterionScore(criterion_id=criterion_id, value=value))
+        elif score.value != value:
+            score.value = value
+    session.flush()
+    ctx.sheet = sheet
+    audit.append(session, actor=_actor(judge), action="sheet.draft_saved", object_type="score_sheet",
+                 object_id=sheet.id, data=_audit_data(ctx, sheet, values), at=now)
+    return ctx
+
+
+def submit_sheet(session: Session, *, judge: User, assignment_id: int, version: int,
+                 now: dt.datetime | None = None) -> SheetContext:
+    """Submit the stored draft at ``version``: complete, on time, not stale. Read-only afterwards."""
+    now = now or utcnow()
+    ctx = sheet_context(session, judge=judge, assignment_id=assignment_id)
+    _check_writable(session, ctx, judge=judge, now=now)
+    if version != ctx.version:
+        raise _stale(ctx.version)
+    values = ctx.values()
+    sheet = ctx.sheet
+    check_complete(ctx.criteria, values, comment=sheet.comment if sheet else "",
+                   familiarity=sheet.familiarity if sheet else None, comment_required=ctx.rubric.comment_required)
+    changed = session.execute(
+        update(ScoreSheet).where(ScoreSheet.id == sheet.id, ScoreSheet.version == version,
+                                 ScoreSheet.status == SheetStatus.DRAFT)
+        .values(version=version + 1, status=SheetStatus.SUBMITTED, submitted_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise _stale(version + 1)
+    _mirror(sheet, version=version + 1, status=SheetStatus.SUBMITTED, submitted_at=now, updated_at=now)
+    audit.append(session, actor=_actor(judge), action="sheet.submitted", object_type="score_sheet",
+                 object_id=sheet.id, data=_audit_data(ctx, sheet, values), at=now)
+    return ctx
+
+
+def declare_conflict(session: Session, *, judge: User, assignment_id: int, reason: str,
+                     now: dt.datetime | None = None) -> Assignment:
+    """The judge declares a conflict of interest: the assignment is withdrawn (it leaves the queue,
+    any draft is never counted) and a declared conflict is recorded for the panels to reassign."""
+    now = now or utcnow()
+    ctx = sheet_context(session, judge=judge, assignment_id=assignment_id)
+    reason = _reason(reason, N_("Say briefly why you have a conflict of interest."))
+    if ctx.submitted:
+        raise Conflict(N_("This sheet has been submitted; ask the organizer to reopen it before declaring a conflict."))
+    if ctx.round.status is not RoundStatus.OPEN:
+        raise DeadlinePassed(N_("The round is closed."))
+    assignment = ctx.assignment
+    assignment.withdrawn_at = now
+    assignment.withdrawn_reason = reason
+    conflict = session.scalar(select(ExpertConflict).where(ExpertConflict.expert_id == assignment.expert_id,
+                                                           ExpertConflict.nomination_id == assignment.nomination_id))
+    if conflict is None:
+        session.add(ExpertConflict(expert_id=assignment.expert_id, nomination_id=assignment.nomination_id,
+                                   source=ConflictSource.DECLARED, reason=reason, created_by_id=judge.id,
+                                   created_at=now))
+    session.flush()
+    audit.append(session, actor=_actor(judge), action="conflict.declared", object_type="assignment",
+                 object_id=assignment.id, data={"round_id": assignment.round_id, "expert_id": assignment.expert_id,
+                                                "nomination_id": assignment.nomination_id, "reason": reason}, at=now)
+    return assignment
+
+
+# ------------------------------------------------------------------------------ organizer: round
+
+def get_round(session: Session, *, round_id: int) -> Round:
+    round_ = session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound("round")
+    return round_
+
+
+def open_round(session: Session, *, round_: Round, by: User) -> Round:
+    if round_.status is RoundStatus.OPEN:
+        raise Conflict(N_("The round is already open."))
+    previous = round_.status
+    round_.status = RoundStatus.OPEN
+    session.flush()
+    audit.append(session, actor=_actor(by), action="round.opened", object_type="round", object_id=round_.id,
+                 data={"from": previous.value})
+    return round_
+
+
+def close_round(session: Session, *, round_: Round, by: User) -> Round:
+    if round_.status is not RoundStatus.OPEN:
+        raise Conflict(N_("Only an open round can be closed."))
+    round_.status = RoundStatus.CLOSED
+    session.flush()
+    audit.append(session, actor=_actor(by), action="round.closed", object_type="round", object_id=round_.id)
+    return round_
+
+
+def reopen_sheet(session: Session, *, sheet_id: int, by: User, reason: str,
+                 now: dt.datetime | None = None) -> ScoreSheet:
+    """Give a submitted sheet back to its judge as a draft, with the reason the judge will read."""
+    now = now or utcnow()
+    reason = _reason(reason, N_("Give the reason for reopening: the judge will read it."))
+    sheet = session.scalar(select(ScoreSheet).where(ScoreSheet.id == sheet_id).options(selectinload(ScoreSheet.scores)))
+    if sheet is None:
+        raise NotFound("sheet")
+    if sheet.status is not SheetStatus.SUBMITTED:
+        raise Conflict(N_("Only a submitted sheet can be reopened."))
+    changed = session.execute(
+        update(ScoreSheet).where(ScoreSheet.id == sheet.id, ScoreSheet.version == sheet.version)
+        .values(version=sheet.version + 1, status=SheetStatus.DRAFT, submitted_at=None, reopened_at=now,
+                reopen_reason=reason, updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise _stale(sheet.version + 1)
+    _mirror(sheet, version=sheet.version + 1, status=SheetStatus.DRAFT, submitted_at=None, reopened_at=now,
+            reopen_reason=reason, updated_at=now)
+    audit.append(session, actor=_actor(by), action="sheet.reopened", object_type="score_sheet", object_id=sheet.id,
+                 data={"assignment_id": sheet.assignment_id, "version": sheet.version, "reason": reason,
+                       "values": {str(s.criterion_id): str(s.value) for s in sorted(sheet.scores,
+                                                                                   key=lambda s: s.criterion_id)}},
+                 at=now)
+    return sheet
+
+
+def extend_deadline(session: Session, *, round_: Round, expert_id: int, until: dt.datetime, reason: str, by: User,
+                    now: dt.datetime | None = None) -> DeadlineExtension:
+    """A later deadline for one judge in one round (replacing an earlier extension); audited."""
+    now = now or utcnow()
+    if session.get(Expert, expert_id) is None:
+        raise NotFound("expert")
+    reason = _reason(reason, N_("Give the reason for the extension."))
+    if until <= now or (round_.deadline_at is not None and until <= round_.deadline_at):
+        raise JudgingError(N_("The new deadline must be in the future and later than the round's deadline."))
+    extension = session.scalar(select(DeadlineExtension).where(DeadlineExtension.round_id == round_.id,
+                                                               DeadlineExtension.expert_id == expert_id))
+    previous = extension.deadline_at if extension else None
+    if extension is None:
+        extension = DeadlineExtension(round_id=round_.id, expert_id=expert_id)
+        session.add(extension)
+    extension.deadline_at, extension.reason, extension.created_by_id, extension.created_at = until, reason, by.id, now
+    session.flush()
+    audit.append(session, actor=_actor(by), action="deadline.extended", object_type="round", object_id=round_.id,
+                 data={"expert_id": expert_id, "until": until, "previous": previous, "reason": reason}, at=now)
+    return extension
+
+
+# --------------------------------------------------------------------------- organizer: progress
+
+@dataclass
+class Progress:
+    assigned: int = 0
+    draft: int = 0
+    submitted: int = 0
+    overdue: int = 0
+
+    @property
+    def not_started(self) -> int:
+        return self.assigned - self.draft - self.submitted
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.submitted / self.assigned) if self.assigned else 0
+
+
+@dataclass
+class CategoryProgress(Progress):
+    category: Category | None = None
+
+
+@dataclass
+class JudgeProgress(Progress):
+    expert: Expert | None = None
+    username: str = ""
+    deadline: dt.datetime | None = None
+    extended: bool = False
+    expected: int = 0
+
+    @property
+    def behind(self) -> bool:
+        return self.submitted < self.assigned and (self.overdue > 0 or self.submitted < self.expected)
+
+
+@dataclass
+class RoundProgress:
+    round: Round
+    categories: list[CategoryProgress]
+    judges: list[JudgeProgress]
+    total: Progress = field(default_factory=Progress)
+    elapsed: float = 0.0
+
+    @property
+    def behind(self) -> list[JudgeProgress]:
+        return [judge for judge in self.judges if judge.behind]
+
+
+def _elapsed(round_: Round, deadline: dt.datetime | None, now: dt.datetime) -> float:
+    if round_.opens_at is None or deadline is None or deadline <= round_.opens_at:
+        return 1.0 if deadline is not None and now > deadline else 0.0
+    share = (now - round_.opens_at) / (deadline - round_.opens_at)
+    return min(1.0, max(0.0, share))
+
+
+def round_progress(session: Session, *, round_: Round, now: dt.datetime | None = None) -> RoundProgress:
+    """Assigned, draft, submitted and overdue sheets per category and per judge, in one grouped query.
+
+    A judge is behind schedule when an item is overdue, or when fewer sheets are submitted than
+    the share of the judge's time already gone (from the round's opening to the judge's deadline).
+    """
+    now = now or utcnow()
+    rows = session.execute(
+        select(Nomination.category_id, Assignment.expert_id, ScoreSheet.status, func.count())
+        .join(Nomination, Nomination.id == Assignment.nomination_id)
+        .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
+        .where(Assignment.round_id == round_.id, Assignment.withdrawn_at.is_(None))
+        .group_by(Nomination.category_id, Assignment.expert_id, ScoreSheet.status)).all()
+    extensions = dict(session.execute(select(DeadlineExtension.expert_id, DeadlineExtension.deadline_at)
+                                      .where(DeadlineExtension.round_id == round_.id)).all())
+    experts = {expert.id: (expert, username) for expert, username in session.execute(
+        select(Expert, User.username).outerjoin(User, User.id == Expert.user_id)
+        .where(Expert.id.in_({row[1] for row in rows})))} if rows else {}
+    categories = {c.id: CategoryProgress(category=c) for c in round_.edition.categories}
+    judges: dict[int, JudgeProgress] = {}
+    total = Progress()
+    for category_id, expert_id, status, count in rows:
+        if expert_id not in judges:
+            expert, username = experts[expert_id]
+            deadline = _later(round_.deadline_at, extensions.get(expert_id))
+            judges[expert_id] = JudgeProgress(expert=expert, username=username or "", deadline=deadline,
+                                              extended=expert_id in extensions and deadline != round_.deadline_at)
+        judge = judges[expert_id]
+        overdue = judge.deadline is not None and now > judge.deadline and status is not SheetStatus.SUBMITTED
+        category = categories.setdefault(category_id, CategoryProgress(category=session.get(Category, category_id)))
+        for progress in (category, judge, total):
+            progress.assigned += count
+            if status is SheetStatus.SUBMITTED:
+                progress.submitted += count
+            elif status is SheetStatus.DRAFT:
+                progress.draft += count
+            if overdue:
+                progress.overdue += count
+    for judge in judges.values():
+        judge.expected = int(judge.assigned * _elapsed(round_, judge.deadline, now))
+    ordered = sorted(judges.values(), key=lambda j: (-(j.assigned - j.submitted), j.username))
+    return RoundProgress(round_, [c for c in categories.values() if c.assigned or c.category], ordered, total,
+                         _elapsed(round_, round_.deadline_at, now))
+
+
+@dataclass(frozen=True)
+class JudgeSheetRow:
+    """One assignment of a judge in a round, as the organizer sees it (no scores: nobody edits them here)."""
+
+    assignment_id: int
+    code: str
+    title: str
+    category_name: str
+    sheet: ScoreSheet | None
+    withdrawn_at: dt.datetime | None
+    withdrawn_reason: str | None
+
+
+def judge_round_sheets(session: Session, *, round_: Round, expert_id: int) -> list[JudgeSheetRow]:
+    if session.get(Expert, expert_id) is None:
+        raise NotFound("expert")
+    rows = session.execute(
+        select(Assignment, BlindCode.code, Nomination.title, Category.name, ScoreSheet)
+        .join(Nomination, Nomination.id == Assignment.nomination_id)
+        .join(Category, Category.id == Nomination.category_id)
+        .outerjoin(BlindCode, (BlindCode.nomination_id == Nomination.id) & (BlindCode.round_id == round_.id))
+        .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
+        .where(Assignment.round_id == round_.id, Assignment.expert_id == expert_id)
+        .order_by(Category.position, BlindCode.code)).all()
+    return [JudgeSheetRow(a.id, code or "", title, category_name, sheet, a.withdrawn_at, a.withdrawn_reason)
+            for a, code, title, category_name, sheet in rows]
+
+
+def round_extension(session: Session, *, round_: Round, expert_id: int) -> DeadlineExtension | None:
+    return session.scalar(select(DeadlineExtension).where(DeadlineExtension.round_id == round_.id,
+                                                          DeadlineExtension.expert_id == expert_id))
