@@ -61,8 +61,9 @@ class Calibration:
         scores the same item lower). For the two-way model ``score = value + offset``
         this is ``-offset`` (see :attr:`judge_offset`).
     judge_scale : numpy.ndarray or None
-        Per-judge scale (spread) factor where the model has one (``"zscore"``,
-        ``"affine"``), normalised to mean 1; ``None`` otherwise.
+        Per-judge scale (spread) factor where the model has one (``"zscore"``: the
+        judge's SD; ``"affine"``: the slope ``b_j``), normalised to mean 1; ``None``
+        otherwise.
     residuals : numpy.ndarray, shape (n_scores,)
         Observed minus fitted score, in input order (category units for ``"rasch"``).
     options : Mapping
@@ -260,11 +261,6 @@ def trimmed_mask(item, score, n_items, min_scores_to_trim, n_trim):
 )
 def _fit_trimmed(data: ScoreData, opts, compute_se) -> Fit:
     k, t = opts["min_scores_to_trim"], opts["n_trim"]
-    if k < 2 * t + 1:
-        raise ValueError(
-            f"`min_scores_to_trim` must be at least 2*n_trim+1={2 * t + 1} so that a score "
-            f"is left after trimming, got {k}"
-        )
     keep = trimmed_mask(data.item, data.score, data.n_items, k, t)
     w = np.where(keep, data.weight, 0.0)
     v = np.bincount(data.item, w * data.score, minlength=data.n_items) / np.bincount(
@@ -309,6 +305,7 @@ def _fit_zscore(data: ScoreData, opts, compute_se) -> Fit:
     z = np.where(flat[jj], 0.0, (y - m[jj]) / sd_safe[jj])
     zbar = wmean_by(ii, z, w, ni)
     scale_sd = float(np.sqrt(np.mean(sd[~flat] ** 2))) if (~flat).any() else 1.0
+    mean_sd = float(np.mean(sd[~flat])) if (~flat).any() else 1.0
     if opts["rescale"]:
         mu = float(np.sum(w * y) / np.sum(w))
         v, unit = mu + scale_sd * zbar, scale_sd
@@ -320,7 +317,7 @@ def _fit_zscore(data: ScoreData, opts, compute_se) -> Fit:
     wt = w / w.mean()
     sz = _pooled_sigma(zres, wt, data.n_scores - ni, "zscore")
     sev = m.mean() - m
-    scale = np.where(flat, 0.0, sd) / scale_sd
+    scale = np.where(flat, 0.0, sd) / mean_sd
     se = unit * sz / np.sqrt(np.bincount(ii, wt, minlength=ni))
     return Fit(v, se, sev, scale, resid, unit * sz,
                diagnostics={"judge_mean": m, "judge_sd": sd, "item_mean_z": zbar})
@@ -440,6 +437,12 @@ def prepare(item, judge, score, method, *, weight=None, confidence=None, n_items
         ncomp, ic, jc = raise_if_disconnected(data, method)
     else:
         ncomp, ic, jc = components(data)
+    if method == "trimmed":
+        k, t = opts["min_scores_to_trim"], opts["n_trim"]
+        if k < 2 * t + 1:
+            raise ValueError(
+                f"`min_scores_to_trim` must be at least 2*n_trim+1={2 * t + 1} so that a "
+                f"score is left after trimming, got {k}")
     if method == "rasch":
         from .rasch import check_levels
 

@@ -159,8 +159,8 @@ def connectivity(item, judge, *, n_items=None, n_judges=None) -> Connectivity:
     ----------
     .. [1] R. S. MacKay, R. Kenna, R. J. Low, S. Parker (2017). Calibration with
        confidence: a principled method for panel assessment. R. Soc. Open Sci. 4:160760.
-    .. [2] D. M. Eccleston, J. A. John (1982) / Dey (1986), on connectedness of block
-       designs; see also R. A. Fisher (1935), The Design of Experiments.
+    .. [2] A. Dey (1986). Theory of Block Designs. Wiley (connectedness of block
+       designs).
 
     Examples
     --------

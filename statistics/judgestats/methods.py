@@ -40,8 +40,9 @@ def calibrate_mean(item, judge, score, **kwargs) -> Calibration:
 
     References
     ----------
-    .. [1] R. S. MacKay et al. (2017). Calibration with confidence, R. Soc. Open Sci.
-       4:160760 -- section 1 on simple averaging and its bias under sparse panels.
+    .. [1] R. S. MacKay, R. Kenna, R. J. Low, S. Parker (2017). Calibration with
+       confidence: a principled method for panel assessment. R. Soc. Open Sci. 4:160760
+       (compares calibration with simple averaging).
 
     Examples
     --------
@@ -117,7 +118,7 @@ def calibrate_zscore(item, judge, score, *, min_scores_per_judge=3, rescale=True
     -------
     Calibration
         ``judge_severity`` = mean of judge means minus the judge's mean; ``judge_scale``
-        = judge SD / s. Judges whose scores are all equal get z = 0 and a
+        = judge SD / mean judge SD. Judges whose scores are all equal get z = 0 and a
         :class:`DegenerateDataWarning`.
 
     Notes
@@ -128,8 +129,8 @@ def calibrate_zscore(item, judge, score, *, min_scores_per_judge=3, rescale=True
 
     References
     ----------
-    .. [1] MacKay et al. (2017), R. Soc. Open Sci. 4:160760, section 1 (standardization).
-    .. [2] Fisher, R. A., The Design of Experiments (1935), on standardization of scores.
+    .. [1] G. W. Snedecor, W. G. Cochran (1989). Statistical Methods, 8th ed., Iowa State
+       University Press (standard scores).
 
     Examples
     --------
@@ -178,7 +179,7 @@ def calibrate_additive(item, judge, score, **kwargs) -> Calibration:
     squares is solved on the judge-only Schur complement ``S o = b`` with
     ``S = D_J - N^T D_I^{-1} N`` (``N`` the item x judge weight matrix), after which
     ``v_i = (Y_i - (N o)_i) / W_i``; this is the block elimination of the normal
-    equations (Golub & Van Loan, section 3.2) and much faster than generic LSQR on the
+    equations (Golub & Van Loan) and much faster than generic LSQR on the
     full system. ``Var(v) = sigma^2 diag(D_I^{-1} + A S^+ A^T)``, ``A = D_I^{-1} N``.
     Identified only on a connected design (:func:`judgestats.connectivity`).
 
@@ -188,8 +189,8 @@ def calibrate_additive(item, judge, score, **kwargs) -> Calibration:
        blocks); F. Yates (1936) Incomplete randomized blocks, Ann. Eugenics 7:121-140.
     .. [2] MacKay et al. (2017), R. Soc. Open Sci. 4:160760 (the same model with
        confidences; see :func:`calibrate_confidence`).
-    .. [3] G. H. Golub, C. F. Van Loan (2013). Matrix Computations, 4th ed. (block
-       elimination, conjugate gradients, section 11.3).
+    .. [3] G. H. Golub, C. F. Van Loan (2013). Matrix Computations, 4th ed., Johns
+       Hopkins (block elimination; conjugate gradients, after Hestenes & Stiefel 1952).
 
     Examples
     --------
@@ -233,9 +234,9 @@ def calibrate_confidence(item, judge, score, *, confidence=None, bias_prior=0.0,
     -----
     Model: ``s_{ja} = v_a + b_j + sigma_{ja} e_{ja}`` with ``c_{ja} = sigma_{ja}^{-2}``;
     estimates minimise ``sum c_{ja} (s_{ja} - v_a - b_j)^2`` subject to ``sum_j b_j = 0``
-    (MacKay et al. 2017, eq. 2.1-2.5). With declared confidences the standard error of
-    ``v_a`` is ``sqrt([M^+]_{aa})`` from the confidence-weighted normal matrix (their
-    "uncertainty" of calibrated values), without a residual rescaling.
+    (MacKay et al. 2017). With declared confidences the standard error of ``v_a`` is
+    ``sqrt([M^+]_{aa})`` from the confidence-weighted normal matrix ``M`` (the
+    confidences are taken as absolute precisions), without a residual rescaling.
 
     References
     ----------
@@ -293,8 +294,9 @@ def calibrate_affine(item, judge, score, **kwargs) -> Calibration:
     ----------
     .. [1] J. de Leeuw (1994). Block-relaxation algorithms in statistics. In Information
        Systems and Data Analysis, Springer, 308-324.
-    .. [2] L. R. Tucker (1966) / the "linear equating" of rater scales; see also
-       R. J. Patz et al. (2002) J. Educ. Behav. Stat. 27(4):341-384 on rater effects.
+    .. [2] C. M. Myford, E. W. Wolfe (2003). Detecting and measuring rater effects using
+       many-facet Rasch measurement: Part I. J. Appl. Meas. 4(4):386-422 (severity and
+       range/scale effects of raters).
 
     Examples
     --------

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ._errors import DegenerateDataWarning
 from ._validate import check_option
 from .calibration import Calibration, _canonical, fit_prepared, prepare
 
@@ -149,7 +150,8 @@ def rank(calibration: Calibration, top_n: int = 10, tie_rule: str = "shared", *,
     if calibration.n_components > 1:
         warnings.warn(
             "rank: the calibration has several components (within_components=True); values "
-            "in different components are not on a common scale", UserWarning, stacklevel=2)
+            "in different components are not on a common scale", DegenerateDataWarning,
+            stacklevel=2)
     se = calibration.item_se
     if tie_rule == "item_se" and se is None:
         raise ValueError("tie_rule='item_se' needs `calibration.item_se`")

@@ -87,7 +87,8 @@ def test_zscore_standardizes_each_judge():
     z = (d.score - m[d.judge]) / sd[d.judge]
     np.testing.assert_allclose(cal.item_value, np.bincount(d.item, z) / np.bincount(d.item),
                                atol=1e-12)
-    np.testing.assert_allclose(cal.judge_scale * np.sqrt(np.mean(sd**2)), sd, rtol=1e-12)
+    np.testing.assert_allclose(cal.judge_scale * np.mean(sd), sd, rtol=1e-12)
+    assert cal.judge_scale.mean() == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize(
