@@ -237,5 +237,71 @@ def load_demo(session: Session, *, seed: int = 2026, progress: Callable[[int, in
     audit.append(session, actor=system, action="assignments.committed", object_type="round",
                  object_id=preliminary.id, data={"pairs": len(nominations) * JUDGES_PER_NOMINATION,
                                                  "k": JUDGES_PER_NOMINATION, "method": "demo"})
+    _demo_scoring(session, edition=edition, round_=preliminary, experts=experts, seed=seed, actor=system)
     report(steps, steps, "done")
     return accounts
+
+
+DEMO_UNDERTAKING = (
+    "本人作为2026年度江苏省职工科技创新成果评选的评审专家，郑重承诺：\n"
+    "一、对评审中接触的全部申报材料、附件及评审意见、评分结果严格保密，不复制、不留存、不向任何单位和个人泄露；\n"
+    "二、不打探、不猜测申报人身份，不与申报人或其单位私下接触；\n"
+    "三、与申报项目存在利害关系（本单位或关联单位申报、近亲属或密切合作者参与、本人曾提供咨询等）时，"
+    "立即主动声明回避，不参与该项目评分；\n"
+    "四、独立、客观、公正地评分，按时提交评审意见。\n"
+    "如有违反，自愿接受取消评审专家资格等处理。")
+
+
+def _demo_scoring(session: Session, *, edition: Edition, round_: Round, experts: list[Expert], seed: int,
+                  actor: audit.Actor) -> None:
+    """The organizer's undertaking text, and scoring under way: judges 01–05 have accepted it;
+    judge01 has a draft and a submitted sheet, judge02 has submitted most of its items, judge03 has
+    drafts only, judge04 has submitted everything, judge05 has not started. A separate random
+    stream (seed + 1) keeps the rest of the demo exactly as before."""
+    from sqlalchemy import select
+
+    from judging.accounts.models import User
+    from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
+    from judging.scoring.rules import weighted_total
+    from judging.scoring.service import accept_undertaking
+
+    rng = random.Random(seed + 1)
+    edition.settings = {**edition.settings, "undertaking": DEMO_UNDERTAKING}
+    session.flush()
+    audit.append(session, actor=actor, action="undertaking.set", object_type="edition", object_id=edition.id,
+                 data={"text": DEMO_UNDERTAKING})
+    users = {user.username: user for user in session.scalars(select(User).where(User.role == Role.JUDGE))}
+    by_user = {expert.user_id: expert for expert in experts}
+    plan = {"judge01": (1, 1), "judge02": (None, 2), "judge03": (0, 3), "judge04": (None, 0), "judge05": (0, 0)}
+    rubrics = {category.id: category.rubric for category in edition.categories}
+    now = round_.opens_at + dt.timedelta(days=2)
+    for username, (n_submitted, n_drafts) in plan.items():
+        user = users[username]
+        accept_undertaking(session, judge=user, edition=edition)
+        expert = by_user[user.id]
+        assignments = session.scalars(  # items other parts of the demo have not scored already
+            select(Assignment).outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
+            .where(Assignment.expert_id == expert.id, Assignment.round_id == round_.id, ScoreSheet.id.is_(None))
+            .order_by(Assignment.id)).all()
+        if n_submitted is None:  # all but n_drafts
+            n_submitted = len(assignments) - n_drafts
+        for index, assignment in enumerate(assignments[:n_submitted + n_drafts]):
+            status = SheetStatus.SUBMITTED if index < n_submitted else SheetStatus.DRAFT
+            nomination = session.get(Nomination, assignment.nomination_id)
+            criteria = rubrics[nomination.category_id].criteria
+            filled = criteria if status is SheetStatus.SUBMITTED else criteria[:rng.randint(1, len(criteria))]
+            values = {c.id: Decimal(rng.randint(8, 20)) / 2 for c in filled}
+            sheet = ScoreSheet(assignment_id=assignment.id, status=status, version=1, updated_at=now,
+                               familiarity=rng.choice(["very_familiar", "familiar", "familiar", "somewhat"]),
+                               comment="创新点明确，应用效果有数据支撑，建议补充推广应用情况。"
+                               if status is SheetStatus.SUBMITTED else "",
+                               submitted_at=now if status is SheetStatus.SUBMITTED else None)
+            sheet.scores = [CriterionScore(criterion_id=cid, value=value) for cid, value in values.items()]
+            session.add(sheet)
+            session.flush()
+            audit.append(session, actor=actor, action=f"sheet.{'submitted' if index < n_submitted else 'draft_saved'}",
+                         object_type="score_sheet", object_id=sheet.id,
+                         data={"assignment_id": assignment.id, "version": 1, "status": status.value,
+                               "values": {str(k): str(v) for k, v in sorted(values.items())},
+                               "comment": sheet.comment, "familiarity": sheet.familiarity,
+                               "total": str(weighted_total(criteria, values)), "source": "demo"})
