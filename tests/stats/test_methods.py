@@ -277,3 +277,68 @@ def test_rasch_nonconvergence_is_reported():
             warnings.simplefilter("ignore", DegenerateDataWarning)
             cal = judgestats.calibrate(item, judge, x, method="rasch", max_iter=2)
     assert not cal.converged and cal.iterations == 2
+
+
+def test_rasch_jmle_matches_a_generic_optimizer_of_the_joint_likelihood():
+    """Independent check: maximise the many-facet rating-scale log-likelihood with BFGS."""
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(12)
+    ni, nj, K = 25, 6, 3
+    item, judge, x, *_ = simulate_rasch(ni=ni, nj=nj, k=5, K=K, seed=12)
+    tot = np.bincount(item, x, minlength=ni)
+    n_i = np.bincount(item, minlength=ni)
+    keep = ~((tot == 0) | (tot == K * n_i))[item]  # drop extreme items for this check
+    _, item = np.unique(item[keep], return_inverse=True)
+    judge, x = judge[keep], x[keep]
+    ni = item.max() + 1
+    cal = judgestats.calibrate(item, judge, x, method="rasch", tol=1e-11)
+    assert not np.asarray(cal.diagnostics["extreme_items"]).any()
+
+    def unpack(theta):
+        b = theta[:ni]
+        c = np.r_[theta[ni:ni + nj - 1], -theta[ni:ni + nj - 1].sum()]
+        t = np.r_[theta[ni + nj - 1:], -theta[ni + nj - 1:].sum()]
+        return b, c, t
+
+    def nll(theta):
+        b, c, t = unpack(theta)
+        eta = b[item] - c[judge]
+        logits = eta[:, None] * np.arange(K + 1) - np.r_[0.0, np.cumsum(t)]
+        m = logits.max(axis=1)
+        lse = m + np.log(np.exp(logits - m[:, None]).sum(axis=1))
+        return -(logits[np.arange(x.size), x.astype(int)] - lse).sum()
+
+    theta0 = np.r_[rng.normal(0, 0.1, ni), np.zeros(nj - 1), np.linspace(-1, 1, K)[:-1]]
+    res = minimize(nll, theta0, method="BFGS", options={"gtol": 1e-9, "maxiter": 5000})
+    b, c, t = unpack(res.x)
+    np.testing.assert_allclose(cal.item_value, b, atol=2e-4)
+    np.testing.assert_allclose(cal.judge_severity, c, atol=2e-4)
+    np.testing.assert_allclose(cal.diagnostics["thresholds"], t, atol=2e-4)
+
+
+def test_affine_matches_a_generic_least_squares_solver():
+    from scipy.optimize import least_squares
+
+    d = simulate(40, 6, 4, seed=13, scale_sd=0.3)
+    cal = judgestats.calibrate(d.item, d.judge, d.score, method="affine", tol=1e-14,
+                               max_iter=20000)
+    nj, ni = d.n_judges, d.n_items
+
+    def resid(theta):
+        a, b, v = theta[:nj], theta[nj:2 * nj], theta[2 * nj:]
+        return d.score - a[d.judge] - b[d.judge] * v[d.item]
+
+    add = judgestats.calibrate(d.item, d.judge, d.score, method="additive")
+    theta0 = np.r_[add.judge_offset, np.ones(nj), add.item_value]
+    res = least_squares(resid, theta0, xtol=1e-15, ftol=1e-15, gtol=1e-15)
+    assert np.sum(cal.residuals**2) == pytest.approx(np.sum(res.fun**2), rel=1e-8)
+    # same fit up to the gauge: compare fitted values
+    np.testing.assert_allclose(d.score - cal.residuals, d.score - res.fun, atol=1e-6)
+
+
+def test_singular_or_empty_cases_raise_clear_errors():
+    with pytest.raises(ValueError, match="single distinct value"):
+        judgestats.calibrate([0, 0, 1, 1], [0, 1, 0, 1], [2.0, 2, 2, 2], method="rasch")
+    with pytest.raises(ValueError, match="residual degrees of freedom"):
+        judgestats.calibrate([0, 1, 2, 3], [0, 0, 0, 0], [1.0, 2, 3, 4], method="mixed")
