@@ -335,13 +335,20 @@ _LIN_CHECKS = {
 
 
 def _linear_fit(data, w, opts, compute_se, ridge=0.0):
+    from ._errors import ConvergenceWarning
     from ._linear import two_way
 
-    return two_way(
+    r = two_way(
         data.item, data.judge, data.score, w, data.n_items, data.n_judges,
         solver=opts["solver"], tol=opts["tol"], maxiter=opts["max_iter"],
         se=opts["se"] if compute_se else "none", ridge=ridge,
     )
+    if not r["converged"]:
+        warnings.warn(
+            f"conjugate gradients stopped after {r['iterations']} iterations before reaching "
+            f"tol={opts['tol']}; result returned with converged=False (raise `max_iter`, or "
+            "use solver='dense')", ConvergenceWarning, stacklevel=4)
+    return r
 
 
 @register("additive", defaults=dict(_LIN_DEFAULTS), checks=dict(_LIN_CHECKS),

@@ -241,3 +241,10 @@ def test_permuting_labels_permutes_results(d, method):
     np.testing.assert_allclose(b.item_se[pi], a.item_se, rtol=tol * 100)
     np.testing.assert_allclose(b.judge_severity[pj], a.judge_severity, atol=tol)
     np.testing.assert_allclose(b.residuals, a.residuals[order], atol=tol)
+
+
+def test_cg_iteration_limit_is_reported():
+    d = simulate(400, 60, 4, seed=3)
+    with pytest.warns(judgestats.ConvergenceWarning, match="conjugate gradients stopped"):
+        cal = judgestats.calibrate(d.item, d.judge, d.score, solver="cg", max_iter=2)
+    assert not cal.converged
