@@ -1,0 +1,30 @@
+"""Issuing the per-round blind codes that are the only handle judges get on a nomination."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from judging import audit
+from judging.nominations.blinding import new_codes
+from judging.nominations.models import BlindCode
+
+
+def ensure_blind_codes(session: Session, *, round_id: int, nomination_ids: Iterable[int],
+                       by: audit.Actor) -> dict[int, str]:
+    """Give every listed nomination a code in the round (keeping codes already issued); audited."""
+    wanted = set(nomination_ids)
+    existing = dict(session.execute(select(BlindCode.nomination_id, BlindCode.code)
+                                    .where(BlindCode.round_id == round_id)).all())
+    missing = sorted(wanted - existing.keys())
+    if missing:
+        taken = set(session.scalars(select(BlindCode.code)).all())
+        for nomination_id, code in zip(missing, new_codes(len(missing), taken), strict=True):
+            session.add(BlindCode(round_id=round_id, nomination_id=nomination_id, code=code))
+            existing[nomination_id] = code
+        session.flush()
+        audit.append(session, actor=by, action="blind_codes.issued", object_type="round", object_id=round_id,
+                     data={"count": len(missing)})
+    return {nomination_id: existing[nomination_id] for nomination_id in wanted}
