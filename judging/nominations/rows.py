@@ -1,0 +1,391 @@
+"""The nomination import row schema: column aliases, per-cell validation, and a stable fingerprint per row."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+
+from judging.tabular import RowError, Table, TableError, resolve_columns
+from judging.textsim import normalize_company, normalize_text, short_forms
+
+__all__ = [
+    "CATEGORIES",
+    "COLUMN_ALIASES",
+    "REQUIRED_COLUMNS",
+    "NominationRow",
+    "parse_category",
+    "parse_nomination_rows",
+]
+
+#: Category key -> official Chinese name.
+CATEGORIES = {
+    "achievement": "十大科技成果",
+    "operating_method": "十大先进操作法",
+    "suggestion": "十佳合理化建议",
+    "chief_employee": "首席员工",
+}
+
+# What organizers and city unions actually type in the category column.
+_CATEGORY_ALIASES = {
+    "achievement": ["十大科技成果", "科技成果", "科技创新成果", "技术创新成果", "成果", "achievement",
+                    "technology achievement", "innovation achievement"],
+    "operating_method": ["十大先进操作法", "先进操作法", "操作法", "operating method", "operatingmethod",
+                         "advanced operating method"],
+    "suggestion": ["十佳合理化建议", "合理化建议", "建议", "suggestion", "rationalization suggestion"],
+    "chief_employee": ["首席员工", "chief employee", "chiefemployee"],
+}
+
+#: Canonical field -> accepted column headers (Chinese first; the field name itself is also accepted).
+COLUMN_ALIASES: dict[str, list[str]] = {
+    "category": ["类别", "申报类别", "推荐类别", "项目类别", "category", "type"],
+    "city": ["城市", "推荐城市", "所属城市", "地市", "设区市", "推荐单位", "city"],
+    "title": ["项目名称", "名称", "成果名称", "操作法名称", "建议名称", "标题", "title"],
+    "summary": ["简介", "摘要", "内容简介", "成果简介", "项目简介", "summary", "abstract"],
+    "body": ["正文", "详细内容", "主要内容", "申报内容", "主要事迹", "body", "description", "details"],
+    "inventors": ["完成人", "主要完成人", "发明人", "创造人", "提出人", "被推荐人", "姓名", "inventors",
+                  "authors", "persons", "nominee"],
+    "first_inventor": ["第一完成人", "第一发明人", "第一创造人", "first inventor"],
+    "employer": ["工作单位", "单位", "所在单位", "完成单位", "单位名称", "employer", "organization",
+                 "company"],
+    "industry": ["所属行业", "行业", "产业", "industry"],
+    "patents": ["专利号", "专利", "相关专利", "授权专利", "patents", "patent numbers"],
+    "phone": ["联系电话", "电话", "手机", "联系方式", "phone", "mobile", "telephone"],
+    "email": ["电子邮箱", "邮箱", "电子邮件", "email", "e-mail"],
+    "attachments": ["附件", "附件文件", "附件名称", "附件清单", "attachments", "files"],
+    "name_after_creator": ["以创造者命名", "以本人姓名命名", "是否以本人命名", "以人名命名",
+                           "named after creator", "name after creator"],
+}
+
+REQUIRED_COLUMNS = ("category", "city", "title", "inventors", "employer")
+
+# User-facing texts in one place, ready for Babel.
+MESSAGES = {
+    "required": "This cell is required.",
+    "category_unknown": "Unknown category “{value}”; use one of: {choices}.",
+    "category_closed": "The category “{value}” is not open in this edition.",
+    "city_unknown": "Unknown city “{value}”.",
+    "too_long": "Too long ({length} characters, at most {limit}).",
+    "no_content": "Give a summary, a body or at least one attachment: judges need something to read.",
+    "inventor_bad": "“{value}” does not look like a person's name.",
+    "inventor_duplicate": "“{value}” is listed twice.",
+    "first_not_listed": "The first inventor “{value}” is not among the inventors.",
+    "chief_one_person": "A chief employee nomination names exactly one person, not {count}.",
+    "patent_bad": "“{value}” is not a Chinese patent number (e.g. ZL201910123456.7 or CN109876543B).",
+    "phone_bad": "“{value}” is neither a mobile number (11 digits) nor a landline with area code (025-84561234).",
+    "email_bad": "“{value}” is not an e-mail address.",
+    "attachment_bad": "“{value}” is not a plain file name.",
+    "attachment_duplicate": "The attachment “{value}” is listed twice.",
+    "yes_no": "Write 是 or 否 (yes or no), not “{value}”.",
+    "named_only_methods": "Only operating methods can be named after their creator.",
+    "duplicate_row": "The same nomination as row {row} (same category, city, title, employer and first inventor).",
+}
+
+_LIST_SPLIT = re.compile(r"[、,，;；/／\n]+")
+_PATENT_SPLIT = re.compile(r"[、,，;；\s]+")
+_ATTACHMENT_SPLIT = re.compile(r"[;；\n]+")
+_PATENT = re.compile(r"(?:ZL)?(?:\d{8}|\d{12})\.[0-9X]|CN\d{6,9}[ABCUY]\d?")
+_MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
+_LANDLINE = re.compile(r"\(?(0\d{2,3})\)?-?(\d{7,8})(?:-(\d{1,5}))?")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+_NAME_BAD = re.compile(r"[0-9@#$%^&*()=+<>{}\[\]|\\:;\"'?!！？（）【】《》]")
+_YES = {"是", "y", "yes", "true", "1", "√", "✓", "✔", "是的", "对"}
+_NO = {"否", "n", "no", "false", "0", "×", "✗", "", "不", "不是"}
+
+LIMITS = {"title": 100, "summary": 2000, "body": 50_000, "employer": 100, "industry": 50, "inventor": 30}
+
+
+@dataclass(frozen=True)
+class NominationRow:
+    """One valid nomination row, cleaned.
+
+    `inventors[0]` is the first inventor (recommended for the May Day Labour
+    Medal for top achievements and operating methods). `fingerprint`
+    identifies the nomination across re-imports; `content_digest` changes
+    whenever any field does.
+    """
+
+    row: int
+    category: str
+    city: str
+    title: str
+    summary: str
+    body: str
+    inventors: tuple[str, ...]
+    employer: str
+    industry: str
+    patents: tuple[str, ...]
+    phone: str
+    email: str
+    attachments: tuple[str, ...]
+    name_after_creator: bool
+    fingerprint: str
+    content_digest: str
+
+    @property
+    def first_inventor(self) -> str:
+        return self.inventors[0]
+
+    def identifying_strings(self, extra_employer_forms: Iterable[str] = ()) -> dict[str, list[str]]:
+        """This nomination's own identifying strings, by kind, for :func:`redaction.redact`.
+
+        `extra_employer_forms` are abbreviations the organizer knows (南钢).
+        """
+        out = {
+            "person": list(self.inventors),
+            "employer": [*short_forms(self.employer), *extra_employer_forms],
+            "patent": list(self.patents),
+            "phone": [self.phone] if self.phone else [],
+            "email": [self.email] if self.email else [],
+        }
+        return {kind: strings for kind, strings in out.items() if strings}
+
+
+def _clean(value: str) -> str:
+    """NFKC (full-width digits and letters to ASCII), whitespace collapsed, trimmed."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value)).strip()
+
+
+def _fold(value: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)).casefold()
+
+
+_CATEGORY_LOOKUP = {_fold(alias): key for key, aliases in _CATEGORY_ALIASES.items() for alias in (key, *aliases)}
+
+
+def parse_category(value: str) -> str | None:
+    """Category key for what a user typed (key, Chinese name or common short form), or None."""
+    return _CATEGORY_LOOKUP.get(_fold(value))
+
+
+def _fingerprint(category: str, city: str, title: str, employer: str, first_inventor: str) -> str:
+    # Identity, not content: a corrected summary re-imported is the same nomination,
+    # and the importer can update it (content_digest tells whether anything changed).
+    key = [category, city, normalize_text(title), normalize_company(employer), normalize_text(first_inventor)]
+    return hashlib.sha256(json.dumps(key, ensure_ascii=False).encode()).hexdigest()
+
+
+class _RowChecker:
+    """Collects the problems of one row while its cells are parsed."""
+
+    def __init__(self, number: int, header) -> None:
+        self.number = number
+        self.header = header
+        self.errors: list[RowError] = []
+
+    def error(self, field: str, message: str) -> None:
+        self.errors.append(RowError(self.number, self.header(field), message))
+
+    def text(self, field: str, value: str, *, required: bool = False, limit: int | None = None) -> str:
+        value = _clean(value)
+        if required and not value:
+            self.error(field, MESSAGES["required"])
+        elif limit is not None and len(value) > limit:
+            self.error(field, MESSAGES["too_long"].format(length=len(value), limit=limit))
+        return value
+
+
+def _parse_city(value: str, known: set[str]) -> str | None:
+    if value in known:
+        return value
+    if value.endswith("市") and value[:-1] in known:
+        return value[:-1]
+    if f"{value}市" in known:
+        return f"{value}市"
+    return None
+
+
+def _parse_phone(value: str) -> str | None:
+    compact = re.sub(r"[\s-]", "", value)
+    if m := _MOBILE.fullmatch(compact):
+        return m.group(1)
+    spaced = re.sub(r"\s+", "-", value.strip())
+    if m := _LANDLINE.fullmatch(spaced.replace("--", "-")):
+        area, number, extension = m.groups()
+        return f"{area}-{number}" + (f"-{extension}" if extension else "")
+    return None
+
+
+def parse_nomination_rows(
+    table: Table,
+    *,
+    known_cities: Iterable[str],
+    categories: Iterable[str] = tuple(CATEGORIES),
+    aliases: Mapping[str, Iterable[str]] = COLUMN_ALIASES,
+) -> tuple[list[NominationRow], list[RowError]]:
+    """Validate a nomination import table.
+
+    Parameters
+    ----------
+    table : Table
+        From :func:`judging.tabular.read_table`.
+    known_cities : iterable of str
+        The nominating units of the edition (prefecture-level cities, provincial
+        industry unions). "南京市" is accepted for "南京" and the other way round.
+    categories : iterable of str
+        Category keys open in this edition.
+    aliases : mapping
+        Column headers accepted per field (default :data:`COLUMN_ALIASES`).
+
+    Returns
+    -------
+    rows : list of NominationRow
+        Rows without any problem, in table order.
+    errors : list of RowError
+        Every problem, per row and column (the column as the user wrote it).
+        A missing required column is one error on row 1 and no rows. A row
+        with any error is not in `rows`.
+
+    Notes
+    -----
+    Inventors are separated by 、 , ， ; ； / or line breaks; the first listed is
+    the first inventor. An optional 第一完成人 column names the first inventor
+    explicitly: that person is moved to the front (or is the only inventor if
+    the list is empty) and must otherwise be in the list. A chief-employee
+    nomination names exactly one person. Patent numbers are separated by
+    commas, 、, semicolons or spaces; attachments by semicolons or line breaks.
+    Rows repeating an earlier row's fingerprint are reported as duplicates.
+    """
+    known = {_clean(c) for c in known_cities}
+    open_categories = set(categories)
+    try:
+        columns = resolve_columns(table.headers, aliases, required=REQUIRED_COLUMNS)
+    except TableError as exc:
+        return [], [RowError(1, None, str(exc))]
+
+    rows: list[NominationRow] = []
+    errors: list[RowError] = []
+    first_seen: dict[str, int] = {}
+    choices = "、".join(CATEGORIES.values())
+    for row in table.rows:
+        check = _RowChecker(row.number, columns.header)
+
+        def cell(field: str) -> str:
+            return columns.value(row, field)  # noqa: B023 - used within this iteration only
+
+        raw_category = _clean(cell("category"))
+        category = parse_category(raw_category) if raw_category else None
+        if not raw_category:
+            check.error("category", MESSAGES["required"])
+        elif category is None:
+            check.error("category", MESSAGES["category_unknown"].format(value=raw_category, choices=choices))
+        elif category not in open_categories:
+            check.error("category", MESSAGES["category_closed"].format(value=raw_category))
+
+        raw_city = _clean(cell("city"))
+        city = _parse_city(raw_city, known) if raw_city else None
+        if not raw_city:
+            check.error("city", MESSAGES["required"])
+        elif city is None:
+            check.error("city", MESSAGES["city_unknown"].format(value=raw_city))
+
+        title = check.text("title", cell("title"), required=True, limit=LIMITS["title"])
+        summary = check.text("summary", cell("summary"), limit=LIMITS["summary"])
+        body = cell("body").strip()  # keep paragraphs: only trim
+        if len(body) > LIMITS["body"]:
+            check.error("body", MESSAGES["too_long"].format(length=len(body), limit=LIMITS["body"]))
+        employer = check.text("employer", cell("employer"), required=True, limit=LIMITS["employer"])
+        industry = check.text("industry", cell("industry"), limit=LIMITS["industry"])
+
+        inventors: list[str] = []
+        for name in _LIST_SPLIT.split(unicodedata.normalize("NFKC", cell("inventors"))):
+            name = _clean(name)
+            if not name:
+                continue
+            if len(name) < 2 or len(name) > LIMITS["inventor"] or _NAME_BAD.search(name):
+                check.error("inventors", MESSAGES["inventor_bad"].format(value=name))
+            elif name in inventors:
+                check.error("inventors", MESSAGES["inventor_duplicate"].format(value=name))
+            else:
+                inventors.append(name)
+        first = _clean(cell("first_inventor"))
+        if first:
+            if first in inventors:
+                inventors.remove(first)
+                inventors.insert(0, first)
+            elif not inventors and not _NAME_BAD.search(first) and 2 <= len(first) <= LIMITS["inventor"]:
+                inventors = [first]
+            else:
+                check.error("first_inventor", MESSAGES["first_not_listed"].format(value=first))
+        if not inventors and not any(e.column == columns.header("inventors") for e in check.errors):
+            check.error("inventors", MESSAGES["required"])
+        if category == "chief_employee" and len(inventors) > 1:
+            check.error("inventors", MESSAGES["chief_one_person"].format(count=len(inventors)))
+
+        patents: list[str] = []
+        for number in _PATENT_SPLIT.split(unicodedata.normalize("NFKC", cell("patents")).upper()):
+            if not number:
+                continue
+            number = number.replace("·", ".")
+            if _PATENT.fullmatch(number):
+                if number not in patents:
+                    patents.append(number)
+            else:
+                check.error("patents", MESSAGES["patent_bad"].format(value=number))
+
+        phone = _clean(cell("phone"))
+        if phone:
+            parsed = _parse_phone(phone)
+            if parsed is None:
+                check.error("phone", MESSAGES["phone_bad"].format(value=phone))
+            else:
+                phone = parsed
+
+        email = _clean(cell("email"))
+        if email:
+            if _EMAIL.fullmatch(email):
+                local, _, domain = email.rpartition("@")
+                email = f"{local}@{domain.lower()}"
+            else:
+                check.error("email", MESSAGES["email_bad"].format(value=email))
+
+        attachments: list[str] = []
+        for name in _ATTACHMENT_SPLIT.split(unicodedata.normalize("NFC", cell("attachments"))):
+            name = name.strip()
+            if not name:
+                continue
+            if "\\" in name or name.startswith("/") or ".." in name.split("/") or re.match(r"^[A-Za-z]:", name):
+                check.error("attachments", MESSAGES["attachment_bad"].format(value=name))
+            elif name.casefold() in (a.casefold() for a in attachments):
+                check.error("attachments", MESSAGES["attachment_duplicate"].format(value=name))
+            else:
+                attachments.append(name)
+
+        raw_flag = _clean(cell("name_after_creator")).casefold()
+        named = False
+        if raw_flag in _YES:
+            named = True
+        elif raw_flag not in _NO:
+            check.error("name_after_creator", MESSAGES["yes_no"].format(value=raw_flag))
+        if named and category is not None and category != "operating_method":
+            check.error("name_after_creator", MESSAGES["named_only_methods"])
+
+        if not (summary or body or attachments):
+            check.error("summary", MESSAGES["no_content"])
+
+        if check.errors:
+            errors.extend(check.errors)
+            continue
+        fingerprint = _fingerprint(category, city, title, employer, inventors[0])
+        if fingerprint in first_seen:
+            errors.append(RowError(row.number, None, MESSAGES["duplicate_row"].format(row=first_seen[fingerprint])))
+            continue
+        first_seen[fingerprint] = row.number
+        fields = dict(
+            category=category, city=city, title=title, summary=summary, body=body,
+            inventors=tuple(inventors), employer=employer, industry=industry, patents=tuple(patents),
+            phone=phone, email=email, attachments=tuple(attachments), name_after_creator=named,
+        )
+        digest = hashlib.sha256(
+            json.dumps(fields, ensure_ascii=False, sort_keys=True, default=list).encode()
+        ).hexdigest()
+        rows.append(NominationRow(row=row.number, **fields, fingerprint=fingerprint, content_digest=digest))
+    return rows, errors
+
+
+def row_as_dict(row: NominationRow) -> dict:
+    """Plain dict of a row (for JSON export and audit payloads)."""
+    return asdict(row)
