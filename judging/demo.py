@@ -237,6 +237,7 @@ def load_demo(session: Session, *, seed: int = 2026, progress: Callable[[int, in
     audit.append(session, actor=system, action="assignments.committed", object_type="round",
                  object_id=preliminary.id, data={"pairs": len(nominations) * JUDGES_PER_NOMINATION,
                                                  "k": JUDGES_PER_NOMINATION, "method": "demo"})
+    _demo_submitted_scores(session, seed=seed)
     _demo_scoring(session, edition=edition, round_=preliminary, experts=experts, seed=seed, actor=system)
     report(steps, steps, "done")
     return accounts
@@ -305,3 +306,50 @@ def _demo_scoring(session: Session, *, edition: Edition, round_: Round, experts:
                                "values": {str(k): str(v) for k, v in sorted(values.items())},
                                "comment": sheet.comment, "familiarity": sheet.familiarity,
                                "total": str(weighted_total(criteria, values)), "source": "demo"})
+
+
+# Categories whose preliminary sheets the demo fills in and submits, so that a result run can be
+# computed right after `make run` (the other categories stay open for judges to try scoring).
+DEMO_SCORED_CATEGORIES = (CategoryKey.OPERATING_METHOD, CategoryKey.SUGGESTION)
+
+
+def _demo_submitted_scores(session: Session, *, seed: int) -> None:
+    """Submitted preliminary sheets for DEMO_SCORED_CATEGORIES: quality + judge severity + noise.
+
+    Deterministic (its own ``random.Random``); values are on the criteria's 0.5 steps.
+    """
+    from sqlalchemy import select
+
+    from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
+
+    rng = random.Random(seed * 31 + 7)
+    edition = session.scalar(select(Edition).order_by(Edition.year.desc()).limit(1))
+    preliminary = next(r for r in edition.rounds if r.kind is RoundKind.PRELIMINARY)
+    severity = {expert_id: rng.gauss(0, 0.8) for expert_id in session.scalars(select(Expert.id).order_by(Expert.id))}
+    submitted_at = dt.datetime(2026, 11, 25, 16, 0, tzinfo=SHANGHAI)
+    count = 0
+    for category in edition.categories:
+        if category.key not in DEMO_SCORED_CATEGORIES:
+            continue
+        criteria = list(category.rubric.criteria)
+        rows = session.execute(
+            select(Assignment.id, Assignment.nomination_id, Assignment.expert_id)
+            .join(Nomination, Nomination.id == Assignment.nomination_id)
+            .where(Assignment.round_id == preliminary.id, Nomination.category_id == category.id)
+            .order_by(Assignment.nomination_id, Assignment.expert_id)).all()
+        quality: dict[int, float] = {}
+        for assignment_id, nomination_id, expert_id in rows:
+            level = quality.setdefault(nomination_id, rng.uniform(4.0, 8.5))
+            sheet = ScoreSheet(assignment_id=assignment_id, status=SheetStatus.SUBMITTED,
+                               familiarity=rng.choice(["very_familiar", "familiar", "familiar", "somewhat"]),
+                               submitted_at=submitted_at, updated_at=submitted_at)
+            for criterion in criteria:
+                raw = level - severity[expert_id] + rng.gauss(0, 0.7)
+                value = min(10.0, max(0.0, round(raw * 2) / 2))
+                sheet.scores.append(CriterionScore(criterion_id=criterion.id, value=Decimal(str(value))))
+            session.add(sheet)
+            count += 1
+    session.flush()
+    audit.append(session, actor=audit.Actor.system("demo"), action="scores.demo_submitted", object_type="round",
+                 object_id=preliminary.id, data={"sheets": count,
+                                                 "categories": [key.value for key in DEMO_SCORED_CATEGORIES]})

@@ -9,6 +9,7 @@ from judging.jobs.models import Job, JobStatus
 from judging.nominations.models import Attachment, BlindCode, Nomination, NominationIdentity, NominationStatus
 from judging.panels.models import Assignment, Conflict, ConflictSource, Expert
 from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
+import judging.results.models  # noqa: F401,E402  (result runs, approvals, reports, publication)
 
 __all__ = [
     "Assignment", "Attachment", "AuditEvent", "BlindCode", "Category", "CategoryKey", "Criterion", "CriterionLevel",

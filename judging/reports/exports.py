@@ -1,0 +1,114 @@
+"""CSV and XLSX exports of a run: the scores it used (long form), its results and its judge diagnostics.
+
+Every export carries the run's digests: CSV files open with ``# key: value`` lines, XLSX workbooks
+have a ``run`` sheet. Scores come from the run's stored inputs, so an export matches its input digest.
+Judges appear under the run's anonymous codes; auditors also get the expert's id and name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from judging.nominations.models import Nomination
+from judging.panels.models import Expert
+from judging.results.models import ResultRun
+
+TABLES = ("scores", "results", "judges")
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def metadata(run: ResultRun) -> list[tuple[str, Any]]:
+    return [("run", run.id), ("round_id", run.round_id), ("category_id", run.category_id), ("method", run.method),
+            ("seed", run.seed), ("engine_version", run.engine_version), ("input_digest", run.input_digest),
+            ("calibration_digest", run.calibration_digest), ("output_digest", run.output_digest),
+            ("approved", run.approval is not None)]
+
+
+def table_rows(session: Session, *, run: ResultRun, table: str, role: str) -> tuple[list[str], list[list[Any]]]:
+    auditor = role == "auditor"
+    code_of = {d.expert_id: d.code for d in run.judges}
+    names = dict(session.execute(select(Expert.id, Expert.name).where(Expert.id.in_(list(code_of)))).all()) \
+        if auditor else {}
+    if table == "scores":
+        criteria = run.inputs.get("criteria", [])
+        header = ["code", "assignment", "judge"] + (["expert_id", "expert_name"] if auditor else []) + \
+                 ["criterion", "criterion_name", "weight", "value", "familiarity", "total"]
+        rows = []
+        for sheet in run.inputs.get("sheets", []):
+            judge = [sheet["code"], sheet["assignment"], code_of.get(sheet["expert"], "")]
+            if auditor:
+                judge += [sheet["expert"], names.get(sheet["expert"], "")]
+            for c in criteria:
+                value = sheet["values"].get(str(c["position"]))
+                rows.append(judge + [c["position"], c["name"], c["weight"], value, sheet.get("familiarity") or "",
+                                     sheet["total"]])
+        return header, rows
+    if table == "results":
+        titles = dict(session.execute(select(Nomination.id, Nomination.title).where(
+            Nomination.id.in_([e.nomination_id for e in run.entries]))).all())
+        header = ["rank", "code", "title", "value", "se", "raw_mean", "raw_rank", "rank_low_90", "rank_high_90",
+                  "p_top", "n_scores", "component", "in_top"]
+        rows = [[e.rank, e.code, titles.get(e.nomination_id, ""), e.value, e.se, e.raw_mean, e.raw_rank, e.rank_low,
+                 e.rank_high, e.p_top, e.n_scores, e.component, e.in_top]
+                for e in sorted(run.entries, key=lambda e: (e.rank, e.code))]
+        return header, rows
+    if table == "judges":
+        header = ["judge"] + (["expert_id", "expert_name"] if auditor else []) + \
+                 ["n_scores", "severity", "scale", "correlation", "rms_residual"]
+        rows = [[d.code] + ([d.expert_id, names.get(d.expert_id, "")] if auditor else [])
+                + [d.n_scores, d.severity, d.scale, d.correlation, d.rms_residual]
+                for d in sorted(run.judges, key=lambda d: d.code)]
+        return header, rows
+    raise ValueError(f"unknown table {table!r}")
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)  # shortest exact form: the number that was stored
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not _is_number(value):
+        return "'" + value  # no formulas when opened in a spreadsheet
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def export(session: Session, *, run: ResultRun, table: str, fmt: str, role: str) -> tuple[bytes, str]:
+    header, rows = table_rows(session, run=run, table=table, role=role)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        for key, value in metadata(run):
+            buffer.write(f"# {key}: {value}\n")
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows([[_csv_cell(v) for v in row] for row in rows])
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8"), CSV_TYPE
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(table)
+        sheet.append(header)
+        for row in rows:
+            sheet.append([("'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") and not _is_number(v)
+                           else v) for v in row])
+        meta = book.create_sheet("run")
+        for key, value in metadata(run):
+            meta.append([key, str(value)])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue(), XLSX_TYPE
+    raise ValueError(f"unknown format {fmt!r}")

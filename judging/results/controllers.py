@@ -1,0 +1,377 @@
+"""Result pages (organizers and auditors), the read-only JSON API, and the public winners page.
+
+Thin handlers: read the request, call one service function, commit, answer. Long work (a run, a
+recomputation, a report) is started as a background job and the page goes to /jobs/{id}.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+from sqlalchemy import func, select
+
+from judging import audit
+from judging.accounts.models import Role, User
+from judging.editions.models import Category, Edition, Round
+from judging.editions.service import current_edition
+from judging.errors import Conflict, JudgingError, N_, NotFound
+from judging.jobs import start_job
+from judging.nominations.models import Nomination
+import judging.results.jobs  # noqa: F401  (registers the job kinds this page starts)
+from judging.results import service
+from judging.results.models import Report, ResultRun, RunCheck
+from judging.web.auth import current_user, requires_role
+from judging.web.rendering import DbSession, error_text, render
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+organizer_only = requires_role(Role.ORGANIZER)
+
+
+def _actor(user: User) -> audit.Actor:
+    return audit.Actor(user.id, user.username)
+
+
+def _field(data: dict[str, Any], name: str, default: str = "") -> str:
+    value = data.get(name, default)
+    if isinstance(value, list):
+        value = value[-1] if value else default
+    return str(value).strip()
+
+
+def _int(data: dict[str, Any], name: str, default: int | None = None) -> int:
+    raw = _field(data, name)
+    if not raw and default is not None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise JudgingError(N_("{field} must be a whole number."), field=name) from None
+
+
+def _status(error: JudgingError) -> int:
+    if isinstance(error, NotFound):
+        return 404
+    return 409 if isinstance(error, Conflict) else 400
+
+
+def _run(db, run_id: int) -> ResultRun:
+    try:
+        return service.get_run(db, run_id)
+    except NotFound:
+        raise NotFoundException() from None
+
+
+def _edition(db) -> Edition | None:
+    try:
+        return current_edition(db)
+    except NotFound:
+        return None
+
+
+def _overview(request: Request, db, *, error: str | None = None, warning: dict | None = None,
+              form: dict | None = None, status_code: int = 200) -> Template:
+    edition = _edition(db)
+    runs = service.runs_for(db, edition=edition) if edition else []
+    approvals = {(r.round_id, r.category_id): r.approval for r in runs if r.approval is not None}
+    return render(request, "pages/results_home.html", edition=edition, runs=runs, approvals=approvals,
+                  methods=service.METHODS, error=error, warning=warning, form=form or {},
+                  tie_rule=service.tie_rule_of(edition) if edition else None, status_code=status_code,
+                  names={"rounds": {r.id: r.name for r in edition.rounds} if edition else {},
+                         "categories": {c.id: c.name for c in edition.categories} if edition else {}})
+
+
+class ResultsController(Controller):
+    path = "/results"
+    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+
+    @get("/", sync_to_thread=True)
+    def home(self, request: Request, db: DbSession) -> Template:
+        return _overview(request, db)
+
+    @post("/runs", sync_to_thread=True, guards=[organizer_only])
+    def start_run(self, request: Request, db: DbSession, data: FormData) -> Template | Redirect:
+        user = current_user(request)
+        form = {k: _field(data, k) for k in ("round_id", "category_id", "method", "seed", "reps")}
+        form["confirm"] = bool(_field(data, "confirm"))
+        form["within_components"] = bool(_field(data, "within_components"))
+        try:
+            round_ = db.get(Round, _int(data, "round_id"))
+            category = db.get(Category, _int(data, "category_id"))
+            if round_ is None or category is None or category.edition_id != round_.edition_id:
+                raise NotFound("round")
+            method = _field(data, "method", "additive")
+            if method not in service.METHODS:
+                raise JudgingError(N_("Unknown method {method}."), method=method)
+            seed, reps = _int(data, "seed", 20260501), _int(data, "reps", service.DEFAULT_REPS)
+            if not 1 <= reps <= 5000:
+                raise JudgingError(N_("Bootstrap replicates must be between 1 and 5000."))
+            check = service.preflight(db, round_=round_, category=category)
+            if check.n_scores == 0:
+                raise JudgingError(N_("There are no submitted scores to compute from."))
+            needs_connected = method not in ("mean", "trimmed", "zscore")
+            if (check.unsubmitted and not form["confirm"]) or (
+                    check.n_components > 1 and needs_connected and not form["within_components"]):
+                return _overview(request, db, warning={"unsubmitted": check.unsubmitted,
+                                                       "components": check.components,
+                                                       "n_components": check.n_components},
+                                 form=form, status_code=409)
+        except JudgingError as exc:
+            return _overview(request, db, error=error_text(request, exc), form=form, status_code=_status(exc))
+        settings = request.app.state.settings
+        job_id = start_job(request.app.state.session_factory, kind="results.compute", by=_actor(user),
+                           database_url=settings.database_url,
+                           params={"round_id": round_.id, "category_id": category.id, "method": method,
+                                   "seed": seed, "reps": reps, "confirm_incomplete": form["confirm"],
+                                   "within_components": form["within_components"],
+                                   "by_id": user.id, "by_label": user.username})
+        return Redirect(path=f"/jobs/{job_id}")
+
+    @get("/runs/{run_id:int}", sync_to_thread=True)
+    def show_run(self, request: Request, db: DbSession, run_id: FromPath[int]) -> Template:
+        run = _run(db, run_id)
+        user = current_user(request)
+        checks = db.scalars(select(RunCheck).where(RunCheck.run_id == run.id).order_by(RunCheck.id.desc())).all()
+        others = db.scalars(select(ResultRun).where(ResultRun.round_id == run.round_id,
+                                                    ResultRun.category_id == run.category_id,
+                                                    ResultRun.id != run.id).order_by(ResultRun.id.desc())).all()
+        people = service.identities(db, [e.nomination_id for e in run.entries]) \
+            if service.may_see_identities(db, run=run, role=user.role.value) else {}
+        unblinding = service.unblinding_for(db, round_id=run.round_id, category_id=run.category_id)
+        titles = dict(db.execute(select(Nomination.id, Nomination.title)
+                                 .where(Nomination.id.in_([e.nomination_id for e in run.entries]))).all())
+        return render(request, "pages/results_run.html", run=run, titles=titles, round=db.get(Round, run.round_id),
+                      category=db.get(Category, run.category_id), checks=checks, others=others,
+                      movers=service.raw_vs_calibrated(run), people=people, unblinding=unblinding,
+                      stored_ok=service.stored_outputs_verify(run),
+                      error=request.query_params.get("error"))
+
+    def _action(self, request: Request, run_id: int, action) -> Response | Redirect:
+        db = request.app.state.session_factory()
+        try:
+            run = _run(db, run_id)
+            try:
+                action(db, run)
+                db.commit()
+            except JudgingError as exc:
+                db.rollback()
+                return Redirect(path=f"/results/runs/{run_id}", query_params={"error": error_text(request, exc)})
+        finally:
+            db.close()
+        return Redirect(path=f"/results/runs/{run_id}")
+
+    @post("/runs/{run_id:int}/approve", sync_to_thread=True, guards=[organizer_only])
+    def approve(self, request: Request, run_id: FromPath[int]) -> Redirect:
+        by = _actor(current_user(request))
+        return self._action(request, run_id, lambda db, run: service.approve_run(db, run=run, by=by))
+
+    @post("/runs/{run_id:int}/advance", sync_to_thread=True, guards=[organizer_only])
+    def advance(self, request: Request, run_id: FromPath[int], data: FormData) -> Redirect:
+        by = _actor(current_user(request))
+        return self._action(request, run_id,
+                            lambda db, run: service.advance(db, run=run, top_m=_int(data, "top_m"), by=by))
+
+    @post("/runs/{run_id:int}/unblind", sync_to_thread=True, guards=[organizer_only])
+    def unblind(self, request: Request, run_id: FromPath[int], data: FormData) -> Redirect:
+        by = _actor(current_user(request))
+        return self._action(request, run_id,
+                            lambda db, run: service.unblind(db, run=run, reason=_field(data, "reason"), by=by))
+
+    @post("/runs/{run_id:int}/recompute", sync_to_thread=True)
+    def recompute(self, request: Request, db: DbSession, run_id: FromPath[int]) -> Redirect:
+        run = _run(db, run_id)
+        user = current_user(request)
+        job_id = start_job(request.app.state.session_factory, kind="results.recompute", by=_actor(user),
+                           database_url=request.app.state.settings.database_url,
+                           params={"run_id": run.id, "by_id": user.id, "by_label": user.username})
+        return Redirect(path=f"/jobs/{job_id}")
+
+    @get("/runs/{run_id:int}/checks/{check_id:int}", sync_to_thread=True)
+    def show_check(self, request: Request, db: DbSession, run_id: FromPath[int], check_id: FromPath[int]) -> Template:
+        run = _run(db, run_id)
+        check = db.get(RunCheck, check_id)
+        if check is None or check.run_id != run.id:
+            raise NotFoundException()
+        return render(request, "pages/results_check.html", run=run, check=check)
+
+    @get("/compare", sync_to_thread=True)
+    def compare(self, request: Request, db: DbSession, a: FromQuery[int], b: FromQuery[int]) -> Template:
+        base, other = _run(db, a), _run(db, b)
+        try:
+            rows = service.compare_runs(db, base=base, other=other)
+        except JudgingError:
+            raise NotFoundException() from None
+        return render(request, "pages/results_compare.html", base=base, other=other, rows=rows)
+
+    # ------------------------------------------------------------------ reports and exports
+
+    @get("/runs/{run_id:int}/reports", sync_to_thread=True)
+    def reports(self, request: Request, db: DbSession, run_id: FromPath[int]) -> Template:
+        run = _run(db, run_id)
+        reports = db.execute(select(Report.id, Report.kind, Report.audience, Report.subject_id, Report.draft,
+                                    Report.filename, Report.sha256, Report.pages, Report.created_at)
+                             .where(Report.run_id == run.id).order_by(Report.id.desc())).all()
+        return render(request, "pages/results_reports.html", run=run, reports=reports,
+                      category=db.get(Category, run.category_id))
+
+    @post("/runs/{run_id:int}/reports", sync_to_thread=True)
+    def start_report(self, request: Request, db: DbSession, run_id: FromPath[int], data: FormData) -> Redirect:
+        from judging.reports.service import AUDIENCES, KINDS
+
+        run = _run(db, run_id)
+        user = current_user(request)
+        kind, audience = _field(data, "kind", "ranking"), _field(data, "audience", "committee")
+        if kind not in KINDS or audience not in AUDIENCES:
+            raise NotFoundException()
+        if audience == "auditor" and user.role is not Role.AUDITOR:
+            raise NotFoundException()  # identities in reports: auditors only
+        subject = _field(data, "subject_id")
+        job_id = start_job(request.app.state.session_factory, kind="results.report", by=_actor(user),
+                           database_url=request.app.state.settings.database_url,
+                           params={"run_id": run.id, "kind": kind, "audience": audience,
+                                   "subject_id": int(subject) if subject.isdigit() else None,
+                                   "by_id": user.id, "by_label": user.username})
+        return Redirect(path=f"/jobs/{job_id}")
+
+    @get("/reports/{report_id:int}", sync_to_thread=True)
+    def download_report(self, request: Request, db: DbSession, report_id: FromPath[int]) -> Response:
+        report = db.get(Report, report_id)
+        if report is None:
+            raise NotFoundException()
+        return Response(content=report.content, media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{report.filename}"',
+                                 "X-Content-SHA256": report.sha256})
+
+    @get("/runs/{run_id:int}/export/{what:str}", sync_to_thread=True)
+    def export(self, request: Request, db: DbSession, run_id: FromPath[int], what: FromPath[str]) -> Response:
+        from judging.reports import exports
+
+        run = _run(db, run_id)
+        name, _, fmt = what.partition(".")
+        if name not in exports.TABLES or fmt not in ("csv", "xlsx"):
+            raise NotFoundException()
+        user = current_user(request)
+        content, media_type = exports.export(db, run=run, table=name, fmt=fmt, role=user.role.value)
+        filename = f"run{run.id}-{name}.{fmt}"
+        return Response(content=content, media_type=media_type,
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    # ------------------------------------------------------------------ awards and publication
+
+    @get("/awards", sync_to_thread=True)
+    def awards(self, request: Request, db: DbSession) -> Template:
+        edition = _edition(db)
+        user = current_user(request)
+        lists = []
+        if edition:
+            for category in edition.categories:
+                run, awards = service.award_list(db, category=category, role=user.role.value)
+                published = run is not None and bool(db.scalar(
+                    select(func.count()).select_from(service.Publication).where(service.Publication.run_id == run.id)))
+                unblinded = run is not None and service.unblinding_for(
+                    db, round_id=run.round_id, category_id=run.category_id) is not None
+                lists.append({"category": category, "run": run, "awards": awards, "published": published,
+                              "unblinded": unblinded})
+        medals = service.may_day_list(db, edition=edition, role=user.role.value) if edition else []
+        return render(request, "pages/results_awards.html", edition=edition, lists=lists, medals=medals,
+                      error=request.query_params.get("error"))
+
+    def _awards_action(self, request: Request, action) -> Redirect:
+        db = request.app.state.session_factory()
+        try:
+            action(db)
+            db.commit()
+        except JudgingError as exc:
+            db.rollback()
+            return Redirect(path="/results/awards", query_params={"error": error_text(request, exc)})
+        finally:
+            db.close()
+        return Redirect(path="/results/awards")
+
+    @post("/awards/{category_id:int}/publish", sync_to_thread=True, guards=[organizer_only])
+    def publish(self, request: Request, category_id: FromPath[int]) -> Redirect:
+        by = _actor(current_user(request))
+
+        def action(db):
+            category = db.get(Category, category_id)
+            if category is None:
+                raise NotFound("category")
+            service.publish(db, category=category, by=by)
+
+        return self._awards_action(request, action)
+
+    @post("/methods/{nomination_id:int}/name", sync_to_thread=True, guards=[organizer_only])
+    def name_method(self, request: Request, nomination_id: FromPath[int]) -> Redirect:
+        by = _actor(current_user(request))
+        return self._awards_action(request, lambda db: service.name_method(db, nomination_id=nomination_id, by=by))
+
+
+# ---------------------------------------------------------------------- JSON API (read-only)
+
+
+def _run_json(run: ResultRun) -> dict[str, Any]:
+    return {"id": run.id, "round_id": run.round_id, "category_id": run.category_id, "method": run.method,
+            "options": run.options, "seed": run.seed, "engine_version": run.engine_version,
+            "input_digest": run.input_digest, "output_digest": run.output_digest,
+            "calibration_digest": run.calibration_digest, "approved": run.approval is not None,
+            "created_at": run.created_at.isoformat(), "n_items": run.n_items, "n_judges": run.n_judges,
+            "n_scores": run.n_scores, "unsubmitted": run.unsubmitted}
+
+
+class ResultsApiController(Controller):
+    """Read-only results and progress for organizers and auditors (listed in the OpenAPI schema)."""
+
+    path = "/api/results"
+    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+    tags = ["results"]
+
+    @get("/runs", sync_to_thread=True, summary="Result runs of the current edition")
+    def list_runs(self, db: DbSession) -> list[dict[str, Any]]:
+        edition = _edition(db)
+        return [_run_json(run) for run in (service.runs_for(db, edition=edition) if edition else [])]
+
+    @get("/runs/{run_id:int}", sync_to_thread=True, summary="One run with its ranking and judge diagnostics")
+    def get_run(self, db: DbSession, run_id: FromPath[int]) -> dict[str, Any]:
+        run = _run(db, run_id)
+        body = _run_json(run)
+        body["results"] = [{"code": e.code, "rank": e.rank, "value": e.value, "se": e.se, "raw_mean": e.raw_mean,
+                            "raw_rank": e.raw_rank, "rank_interval": [e.rank_low, e.rank_high], "p_top": e.p_top,
+                            "n_scores": e.n_scores, "in_top": e.in_top} for e in run.entries]
+        body["judges"] = [{"code": d.code, "n_scores": d.n_scores, "severity": d.severity, "scale": d.scale,
+                           "correlation": d.correlation, "rms_residual": d.rms_residual} for d in run.judges]
+        body["reliability"] = run.outputs.get("reliability", {})
+        return body
+
+    @get("/progress", sync_to_thread=True, summary="Submitted and outstanding sheets per round and category")
+    def progress(self, db: DbSession) -> list[dict[str, Any]]:
+        from judging.editions.service import category_figures
+
+        edition = _edition(db)
+        out = []
+        for round_ in (edition.rounds if edition else []):
+            for f in category_figures(db, edition=edition, round_=round_):
+                approval = service.approval_for(db, round_id=round_.id, category_id=f.category.id)
+                out.append({"round_id": round_.id, "round": round_.name, "category_id": f.category.id,
+                            "category": f.category.key.value, "nominations": f.nominations,
+                            "assignments": f.assignments, "drafts": f.drafts, "submitted": f.submitted,
+                            "approved_run_id": approval.run_id if approval else None})
+        return out
+
+
+# ---------------------------------------------------------------------- the public page (成果网)
+
+
+class PublicController(Controller):
+    path = "/public"
+
+    @get("/winners", sync_to_thread=True, include_in_schema=False)
+    def winners(self, request: Request, db: DbSession, year: FromQuery[int | None] = None,
+                category: FromQuery[str | None] = None, q: FromQuery[str] = "") -> Template:
+        rows = service.public_winners(db, year=year, category_key=category, query=q[:100])
+        years = sorted({y for (y,) in db.execute(select(service.Publication.year).distinct())}, reverse=True)
+        return render(request, "pages/public_winners.html", rows=rows, years=years, year=year, category=category,
+                      q=q[:100], categories=[k.value for k in service.CategoryKey])

@@ -1,0 +1,56 @@
+"""Background jobs of the results part: computing a run, recomputing it, rendering a report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from judging import audit
+from judging.jobs import JobContext, job_kind
+from judging.results import service
+
+
+def _actor(params: dict[str, Any]) -> audit.Actor:
+    return audit.Actor(params.get("by_id"), params.get("by_label", "system"))
+
+
+@job_kind("results.compute")
+def compute_run(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    with ctx.session_factory() as session:
+        run = service.create_run(
+            session, round_id=params["round_id"], category_id=params["category_id"], method=params["method"],
+            options=params.get("options") or {}, seed=params.get("seed", 20260501),
+            reps=params.get("reps", service.DEFAULT_REPS), confirm_incomplete=params.get("confirm_incomplete", False),
+            within_components=params.get("within_components", False), by=_actor(params),
+            progress=lambda fraction, message="": ctx.progress(fraction, message))
+        session.commit()
+        return {"run_id": run.id, "output_digest": run.output_digest, "next_url": f"/results/runs/{run.id}"}
+
+
+@job_kind("results.recompute")
+def recompute_run(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    with ctx.session_factory() as session:
+        run = service.get_run(session, params["run_id"])
+        check = service.recompute_run(session, run=run, by=_actor(params),
+                                      progress=lambda fraction, message="": ctx.progress(fraction, message))
+        session.commit()
+        return {"check_id": check.id, "inputs_match": check.inputs_match, "outputs_match": check.outputs_match,
+                "next_url": f"/results/runs/{run.id}/checks/{check.id}"}
+
+
+@job_kind("results.report")
+def render_report(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    from judging.reports import service as reports
+
+    subject_id = params.get("subject_id")
+    with ctx.session_factory() as session:
+        ctx.progress(0.05, "reading", force=True)
+        context = reports.report_context(session, run_id=params["run_id"], kind=params["kind"],
+                                         audience=params["audience"], subject_id=subject_id)
+        session.rollback()  # hold no transaction (no SQLite write lock) while the PDF renders
+        ctx.progress(0.2, "rendering", force=True)
+        pdf, pages = reports.render_pdf(context)
+        ctx.progress(0.95, "storing", force=True)
+        report = reports.store_report(session, ctx=context, pdf=pdf, pages=pages, subject_id=subject_id,
+                                      by=_actor(params))
+        session.commit()
+        return {"report_id": report.id, "pages": pages, "next_url": f"/results/runs/{report.run_id}/reports"}
