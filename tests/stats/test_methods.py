@@ -156,15 +156,18 @@ def test_mixed_agrees_with_statsmodels_mixedlm(seed):
     assert cal.diagnostics["reml_loglik"] == pytest.approx(fit.llf, abs=1e-6)
 
 
-def test_mixed_standard_errors_are_the_gls_covariance():
+@pytest.mark.parametrize("weighted", [False, True])
+def test_mixed_standard_errors_are_the_gls_covariance(weighted):
     item, judge, y = _mixed_design(5)
-    cal = judgestats.calibrate(item, judge, y, method="mixed")
+    w = np.random.default_rng(2).uniform(0.5, 2.0, y.size) if weighted else np.ones(y.size)
+    cal = judgestats.calibrate(item, judge, y, method="mixed", weight=w)
     ni, nj = item.max() + 1, judge.max() + 1
     x = np.zeros((y.size, ni))
     x[np.arange(y.size), item] = 1
     z = np.zeros((y.size, nj))
     z[np.arange(y.size), judge] = 1
-    v = cal.diagnostics["sigma2"] * np.eye(y.size) + cal.diagnostics["tau2"] * z @ z.T
+    # residual variance sigma2 / w (weights normalised to mean 1), judge variance tau2
+    v = cal.diagnostics["sigma2"] * np.diag(w.mean() / w) + cal.diagnostics["tau2"] * z @ z.T
     vi = np.linalg.inv(v)
     cov = np.linalg.inv(x.T @ vi @ x)
     beta = cov @ x.T @ vi @ y
@@ -342,3 +345,34 @@ def test_singular_or_empty_cases_raise_clear_errors():
         judgestats.calibrate([0, 0, 1, 1], [0, 1, 0, 1], [2.0, 2, 2, 2], method="rasch")
     with pytest.raises(ValueError, match="residual degrees of freedom"):
         judgestats.calibrate([0, 1, 2, 3], [0, 0, 0, 0], [1.0, 2, 3, 4], method="mixed")
+
+
+def test_weighted_mixed_maximises_a_dense_reml_likelihood():
+    """Independent dense REML: -2 l = log|V| + log|X'V^-1 X| + r'V^-1 r, minimised by
+    Nelder-Mead over (log sigma2, log tau2); V = sigma2 diag(1/w) + tau2 Z Z'."""
+    from scipy.optimize import minimize
+
+    item, judge, y = _mixed_design(6, ni=15, nj=6, k=3)
+    w = np.random.default_rng(6).uniform(0.5, 2.0, y.size)
+    w = w / w.mean()
+    ni, nj = item.max() + 1, judge.max() + 1
+    x = np.zeros((y.size, ni))
+    x[np.arange(y.size), item] = 1
+    z = np.zeros((y.size, nj))
+    z[np.arange(y.size), judge] = 1
+
+    def m2ll(theta):
+        s2, t2 = np.exp(theta)
+        v = s2 * np.diag(1 / w) + t2 * z @ z.T
+        vi = np.linalg.inv(v)
+        xvx = x.T @ vi @ x
+        beta = np.linalg.solve(xvx, x.T @ vi @ y)
+        r = y - x @ beta
+        return (np.linalg.slogdet(v)[1] + np.linalg.slogdet(xvx)[1] + r @ vi @ r)
+
+    res = minimize(m2ll, np.log([0.3, 0.5]), method="Nelder-Mead",
+                   options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000})
+    cal = judgestats.calibrate(item, judge, y, method="mixed", weight=w, tol=1e-12)
+    s2, t2 = np.exp(res.x)
+    assert cal.diagnostics["sigma2"] == pytest.approx(s2, rel=1e-5)
+    assert cal.diagnostics["tau2"] == pytest.approx(t2, rel=1e-5)
