@@ -36,6 +36,7 @@ MESSAGES = {
     "missing": "Missing required column(s): {columns}.",
     "ambiguous": "Columns {columns} all mean “{field}”; keep only one of them.",
     "too_many_rows": "The table has more than {limit} data rows.",
+    "xlsx_too_big": "The workbook unpacks to more than {limit} MB.",
 }
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -138,19 +139,29 @@ def _decode(data: bytes) -> tuple[str, str]:
 
 def _read_csv(data: bytes) -> tuple[list[list[str]], str]:
     text, encoding = _decode(data)
+    first_line = text.split("\n", 1)[0]
+    # Excel's "Unicode text" export is tab-separated; everything else we see uses commas.
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise TableError(MESSAGES["bad_csv"].format(detail=exc)) from None
     return [[cell.strip() for cell in record] for record in records], encoding
 
 
-def _read_xlsx(data: bytes) -> list[list[str]]:
+def _read_xlsx(data: bytes, max_uncompressed: int) -> list[list[str]]:
     # Imported lazily: CSV-only callers should not pay for openpyxl.
     import zipfile
 
     from openpyxl import load_workbook
 
+    try:
+        declared = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise TableError(MESSAGES["bad_xlsx"].format(detail=exc)) from None
+    if declared > max_uncompressed:
+        # An upload is untrusted: refuse a workbook that would inflate to gigabytes.
+        raise TableError(MESSAGES["xlsx_too_big"].format(limit=max_uncompressed // (1024 * 1024)))
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -166,7 +177,13 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
         workbook.close()
 
 
-def read_table(data: bytes, filename: str = "", *, max_rows: int | None = None) -> Table:
+def read_table(
+    data: bytes,
+    filename: str = "",
+    *,
+    max_rows: int | None = None,
+    max_uncompressed: int = 200 * 1024 * 1024,
+) -> Table:
     """Read a CSV or XLSX upload into a :class:`Table`.
 
     Parameters
@@ -178,6 +195,8 @@ def read_table(data: bytes, filename: str = "", *, max_rows: int | None = None) 
         Only used to word errors; kept for symmetry with upload handlers.
     max_rows : int, optional
         Refuse tables with more data rows than this.
+    max_uncompressed : int
+        Refuse XLSX files whose parts declare more bytes than this.
 
     Returns
     -------
@@ -190,7 +209,8 @@ def read_table(data: bytes, filename: str = "", *, max_rows: int | None = None) 
     Notes
     -----
     CSV encodings tried in order: UTF-16 with BOM, UTF-8 (with or without BOM),
-    GB18030 (a superset of GBK/GB2312). Empty rows anywhere are skipped but row
+    GB18030 (a superset of GBK/GB2312). The delimiter is a comma, or a tab
+    when the first line has more tabs than commas (Excel's "Unicode text"). Empty rows anywhere are skipped but row
     numbers stay those of the spreadsheet, so errors point at the right line.
     """
     del filename
@@ -199,7 +219,7 @@ def read_table(data: bytes, filename: str = "", *, max_rows: int | None = None) 
     if data.startswith(OLE_MAGIC):
         raise TableError(MESSAGES["xls"])
     if data.startswith(ZIP_MAGIC):
-        records, fmt, encoding = _read_xlsx(data), "xlsx", None
+        records, fmt, encoding = _read_xlsx(data, max_uncompressed), "xlsx", None
     else:
         (records, encoding), fmt = _read_csv(data), "csv"
 

@@ -158,3 +158,15 @@ def test_row_error_is_frozen_value():
     assert e == RowError(3, "城市", "unknown city")
     with pytest.raises(AttributeError):
         e.row = 4
+
+
+def test_excel_unicode_text_export_is_tab_separated_utf16():
+    text = "\r\n".join("\t".join(r) for r in [HEADER, *ROWS]) + "\r\n"
+    table = read_table(text.encode("utf-16"), "提名.txt")
+    assert table.headers == tuple(HEADER) and table.rows[1].values == tuple(ROWS[1])
+
+
+def test_xlsx_inflating_past_the_limit_rejected():
+    data = xlsx_bytes([HEADER, *ROWS])
+    with pytest.raises(TableError, match="unpacks"):
+        read_table(data, "a.xlsx", max_uncompressed=1000)

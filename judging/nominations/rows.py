@@ -19,6 +19,7 @@ __all__ = [
     "NominationRow",
     "parse_category",
     "parse_nomination_rows",
+    "row_as_dict",
 ]
 
 #: Category key -> official Chinese name.

@@ -9,7 +9,7 @@ import docx
 import pytest
 from PIL import Image, PngImagePlugin
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import DictionaryObject, NameObject, StreamObject, TextStringObject
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject, TextStringObject
 
 from judging.nominations.attachments import (
     AttachmentError,
@@ -62,14 +62,12 @@ def make_pdf(text=b"Inventor Wang Jianguo, patent ZL201910123456.7"):
         {
             NameObject("/Type"): NameObject("/Annot"),
             NameObject("/Subtype"): NameObject("/Text"),
-            NameObject("/Rect"): writer._add_object(DictionaryObject()) and __import__("pypdf").generic.ArrayObject(
-                [__import__("pypdf").generic.NumberObject(v) for v in (10, 10, 30, 30)]
-            ),
+            NameObject("/Rect"): ArrayObject([NumberObject(v) for v in (10, 10, 30, 30)]),
             NameObject("/T"): TextStringObject(AUTHOR),
             NameObject("/Contents"): TextStringObject("请核对数据"),
         }
     )
-    page[NameObject("/Annots")] = __import__("pypdf").generic.ArrayObject([writer._add_object(annotation)])
+    page[NameObject("/Annots")] = ArrayObject([writer._add_object(annotation)])
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -362,13 +360,10 @@ def test_encrypted_member_and_garbage_rejected():
     assert err.value.name == "附件.zip"
 
 
-def _with_raw_name(placeholder: str, raw: bytes, *, utf8_flag: bool = False) -> bytes:
+def _with_raw_name(placeholder: str, raw: bytes) -> bytes:
+    """A ZIP whose member name is `raw` bytes with the UTF-8 flag clear, as Windows writes it."""
     assert len(placeholder.encode()) == len(raw)
-    data = zip_of([(placeholder, b"%PDF-1.7")])
-    data = data.replace(placeholder.encode(), raw)
-    if utf8_flag:
-        return data
-    return data
+    return zip_of([(placeholder, b"%PDF-1.7")]).replace(placeholder.encode(), raw)
 
 
 def test_gbk_names_from_chinese_windows_are_decoded():
