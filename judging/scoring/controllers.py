@@ -161,7 +161,7 @@ class JudgeController(Controller):
             db.rollback()
             return self._refusal(request, db, assignment_id, error, data)
         if _wants_json(request):
-            return Response(content=self._saved(request, ctx))
+            return Response(content=self._saved(request, ctx), status_code=200)
         return Redirect(path=f"/judge/sheets/{assignment_id}")
 
     def _saved(self, request: Request, ctx: service.SheetContext) -> dict[str, Any]:

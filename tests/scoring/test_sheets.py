@@ -1,0 +1,260 @@
+"""The judge's sheet over HTTP, on SQLite and PostgreSQL: drafts, bad input, versions, submission."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal
+
+from sqlalchemy import select, update
+
+from scoring.sheets_helpers import JSON, open_items, page_token, post_sheet, stored
+from helpers import login
+from judging.audit.models import AuditEvent
+from judging.audit.chain import verify
+from judging.demo import DEMO_PASSWORDS
+from judging.editions.models import Round, Rubric
+from judging.panels.models import Assignment
+from judging.scoring.models import ScoreSheet
+
+
+def _events(session_factory, action: str) -> list[dict]:
+    with session_factory() as session:
+        bodies = session.scalars(select(AuditEvent.body).where(AuditEvent.action == action)
+                                 .order_by(AuditEvent.seq)).all()
+    return [json.loads(body) for body in bodies]
+
+
+def test_judge_saves_a_draft_and_finds_it_after_reload(client, judge, session_factory):
+    response = post_sheet(client, judge, values=judge.values(7.5, 6), comment="思路清晰")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["version"] == 1
+    assert re.fullmatch(r"已于 \d\d:\d\d:\d\d 保存", body["message"])
+    assert body["total"] == str((Decimal("0.3") * Decimal("0.75") + Decimal("0.2") * Decimal("0.6")) * 100)[:5]
+    assert stored(session_factory, judge.assignment_id) == (1, "draft", {judge.criterion_ids[0]: Decimal("7.5"),
+                                                                         judge.criterion_ids[1]: Decimal("6")})
+    page = client.get(f"/judge/sheets/{judge.assignment_id}").text
+    assert 'value="7.5"' in page and "思路清晰" in page and 'name="version" value="1"' in page
+    event = _events(session_factory, "sheet.draft_saved")[-1]
+    assert event["data"]["values"][str(judge.criterion_ids[0])] == "7.500"
+    assert event["data"]["comment"] == "思路清晰" and event["actor"] == "judge01"
+
+
+def test_every_save_is_one_audit_event_and_an_unchanged_save_writes_nothing(client, judge, session_factory):
+    before = len(_events(session_factory, "sheet.draft_saved"))
+    post_sheet(client, judge, values=judge.values(5))
+    post_sheet(client, judge, values=judge.values(6))
+    unchanged = post_sheet(client, judge, values=judge.values(6))
+    assert unchanged.status_code == 200 and unchanged.json()["version"] == 2
+    events = _events(session_factory, "sheet.draft_saved")[before:]
+    assert [e["data"]["values"][str(judge.criterion_ids[0])] for e in events] == ["5.000", "6.000"]
+    with session_factory() as session:
+        assert verify(session).valid
+
+
+def test_queue_shows_status_and_deadline_in_local_time(client, judge):
+    post_sheet(client, judge, values=judge.values(5))
+    page = client.get("/judge").text
+    row = re.search(rf'<a href="/judge/sheets/{judge.assignment_id}">.*?</tr>', page, re.S).group(0)
+    assert "草稿" in row and "2026-12-20 18:00" in row  # the demo deadline, 18:00 Beijing time
+
+
+def test_out_of_scale_value_is_refused_and_the_sheet_is_unchanged(client, judge, session_factory):
+    post_sheet(client, judge, values=judge.values(7))
+    before = stored(session_factory, judge.assignment_id)
+    response = post_sheet(client, judge, values=judge.values(11, 3))
+    assert response.status_code == 422
+    assert response.json()["fields"] == {f"score-{judge.criterion_ids[0]}": "请输入 0 至 10 之间的分数。"}
+    assert post_sheet(client, judge, values=judge.values(-1)).status_code == 422
+    assert stored(session_factory, judge.assignment_id) == before
+
+
+def test_non_numbers_and_off_step_values_are_refused(client, judge, session_factory):
+    for raw, message in [("abc", "请输入数字。"), ("NaN", "请输入数字。"), ("Infinity", "请输入数字。"),
+                         ("7.3", "评分须以 0.5 为步长。")]:
+        response = post_sheet(client, judge, values=judge.values(raw))
+        assert response.status_code == 422
+        assert response.json()["fields"][f"score-{judge.criterion_ids[0]}"] == message
+    assert stored(session_factory, judge.assignment_id) is None
+
+
+def test_a_plain_form_post_shows_the_error_next_to_the_field(client, judge):
+    response = post_sheet(client, judge, values=judge.values("abc", 4), as_json=False)
+    assert response.status_code == 422
+    field = f"score-{judge.criterion_ids[0]}"
+    assert re.search(rf'id="{field}-error" data-for="{field}">请输入数字。</p>', response.text)
+    assert 'value="abc"' in response.text  # what the judge typed is kept on the page
+
+
+def test_unknown_familiarity_is_refused(client, judge, session_factory):
+    response = post_sheet(client, judge, values=judge.values(5), familiarity="expert")
+    assert response.status_code == 422 and "familiarity" in response.json()["fields"]
+    assert stored(session_factory, judge.assignment_id) is None
+
+
+def test_a_sheet_of_another_judge_answers_404_like_a_missing_one(client, judge, session_factory):
+    other = open_items(session_factory, "judge07")[0]
+    token, _ = page_token(client, f"/judge/sheets/{judge.assignment_id}")
+    for assignment_id in (other.assignment_id, 999_999):
+        assert client.get(f"/judge/sheets/{assignment_id}").status_code == 404
+        response = post_sheet(client, judge, values=judge.values(5), version=0, token=token,
+                              assignment_id=assignment_id)
+        assert response.status_code == 404
+        assert client.post(f"/judge/sheets/{assignment_id}/draft", data={"_csrf_token": token, "version": "0"}
+                           ).status_code == 404
+    assert stored(session_factory, other.assignment_id) is None
+
+
+def test_a_stale_version_is_refused_and_the_older_tab_is_told(client, judge, session_factory):
+    token, version = page_token(client, f"/judge/sheets/{judge.assignment_id}")
+    first = post_sheet(client, judge, values=judge.values(8), version=version, token=token)  # tab A
+    assert first.status_code == 200
+    stale = post_sheet(client, judge, values=judge.values(2), version=version, token=token)  # tab B, older
+    assert stale.status_code == 409
+    assert stale.json()["kind"] == "stale" and "另一个标签页" in stale.json()["error"]
+    assert stored(session_factory, judge.assignment_id)[2] == {judge.criterion_ids[0]: Decimal("8")}
+    html = post_sheet(client, judge, values=judge.values(2), version=version, token=token, as_json=False)
+    assert html.status_code == 409 and "请刷新页面" in html.text
+
+
+def test_a_replayed_form_without_a_valid_csrf_token_is_refused(client, judge, session_factory):
+    post_sheet(client, judge, values=judge.values(5))
+    before = stored(session_factory, judge.assignment_id)
+    form = {"version": "1", **judge.values(9)}
+    assert client.post(f"/judge/sheets/{judge.assignment_id}/draft", data=form, headers=JSON).status_code == 403
+    forged = {**form, "_csrf_token": "forged-token"}
+    assert client.post(f"/judge/sheets/{judge.assignment_id}/draft", data=forged, headers=JSON).status_code == 403
+    client.cookies.clear()  # a replay from elsewhere: no session, no CSRF cookie
+    assert client.post(f"/judge/sheets/{judge.assignment_id}/draft", data=form, headers=JSON).status_code == 403
+    assert stored(session_factory, judge.assignment_id) == before
+
+
+def _move_deadline(session_factory, assignment_id: int, when: dt.datetime) -> None:
+    with session_factory() as session:
+        round_id = session.get(Assignment, assignment_id).round_id
+        session.execute(update(Round).where(Round.id == round_id).values(deadline_at=when))
+        session.commit()
+
+
+def test_after_the_deadline_the_draft_is_kept_but_not_saved_or_submitted(client, judge, session_factory):
+    post_sheet(client, judge, values=judge.values(6, 6, 6, 6))
+    before = stored(session_factory, judge.assignment_id)
+    _move_deadline(session_factory, judge.assignment_id, dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+    late = post_sheet(client, judge, values=judge.values(9, 9, 9, 9))
+    assert late.status_code == 409 and late.json()["kind"] == "locked"
+    assert "草稿予以保留" in late.json()["error"]
+    token, version = page_token(client, f"/judge/sheets/{judge.assignment_id}")
+    confirm = client.post(f"/judge/sheets/{judge.assignment_id}/confirm",
+                          data={"_csrf_token": token, "version": str(version)})
+    assert confirm.status_code == 409 and "草稿予以保留" in confirm.text
+    assert stored(session_factory, judge.assignment_id) == before
+    page = client.get(f"/judge/sheets/{judge.assignment_id}").text
+    assert 'id="locked-notice"' in page and 'value="6"' in page and "disabled" in page
+
+
+def test_submission_checks_completeness_then_asks_for_confirmation(client, judge, session_factory):
+    incomplete = post_sheet(client, judge, "submit", values=judge.values(8, 7), familiarity=None, as_json=False)
+    assert incomplete.status_code == 422
+    for cid in judge.criterion_ids[2:]:
+        assert re.search(rf'id="score-{cid}-error" data-for="score-{cid}">请为此指标评分。</p>', incomplete.text)
+    assert 'id="familiarity-error" data-for="familiarity">请选择您对该领域的熟悉程度。</p>' in incomplete.text
+    assert stored(session_factory, judge.assignment_id)[1] == "draft"  # the valid part is kept as the draft
+
+    review = post_sheet(client, judge, "submit", values=judge.values(8, 7, 9, 6.5), as_json=False)
+    assert review.status_code == 200 and "确认提交此评分表？" in review.text
+    version = stored(session_factory, judge.assignment_id)[0]
+    assert stored(session_factory, judge.assignment_id)[1] == "draft"  # nothing submitted before confirmation
+    token, _ = page_token(client, f"/judge/sheets/{judge.assignment_id}")
+    done = client.post(f"/judge/sheets/{judge.assignment_id}/confirm",
+                       data={"_csrf_token": token, "version": str(version)}, follow_redirects=False)
+    assert done.status_code in (302, 303)
+    assert stored(session_factory, judge.assignment_id)[:2] == (version + 1, "submitted")
+    event = _events(session_factory, "sheet.submitted")[-1]
+    assert event["data"]["total"] == "78.00" and event["data"]["familiarity"] == "familiar"
+
+    page = client.get(f"/judge/sheets/{judge.assignment_id}").text
+    assert 'id="submitted-notice"' in page and 'id="save-draft"' not in page
+    assert page.count("disabled") >= len(judge.criterion_ids) + 5
+    again = post_sheet(client, judge, values=judge.values(1, 1, 1, 1), version=version + 1, token=token)
+    assert again.status_code == 409 and again.json()["error"] == "此评分表已提交，不能再修改。"
+    assert stored(session_factory, judge.assignment_id)[2][judge.criterion_ids[0]] == Decimal("8")
+
+
+def test_a_rubric_may_require_the_review_opinion(client, judge, session_factory):
+    with session_factory() as session:
+        rubric_id = session.scalar(select(Rubric.id).join(Rubric.criteria).where(
+            Rubric.criteria.any(id=judge.criterion_ids[0])))
+        session.execute(update(Rubric).where(Rubric.id == rubric_id).values(comment_required=True))
+        session.commit()
+    response = post_sheet(client, judge, "submit", values=judge.values(5, 5, 5, 5), as_json=False)
+    assert response.status_code == 422
+    assert 'id="comment-error" data-for="comment">本类别须填写评审意见。</p>' in response.text
+    ok = post_sheet(client, judge, "submit", values=judge.values(5, 5, 5, 5), comment="同意推荐", as_json=False)
+    assert ok.status_code == 200 and "确认提交此评分表？" in ok.text
+
+
+def test_confirming_a_stale_version_is_refused(client, judge, session_factory):
+    post_sheet(client, judge, "submit", values=judge.values(5, 5, 5, 5), as_json=False)
+    token, version = page_token(client, f"/judge/sheets/{judge.assignment_id}")
+    post_sheet(client, judge, values=judge.values(6, 5, 5, 5), version=version, token=token)  # another tab
+    response = client.post(f"/judge/sheets/{judge.assignment_id}/confirm",
+                           data={"_csrf_token": token, "version": str(version)})
+    assert response.status_code == 409
+    assert stored(session_factory, judge.assignment_id)[1] == "draft"
+
+
+def test_organizers_cannot_write_a_sheet(client, judge, session_factory):
+    token, _ = page_token(client, "/judge")
+    client.post("/logout", data={"_csrf_token": token})
+    login(client, "organizer", DEMO_PASSWORDS["organizer"])
+    token, _ = page_token(client, "/organizer/rounds")
+    response = client.post(f"/judge/sheets/{judge.assignment_id}/draft",
+                           data={"_csrf_token": token, "version": "0", **judge.values(9)}, headers=JSON)
+    assert response.status_code == 404
+    assert stored(session_factory, judge.assignment_id) is None
+
+
+def test_the_sheet_page_shows_the_anonymized_nomination_beside_the_rubric(client, judge, session_factory):
+    from judging.nominations.models import NominationIdentity
+
+    page = client.get(f"/judge/sheets/{judge.assignment_id}").text
+    assert "权重 30%" in page and "8–10" in page and "优秀" in page and "很熟悉" in page and "不太熟悉" in page
+    with session_factory() as session:
+        identity = session.get(NominationIdentity, judge.nomination_id)
+        for secret in [identity.employer, identity.contact_phone, identity.contact_email, *identity.inventors,
+                       *identity.patents]:
+            assert secret not in page
+    assert "<script>" not in page and "onclick" not in page  # no inline script (CSP)
+
+
+def test_two_simultaneous_saves_from_one_version_store_exactly_one(client, judge, session_factory):
+    import concurrent.futures
+
+    from judging.scoring import service
+    from judging.scoring.rules import SheetInput
+
+    post_sheet(client, judge, values=judge.values(5))
+    with session_factory() as session:
+        from judging.accounts.models import User
+        user = session.scalar(select(User).where(User.username == "judge01"))
+
+    def save(value: int):
+        with session_factory() as session:
+            try:
+                service.save_draft(session, judge=user, assignment_id=judge.assignment_id, version=1,
+                                   data=SheetInput({judge.criterion_ids[0]: Decimal(value)}, "", "familiar"))
+                session.commit()
+                return "saved"
+            except service.Conflict:
+                session.rollback()
+                return "stale"
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(save, [8, 9]))
+    assert outcomes == ["saved", "stale"]
+    version, _, values = stored(session_factory, judge.assignment_id)
+    assert version == 2 and values[judge.criterion_ids[0]] in (Decimal(8), Decimal(9))
+    with session_factory() as session:
+        assert session.scalar(select(ScoreSheet.version).where(ScoreSheet.assignment_id == judge.assignment_id)) == 2
