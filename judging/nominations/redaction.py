@@ -160,15 +160,17 @@ class NameIndex:
 
         def add(name: str, kind: str, needs_cue: bool) -> None:
             nonlocal size
-            key = _compact(_fold(name))
+            key = _compact(_fold(unicodedata.normalize("NFKC", name)))
             if len(key) < 2:
                 return
-            # A person's name and an employer's can coincide; the employer wins (never needs a cue).
             existing = automaton.get(key, None)
-            if existing is not None and not existing[1]:
-                return
+            if existing is None:
+                size += 1
+            elif needs_cue and not existing[1]:
+                return  # never weaken an entry that is matched without a cue
+            # Otherwise the later entry wins: employers are added last, so a string that is
+            # both a person's name and an employer's is reported as an employer.
             automaton.add_word(key, (kind, needs_cue, len(key)))
-            size += 1
 
         for person in persons:
             person = person.strip()

@@ -164,3 +164,9 @@ def test_scale_one_index_many_texts():
     text = "本项目" * 200 + persons[12_345] + "同志" + "江苏" + persons[7] + "科技有限公司"
     hits = redact(text, global_names=index).hits
     assert [(h.kind, h.text) for h in hits] == [("person", persons[12_345]), ("employer", "江苏" + persons[7] + "科技有限公司")]
+
+
+def test_string_both_person_and_employer_counts_once_as_employer():
+    index = NameIndex.build(persons=["华为技术", "张伟"], employers=["华为技术有限公司"])
+    assert [(h.kind, h.text) for h in redact("与华为技术合作", global_names=index).hits] == [("employer", "华为技术")]
+    assert index.size == 3  # 华为技术, 张伟, 华为技术有限公司
