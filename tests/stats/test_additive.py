@@ -248,3 +248,20 @@ def test_cg_iteration_limit_is_reported():
     with pytest.warns(judgestats.ConvergenceWarning, match="conjugate gradients stopped"):
         cal = judgestats.calibrate(d.item, d.judge, d.score, solver="cg", max_iter=2)
     assert not cal.converged
+
+
+def test_additive_agrees_with_statsmodels_ols_sum_coding():
+    """Independent check: OLS of score ~ C(item) - 1 + C(judge, Sum) (judge effects summing
+    to zero) gives the same item values, standard errors and judge offsets."""
+    pd = pytest.importorskip("pandas")
+    smf = pytest.importorskip("statsmodels.formula.api")
+    d = simulate(60, 12, 4, seed=17)
+    df = pd.DataFrame({"item": d.item, "judge": d.judge, "score": d.score})
+    fit = smf.ols("score ~ C(item) - 1 + C(judge, Sum)", data=df).fit()
+    cal = judgestats.calibrate(d.item, d.judge, d.score, method="additive")
+    names = [f"C(item)[{i}]" for i in range(d.n_items)]
+    np.testing.assert_allclose(cal.item_value, fit.params[names], atol=1e-9)
+    np.testing.assert_allclose(cal.item_se, fit.bse[names], rtol=1e-9)
+    offs = np.array([fit.params[f"C(judge, Sum)[S.{j}]"] for j in range(d.n_judges - 1)])
+    np.testing.assert_allclose(cal.judge_offset, np.r_[offs, -offs.sum()], atol=1e-9)
+    assert cal.sigma == pytest.approx(np.sqrt(fit.scale), rel=1e-10)
