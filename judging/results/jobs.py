@@ -15,13 +15,20 @@ def _actor(params: dict[str, Any]) -> audit.Actor:
 
 @job_kind("results.compute")
 def compute_run(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    def progress(fraction: float, message: str = "") -> None:
+        ctx.progress(fraction, message)
+
     with ctx.session_factory() as session:
-        run = service.create_run(
+        progress(0.02, "reading scores")
+        plan = service.plan_run(
             session, round_id=params["round_id"], category_id=params["category_id"], method=params["method"],
             options=params.get("options") or {}, seed=params.get("seed", 20260501),
             reps=params.get("reps", service.DEFAULT_REPS), confirm_incomplete=params.get("confirm_incomplete", False),
-            within_components=params.get("within_components", False), by=_actor(params),
-            progress=lambda fraction, message="": ctx.progress(fraction, message))
+            within_components=params.get("within_components", False))
+        session.rollback()  # hold no transaction (no SQLite write lock) while the engine runs
+        stored_options, outputs = service.compute_plan(plan, progress)
+        run = service.store_run(session, plan=plan, stored_options=stored_options, outputs=outputs,
+                                by=_actor(params))
         session.commit()
         return {"run_id": run.id, "output_digest": run.output_digest, "next_url": f"/results/runs/{run.id}"}
 
@@ -30,11 +37,16 @@ def compute_run(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
 def recompute_run(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     with ctx.session_factory() as session:
         run = service.get_run(session, params["run_id"])
-        check = service.recompute_run(session, run=run, by=_actor(params),
-                                      progress=lambda fraction, message="": ctx.progress(fraction, message))
+        run_id, options, method, seed = run.id, dict(run.options), run.method, run.seed
+        inputs = service.recompute_inputs(session, run=run)
+        session.rollback()
+        output_digest = service.recompute_outputs(options, method, seed, inputs,
+                                                  lambda fraction, message="": ctx.progress(fraction, message))
+        check = service.store_check(session, run=service.get_run(session, run_id), inputs=inputs,
+                                    output_digest=output_digest, by=_actor(params))
         session.commit()
         return {"check_id": check.id, "inputs_match": check.inputs_match, "outputs_match": check.outputs_match,
-                "next_url": f"/results/runs/{run.id}/checks/{check.id}"}
+                "next_url": f"/results/runs/{run_id}/checks/{check.id}"}
 
 
 @job_kind("results.report")

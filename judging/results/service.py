@@ -277,30 +277,59 @@ def _find(session: Session, model, object_id: int, what: str):
     return obj
 
 
-def create_run(session: Session, *, round_id: int, category_id: int, method: str, options: dict | None = None,
-               seed: int = 20260501, reps: int = DEFAULT_REPS, confirm_incomplete: bool = False,
-               within_components: bool = False, by: audit.Actor, progress: Progress = _no_progress) -> ResultRun:
-    """Compute and store a run (one transaction: the run, its rows and its audit event)."""
+@dataclass
+class RunPlan:
+    """What a run will be computed from, read in one transaction (plain values only)."""
+
+    edition_id: int
+    round_id: int
+    category_id: int
+    inputs: Inputs
+    method: str
+    options: dict
+    seed: int
+    reps: int
+    top_n: int
+    tie_rule: str
+    within_components: bool
+
+
+def plan_run(session: Session, *, round_id: int, category_id: int, method: str, options: dict | None = None,
+             seed: int = 20260501, reps: int = DEFAULT_REPS, confirm_incomplete: bool = False,
+             within_components: bool = False) -> RunPlan:
+    """Read the exact scores and the rules of a run; refuse missing sheets unless confirmed."""
     round_ = _find(session, Round, round_id, "round")
     category = _find(session, Category, category_id, "category")
     if category.edition_id != round_.edition_id:
         raise NotFound("category")
+    if method not in METHODS:
+        raise JudgingError(N_("Unknown method {method}."), method=method)
     edition = session.get(Edition, round_.edition_id)
-    progress(0.02, "reading scores")
     inputs = gather_inputs(session, round_=round_, category=category)
     if inputs.unsubmitted and not confirm_incomplete:
         raise Conflict(N_("{count} assigned sheets are not submitted; confirm to compute without them."),
                        count=inputs.unsubmitted)
-    top_n = category.top_n or 10
-    stored_options, outputs = compute(inputs, method=method, options=dict(options or {}), seed=seed, reps=reps,
-                                      top_n=top_n, tie_rule=tie_rule_of(edition),
-                                      within_components=within_components, progress=progress)
-    run = ResultRun(edition_id=edition.id, round_id=round_.id, category_id=category.id, method=method,
-                    options=stored_options, seed=seed, engine_version=outputs["engine_version"],
-                    input_digest=inputs.digest, calibration_digest=outputs["calibration_digest"],
-                    output_digest=sha256_json(outputs), inputs=inputs.document, outputs=outputs,
-                    unsubmitted=inputs.unsubmitted, n_items=len(inputs.nominations), n_judges=len(inputs.experts),
-                    n_scores=int(inputs.item.size), created_by_id=by.id)
+    return RunPlan(edition.id, round_.id, category.id, inputs, method, dict(options or {}), int(seed), int(reps),
+                   category.top_n or 10, tie_rule_of(edition), bool(within_components))
+
+
+def compute_plan(plan: RunPlan, progress: Progress = _no_progress) -> tuple[dict, dict]:
+    """The engine's work (no database: run it outside any transaction)."""
+    return compute(plan.inputs, method=plan.method, options=plan.options, seed=plan.seed, reps=plan.reps,
+                   top_n=plan.top_n, tie_rule=plan.tie_rule, within_components=plan.within_components,
+                   progress=progress)
+
+
+def store_run(session: Session, *, plan: RunPlan, stored_options: dict, outputs: dict, by: audit.Actor) -> ResultRun:
+    """Write the run, its rows and its audit event in the caller's transaction (written once, never updated)."""
+    inputs = plan.inputs
+    run = ResultRun(edition_id=plan.edition_id, round_id=plan.round_id, category_id=plan.category_id,
+                    method=plan.method, options=stored_options, seed=plan.seed,
+                    engine_version=outputs["engine_version"], input_digest=inputs.digest,
+                    calibration_digest=outputs["calibration_digest"], output_digest=sha256_json(outputs),
+                    inputs=inputs.document, outputs=outputs, unsubmitted=inputs.unsubmitted,
+                    n_items=len(inputs.nominations), n_judges=len(inputs.experts), n_scores=int(inputs.item.size),
+                    created_by_id=by.id)
     items, judges = outputs["items"], outputs["judges"]
     for i, nomination_id in enumerate(items["nomination"]):
         run.entries.append(ResultEntry(
@@ -316,9 +345,21 @@ def create_run(session: Session, *, round_id: int, category_id: int, method: str
     session.add(run)
     session.flush()
     audit.append(session, actor=by, action="result_run.created", object_type="result_run", object_id=run.id,
-                 data={"round": round_.id, "category": category.id, "method": method, "options": stored_options,
-                       "seed": seed, "engine_version": run.engine_version, "input_digest": run.input_digest,
-                       "output_digest": run.output_digest, "unsubmitted": inputs.unsubmitted})
+                 data={"round": plan.round_id, "category": plan.category_id, "method": plan.method,
+                       "options": stored_options, "seed": plan.seed, "engine_version": run.engine_version,
+                       "input_digest": run.input_digest, "output_digest": run.output_digest,
+                       "unsubmitted": inputs.unsubmitted})
+    return run
+
+
+def create_run(session: Session, *, round_id: int, category_id: int, method: str, options: dict | None = None,
+               seed: int = 20260501, reps: int = DEFAULT_REPS, confirm_incomplete: bool = False,
+               within_components: bool = False, by: audit.Actor, progress: Progress = _no_progress) -> ResultRun:
+    """Plan, compute and store a run in the caller's transaction (the background job splits these steps)."""
+    plan = plan_run(session, round_id=round_id, category_id=category_id, method=method, options=options, seed=seed,
+                    reps=reps, confirm_incomplete=confirm_incomplete, within_components=within_components)
+    stored_options, outputs = compute_plan(plan, progress)
+    run = store_run(session, plan=plan, stored_options=stored_options, outputs=outputs, by=by)
     progress(1.0, "done")
     return run
 
@@ -367,22 +408,25 @@ def score_changes(stored: dict, current: dict, *, limit: int = 200) -> list[dict
     return changes[:limit]
 
 
-def recompute_run(session: Session, *, run: ResultRun, by: audit.Actor, progress: Progress = _no_progress) -> RunCheck:
-    """Recompute ``run`` from the scores stored now, record the verdict (audited). Changes no score or run."""
-    round_ = session.get(Round, run.round_id)
-    category = session.get(Category, run.category_id)
-    inputs = gather_inputs(session, round_=round_, category=category)
-    opts = run.options
-    changes: list[dict] = []
-    if inputs.item.size:
-        _, outputs = compute(inputs, method=run.method, options=dict(opts.get("requested", {})), seed=run.seed,
-                             reps=opts["reps"], top_n=opts["top_n"], tie_rule=opts["tie_rule"],
-                             within_components=opts.get("within_components", False), progress=progress)
-        output_digest = sha256_json(outputs)
-    else:
-        output_digest = ""
-    if inputs.digest != run.input_digest:
-        changes = score_changes(run.inputs, inputs.document)
+def recompute_inputs(session: Session, *, run: ResultRun) -> Inputs:
+    return gather_inputs(session, round_=session.get(Round, run.round_id),
+                         category=session.get(Category, run.category_id))
+
+
+def recompute_outputs(run_options: dict, method: str, seed: int, inputs: Inputs,
+                      progress: Progress = _no_progress) -> str:
+    """The output digest the stored run's method, options and seed give on ``inputs`` (no database)."""
+    if not inputs.item.size:
+        return ""
+    _, outputs = compute(inputs, method=method, options=dict(run_options.get("requested", {})), seed=seed,
+                         reps=run_options["reps"], top_n=run_options["top_n"], tie_rule=run_options["tie_rule"],
+                         within_components=run_options.get("within_components", False), progress=progress)
+    return sha256_json(outputs)
+
+
+def store_check(session: Session, *, run: ResultRun, inputs: Inputs, output_digest: str,
+                by: audit.Actor) -> RunCheck:
+    changes = score_changes(run.inputs, inputs.document) if inputs.digest != run.input_digest else []
     check = RunCheck(run_id=run.id, input_digest=inputs.digest, output_digest=output_digest,
                      inputs_match=inputs.digest == run.input_digest, outputs_match=output_digest == run.output_digest,
                      changes=changes, checked_by_id=by.id)
@@ -393,6 +437,13 @@ def recompute_run(session: Session, *, run: ResultRun, by: audit.Actor, progress
                        "inputs_match": check.inputs_match, "outputs_match": check.outputs_match,
                        "changed_scores": len(changes)})
     return check
+
+
+def recompute_run(session: Session, *, run: ResultRun, by: audit.Actor, progress: Progress = _no_progress) -> RunCheck:
+    """Recompute ``run`` from the scores stored now, record the verdict (audited). Changes no score or run."""
+    inputs = recompute_inputs(session, run=run)
+    output_digest = recompute_outputs(run.options, run.method, run.seed, inputs, progress)
+    return store_check(session, run=run, inputs=inputs, output_digest=output_digest, by=by)
 
 
 # --------------------------------------------------------------------------- approval and freezing
