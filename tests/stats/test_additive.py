@@ -182,7 +182,7 @@ def designs(draw):
     return item, judge, score, nj, rng
 
 
-SETTINGS = settings(max_examples=40, deadline=None,
+SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
