@@ -132,9 +132,11 @@ def _ngram_columns(texts: Sequence[str], ns: tuple[int, ...] = (2, 3)) -> sparse
     """
     if not ns or any(n not in (1, 2, 3) for n in ns):
         raise ValueError(MESSAGES["ns"].format(value=ns))
-    ns = tuple(sorted(set(ns)))
-    n_texts = len(texts)
-    chars, lengths = _fold_corpus(texts)
+    return _columns_from_folded(*_fold_corpus(texts), tuple(sorted(set(ns))))
+
+
+def _columns_from_folded(chars: np.ndarray, lengths: np.ndarray, ns: tuple[int, ...]) -> sparse.csc_matrix:
+    n_texts = len(lengths)
     total = len(chars)
     if total == 0:
         return sparse.csc_matrix((n_texts, 0), dtype=np.float64)
@@ -212,6 +214,7 @@ def near_duplicates(
     ns: tuple[int, ...] = (2, 3),
     signature: int = 32,
     min_share: float = 0.5,
+    max_df: int | None = None,
     chunk: int = 2000,
 ) -> list[SimilarPair]:
     """Pairs of texts whose :func:`cosine` similarity is at least `threshold`.
@@ -228,6 +231,9 @@ def near_duplicates(
     min_share : float
         A pair is checked when at least this share of one text's signature
         occurs in the other.
+    max_df : int, optional
+        N-grams in more texts than this never enter a signature (default
+        ``max(100, len(texts) // 50)``), which bounds the work per text.
     chunk : int
         Texts per sparse product, bounding memory.
 
@@ -245,7 +251,7 @@ def near_duplicates(
     with cosine >= 0.85 share most of their n-grams, and the rarest n-grams a
     text shares are, overwhelmingly, those it shares with its near-duplicate,
     so a near-duplicate pair finds most of one side's signature in the other.
-    Candidate counting is one sparse product of signatures (rare n-grams, few
+    Texts identical after folding are always paired. Candidate counting is one sparse product of signatures (rare n-grams, few
     texts each: cheap) with the incidence matrix; only candidates get the
     exact dot product. The method favours recall of true re-submissions over
     a guarantee: a pair whose shared rare n-grams are all also shared with
@@ -254,8 +260,11 @@ def near_duplicates(
     """
     if not (0 < threshold <= 1):
         raise ValueError(MESSAGES["threshold"].format(value=threshold))
+    if not ns or any(k not in (1, 2, 3) for k in ns):
+        raise ValueError(MESSAGES["ns"].format(value=ns))
     n = len(texts)
-    cols = _ngram_columns(texts, ns)
+    chars, lengths = _fold_corpus(texts)
+    cols = _columns_from_folded(chars, lengths, tuple(sorted(set(ns))))
     n_grams = cols.shape[1]
     if n < 2 or n_grams == 0:
         return []
@@ -263,7 +272,9 @@ def near_duplicates(
     df = np.diff(cols.indptr).astype(np.int64)
     # Entries in column order: (row, column, df). Keep n-grams shared with another text.
     col_of = np.repeat(np.arange(n_grams, dtype=np.int64), df)
-    keep = df[col_of] >= 2
+    if max_df is None:
+        max_df = max(100, n // 50)
+    keep = (df[col_of] >= 2) & (df[col_of] <= max_df)
     rows, col_of = cols.indices[keep].astype(np.int64), col_of[keep]
     # Sort by row, then rarest first, then column (deterministic) -- one packed integer
     # sort when it fits, which is far faster than lexsort.
@@ -293,6 +304,17 @@ def near_duplicates(
         j = block.col.astype(np.int64)
         ok = (i != j) & (block.data >= need[i])
         found.append(np.minimum(i[ok], j[ok]) * n + np.maximum(i[ok], j[ok]))
+    # Texts identical after folding are always paired, even when every n-gram they
+    # have is too common for a signature (short stock titles).
+    groups: dict[bytes, list[int]] = {}
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    for index in np.flatnonzero(lengths):
+        groups.setdefault(chars[offsets[index] : offsets[index + 1]].tobytes(), []).append(int(index))
+    for members in groups.values():
+        if len(members) > 1:
+            m = np.array(members, dtype=np.int64)
+            p, q = np.triu_indices(len(m), 1)
+            found.append(m[p] * n + m[q])
     both = np.unique(np.concatenate(found))
     if len(both) == 0:
         return []

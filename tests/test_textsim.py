@@ -161,3 +161,10 @@ def test_short_forms_for_redaction():
     assert "南钢" not in short_forms("南京钢铁股份有限公司")
     assert "工程机械" not in short_forms("徐州工程机械集团有限公司")
     assert short_forms("公司") == [] and short_forms("  ") == []
+
+
+def test_identical_short_generic_titles_are_found_even_if_every_ngram_is_common():
+    titles = ["关于节能降耗的合理化建议"] * 2 + [f"关于节能降耗的合理化建议第{i}号" for i in range(400)]
+    titles[1] = "关于节能降耗的合理化建议。"  # same after folding
+    pairs = near_duplicates(titles, 0.99, max_df=50)
+    assert (0, 1) in {(p.i, p.j) for p in pairs}
