@@ -41,6 +41,14 @@ def check_levels(score, levels):
     return tuple(float(x) for x in lv)
 
 
+_DIVERGED = 25.0
+_NO_MAXIMUM = (
+    "`score`: the many-facet Rasch likelihood has no finite maximum for these data -- "
+    "typically a rating level or a pattern of ratings that separates some items or judges "
+    "perfectly, or too few ratings per item. Merge sparse rating levels (`levels`), add "
+    "ratings, or use another method")
+
+
 def _twoway_solve(tw, r_i, r_j, solver):
     """Solve [[D_I, N], [N^T, D_J]] [v; o] = [r_i; r_j] with sum(o) = 0."""
     b = r_j - tw.NT @ (r_i / tw.W_i)
@@ -182,7 +190,11 @@ def _fit_rasch(data, opts, compute_se) -> Fit:
             U_b[:, h], U_o[:, h] = _twoway_solve(tw, m_bt[:, h], m_ot[:, h], solver)
         red = m_tt - m_bt.T @ U_b - m_ot.T @ U_o
         rhs = g_t - m_bt.T @ u_b - m_ot.T @ u_o
-        dtau = np.linalg.solve(proj @ red @ proj + np.ones((K, K)) / K, proj @ rhs)
+        try:
+            dtau = np.linalg.solve(proj @ red @ proj + np.ones((K, K)) / K, proj @ rhs)
+        except np.linalg.LinAlgError:
+            raise ValueError(_NO_MAXIMUM + " (the threshold information matrix is "
+                             "singular)") from None
         dtau -= dtau.mean()
         dB = u_b - U_b @ dtau
         dO = u_o - U_o @ dtau
@@ -199,6 +211,11 @@ def _fit_rasch(data, opts, compute_se) -> Fit:
         if step < opts["tol"]:
             converged = True
             break
+        if max(np.abs(Bc).max(), np.abs(oc).max(), np.abs(tau).max()) > _DIVERGED:
+            raise ValueError(_NO_MAXIMUM + f" (measures diverge beyond {_DIVERGED:g} logits)")
+    if not converged and max(np.abs(Bc).max(), np.abs(oc).max(), np.abs(tau).max()) > 12.0:
+        raise ValueError(_NO_MAXIMUM + f" (no convergence in {it} iterations, measures "
+                         "drifting beyond 12 logits)")
     B[ci_codes] = Bc
     C[cj_codes] = -oc
     C[free_j] -= C[free_j].mean()

@@ -376,3 +376,19 @@ def test_weighted_mixed_maximises_a_dense_reml_likelihood():
     s2, t2 = np.exp(res.x)
     assert cal.diagnostics["sigma2"] == pytest.approx(s2, rel=1e-5)
     assert cal.diagnostics["tau2"] == pytest.approx(t2, rel=1e-5)
+
+
+def test_rasch_without_a_finite_maximum_raises_a_clear_error():
+    """A small random design whose ratings separate some elements perfectly: JMLE
+    measures would run off to infinity; the engine says so instead of returning them."""
+    rng = np.random.default_rng(11)
+    ni, nj = rng.integers(5, 40), rng.integers(2, 10)
+    k = rng.integers(2, min(nj, 5) + 1)
+    item = np.repeat(np.arange(ni), k)
+    judge = np.concatenate([rng.choice(nj, k, replace=False) for _ in range(ni)])
+    K = rng.integers(1, 6)
+    x = rng.integers(0, K + 1, item.size).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        with pytest.raises(ValueError, match="Rasch likelihood has no finite maximum"):
+            judgestats.calibrate(item, judge, x, method="rasch")
