@@ -167,11 +167,14 @@ def _read_xlsx(data: bytes, max_uncompressed: int) -> list[list[str]]:
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise TableError(MESSAGES["bad_xlsx"].format(detail=exc)) from None
     try:
-        sheet = workbook.active if workbook.active is not None else None
-        if sheet is None:
+        sheet = workbook.active
+        if sheet is None or not hasattr(sheet, "iter_rows"):
             if not workbook.worksheets:
                 raise TableError(MESSAGES["no_sheet"])
             sheet = workbook.worksheets[0]
+        # Some exporters write a wrong <dimension>, and read-only mode would trust it and
+        # stop early; forget it and read what is really there.
+        sheet.reset_dimensions()
         return [[_cell_text(v) for v in values] for values in sheet.iter_rows(values_only=True)]
     finally:
         workbook.close()

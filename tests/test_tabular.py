@@ -170,3 +170,32 @@ def test_xlsx_inflating_past_the_limit_rejected():
     data = xlsx_bytes([HEADER, *ROWS])
     with pytest.raises(TableError, match="unpacks"):
         read_table(data, "a.xlsx", max_uncompressed=1000)
+
+
+def test_xlsx_gaps_keep_spreadsheet_row_numbers():
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"], ws["B1"] = "类别", "城市"
+    ws["A2"], ws["B2"] = "十大科技成果", "淮安"
+    ws["A5"], ws["B5"] = "首席员工", "盐城"
+    ws["D9"] = None
+    out = io.BytesIO()
+    wb.save(out)
+    table = read_table(out.getvalue(), "a.xlsx")
+    assert [(r.number, r.values) for r in table.rows] == [(2, ("十大科技成果", "淮安")), (5, ("首席员工", "盐城"))]
+
+
+def test_xlsx_with_wrong_dimension_is_read_in_full():
+    import zipfile
+
+    data = xlsx_bytes([HEADER, *ROWS])
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b'<dimension ref="A1:E3"/>', b'<dimension ref="A1"/>')
+                assert b'<dimension ref="A1"/>' in content
+            target.writestr(info, content)
+    table = read_table(out.getvalue(), "a.xlsx")
+    assert table.headers == tuple(HEADER) and len(table.rows) == 2
