@@ -388,6 +388,9 @@ def test_rasch_without_a_finite_maximum_raises_a_clear_error():
     judge = np.concatenate([rng.choice(nj, k, replace=False) for _ in range(ni)])
     K = rng.integers(1, 6)
     x = rng.integers(0, K + 1, item.size).astype(float)
+    if rng.random() < 0.5:
+        b = rng.normal(0, 2, ni)
+        x = np.clip(np.round(b[item] + rng.normal(0, 1, item.size) + K / 2), 0, K)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)
         with pytest.raises(ValueError, match="Rasch likelihood has no finite maximum"):
