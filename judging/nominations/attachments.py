@@ -301,7 +301,8 @@ def _clean_image(data: bytes, kind: str, name: str, max_pixels: int) -> bytes:
         raise AttachmentError(name, MESSAGES["too_many_pixels"].format(pixels="?", limit=max_pixels)) from None
     except Exception as exc:  # Pillow raises many types for corrupt files
         raise AttachmentError(name, MESSAGES["broken"].format(kind=fmt, detail=exc)) from None
-    clean.info = {}
+    # Only the transparency key survives: it is pixel data that Pillow happens to keep in info.
+    clean.info = {k: v for k, v in clean.info.items() if k == "transparency"}
     out = io.BytesIO()
     if kind == "jpeg":
         if clean.mode not in ("RGB", "L", "CMYK"):

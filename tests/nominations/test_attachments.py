@@ -376,3 +376,16 @@ def test_utf8_names_without_the_flag_are_decoded():
     raw = "证书.pdf".encode("utf-8")
     data = _with_raw_name("Y" * (len(raw) - 4) + ".pdf", raw)
     assert list(read_zip_archive(data)) == ["证书.pdf"]
+
+
+def test_palette_png_keeps_its_transparency():
+    image = Image.new("P", (4, 4), 0)
+    image.putpalette([255, 255, 255, 200, 0, 0] + [0] * 762)
+    image.putpixel((1, 1), 1)
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "Wang Jianguo")
+    out = io.BytesIO()
+    image.save(out, "PNG", transparency=0, pnginfo=info)
+    clean = Image.open(io.BytesIO(sanitize(out.getvalue(), "图.png").data))
+    assert clean.info.get("transparency") == 0 and clean.text == {}
+    assert clean.convert("RGBA").getpixel((0, 0))[3] == 0
