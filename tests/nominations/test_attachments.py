@@ -389,3 +389,29 @@ def test_palette_png_keeps_its_transparency():
     clean = Image.open(io.BytesIO(sanitize(out.getvalue(), "图.png").data))
     assert clean.info.get("transparency") == 0 and clean.text == {}
     assert clean.convert("RGBA").getpixel((0, 0))[3] == 0
+
+
+def _has_cjk_font():
+    import shutil
+    import subprocess
+
+    if shutil.which("fc-list") is None:
+        return False
+    return bool(subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip())
+
+
+@pytest.mark.skipif(not _has_cjk_font(), reason="needs a CJK font to render Chinese")
+def test_chinese_pdf_from_weasyprint_loses_metadata_and_leftovers_are_flagged():
+    weasyprint = pytest.importorskip("weasyprint")
+    html = (
+        f'<html><head><meta name="author" content="{AUTHOR}"><meta name="generator" content="{EMPLOYER}">'
+        "<title>申报书</title></head><body><p>"
+        f"第一完成人：{AUTHOR}，{EMPLOYER}。专利ZL201910123456.7。</p></body></html>"
+    )
+    original = weasyprint.HTML(string=html).write_pdf()
+    assert PdfReader(io.BytesIO(original)).metadata.author == AUTHOR
+    clean = sanitize(original, "申报书.pdf")
+    assert not PdfReader(io.BytesIO(clean.data)).metadata
+    assert AUTHOR in clean.text
+    found = leftovers(clean.text, {"person": [AUTHOR], "employer": [EMPLOYER]})
+    assert [h.kind for h in found] == ["person", "employer", "patent"]
