@@ -190,12 +190,18 @@ class _RowChecker:
 
 
 def _parse_city(value: str, known: set[str]) -> str | None:
-    if value in known:
-        return value
-    if value.endswith("市") and value[:-1] in known:
-        return value[:-1]
-    if f"{value}市" in known:
-        return f"{value}市"
+    """The known unit meant by `value`: "南京", "南京市" and "南京市总工会" all mean 南京."""
+    value = value.replace(" ", "")
+    candidates = [value]
+    if value.endswith("总工会") and len(value) > 3:
+        candidates.append(value[:-3])  # the nominating body is the city's federation of trade unions
+    for candidate in candidates:
+        if candidate in known:
+            return candidate
+        if candidate.endswith("市") and candidate[:-1] in known:
+            return candidate[:-1]
+        if f"{candidate}市" in known:
+            return f"{candidate}市"
     return None
 
 
@@ -225,7 +231,8 @@ def parse_nomination_rows(
         From :func:`judging.tabular.read_table`.
     known_cities : iterable of str
         The nominating units of the edition (prefecture-level cities, provincial
-        industry unions). "南京市" is accepted for "南京" and the other way round.
+        industry unions). "南京市" and "南京市总工会" are accepted for "南京", and
+        "南京" for "南京市".
     categories : iterable of str
         Category keys open in this edition.
     aliases : mapping

@@ -195,3 +195,13 @@ def test_identifying_strings_feed_redaction():
     redacted = redact(text, strings)
     for s in ["王建国", "南钢", "南京钢铁", "CN109876543B", "13912345678"]:
         assert s not in redacted.text
+
+
+def test_city_written_as_the_city_federation_of_trade_unions():
+    for written in ["南京市总工会", "南京市", " 南京 "]:
+        rows, errors = parse([with_(1, written)])
+        assert errors == [] and rows[0].city == "南京", written
+    rows, errors = parse([with_(1, "省建设工会")])
+    assert errors == [] and rows[0].city == "省建设工会"
+    rows, errors = parse([with_(1, "南京")], known_cities=["南京市", "苏州市"])
+    assert errors == [] and rows[0].city == "南京市"
