@@ -67,7 +67,13 @@ def ngram_counts(text: str, ns: tuple[int, ...] = (2, 3)) -> Counter[str]:
 
 
 def cosine(a: str, b: str, ns: tuple[int, ...] = (2, 3)) -> float:
-    """Cosine similarity of the n-gram count vectors of two texts (0 when either is empty)."""
+    """Cosine similarity of the n-gram count vectors of two texts (0 when either is empty).
+
+    Example
+    -------
+    >>> round(cosine("年节约标煤3800吨。", "年节约标煤３８００吨"), 6)
+    1.0
+    """
     ca, cb = ngram_counts(a, ns), ngram_counts(b, ns)
     if not ca or not cb:
         return 0.0
@@ -398,6 +404,13 @@ def normalize_company(name: str) -> str:
     repeatedly. "南京钢铁股份有限公司" and "南京钢铁有限公司" both give "南京钢铁";
     "江苏沙钢（集团）有限公司" and "江苏沙钢集团有限公司" both give "江苏沙钢".
     Regions are kept: "南京钢铁" and "钢铁" are different employers.
+
+    Example
+    -------
+    >>> normalize_company("南京钢铁股份有限公司") == normalize_company("南京钢铁有限公司")
+    True
+    >>> normalize_company("江苏沙钢（集团）有限公司")
+    '江苏沙钢'
     """
     base = _drop_form_brackets(_nfkc_compact(name))
     steps = _strip_suffixes(base)
@@ -420,6 +433,11 @@ def short_forms(employer: str) -> list[str]:
     ("徐州工程机械" → "工程机械") would yield generic words that ruin the text,
     so neither is attempted. Organizers add abbreviations as extra identifying
     strings for the employer; redaction takes them like any other.
+
+    Example
+    -------
+    >>> short_forms("南京钢铁股份有限公司")
+    ['南京钢铁股份有限公司', '南京钢铁']
     """
     compact = re.sub(r"\s+", "", unicodedata.normalize("NFKC", employer))
     if not compact:

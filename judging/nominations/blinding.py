@@ -116,7 +116,16 @@ def is_valid_code(code: str) -> bool:
 
 
 def format_code(code: str) -> str:
-    """Display form, groups of three: ``"K7QM2XD94"`` -> ``"K7Q-M2X-D94"``."""
+    """Display form, groups of three.
+
+    Example
+    -------
+    >>> code = "K7QM2XD9" + check_character("K7QM2XD9")
+    >>> format_code(code)
+    'K7Q-M2X-D93'
+    >>> parse_code("k7q m2x d93") == code
+    True
+    """
     code = parse_code(code)
     return "-".join(code[i : i + _GROUP] for i in range(0, len(code), _GROUP))
 
