@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -225,18 +226,16 @@ def load_demo(session: Session, *, seed: int = 2026, progress: Callable[[int, in
         session.add(BlindCode(round_id=preliminary.id, nomination_id=nomination.id, code=code))
 
     report(5, steps, "assignments")
-    load = {expert.id: 0 for expert in experts}
-    for nomination, employer in nominations:
-        candidates = [e for e in experts if e.employer != employer]
-        rng.shuffle(candidates)
-        candidates.sort(key=lambda e: load[e.id])
-        for expert in candidates[:JUDGES_PER_NOMINATION]:
-            load[expert.id] += 1
-            session.add(Assignment(round_id=preliminary.id, nomination_id=nomination.id, expert_id=expert.id))
-    session.flush()
-    audit.append(session, actor=system, action="assignments.committed", object_type="round",
-                 object_id=preliminary.id, data={"pairs": len(nominations) * JUDGES_PER_NOMINATION,
-                                                 "k": JUDGES_PER_NOMINATION, "method": "demo"})
+    # The organizer's flow, per category: preview with the solver (deterministic), then commit.
+    # Load caps spread each category evenly over the 60 experts, as a real office would.
+    from judging.panels.service import PlanSettings, commit_plan, preview_plan
+
+    for key, _name, _top_n, count, _criteria in CATEGORIES:
+        share = count * JUDGES_PER_NOMINATION / N_EXPERTS
+        plan = preview_plan(session, round_id=preliminary.id, category_id=categories[key].id, by=system,
+                            settings=PlanSettings(k=JUDGES_PER_NOMINATION, max_load=math.ceil(share),
+                                                  min_load=math.floor(share), seed=seed))
+        commit_plan(session, plan_id=plan.id, by=system)
     _demo_submitted_scores(session, seed=seed)
     _demo_scoring(session, edition=edition, round_=preliminary, experts=experts, seed=seed, actor=system)
     report(steps, steps, "done")

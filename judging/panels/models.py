@@ -65,3 +65,60 @@ class Conflict(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class EmployerGroup(Base):
+    """A parent group (集团) whose member employers conflict with each other, as entered by an organizer."""
+
+    __tablename__ = "employer_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list[EmployerGroupMember]] = relationship(
+        back_populates="group", cascade="all, delete-orphan", order_by="EmployerGroupMember.employer")
+
+
+class EmployerGroupMember(Base):
+    """One employer of a group; ``employer_key`` is its normalized name (one group per employer)."""
+
+    __tablename__ = "employer_group_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("employer_groups.id", ondelete="CASCADE"), index=True)
+    employer: Mapped[str] = mapped_column(String(200))
+    employer_key: Mapped[str] = mapped_column(String(200), unique=True)
+
+    group: Mapped[EmployerGroup] = relationship(back_populates="members")
+
+
+class PlanStatus(enum.StrEnum):
+    PREVIEW = "preview"        # computed, shown to the organizer, not yet in force
+    COMMITTED = "committed"    # its pairs are the round's assignments
+    INFEASIBLE = "infeasible"  # no plan exists; ``figures`` say what falls short
+    DISCARDED = "discarded"    # superseded by a newer preview or committed plan
+
+
+class AssignmentPlan(Base):
+    """A previewed assignment of one category's nominations in one round, kept until committed.
+
+    ``pairs`` holds [nomination_id, expert_id] rows; ``figures`` the quality figures, the
+    conflicts avoided and the experts at their cap (or, when infeasible, what falls short).
+    """
+
+    __tablename__ = "assignment_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), index=True)
+    status: Mapped[PlanStatus] = mapped_column(
+        Enum(PlanStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=PlanStatus.PREVIEW)
+    mode: Mapped[str] = mapped_column(String(16), default="k")  # "k" (k judges each) or "blocks" (panels)
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    figures: Mapped[dict] = mapped_column(JSON, default=dict)
+    pairs: Mapped[list] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    committed_at: Mapped[dt.datetime | None]

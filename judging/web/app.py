@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from judging.audit.controllers import AuditorController
     from judging.editions.controllers import AdminController, OrganizerController
     from judging.jobs.controllers import JobController
+    from judging.panels.controllers import PanelsController
     from judging.results.controllers import PublicController, ResultsApiController, ResultsController
     from judging.scoring.controllers import JudgeController, RoundController
     from judging.web.i18n_controller import set_language
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                       cookie_samesite="lax", cookie_httponly=False, exclude=["/healthz"])
     return Litestar(
         route_handlers=[healthz, home, set_language, AccountController, OrganizerController, JudgeController,
-                        RoundController, AuditorController, AdminController, JobController,
+                        RoundController, AuditorController, AdminController, JobController, PanelsController,
                         ResultsController, ResultsApiController, PublicController,
                         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static")],
         dependencies={"db": Provide(provide_db)},

@@ -1,0 +1,449 @@
+"""The organizer's pages for the expert pool, conflicts of interest and assignment (/organizer/panels).
+
+Thin handlers: read the form, call one service, commit, answer. Previews and refills run as
+background jobs and the browser goes to /jobs/{id}, which polls until the job ends.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import func, or_, select
+
+from judging import audit
+from judging.accounts.models import Role, User
+from judging.editions.models import Category, Round
+from judging.editions.service import current_edition
+from judging.errors import N_, Conflict, JudgingError, NotFound
+from judging.jobs import start_job
+from judging.nominations.models import Nomination
+from judging.panels import conflicts as conflicts_mod
+from judging.panels import importer
+import judging.panels.jobs  # noqa: F401  (registers the job kinds these pages start)
+from judging.panels import service
+from judging.panels.models import (
+    Assignment, AssignmentPlan, Conflict as ExpertConflict, EmployerGroup, Expert,
+)
+from judging.web.auth import current_user, requires_role
+from judging.web.rendering import DbSession, error_text, render
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+PAGE = 100
+
+
+def _actor(request: Request) -> audit.Actor:
+    user: User = current_user(request)
+    return audit.Actor(user.id, user.username)
+
+
+def _field(data: dict[str, Any], name: str, default: str = "") -> str:
+    value = data.get(name, default)
+    if isinstance(value, list):
+        value = value[-1] if value else default
+    return str(value).strip()
+
+
+def _int(data: dict[str, Any], name: str, default: int | None = None) -> int:
+    raw = _field(data, name)
+    if not raw and default is not None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise JudgingError(N_("{field} must be a whole number."), field=name) from None
+
+
+def _status(error: JudgingError) -> int:
+    if isinstance(error, NotFound):
+        return 404
+    return 409 if isinstance(error, Conflict) else 400
+
+
+def _edition(db):
+    try:
+        return current_edition(db)
+    except NotFound:
+        return None
+
+
+def _round_category(db, round_id: int, category_id: int) -> tuple[Round, Category]:
+    try:
+        return service.get_round_category(db, round_id=round_id, category_id=category_id)
+    except NotFound:
+        raise NotFoundException() from None
+
+
+def _settings_from_form(data: dict[str, Any]) -> service.PlanSettings:
+    q = _field(data, "max_probability")
+    try:
+        max_probability = float(q) if q else None
+    except ValueError:
+        raise JudgingError(N_("{field} must be a number."), field="max_probability") from None
+    return service.PlanSettings(
+        mode=_field(data, "mode", "k"), k=_int(data, "k", 5), max_load=_int(data, "max_load", 30),
+        min_load=_int(data, "min_load", 0), panel_size=_int(data, "panel_size", 5),
+        n_panels=_int(data, "n_panels", 2), overlap=_int(data, "overlap", 1),
+        same_city=bool(_field(data, "same_city")), fairness=bool(_field(data, "fairness")),
+        max_probability=max_probability, seed=_int(data, "seed", 0))
+
+
+def overview_rows(db, edition) -> list[dict]:
+    """Per round and category: eligible nominations, active assignments, short nominations, plans."""
+    rows = []
+    for round_ in edition.rounds:
+        for category in edition.categories:
+            eligible = service.eligible_nominations(db, round_=round_, category=category)
+            counts = dict(db.execute(
+                select(Assignment.nomination_id, func.count()).join(Nomination, Nomination.id == Assignment.nomination_id)
+                .where(Assignment.round_id == round_.id, Nomination.category_id == category.id,
+                       Assignment.withdrawn_at.is_(None)).group_by(Assignment.nomination_id)).all())
+            plan = service.committed_plan(db, round_id=round_.id, category_id=category.id)
+            k = (plan.settings.get("k") if plan and plan.mode == "k" else
+                 plan.settings.get("panel_size") if plan else max(counts.values(), default=0))
+            short = sum(1 for nid, c in counts.items() if k and c < k)
+            latest = db.scalar(select(AssignmentPlan).where(AssignmentPlan.round_id == round_.id,
+                                                            AssignmentPlan.category_id == category.id)
+                               .order_by(AssignmentPlan.id.desc()).limit(1))
+            rows.append({"round": round_, "category": category, "eligible": len(eligible),
+                         "assigned": len(counts), "assignments": sum(counts.values()), "k": k, "short": short,
+                         "plan": plan, "latest": latest})
+    return rows
+
+
+class PanelsController(Controller):
+    path = "/organizer/panels"
+    guards = [requires_role(Role.ORGANIZER)]
+
+    # ------------------------------------------------------------------ overview and refill
+
+    @get("/", sync_to_thread=True)
+    def home(self, request: Request, db: DbSession) -> Template:
+        edition = _edition(db)
+        rows = overview_rows(db, edition) if edition else []
+        experts = db.scalar(select(func.count()).select_from(Expert).where(Expert.active.is_(True)))
+        return render(request, "pages/panels_home.html", edition=edition, rows=rows, experts=experts,
+                      notice=request.query_params.get("notice"), error=request.query_params.get("error"))
+
+    @get("/rounds/{round_id:int}", sync_to_thread=True)
+    def round_home(self, request: Request, db: DbSession, round_id: FromPath[int]) -> Redirect:
+        if db.get(Round, round_id) is None:
+            raise NotFoundException()
+        return Redirect(path="/organizer/panels/", query_params={"notice": "refilled"})
+
+    @post("/rounds/{round_id:int}/refill", sync_to_thread=True)
+    def refill(self, request: Request, db: DbSession, round_id: FromPath[int], data: FormData) -> Redirect:
+        if db.get(Round, round_id) is None:
+            raise NotFoundException()
+        user = current_user(request)
+        category_id = _field(data, "category_id")
+        db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
+        job_id = start_job(request.app.state.session_factory, kind="panels.refill", by=_actor(request),
+                           database_url=request.app.state.settings.database_url,
+                           params={"round_id": round_id, "category_id": int(category_id) if category_id else None,
+                                   "by_id": user.id, "by_label": user.username})
+        return Redirect(path=f"/jobs/{job_id}")
+
+    @post("/rounds/{round_id:int}/experts/{expert_id:int}/drop", sync_to_thread=True)
+    def drop_out(self, request: Request, db: DbSession, round_id: FromPath[int], expert_id: FromPath[int],
+                 data: FormData) -> Redirect:
+        try:
+            service.withdraw_expert(db, round_id=round_id, expert_id=expert_id, reason=_field(data, "reason"),
+                                    by=_actor(request))
+            db.commit()
+        except JudgingError as exc:
+            db.rollback()
+            if isinstance(exc, NotFound):
+                raise NotFoundException() from None
+            return Redirect(path=f"/organizer/panels/experts/{expert_id}", query_params={"error": error_text(request, exc)})
+        user = current_user(request)
+        db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
+        job_id = start_job(request.app.state.session_factory, kind="panels.refill", by=_actor(request),
+                           database_url=request.app.state.settings.database_url,
+                           params={"round_id": round_id, "category_id": None, "by_id": user.id,
+                                   "by_label": user.username})
+        return Redirect(path=f"/jobs/{job_id}")
+
+    # ------------------------------------------------------------------ one round and category
+
+    def _assign_page(self, request: Request, db, round_: Round, category: Category, *, settings=None,
+                     error: str | None = None, status_code: int = 200) -> Template:
+        settings = settings or service.default_settings(db, round_=round_, category=category)
+        q = request.query_params.get("q", "").strip()
+        query = (select(Assignment, Nomination.title, Expert.name)
+                 .join(Nomination, Nomination.id == Assignment.nomination_id)
+                 .join(Expert, Expert.id == Assignment.expert_id)
+                 .where(Assignment.round_id == round_.id, Nomination.category_id == category.id)
+                 .order_by(Assignment.nomination_id, Assignment.id))
+        if q:
+            query = query.where(or_(Nomination.title.contains(q), Nomination.id == (int(q) if q.isdigit() else -1)))
+        grouped: dict[int, dict] = {}
+        for assignment, title, name in db.execute(query.limit(PAGE * 8)):
+            entry = grouped.setdefault(assignment.nomination_id, {"id": assignment.nomination_id, "title": title,
+                                                                  "chips": []})
+            entry["chips"].append({"assignment": assignment, "name": name})
+        plans = db.scalars(select(AssignmentPlan).where(AssignmentPlan.round_id == round_.id,
+                                                        AssignmentPlan.category_id == category.id)
+                           .order_by(AssignmentPlan.id.desc()).limit(10)).all()
+        return render(request, "pages/panels_assign.html", round=round_, category=category, settings=settings,
+                      nominations=list(grouped.values())[:PAGE], plans=plans, q=q, error=error,
+                      committed=service.committed_plan(db, round_id=round_.id, category_id=category.id),
+                      eligible=len(service.eligible_nominations(db, round_=round_, category=category)),
+                      notice=request.query_params.get("notice"), status_code=status_code)
+
+    @get("/rounds/{round_id:int}/categories/{category_id:int}", sync_to_thread=True)
+    def assign(self, request: Request, db: DbSession, round_id: FromPath[int], category_id: FromPath[int]) -> Template:
+        round_, category = _round_category(db, round_id, category_id)
+        return self._assign_page(request, db, round_, category, error=request.query_params.get("error"))
+
+    @post("/rounds/{round_id:int}/categories/{category_id:int}/preview", sync_to_thread=True)
+    def preview(self, request: Request, db: DbSession, round_id: FromPath[int], category_id: FromPath[int],
+                data: FormData) -> Template | Redirect:
+        round_, category = _round_category(db, round_id, category_id)
+        settings = None
+        try:
+            settings = _settings_from_form(data)
+            settings.check()
+        except JudgingError as exc:
+            return self._assign_page(request, db, round_, category, settings=settings,
+                                     error=error_text(request, exc), status_code=400)
+        user = current_user(request)
+        db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
+        job_id = start_job(request.app.state.session_factory, kind="panels.preview", by=_actor(request),
+                           database_url=request.app.state.settings.database_url,
+                           params={"round_id": round_id, "category_id": category_id, "settings": settings.as_dict(),
+                                   "by_id": user.id, "by_label": user.username})
+        return Redirect(path=f"/jobs/{job_id}")
+
+    @get("/plans/{plan_id:int}", sync_to_thread=True)
+    def plan(self, request: Request, db: DbSession, plan_id: FromPath[int]) -> Template:
+        plan = db.get(AssignmentPlan, plan_id)
+        if plan is None:
+            raise NotFoundException()
+        round_, category = _round_category(db, plan.round_id, plan.category_id)
+        loads: dict[int, int] = {}
+        for _nid, eid in plan.pairs:
+            loads[eid] = loads.get(eid, 0) + 1
+        return render(request, "pages/panels_plan.html", plan=plan, round=round_, category=category,
+                      figures=plan.figures, n_loaded=len(loads), error=request.query_params.get("error"),
+                      reason_labels=conflicts_mod.REASON_LABELS)
+
+    @post("/plans/{plan_id:int}/commit", sync_to_thread=True)
+    def commit(self, request: Request, db: DbSession, plan_id: FromPath[int]) -> Redirect:
+        plan = db.get(AssignmentPlan, plan_id)
+        if plan is None:
+            raise NotFoundException()
+        round_id, category_id = plan.round_id, plan.category_id
+        try:
+            service.commit_plan(db, plan_id=plan_id, by=_actor(request))
+            db.commit()
+        except JudgingError as exc:
+            db.rollback()
+            return Redirect(path=f"/organizer/panels/plans/{plan_id}", query_params={"error": error_text(request, exc)})
+        return Redirect(path=f"/organizer/panels/rounds/{round_id}/categories/{category_id}",
+                        query_params={"notice": "committed"})
+
+    @get("/rounds/{round_id:int}/categories/{category_id:int}/why", sync_to_thread=True)
+    def why(self, request: Request, db: DbSession, round_id: FromPath[int], category_id: FromPath[int]) -> Template:
+        round_, category = _round_category(db, round_id, category_id)
+        try:
+            nomination, expert, explanation = service.explain_pair(
+                db, nomination_id=int(request.query_params.get("nomination_id", "0")),
+                expert_id=int(request.query_params.get("expert_id", "0")), category=category)
+        except (NotFound, ValueError):
+            raise NotFoundException() from None
+        plan = service.committed_plan(db, round_id=round_.id, category_id=category.id)
+        same_city = bool(plan.settings.get("same_city")) if plan else False
+        reasons = conflicts_mod.pair_reasons(db, nomination_id=nomination.id, expert=expert, same_city=same_city)
+        return render(request, "pages/panels_why.html", round=round_, category=category, nomination=nomination,
+                      expert=expert, explanation=explanation, reasons=reasons,
+                      reason_labels=conflicts_mod.REASON_LABELS)
+
+    # ------------------------------------------------------------------------------- swap
+
+    @get("/assignments/{assignment_id:int}/swap", sync_to_thread=True)
+    def swap_form(self, request: Request, db: DbSession, assignment_id: FromPath[int]) -> Template:
+        return self._swap_page(request, db, assignment_id, error=request.query_params.get("error"))
+
+    def _swap_page(self, request, db, assignment_id: int, *, error: str | None = None,
+                   status_code: int = 200) -> Template:
+        assignment = db.get(Assignment, assignment_id)
+        if assignment is None:
+            raise NotFoundException()
+        nomination = db.get(Nomination, assignment.nomination_id)
+        round_, category = _round_category(db, assignment.round_id, nomination.category_id)
+        experts = service.active_experts(db)
+        loads = service.round_loads(db, round_id=round_.id)
+        identity = service._identities(db, [nomination.id]).get(nomination.id)
+        plan = service.committed_plan(db, round_id=round_.id, category_id=category.id)
+        rows = [(nomination.id, identity.employer if identity else "", identity.city if identity else "")]
+        cset = conflicts_mod.conflict_set(db, nominations=rows, experts=experts,
+                                          same_city=bool(plan.settings.get("same_city")) if plan else False)
+        taken = set(db.scalars(select(Assignment.expert_id).where(Assignment.round_id == round_.id,
+                                                                  Assignment.nomination_id == nomination.id)))
+        from judging.panels.affinity import affinity_matrix
+
+        aff = affinity_matrix([service.nomination_text(nomination, identity)], [e.fields for e in experts],
+                              category.key.value)
+        aff = aff if hasattr(aff, "shape") and not hasattr(aff, "tocsr") else aff.toarray()
+        candidates = []
+        for j, expert in enumerate(experts):
+            if expert.id in taken:
+                continue
+            candidates.append({"expert": expert, "affinity": float(aff[0, j]), "load": loads.get(expert.id, 0),
+                               "conflict": bool(cset.matrix[0, j]),
+                               "full": loads.get(expert.id, 0) >= expert.max_load})
+        candidates.sort(key=lambda c: (c["conflict"] or c["full"], -c["affinity"]))
+        return render(request, "pages/panels_swap.html", assignment=assignment, nomination=nomination,
+                      round=round_, category=category, current=db.get(Expert, assignment.expert_id),
+                      candidates=candidates[:40], error=error, status_code=status_code)
+
+    @post("/assignments/{assignment_id:int}/swap", sync_to_thread=True)
+    def swap(self, request: Request, db: DbSession, assignment_id: FromPath[int], data: FormData) -> Template | Redirect:
+        try:
+            new = service.swap_expert(db, assignment_id=assignment_id, expert_id=_int(data, "expert_id"),
+                                      reason=_field(data, "reason"), by=_actor(request))
+            nomination = db.get(Nomination, new.nomination_id)
+            target = f"/organizer/panels/rounds/{new.round_id}/categories/{nomination.category_id}"
+            db.commit()
+        except JudgingError as exc:
+            db.rollback()
+            if isinstance(exc, NotFound) and db.get(Assignment, assignment_id) is None:
+                raise NotFoundException() from None
+            return self._swap_page(request, db, assignment_id, error=error_text(request, exc),
+                                   status_code=_status(exc))
+        return Redirect(path=target, query_params={"notice": "swapped"})
+
+    # ---------------------------------------------------------------------------- experts
+
+    def _experts_page(self, request, db, *, report=None, status_code: int = 200) -> Template:
+        q = request.query_params.get("q", "").strip()
+        raw_page = request.query_params.get("page", "1")
+        page = max(1, int(raw_page)) if raw_page.isdigit() else 1
+        query = select(Expert).order_by(Expert.id)
+        if q:
+            query = query.where(or_(Expert.name.contains(q), Expert.employer.contains(q), Expert.city.contains(q)))
+        total = db.scalar(select(func.count()).select_from(query.subquery()))
+        experts = db.scalars(query.offset((page - 1) * PAGE).limit(PAGE)).all()
+        loads = dict(db.execute(select(Assignment.expert_id, func.count()).where(Assignment.withdrawn_at.is_(None))
+                                .group_by(Assignment.expert_id)).all())
+        return render(request, "pages/panels_experts.html", experts=experts, q=q, page=page, total=total,
+                      pages=max(1, -(-total // PAGE)), report=report, loads=loads,
+                      notice=request.query_params.get("notice"), status_code=status_code)
+
+    @get("/experts", sync_to_thread=True)
+    def experts(self, request: Request, db: DbSession) -> Template:
+        return self._experts_page(request, db)
+
+    @post("/experts/import", sync_to_thread=True)
+    def import_experts(self, request: Request, db: DbSession, data: UploadData) -> Template:
+        upload = data.get("file")
+        content = b""
+        filename = ""
+        if upload is not None and hasattr(upload, "file"):
+            content = upload.file.read()
+            filename = upload.filename or ""
+        report = importer.import_experts(db, data=content, filename=filename,
+                                         keep_valid=bool(_field(data, "keep_valid")), by=_actor(request))
+        if report.stored:
+            db.commit()
+        else:
+            db.rollback()
+        return self._experts_page(request, db, report=report, status_code=200 if not report.problems else 400)
+
+    @get("/experts/{expert_id:int}", sync_to_thread=True)
+    def expert(self, request: Request, db: DbSession, expert_id: FromPath[int]) -> Template:
+        return self._expert_page(request, db, expert_id, error=request.query_params.get("error"))
+
+    def _expert_page(self, request, db, expert_id, *, problems=None, error=None, status_code=200) -> Template:
+        expert = db.get(Expert, expert_id)
+        if expert is None:
+            raise NotFoundException()
+        rows = db.execute(select(Round, func.count(Assignment.id)).join(Assignment, Assignment.round_id == Round.id)
+                          .where(Assignment.expert_id == expert.id, Assignment.withdrawn_at.is_(None))
+                          .group_by(Round.id).order_by(Round.id)).all()
+        conflicts = db.scalars(select(ExpertConflict).where(ExpertConflict.expert_id == expert.id)
+                               .order_by(ExpertConflict.id)).all()
+        return render(request, "pages/panels_expert.html", expert=expert, rounds=rows, conflicts=conflicts,
+                      problems=problems or [], error=error, notice=request.query_params.get("notice"),
+                      reason_labels=conflicts_mod.REASON_LABELS,
+                      status_code=status_code)
+
+    @post("/experts/{expert_id:int}", sync_to_thread=True)
+    def save_expert(self, request: Request, db: DbSession, expert_id: FromPath[int], data: FormData) -> Template | Redirect:
+        expert = db.get(Expert, expert_id)
+        if expert is None:
+            raise NotFoundException()
+        problems = importer.update_expert(
+            db, expert=expert, name=_field(data, "name"), employer=_field(data, "employer"), city=_field(data, "city"),
+            phone=_field(data, "phone"), email=_field(data, "email"), fields=_field(data, "fields"),
+            max_load=_field(data, "max_load"), by=_actor(request))
+        if problems:
+            db.rollback()
+            return self._expert_page(request, db, expert_id, problems=problems, status_code=400)
+        db.commit()
+        return Redirect(path=f"/organizer/panels/experts/{expert_id}", query_params={"notice": "saved"})
+
+    @post("/experts/{expert_id:int}/active", sync_to_thread=True)
+    def set_active(self, request: Request, db: DbSession, expert_id: FromPath[int], data: FormData) -> Redirect:
+        expert = db.get(Expert, expert_id)
+        if expert is None:
+            raise NotFoundException()
+        importer.set_active(db, expert=expert, active=_field(data, "active") == "1", by=_actor(request))
+        db.commit()
+        return Redirect(path=f"/organizer/panels/experts/{expert_id}", query_params={"notice": "saved"})
+
+    # -------------------------------------------------------------------------- conflicts
+
+    def _conflicts_page(self, request, db, *, error=None, status_code=200) -> Template:
+        rows = db.execute(select(ExpertConflict, Expert.name, Nomination.title)
+                          .join(Expert, Expert.id == ExpertConflict.expert_id)
+                          .join(Nomination, Nomination.id == ExpertConflict.nomination_id)
+                          .order_by(ExpertConflict.id.desc()).limit(500)).all()
+        groups = db.scalars(select(EmployerGroup).order_by(EmployerGroup.name)).all()
+        edition = _edition(db)
+        return render(request, "pages/panels_conflicts.html", rows=rows, groups=groups, error=error,
+                      same_city={r.name: conflicts_mod.same_city_rule(edition, r) for r in edition.rounds}
+                      if edition else {}, notice=request.query_params.get("notice"),
+                      reason_labels=conflicts_mod.REASON_LABELS, status_code=status_code)
+
+    @get("/conflicts", sync_to_thread=True)
+    def conflicts(self, request: Request, db: DbSession) -> Template:
+        return self._conflicts_page(request, db, error=request.query_params.get("error"))
+
+    def _act(self, request, db, action, *, notice: str) -> Template | Redirect:
+        try:
+            action()
+            db.commit()
+        except JudgingError as exc:
+            db.rollback()
+            return self._conflicts_page(request, db, error=error_text(request, exc), status_code=_status(exc))
+        return Redirect(path="/organizer/panels/conflicts", query_params={"notice": notice})
+
+    @post("/conflicts", sync_to_thread=True)
+    def add_conflict(self, request: Request, db: DbSession, data: FormData) -> Template | Redirect:
+        return self._act(request, db, lambda: conflicts_mod.add_conflict(
+            db, expert_id=_int(data, "expert_id"), nomination_id=_int(data, "nomination_id"),
+            reason=_field(data, "reason"), by=_actor(request)), notice="added")
+
+    @post("/conflicts/{conflict_id:int}/delete", sync_to_thread=True)
+    def delete_conflict(self, request: Request, db: DbSession, conflict_id: FromPath[int]) -> Template | Redirect:
+        return self._act(request, db, lambda: conflicts_mod.delete_conflict(db, conflict_id=conflict_id,
+                                                                            by=_actor(request)), notice="removed")
+
+    @post("/groups", sync_to_thread=True)
+    def save_group(self, request: Request, db: DbSession, data: FormData) -> Template | Redirect:
+        return self._act(request, db, lambda: conflicts_mod.save_group(
+            db, name=_field(data, "name"), employers=_field(data, "employers").splitlines(), by=_actor(request)),
+            notice="group")
+
+    @post("/groups/{group_id:int}/delete", sync_to_thread=True)
+    def delete_group(self, request: Request, db: DbSession, group_id: FromPath[int]) -> Template | Redirect:
+        return self._act(request, db, lambda: conflicts_mod.delete_group(db, group_id=group_id, by=_actor(request)),
+                         notice="group")
+

@@ -1,0 +1,44 @@
+"""Background jobs of the panels part: previewing a plan (the solver may take a while) and refilling.
+
+``panels.refill`` is what a judge's declared conflict or an expert's drop-out starts:
+params ``{"round_id": int, "category_id": int | None, "by_id": int | None, "by_label": str}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from judging import audit
+from judging.jobs import JobContext, job_kind
+from judging.panels import service
+
+
+def _actor(params: dict[str, Any]) -> audit.Actor:
+    return audit.Actor(params.get("by_id"), params.get("by_label", "system"))
+
+
+@job_kind("panels.preview")
+def preview(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    known = {k: v for k, v in (params.get("settings") or {}).items()
+             if k in service.PlanSettings.__dataclass_fields__}
+    ctx.progress(0.02, "reading nominations, experts and conflicts", force=True)
+    with ctx.session_factory() as session:
+        plan = service.preview_plan(session, round_id=params["round_id"], category_id=params["category_id"],
+                                    settings=service.PlanSettings(**known), by=_actor(params),
+                                    progress=lambda fraction, message="": ctx.progress(fraction, message),
+                                    release_while_solving=True)
+        session.commit()
+        return {"plan_id": plan.id, "status": plan.status.value,
+                "next_url": f"/organizer/panels/plans/{plan.id}"}
+
+
+@job_kind("panels.refill")
+def refill(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    # Refilling holds one transaction from its reads to its writes, so progress is reported
+    # around it, never inside (on SQLite a progress write would wait for this transaction's lock).
+    ctx.progress(0.05, "refilling missing places", force=True)
+    with ctx.session_factory() as session:
+        pairs = service.refill_round(session, round_id=params["round_id"], category_id=params.get("category_id"),
+                                     by=_actor(params))
+        session.commit()
+        return {"pairs": [[a, b] for a, b in pairs], "next_url": f"/organizer/panels/rounds/{params['round_id']}"}

@@ -1,0 +1,150 @@
+"""The organizer's assignment flow through the real app: preview (a job) -> plan page -> commit."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from helpers import csrf_token, login
+from judging.demo import DEMO_PASSWORDS
+from judging.editions.models import Category, CategoryKey, Round, RoundKind
+from judging.nominations.models import BlindCode, Nomination
+from judging.panels.models import Assignment, AssignmentPlan, Conflict, Expert, PlanStatus
+from judging.panels import conflicts as conflicts_mod
+
+
+def _final_and_category(session_factory, key=CategoryKey.ACHIEVEMENT):
+    with session_factory() as s:
+        final = s.scalar(select(Round).where(Round.kind == RoundKind.FINAL))
+        category = s.scalar(select(Category).where(Category.key == key))
+        return final.id, category.id
+
+
+def _organizer(client):
+    login(client, "organizer", DEMO_PASSWORDS["organizer"])
+
+
+def _preview(client, round_id, category_id, **form):
+    path = f"/organizer/panels/rounds/{round_id}/categories/{category_id}"
+    token = csrf_token(client, path)
+    data = {"_csrf_token": token, "mode": "k", "k": "5", "max_load": "10", "min_load": "0", "seed": "7", **form}
+    response = client.post(path + "/preview", data=data, follow_redirects=False)
+    assert response.status_code in (302, 303), response.text[:500]
+    job = client.get(response.headers["location"])
+    assert job.status_code == 200
+    match = re.search(r'href="(/organizer/panels/plans/\d+)"', job.text)
+    assert match, job.text[:2000]
+    return match.group(1)
+
+
+def test_preview_then_commit_assigns_exactly_k_without_conflicts(client, demo, session_factory):
+    _organizer(client)
+    round_id, category_id = _final_and_category(session_factory)
+    plan_path = _preview(client, round_id, category_id)
+    page = client.get(plan_path)
+    assert page.status_code == 200
+    assert 'id="plan-figures"' in page.text and 'id="commit-button"' in page.text
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Assignment).where(Assignment.round_id == round_id)) == 0
+    token = csrf_token(client, plan_path)
+    done = client.post(plan_path + "/commit", data={"_csrf_token": token}, follow_redirects=False)
+    assert done.status_code in (302, 303)
+    assert "notice=committed" in done.headers["location"]
+    with session_factory() as s:
+        rows = s.execute(select(Assignment.nomination_id, Assignment.expert_id).where(
+            Assignment.round_id == round_id)).all()
+        noms = s.scalars(select(Nomination).where(Nomination.category_id == category_id)).all()
+        per_nom = {}
+        for nid, eid in rows:
+            per_nom.setdefault(nid, set()).add(eid)
+        assert set(per_nom) == {n.id for n in noms}
+        assert all(len(v) == 5 for v in per_nom.values())
+        loads = {}
+        for _nid, eid in rows:
+            loads[eid] = loads.get(eid, 0) + 1
+        assert max(loads.values()) <= 10
+        experts = s.scalars(select(Expert)).all()
+        for nid, eids in per_nom.items():
+            for expert in experts:
+                if expert.id in eids:
+                    assert not conflicts_mod.pair_reasons(s, nomination_id=nid, expert=expert, same_city=False)
+        codes = s.scalar(select(func.count()).select_from(BlindCode).where(BlindCode.round_id == round_id))
+        assert codes == len(noms)
+        plan = s.scalar(select(AssignmentPlan).where(AssignmentPlan.round_id == round_id))
+        assert plan.status is PlanStatus.COMMITTED
+
+
+def test_infeasible_preview_says_what_falls_short_and_commits_nothing(client, demo, session_factory):
+    _organizer(client)
+    round_id, category_id = _final_and_category(session_factory)
+    plan_path = _preview(client, round_id, category_id, k="5", max_load="2")
+    page = client.get(plan_path)
+    assert 'id="infeasible"' in page.text
+    assert "400" in page.text and "120" in page.text  # 80 x 5 places needed, 60 x 2 allowed
+    assert 'id="commit-button"' not in page.text
+    token = csrf_token(client, plan_path)
+    client.post(plan_path + "/commit", data={"_csrf_token": token})
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Assignment).where(Assignment.round_id == round_id)) == 0
+
+
+def test_panel_mode_gives_every_nomination_one_overlapping_panel(client, demo, session_factory):
+    _organizer(client)
+    round_id, category_id = _final_and_category(session_factory, CategoryKey.CHIEF_EMPLOYEE)
+    plan_path = _preview(client, round_id, category_id, mode="blocks", panel_size="5", n_panels="3", overlap="1")
+    page = client.get(plan_path)
+    assert 'id="plan-panels"' in page.text, page.text[:3000]
+    with session_factory() as s:
+        plan = s.get(AssignmentPlan, int(plan_path.rsplit("/", 1)[1]))
+        panels = [{e["expert_id"] for e in p["experts"]} for p in plan.figures["panels"]]
+        assert all(len(p) == 5 for p in panels)
+        assert all(len(panels[i] & panels[i + 1]) >= 1 for i in range(len(panels) - 1))
+        per_nom = {}
+        for nid, eid in plan.pairs:
+            per_nom.setdefault(nid, set()).add(eid)
+        assert len(per_nom) == 20
+        assert all(any(v == p for p in panels) for v in per_nom.values())
+
+
+def test_commit_refuses_a_plan_that_a_new_conflict_invalidates(client, demo, session_factory):
+    _organizer(client)
+    round_id, category_id = _final_and_category(session_factory)
+    plan_path = _preview(client, round_id, category_id)
+    with session_factory() as s:
+        plan = s.get(AssignmentPlan, int(plan_path.rsplit("/", 1)[1]))
+        nid, eid = plan.pairs[0]
+        s.add(Conflict(expert_id=eid, nomination_id=nid, source="organizer", reason="合作过"))
+        s.commit()
+    token = csrf_token(client, plan_path)
+    response = client.post(plan_path + "/commit", data={"_csrf_token": token}, follow_redirects=True)
+    assert 'id="plan-error"' in response.text
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Assignment).where(Assignment.round_id == round_id)) == 0
+
+
+def test_pages_answer_404_to_judges_and_send_anonymous_users_to_log_in(client, demo):
+    anonymous = client.get("/organizer/panels/", follow_redirects=False)
+    assert anonymous.status_code in (302, 303, 401)
+    login(client, "judge01", DEMO_PASSWORDS["judge"])
+    for path in ("/organizer/panels/", "/organizer/panels/experts", "/organizer/panels/conflicts",
+                 "/organizer/panels/plans/1"):
+        assert client.get(path).status_code == 404
+
+
+def test_organizer_pages_render(client, demo, session_factory):
+    _organizer(client)
+    with session_factory() as s:
+        preliminary = s.scalar(select(Round).where(Round.kind == RoundKind.PRELIMINARY))
+        category = s.scalar(select(Category).where(Category.key == CategoryKey.ACHIEVEMENT))
+        assignment = s.scalar(select(Assignment).where(Assignment.round_id == preliminary.id).limit(1))
+    for path in ("/organizer/panels/", "/organizer/panels/experts", "/organizer/panels/conflicts",
+                 f"/organizer/panels/rounds/{preliminary.id}/categories/{category.id}",
+                 f"/organizer/panels/experts/{assignment.expert_id}",
+                 f"/organizer/panels/assignments/{assignment.id}/swap",
+                 f"/organizer/panels/rounds/{preliminary.id}/categories/{category.id}/why"
+                 f"?nomination_id={assignment.nomination_id}&expert_id={assignment.expert_id}"):
+        page = client.get(path)
+        assert page.status_code == 200, (path, page.text[:1500])
+    home = client.get("/organizer/panels/")
+    assert "评审专家" in home.text or "专家" in home.text
