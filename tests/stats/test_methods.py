@@ -395,3 +395,25 @@ def test_rasch_without_a_finite_maximum_raises_a_clear_error():
         warnings.simplefilter("ignore", DegenerateDataWarning)
         with pytest.raises(ValueError, match="Rasch likelihood has no finite maximum"):
             judgestats.calibrate(item, judge, x, method="rasch")
+
+
+@pytest.mark.parametrize("method", ["mean", "trimmed", "zscore", "additive", "confidence",
+                                    "affine", "mixed", "rasch"])
+def test_every_method_returns_a_complete_reproducible_result(method):
+    if method == "rasch":
+        item, judge, score, *_ = simulate_rasch(ni=80, nj=10, k=5, seed=5)
+    else:
+        d = simulate(120, 15, 5, seed=5, scale_sd=0.2)
+        item, judge, score = d.item, d.judge, d.score
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        a = judgestats.calibrate(item, judge, score, method=method)
+        b = judgestats.calibrate(item, judge, score, method=method)
+    assert a.method == method and a.converged
+    assert a.digest() == b.digest()
+    assert abs(a.judge_severity.mean()) < 1e-9
+    assert np.all(np.isfinite(a.item_value)) and np.all(a.item_se > 0)
+    assert np.all(np.isfinite(a.item_se))
+    assert a.residuals.shape == score.shape and a.item_value.shape == (item.max() + 1,)
+    assert (a.judge_scale is not None) == (method in ("zscore", "affine"))
+    assert dict(a.options)["within_components"] is False
