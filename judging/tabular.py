@@ -44,7 +44,16 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls / .doc container
 
 
 class TableError(ValueError):
-    """The file as a whole cannot be used as a table (as opposed to a bad row)."""
+    """The file as a whole cannot be used as a table (as opposed to a bad row).
+
+    `key` names the entry of :data:`MESSAGES` and `params` fills it, so a caller
+    can show the message through its own translations; ``str()`` is the English text.
+    """
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(MESSAGES[key].format(**params) if params else MESSAGES[key])
+        self.key = key
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -123,9 +132,9 @@ def _decode(data: bytes) -> tuple[str, str]:
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
-            raise TableError(MESSAGES["encoding"]) from None
+            raise TableError("encoding") from None
     if b"\x00" in data:
-        raise TableError(MESSAGES["binary"])
+        raise TableError("binary")
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
@@ -134,7 +143,7 @@ def _decode(data: bytes) -> tuple[str, str]:
         # GB18030 is a superset of GBK and GB2312, which Chinese-locale Excel writes.
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError:
-        raise TableError(MESSAGES["encoding"]) from None
+        raise TableError("encoding") from None
 
 
 def _read_csv(data: bytes) -> tuple[list[list[str]], str]:
@@ -145,7 +154,7 @@ def _read_csv(data: bytes) -> tuple[list[list[str]], str]:
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
-        raise TableError(MESSAGES["bad_csv"].format(detail=exc)) from None
+        raise TableError("bad_csv", detail=exc) from None
     return [[cell.strip() for cell in record] for record in records], encoding
 
 
@@ -158,19 +167,19 @@ def _read_xlsx(data: bytes, max_uncompressed: int) -> list[list[str]]:
     try:
         declared = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise TableError(MESSAGES["bad_xlsx"].format(detail=exc)) from None
+        raise TableError("bad_xlsx", detail=exc) from None
     if declared > max_uncompressed:
         # An upload is untrusted: refuse a workbook that would inflate to gigabytes.
-        raise TableError(MESSAGES["xlsx_too_big"].format(limit=max_uncompressed // (1024 * 1024)))
+        raise TableError("xlsx_too_big", limit=max_uncompressed // (1024 * 1024))
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise TableError(MESSAGES["bad_xlsx"].format(detail=exc)) from None
+        raise TableError("bad_xlsx", detail=exc) from None
     try:
         sheet = workbook.active
         if sheet is None or not hasattr(sheet, "iter_rows"):
             if not workbook.worksheets:
-                raise TableError(MESSAGES["no_sheet"])
+                raise TableError("no_sheet")
             sheet = workbook.worksheets[0]
         # Some exporters write a wrong <dimension>, and read-only mode would trust it and
         # stop early; forget it and read what is really there.
@@ -218,9 +227,9 @@ def read_table(
     """
     del filename
     if not data or not data.strip():
-        raise TableError(MESSAGES["empty"])
+        raise TableError("empty")
     if data.startswith(OLE_MAGIC):
-        raise TableError(MESSAGES["xls"])
+        raise TableError("xls")
     if data.startswith(ZIP_MAGIC):
         records, fmt, encoding = _read_xlsx(data, max_uncompressed), "xlsx", None
     else:
@@ -228,9 +237,9 @@ def read_table(
 
     header_at = next((i for i, r in enumerate(records) if any(r)), None)
     if header_at is None:
-        raise TableError(MESSAGES["empty"])
+        raise TableError("empty")
     if header_at != 0:
-        raise TableError(MESSAGES["no_header"])
+        raise TableError("no_header")
     header = list(records[0])
     while header and not header[-1]:
         header.pop()
@@ -246,7 +255,7 @@ def read_table(
             extra.pop()
         rows.append(Row(number, tuple(values + extra)))
         if max_rows is not None and len(rows) > max_rows:
-            raise TableError(MESSAGES["too_many_rows"].format(limit=max_rows))
+            raise TableError("too_many_rows", limit=max_rows)
     return Table(tuple(header), tuple(rows), fmt, encoding)
 
 
@@ -303,12 +312,12 @@ def resolve_columns(
     for field, indexes in found.items():
         if len(indexes) > 1:
             columns = ", ".join(f"“{headers[i]}”" for i in indexes)
-            raise TableError(MESSAGES["ambiguous"].format(columns=columns, field=field))
+            raise TableError("ambiguous", columns=columns, field=field)
     missing = [f for f in required if f not in found]
     if missing:
         def label(field: str) -> str:
             names = list(aliases.get(field, ()))
             return f"“{names[0]}” ({field})" if names else f"“{field}”"
 
-        raise TableError(MESSAGES["missing"].format(columns=", ".join(label(f) for f in missing)))
+        raise TableError("missing", columns=", ".join(label(f) for f in missing))
     return ColumnMap({f: ix[0] for f, ix in found.items()}, headers, tuple(unknown))

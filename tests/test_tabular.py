@@ -199,3 +199,12 @@ def test_xlsx_with_wrong_dimension_is_read_in_full():
             target.writestr(info, content)
     table = read_table(out.getvalue(), "a.xlsx")
     assert table.headers == tuple(HEADER) and len(table.rows) == 2
+
+
+def test_table_error_carries_its_message_key_for_translation():
+    with pytest.raises(TableError) as err:
+        read_table(b"", "a.csv")
+    assert err.value.key == "empty" and err.value.params == {}
+    with pytest.raises(TableError) as err:
+        resolve_columns(["备注"], ALIASES, required=["city"])
+    assert err.value.key == "missing" and "城市" in err.value.params["columns"]
