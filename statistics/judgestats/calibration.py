@@ -434,6 +434,9 @@ def prepare(item, judge, score, method, *, weight=None, confidence=None, n_items
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"`method` must be one of {sorted(METHODS)}, got {method!r}")
     check_option("within_components", within_components, kind=bool)
+    if confidence is not None and method != "confidence":
+        raise ValueError(f"`confidence` is used only by method 'confidence', not {method!r}; "
+                         "pass relative weights as `weight` instead")
     data = validate_scores(item, judge, score, weight=weight, confidence=confidence,
                            n_items=n_items, n_judges=n_judges)
     opts = _normalise_options(method, dict(options or {}))

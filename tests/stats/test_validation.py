@@ -170,3 +170,8 @@ def test_connectivity_reports_components_and_overlap():
     assert c.judge_links.tolist() == [1, 2, 1, 1, 1]
     assert c.judge_max_shared.tolist() == [1, 1, 1, 1, 1]
     assert "component 1: 2 items [2, 3], 2 judges [3, 4]" in c.describe()
+
+
+def test_confidence_is_refused_by_other_methods():
+    with pytest.raises(ValueError, match="`confidence` is used only by method 'confidence'"):
+        judgestats.calibrate(ITEM, JUDGE, SCORE, method="additive", confidence=np.ones(6))
