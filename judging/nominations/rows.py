@@ -146,8 +146,16 @@ class NominationRow:
 
 
 def _clean(value: str) -> str:
-    """NFKC (full-width digits and letters to ASCII), whitespace collapsed, trimmed."""
+    """For codes (city, phone, patent …): NFKC (full-width digits and letters to ASCII), whitespace collapsed."""
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value)).strip()
+
+
+def _clean_text(value: str) -> str:
+    """For text people read (title, summary, names): NFC, whitespace collapsed.
+
+    Not NFKC: that would turn Chinese punctuation （，：） into ASCII in what judges see.
+    """
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", value)).strip()
 
 
 def _fold(value: str) -> str:
@@ -181,7 +189,7 @@ class _RowChecker:
         self.errors.append(RowError(self.number, self.header(field), message))
 
     def text(self, field: str, value: str, *, required: bool = False, limit: int | None = None) -> str:
-        value = _clean(value)
+        value = _clean_text(value)
         if required and not value:
             self.error(field, MESSAGES["required"])
         elif limit is not None and len(value) > limit:
@@ -292,7 +300,7 @@ def parse_nomination_rows(
 
         title = check.text("title", cell("title"), required=True, limit=LIMITS["title"])
         summary = check.text("summary", cell("summary"), limit=LIMITS["summary"])
-        body = cell("body").strip()  # keep paragraphs: only trim
+        body = unicodedata.normalize("NFC", cell("body")).strip()  # keep paragraphs: only trim
         if len(body) > LIMITS["body"]:
             check.error("body", MESSAGES["too_long"].format(length=len(body), limit=LIMITS["body"]))
         employer = check.text("employer", cell("employer"), required=True, limit=LIMITS["employer"])
@@ -300,7 +308,7 @@ def parse_nomination_rows(
 
         inventors: list[str] = []
         for name in _LIST_SPLIT.split(unicodedata.normalize("NFKC", cell("inventors"))):
-            name = _clean(name)
+            name = _clean_text(name)
             if not name:
                 continue
             if len(name) < 2 or len(name) > LIMITS["inventor"] or _NAME_BAD.search(name):
@@ -309,7 +317,7 @@ def parse_nomination_rows(
                 check.error("inventors", MESSAGES["inventor_duplicate"].format(value=name))
             else:
                 inventors.append(name)
-        first = _clean(cell("first_inventor"))
+        first = _clean_text(unicodedata.normalize("NFKC", cell("first_inventor")))
         if first:
             if first in inventors:
                 inventors.remove(first)

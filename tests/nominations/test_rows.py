@@ -205,3 +205,11 @@ def test_city_written_as_the_city_federation_of_trade_unions():
     assert errors == [] and rows[0].city == "省建设工会"
     rows, errors = parse([with_(1, "南京")], known_cities=["南京市", "苏州市"])
     assert errors == [] and rows[0].city == "南京市"
+
+
+def test_text_judges_read_keeps_chinese_punctuation():
+    row = with_(2, "高炉煤气（TRT）余压发电：效率提升", with_(3, "年创效780万元，节约标煤3800吨。"))
+    (parsed,), errors = parse([row])
+    assert errors == []
+    assert parsed.title == "高炉煤气（TRT）余压发电：效率提升"
+    assert parsed.summary == "年创效780万元，节约标煤3800吨。"
