@@ -125,3 +125,29 @@ def test_login_next_parameter_cannot_leave_the_site(client, demo):
     response = client.post("/login", data={"username": "judge01", "password": DEMO_PASSWORDS["judge"],
                                            "next": "//evil.example/", "_csrf_token": token}, follow_redirects=False)
     assert response.headers["location"] == "/judge"
+
+
+def test_pages_carry_security_headers_and_are_not_cached(client):
+    response = client.get("/login")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-eval" not in csp
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "same-origin"
+    assert response.headers["cache-control"] == "no-store"
+    assert "max-age=3600" in client.get("/static/app.css").headers["cache-control"]
+
+
+def test_templates_have_no_inline_script():
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parent.parent / "templates"
+    offenders = []
+    for path in templates.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        for chunk in text.split("<script")[1:]:
+            if "src=" not in chunk.split(">", 1)[0]:
+                offenders.append(path.name)
+        if re.search(r"\son[a-z]+=\"", text):
+            offenders.append(path.name + " (inline event handler)")
+    assert offenders == []

@@ -9,7 +9,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, Request, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.response import Redirect
@@ -20,6 +20,7 @@ from sqlalchemy import Engine, text
 from judging.db import create_db_engine, make_session_factory
 from judging.settings import REPO_ROOT, Settings, get_settings
 from judging.web.auth import SessionUserMiddleware
+from judging.web.security import add_security_headers
 from judging.web.rendering import provide_db, render
 
 TEMPLATE_DIR = REPO_ROOT / "templates"
@@ -79,9 +80,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         route_handlers=[healthz, home, set_language, AccountController, OrganizerController, JudgeController,
                         RoundController, AuditorController, AdminController, JobController, PanelsController,
                         ResultsController, ResultsApiController, PublicController,
-                        create_static_files_router(path="/static", directories=[STATIC_DIR], name="static")],
+                        create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
+                                                   cache_control=CacheControlHeader(max_age=3600))],
         dependencies={"db": Provide(provide_db)},
         middleware=[SessionUserMiddleware()],
+        after_request=add_security_headers,
         csrf_config=csrf,
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment(settings))),
         exception_handlers={NotAuthorizedException: _not_authorized, NotFoundException: _not_found},
