@@ -123,9 +123,11 @@ class ResultsController(Controller):
         except JudgingError as exc:
             return _overview(request, db, error=error_text(request, exc), form=form, status_code=_status(exc))
         settings = request.app.state.settings
+        round_id, category_id = round_.id, category.id
+        db.rollback()  # end this request's transaction (on SQLite it holds the write lock) before the job
         job_id = start_job(request.app.state.session_factory, kind="results.compute", by=_actor(user),
                            database_url=settings.database_url,
-                           params={"round_id": round_.id, "category_id": category.id, "method": method,
+                           params={"round_id": round_id, "category_id": category_id, "method": method,
                                    "seed": seed, "reps": reps, "confirm_incomplete": form["confirm"],
                                    "within_components": form["within_components"],
                                    "by_id": user.id, "by_label": user.username})
@@ -183,11 +185,12 @@ class ResultsController(Controller):
 
     @post("/runs/{run_id:int}/recompute", sync_to_thread=True)
     def recompute(self, request: Request, db: DbSession, run_id: FromPath[int]) -> Redirect:
-        run = _run(db, run_id)
+        run_id = _run(db, run_id).id
         user = current_user(request)
+        db.rollback()  # end this request's transaction (on SQLite it holds the write lock) before the job
         job_id = start_job(request.app.state.session_factory, kind="results.recompute", by=_actor(user),
                            database_url=request.app.state.settings.database_url,
-                           params={"run_id": run.id, "by_id": user.id, "by_label": user.username})
+                           params={"run_id": run_id, "by_id": user.id, "by_label": user.username})
         return Redirect(path=f"/jobs/{job_id}")
 
     @get("/runs/{run_id:int}/checks/{check_id:int}", sync_to_thread=True)
@@ -222,7 +225,7 @@ class ResultsController(Controller):
     def start_report(self, request: Request, db: DbSession, run_id: FromPath[int], data: FormData) -> Redirect:
         from judging.reports.service import AUDIENCES, KINDS
 
-        run = _run(db, run_id)
+        run_id = _run(db, run_id).id
         user = current_user(request)
         kind, audience = _field(data, "kind", "ranking"), _field(data, "audience", "committee")
         if kind not in KINDS or audience not in AUDIENCES:
@@ -230,9 +233,10 @@ class ResultsController(Controller):
         if audience == "auditor" and user.role is not Role.AUDITOR:
             raise NotFoundException()  # identities in reports: auditors only
         subject = _field(data, "subject_id")
+        db.rollback()  # end this request's transaction (on SQLite it holds the write lock) before the job
         job_id = start_job(request.app.state.session_factory, kind="results.report", by=_actor(user),
                            database_url=request.app.state.settings.database_url,
-                           params={"run_id": run.id, "kind": kind, "audience": audience,
+                           params={"run_id": run_id, "kind": kind, "audience": audience,
                                    "subject_id": int(subject) if subject.isdigit() else None,
                                    "by_id": user.id, "by_label": user.username})
         return Redirect(path=f"/jobs/{job_id}")
