@@ -107,3 +107,15 @@ def test_malformed_codes_rejected_with_message(text):
     with pytest.raises(ValueError):
         parse_code(text)
     assert not is_valid_code(text)
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+@settings(max_examples=300, deadline=None)
+@given(payload=st.text(st.sampled_from(ALPHABET), min_size=8, max_size=8), lower=st.booleans())
+def test_display_form_round_trips_for_any_payload(payload, lower):
+    code = payload + check_character(payload)
+    shown = format_code(code)
+    assert parse_code(shown.lower() if lower else shown) == code

@@ -84,3 +84,24 @@ def test_numpy_integers_accepted():
 def test_bad_inputs_raise_value_error_naming_the_argument(counts, total, match):
     with pytest.raises(ValueError, match=match):
         allocate_targets(counts, total)
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    counts=st.dictionaries(st.sampled_from(list(JIANGSU)), st.integers(0, 10**7), min_size=1).filter(
+        lambda d: sum(d.values()) > 0
+    ),
+    total=st.integers(0, 5000),
+)
+def test_any_counts_sum_exactly_and_round_the_quota_up_or_down(counts, total):
+    targets = allocate_targets(counts, total)
+    assert sum(targets.values()) == total
+    employees = sum(counts.values())
+    for city, n in targets.items():
+        quota = Fraction(total * counts[city], employees)
+        assert n in (quota.numerator // quota.denominator, -(-quota.numerator // quota.denominator))
+    assert allocate_targets(dict(reversed(list(counts.items()))), total) == targets

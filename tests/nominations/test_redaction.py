@@ -170,3 +170,26 @@ def test_string_both_person_and_employer_counts_once_as_employer():
     index = NameIndex.build(persons=["华为技术", "张伟"], employers=["华为技术有限公司"])
     assert [(h.kind, h.text) for h in redact("与华为技术合作", global_names=index).hits] == [("employer", "华为技术")]
     assert index.size == 3  # 华为技术, 张伟, 华为技术有限公司
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+_HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x4FFF)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    names=st.lists(st.text(_HAN, min_size=2, max_size=4), min_size=1, max_size=4),
+    filler=st.lists(st.text(st.characters(min_codepoint=0x5000, max_codepoint=0x50FF) | st.sampled_from("，。 、\n"), max_size=12), min_size=1, max_size=5),
+)
+def test_own_names_never_survive_redaction(names, filler):
+    pieces = []
+    for i, chunk in enumerate(filler):
+        pieces.append(chunk)
+        pieces.append(names[i % len(names)])
+    text = "".join(pieces)
+    redacted = redact(text, names).text
+    for name in names:
+        assert name not in redacted
+    assert leftovers(redacted, names) == ()
