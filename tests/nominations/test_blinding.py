@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from judging.nominations.blinding import (
     ALPHABET,
@@ -108,9 +110,6 @@ def test_malformed_codes_rejected_with_message(text):
         parse_code(text)
     assert not is_valid_code(text)
 
-
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 @settings(max_examples=300, deadline=None)

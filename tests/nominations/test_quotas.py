@@ -4,6 +4,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from judging.nominations.quotas import allocate_targets
 
@@ -85,9 +87,6 @@ def test_bad_inputs_raise_value_error_naming_the_argument(counts, total, match):
     with pytest.raises(ValueError, match=match):
         allocate_targets(counts, total)
 
-
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 @settings(max_examples=200, deadline=None)

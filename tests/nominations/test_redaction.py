@@ -1,6 +1,8 @@
 """Judged text loses every identifying string; attachments' leftovers are flagged."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from judging.nominations.redaction import DEFAULT_MASK, Hit, NameIndex, find_identifiers, leftovers, redact
 
@@ -171,9 +173,6 @@ def test_string_both_person_and_employer_counts_once_as_employer():
     assert [(h.kind, h.text) for h in redact("与华为技术合作", global_names=index).hits] == [("employer", "华为技术")]
     assert index.size == 3  # 华为技术, 张伟, 华为技术有限公司
 
-
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 _HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x4FFF)
 
