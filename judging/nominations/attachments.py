@@ -415,6 +415,28 @@ def _docx_text(document) -> str:
     return "\n".join(p for p in parts if p)
 
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# Text a reader can reveal but the paragraph API does not return: comments, footnotes,
+# endnotes, and tracked deletions (w:delText) anywhere.
+_HIDDEN_TEXT_PARTS = ("word/comments.xml", "word/footnotes.xml", "word/endnotes.xml")
+
+
+def _docx_hidden_text(name: str, xml: bytes) -> list[str]:
+    from lxml import etree
+
+    try:
+        tree = etree.fromstring(xml, etree.XMLParser(resolve_entities=False))
+    except etree.XMLSyntaxError:
+        return []
+    tags = (f"{_W}t", f"{_W}delText") if name in _HIDDEN_TEXT_PARTS else (f"{_W}delText",)
+    texts = []
+    for paragraph in tree.iter(f"{_W}p"):
+        text = "".join(el.text or "" for el in paragraph.iter(*tags))
+        if text:
+            texts.append(text)
+    return texts
+
+
 def _clean_docx(data: bytes, name: str, max_bytes: int, max_pixels: int) -> tuple[bytes, str]:
     import docx
 
@@ -439,6 +461,7 @@ def _clean_docx(data: bytes, name: str, max_bytes: int, max_pixels: int) -> tupl
     except Exception as exc:  # python-docx raises many types for corrupt files
         raise AttachmentError(name, MESSAGES["broken"].format(kind="Word", detail=exc)) from None
 
+    hidden: list[str] = []
     rewritten = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(out.getvalue())) as saved, zipfile.ZipFile(
         rewritten, "w", zipfile.ZIP_DEFLATED
@@ -452,6 +475,7 @@ def _clean_docx(data: bytes, name: str, max_bytes: int, max_pixels: int) -> tupl
                 content = _CUSTOM_XML
             elif lower.startswith("word/") and lower.endswith(".xml"):
                 content = _blank_person_attributes(content)
+                hidden.extend(_docx_hidden_text(lower, content))
             elif lower.endswith((".jpg", ".jpeg", ".png")):  # word/media/*, docProps/thumbnail.jpeg
                 kind = detect_kind(content)
                 if kind in ("png", "jpeg"):
@@ -460,7 +484,7 @@ def _clean_docx(data: bytes, name: str, max_bytes: int, max_pixels: int) -> tupl
                     except AttachmentError:
                         pass  # an unreadable embedded picture is kept as Word stored it
             target.writestr(info.filename, content)
-    return rewritten.getvalue(), text
+    return rewritten.getvalue(), "\n".join([text, *hidden]) if hidden else text
 
 
 # --- entry point -------------------------------------------------------------------------------------
@@ -504,6 +528,9 @@ def sanitize(
       app properties (Company, Manager …) and custom properties are replaced
       by empty parts; comment and tracked-change authors are blanked; embedded
       PNG/JPEG pictures are re-encoded like images. Macro documents are refused.
+      The text for the leftover check also covers tables, headers, footers,
+      comments, footnotes, endnotes and tracked deletions, which a reader of
+      the file can reveal.
     - PNG/JPEG: re-encoded from the pixels alone, which drops EXIF (including
       GPS), XMP, ICC profiles, comments and PNG text chunks; JPEG orientation
       is applied first so the picture stays upright. JPEGs are re-compressed

@@ -415,3 +415,25 @@ def test_chinese_pdf_from_weasyprint_loses_metadata_and_leftovers_are_flagged():
     assert AUTHOR in clean.text
     found = leftovers(clean.text, {"person": [AUTHOR], "employer": [EMPLOYER]})
     assert [h.kind for h in found] == ["person", "employer", "patent"]
+
+
+def test_docx_text_includes_comments_for_the_leftover_check():
+    text = sanitize(make_docx(), "a.docx").text
+    assert "数据请核对" in text  # the comment's text (its author is blanked)
+
+
+def test_docx_tracked_deletion_author_blanked_and_deleted_text_checked():
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    paragraph = document.add_paragraph("本成果年创效780万元。")
+    paragraph._p.append(parse_xml(
+        '<w:del xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        f'w:id="1" w:author="{AUTHOR}" w:date="2026-03-01T00:00:00Z"><w:r><w:delText>南京钢铁研究院</w:delText></w:r></w:del>'
+    ))
+    out = io.BytesIO()
+    document.save(out)
+    clean = sanitize(out.getvalue(), "修订.docx")
+    with zipfile.ZipFile(io.BytesIO(clean.data)) as z:
+        identity_absent(z.read("word/document.xml"))
+    assert [h.text for h in leftovers(clean.text, {"employer": ["南京钢铁"]})] == ["南京钢铁"]
