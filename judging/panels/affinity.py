@@ -5,13 +5,15 @@ The score of expert j for nomination i is
     a_ij = 0.5 * s_industry + 0.3 * s_text + 0.2 * s_category
 
 * ``s_industry``: the best match, over the expert's fields of expertise f, of cos(f, industry_i),
-  the cosine of character bigram+trigram count vectors (:func:`judging.textsim.cosine`) between the
-  field and the nomination's industry (e.g. "冶金工程" vs "钢铁冶金" share "冶金": 0.2).
-* ``s_text``: cos(all fields of the expert, judged text of the nomination), the same n-gram cosine
-  between the expert's fields joined and the nomination's title, summary and body. Character
+  the cosine of character unigram+bigram count vectors (:func:`judging.textsim.cosine`) between
+  the field and the nomination's industry (e.g. "冶金工程" vs "钢铁冶金" share 冶, 金 and 冶金;
+  "药学" vs "医药" share 药). Names are short, so single characters carry meaning here.
+* ``s_text``: cos(all fields of the expert, judged text of the nomination), the bigram+trigram
+  cosine between the expert's fields joined and the nomination's title, summary and body. Character
   n-grams need no Chinese word segmenter; a long text dilutes the cosine, so this part separates
   experts of the same field by what the nomination is actually about.
-* ``s_category``: the best match, over the expert's fields, of cos(f, profile of the category),
+* ``s_category``: the best match, over the expert's fields, of cos(f, profile of the category)
+  (unigrams+bigrams),
   where the profile is a short list of the subjects the category is about (CATEGORY_PROFILES),
   e.g. 人力资源/技能培训 for 首席员工, 技术经济/管理 for 合理化建议.
 
@@ -32,7 +34,8 @@ import scipy.sparse as sp
 from judging.textsim import cosine, ngram_counts, ngram_matrix
 
 WEIGHTS = {"industry": 0.5, "text": 0.3, "category": 0.2}
-NGRAMS = (2, 3)
+NGRAMS = (2, 3)        # long texts: bigrams and trigrams
+NGRAMS_SHORT = (1, 2)  # short names (fields, industries): single characters count too (药学 ~ 医药)
 CATEGORY_PROFILES = {
     "achievement": "技术创新 发明创造 技术攻关 科技成果 工程技术 研发设计",
     "operating_method": "操作方法 生产工艺 安全工程 质量控制 设备检修 操作技能",
@@ -53,7 +56,7 @@ def _field_table(fields: Sequence[str], others: Sequence[str]) -> np.ndarray:
     """cos(field, other) for every distinct field and other string."""
     if not fields or not others:
         return np.zeros((len(fields), len(others)))
-    mat = ngram_matrix(list(fields) + list(others), NGRAMS)
+    mat = ngram_matrix(list(fields) + list(others), NGRAMS_SHORT)
     f, o = mat[: len(fields)], mat[len(fields):]
     return np.asarray((f @ o.T).todense())
 
@@ -143,8 +146,8 @@ class Explanation:
         return sum(p.contribution for p in self.parts)
 
 
-def _shared(a: str, b: str, limit: int = 12) -> tuple[str, ...]:
-    ca, cb = ngram_counts(a, NGRAMS), ngram_counts(b, NGRAMS)
+def _shared(a: str, b: str, limit: int = 12, ns: tuple[int, ...] = NGRAMS) -> tuple[str, ...]:
+    ca, cb = ngram_counts(a, ns), ngram_counts(b, ns)
     common = sorted((g for g in ca if g in cb), key=lambda g: (-len(g), -(ca[g] * cb[g]), g))
     return tuple(common[:limit])
 
@@ -158,7 +161,7 @@ def explain(nomination: NominationText, fields: Sequence[str], category_key: str
     profile = CATEGORY_PROFILES.get(category_key, "")
 
     def best(against: str) -> tuple[float, str]:
-        scored = [(cosine(f, against, NGRAMS), f) for f in fields]
+        scored = [(cosine(f, against, NGRAMS_SHORT), f) for f in fields]
         return max(scored, key=lambda t: t[0]) if scored else (0.0, "")
 
     ind_value, ind_field = best(nomination.industry)
@@ -167,7 +170,8 @@ def explain(nomination: NominationText, fields: Sequence[str], category_key: str
     text_value = cosine(joined, nomination.text, NGRAMS) if fields else 0.0
     return Explanation(parts=(
         Part("industry", WEIGHTS["industry"], ind_value, ind_field, nomination.industry,
-             _shared(ind_field, nomination.industry)),
+             _shared(ind_field, nomination.industry, ns=NGRAMS_SHORT)),
         Part("text", WEIGHTS["text"], text_value, joined, "", _shared(joined, nomination.text)),
-        Part("category", WEIGHTS["category"], cat_value, cat_field, profile, _shared(cat_field, profile)),
+        Part("category", WEIGHTS["category"], cat_value, cat_field, profile,
+             _shared(cat_field, profile, ns=NGRAMS_SHORT)),
     ))
