@@ -27,7 +27,7 @@ from judging.scoring.models import ScoreSheet
 from judging.editions.service import current_edition
 from judging.errors import N_, Conflict, JudgingError, NotFound
 from judging.scoring import service
-from judging.scoring.rules import FAMILIARITY_LABELS, SheetInvalid, field_name, plain, read_sheet_form, weighted_total
+from judging.scoring.rules import FAMILIARITY_LABELS, SheetInvalid, field_name, plain, weighted_total
 from judging.web.auth import current_user, requires_role
 from judging.web.rendering import DbSession, gettext_for, render
 
@@ -152,10 +152,7 @@ class JudgeController(Controller):
                    data: FormData) -> Response | Template | Redirect:
         judge = current_user(request)
         try:
-            ctx = service.sheet_context(db, judge=judge, assignment_id=assignment_id)
-            sheet_input = read_sheet_form(data, ctx.criteria)
-            ctx = service.save_draft(db, judge=judge, assignment_id=assignment_id, data=sheet_input,
-                                     version=_version(data))
+            ctx = service.save_draft(db, judge=judge, assignment_id=assignment_id, data=data, version=_version(data))
             db.commit()
         except JudgingError as error:
             db.rollback()
@@ -194,14 +191,12 @@ class JudgeController(Controller):
         the sheet for confirmation."""
         judge = current_user(request)
         try:
-            ctx = service.sheet_context(db, judge=judge, assignment_id=assignment_id)
-            sheet_input = read_sheet_form(data, ctx.criteria)
-            ctx = service.save_draft(db, judge=judge, assignment_id=assignment_id, data=sheet_input,
-                                     version=_version(data))
+            ctx = service.save_draft(db, judge=judge, assignment_id=assignment_id, data=data, version=_version(data))
             db.commit()
         except JudgingError as error:
             db.rollback()
             return self._refusal(request, db, assignment_id, error, data)
+        ctx = self._context(request, db, assignment_id)  # with the nomination, for the page
         try:
             service.check_complete(ctx.criteria, ctx.values(), comment=ctx.sheet.comment,
                                    familiarity=ctx.sheet.familiarity, comment_required=ctx.rubric.comment_required)

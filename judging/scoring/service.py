@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from judging import audit
@@ -30,7 +32,7 @@ from judging.scoring.models import (
     CriterionScore, DeadlineExtension, ScoreSheet, SheetStatus, UndertakingAcceptance,
 )
 from judging.scoring.rules import (
-    CONFIDENCE_WEIGHTS, FAMILIARITY_LABELS, SheetInput, check_complete, weighted_total,
+    CONFIDENCE_WEIGHTS, FAMILIARITY_LABELS, SheetInput, check_complete, read_sheet_form, weighted_total,
 )
 
 __all__ = ["CONFIDENCE_WEIGHTS", "FAMILIARITY_LABELS", "weighted_total"]
@@ -184,12 +186,13 @@ class SheetContext:
 
     assignment: Assignment
     round: Round
-    nomination: Nomination
+    nomination: Nomination | None  # None when loaded for a write (full=False)
     code: str
-    category: Category
+    category: Category | None
     rubric: Rubric
     sheet: ScoreSheet | None
     deadline: dt.datetime | None
+    accepted_undertaking: bool = True
 
     @property
     def criteria(self) -> list[Criterion]:
@@ -216,34 +219,48 @@ class SheetContext:
         return None
 
 
-def sheet_context(session: Session, *, judge: User, assignment_id: int) -> SheetContext:
+def sheet_context(session: Session, *, judge: User, assignment_id: int, full: bool = True) -> SheetContext:
     """The judge's own, current assignment; NotFound for anything else (another judge's, withdrawn,
-    a round not yet open), so ids cannot be probed."""
+    a round not yet open), so ids cannot be probed.
+
+    ``full=False`` (saving, submitting) skips what only the page shows: the nomination's text and
+    attachments, the category and the level descriptors. The rest comes in four queries.
+    """
     row = session.execute(
-        select(Assignment, Round, BlindCode.code)
+        select(Assignment, Round, BlindCode.code, Nomination.category_id, DeadlineExtension.deadline_at,
+               UndertakingAcceptance.id)
         .join(Expert, Expert.id == Assignment.expert_id)
         .join(Round, Round.id == Assignment.round_id)
+        .join(Nomination, Nomination.id == Assignment.nomination_id)
         .join(BlindCode, (BlindCode.nomination_id == Assignment.nomination_id) & (BlindCode.round_id == Round.id))
+        .outerjoin(DeadlineExtension, (DeadlineExtension.round_id == Round.id)
+                   & (DeadlineExtension.expert_id == Assignment.expert_id))
+        .outerjoin(UndertakingAcceptance, (UndertakingAcceptance.edition_id == Round.edition_id)
+                   & (UndertakingAcceptance.user_id == judge.id))
         .where(Assignment.id == assignment_id, Expert.user_id == judge.id, Assignment.withdrawn_at.is_(None),
                Round.status.in_([RoundStatus.OPEN, RoundStatus.CLOSED]))).first()
     if row is None:
         raise NotFound("assignment")
-    assignment, round_, code = row
-    nomination = session.scalar(select(Nomination).where(Nomination.id == assignment.nomination_id)
-                                .options(selectinload(Nomination.attachments)))
-    category = session.get(Category, nomination.category_id)
-    rubric = session.scalar(select(Rubric).where(Rubric.category_id == category.id)
-                            .options(selectinload(Rubric.criteria).selectinload(Criterion.levels)))
+    assignment, round_, code, category_id, extension, acceptance = row
+    # Joined eager loads: each of these is one round trip to the database.
+    criteria = joinedload(Rubric.criteria)
+    rubric = session.scalars(select(Rubric).where(Rubric.category_id == category_id)
+                             .options(criteria.selectinload(Criterion.levels) if full else criteria)).unique().first()
     if rubric is None:
         raise NotFound("rubric")
-    sheet = session.scalar(select(ScoreSheet).where(ScoreSheet.assignment_id == assignment.id)
-                           .options(selectinload(ScoreSheet.scores)))
+    sheet = session.scalars(select(ScoreSheet).where(ScoreSheet.assignment_id == assignment.id)
+                            .options(joinedload(ScoreSheet.scores))).unique().first()
+    nomination = category = None
+    if full:
+        nomination = session.scalar(select(Nomination).where(Nomination.id == assignment.nomination_id)
+                                    .options(selectinload(Nomination.attachments)))
+        category = session.get(Category, category_id)
     return SheetContext(assignment, round_, nomination, code, category, rubric, sheet,
-                        effective_deadline(session, round_=round_, expert_id=assignment.expert_id))
+                        _later(round_.deadline_at, extension), acceptance is not None)
 
 
-def _check_writable(session: Session, ctx: SheetContext, *, judge: User, now: dt.datetime) -> None:
-    if not has_accepted_undertaking(session, judge=judge, edition=ctx.round.edition):
+def _check_writable(ctx: SheetContext, *, now: dt.datetime) -> None:
+    if not ctx.accepted_undertaking:
         raise JudgingError(N_("Accept the confidentiality undertaking before scoring."))
     if ctx.submitted:
         raise Conflict(N_("This sheet has been submitted and can no longer be changed."))
@@ -265,16 +282,19 @@ def _audit_data(ctx: SheetContext, sheet: ScoreSheet, values: dict[int, Decimal 
             "total": str(weighted_total(ctx.criteria, values))}
 
 
-def save_draft(session: Session, *, judge: User, assignment_id: int, data: SheetInput, version: int,
-               now: dt.datetime | None = None) -> SheetContext:
+def save_draft(session: Session, *, judge: User, assignment_id: int, data: SheetInput | Mapping[str, Any],
+               version: int, now: dt.datetime | None = None) -> SheetContext:
     """Store the judge's draft if ``version`` is the one stored (0: no sheet yet); audited.
 
-    An unchanged draft writes nothing. A stale version, a submitted sheet, a closed round or a
-    passed deadline are refused and leave the stored sheet as it was.
+    ``data`` is a checked :class:`SheetInput` or the posted form, read against the rubric here.
+    An unchanged draft writes nothing. Bad values, a stale version, a submitted sheet, a closed
+    round or a passed deadline are refused and leave the stored sheet as it was.
     """
     now = now or utcnow()
-    ctx = sheet_context(session, judge=judge, assignment_id=assignment_id)
-    _check_writable(session, ctx, judge=judge, now=now)
+    ctx = sheet_context(session, judge=judge, assignment_id=assignment_id, full=False)
+    _check_writable(ctx, now=now)
+    if not isinstance(data, SheetInput):
+        data = read_sheet_form(data, ctx.criteria)
     if version != ctx.version:
         raise _stale(ctx.version)
     values = {criterion.id: data.values.get(criterion.id) for criterion in ctx.criteria}
@@ -322,8 +342,8 @@ def submit_sheet(session: Session, *, judge: User, assignment_id: int, version: 
                  now: dt.datetime | None = None) -> SheetContext:
     """Submit the stored draft at ``version``: complete, on time, not stale. Read-only afterwards."""
     now = now or utcnow()
-    ctx = sheet_context(session, judge=judge, assignment_id=assignment_id)
-    _check_writable(session, ctx, judge=judge, now=now)
+    ctx = sheet_context(session, judge=judge, assignment_id=assignment_id, full=False)
+    _check_writable(ctx, now=now)
     if version != ctx.version:
         raise _stale(ctx.version)
     values = ctx.values()
@@ -348,7 +368,7 @@ def declare_conflict(session: Session, *, judge: User, assignment_id: int, reaso
     """The judge declares a conflict of interest: the assignment is withdrawn (it leaves the queue,
     any draft is never counted) and a declared conflict is recorded for the panels to reassign."""
     now = now or utcnow()
-    ctx = sheet_context(session, judge=judge, assignment_id=assignment_id)
+    ctx = sheet_context(session, judge=judge, assignment_id=assignment_id, full=False)
     reason = _reason(reason, N_("Say briefly why you have a conflict of interest."))
     if ctx.submitted:
         raise Conflict(N_("This sheet has been submitted; ask the organizer to reopen it before declaring a conflict."))

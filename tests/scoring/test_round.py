@@ -209,7 +209,7 @@ def test_progress_dashboard_counts_per_category_and_judge(client, judge, session
         assigned = session.scalar(select(func.count()).select_from(Assignment)
                                   .where(Assignment.round_id == round_id, Assignment.withdrawn_at.is_(None)))
         sheets = session.execute(select(ScoreSheet.status)).scalars().all()
-    figures = re.search(r'id="round-progress".*?</div>\s*</div>', page, re.S).group(0)
+    figures = re.search(r'class="round-figures">.*?</div>\s*</div>', page, re.S).group(0)
     numbers = [int(n) for n in re.findall(r"<b>(\d+)</b>", figures)]
     assert numbers[0] == assigned
     assert numbers[2] == sum(1 for s in sheets if s.value == "draft")

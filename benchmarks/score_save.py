@@ -1,0 +1,167 @@
+"""Latency of a judge's autosave round trip, against a bare Litestar endpoint in the same run.
+
+Usage: python benchmarks/score_save.py [--saves N] [--database-url URL]
+
+Both apps are served by uvicorn (one worker, in threads of this process) on loopback, and driven
+by one keep-alive httpx client, one request at a time (a single user typing). The autosave is the
+real route: session cookie resolved to the judge, CSRF checked, the sheet loaded through the
+judge's own assignment, the version checked in a guarded UPDATE, criterion rows written, the
+audit event chained, the transaction committed, JSON answered. The bare endpoint parses the same
+form and answers JSON without a database: the difference is what scoring costs on top of HTTP.
+
+By default a temporary database is created on the local PostgreSQL server
+(postgresql+psycopg://postgres@127.0.0.1:5432/<new>) and dropped afterwards; the demo edition is
+loaded into it. Timings on a shared machine vary; they are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+os.environ.setdefault("JUDGING_PASSWORD_PROFILE", "cheapest")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx  # noqa: E402
+import uvicorn  # noqa: E402
+from litestar import Litestar, post  # noqa: E402
+from litestar.enums import RequestEncodingType  # noqa: E402
+from litestar.params import Body  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from typing import Annotated, Any  # noqa: E402
+
+DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@post("/bare", sync_to_thread=False)
+def bare(data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> dict[str, Any]:
+    return {"version": int(data.get("version", 0)) + 1, "saved_at": time.strftime("%H:%M:%S")}
+
+
+def _serve(app, port: int) -> uvicorn.Server:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return server
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(samples)
+    q = statistics.quantiles(ordered, n=100, method="inclusive")
+    return q[49], q[94], ordered[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--saves", type=int, default=400)
+    parser.add_argument("--database-url", help="an empty database to use (default: a temporary PostgreSQL one)")
+    args = parser.parse_args()
+
+    from judging.accounts.models import User
+    from judging.db import create_db_engine, make_session_factory, upgrade
+    from judging.demo import DEMO_PASSWORDS, load_demo
+    from judging.editions.models import Criterion, Rubric
+    from judging.nominations.models import Nomination
+    from judging.panels.models import Assignment, Expert
+    from judging.scoring.models import ScoreSheet
+    from judging.settings import Settings
+    from judging.web.app import create_app
+
+    admin = name = None
+    url = args.database_url
+    if url is None:
+        server = make_url(os.environ.get("JUDGING_BENCH_POSTGRES_SERVER", DEFAULT_SERVER))
+        name = f"judging_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = server.set(database=name).render_as_string(hide_password=False)
+    engine = create_db_engine(url)
+    try:
+        upgrade(engine)
+        factory = make_session_factory(engine)
+        with factory() as session:
+            load_demo(session, seed=2026)
+            session.commit()
+            assignment_id, rubric_id = session.execute(
+                select(Assignment.id, Rubric.id).join(Expert, Expert.id == Assignment.expert_id)
+                .join(User, User.id == Expert.user_id).join(Nomination, Nomination.id == Assignment.nomination_id)
+                .join(Rubric, Rubric.category_id == Nomination.category_id)
+                .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
+                .where(User.username == "judge01", ScoreSheet.id.is_(None)).limit(1)).one()
+            criteria = session.scalars(select(Criterion.id).where(Criterion.rubric_id == rubric_id)).all()
+        settings = Settings(database_url=url, secret_key="benchmark", var_dir=Path("/tmp"), jobs_backend="immediate",
+                            embedded_worker=False)
+        app_port, bare_port = _free_port(), _free_port()
+        servers = [_serve(create_app(settings, engine), app_port), _serve(Litestar([bare]), bare_port)]
+
+        with httpx.Client(base_url=f"http://127.0.0.1:{app_port}", timeout=10) as client:
+            page = client.get("/login")
+            token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+            client.post("/login", data={"username": "judge01", "password": DEMO_PASSWORDS["judge"],
+                                        "_csrf_token": token})
+            sheet = client.get(f"/judge/sheets/{assignment_id}")
+            token = re.search(r'name="_csrf_token" value="([^"]+)"', sheet.text).group(1)
+            version, saves, steps = 0, [], [str(v / 2) for v in range(0, 21)]
+            for i in range(args.saves + 20):
+                form = {"_csrf_token": token, "version": str(version), "comment": f"第{i}次修改",
+                        "familiarity": "familiar",
+                        **{f"score-{cid}": steps[(i + j) % len(steps)] for j, cid in enumerate(criteria)}}
+                started = time.perf_counter()
+                response = client.post(f"/judge/sheets/{assignment_id}/draft", data=form,
+                                       headers={"accept": "application/json"})
+                elapsed = (time.perf_counter() - started) * 1000
+                assert response.status_code == 200, response.text
+                version = response.json()["version"]
+                if i >= 20:  # warm-up
+                    saves.append(elapsed)
+
+        with httpx.Client(base_url=f"http://127.0.0.1:{bare_port}", timeout=10) as client:
+            bares = []
+            for i in range(args.saves + 20):
+                form = {"_csrf_token": "x", "version": str(i), "comment": f"第{i}次修改", "familiarity": "familiar",
+                        **{f"score-{cid}": "5" for cid in criteria}}
+                started = time.perf_counter()
+                response = client.post("/bare", data=form, headers={"accept": "application/json"})
+                elapsed = (time.perf_counter() - started) * 1000
+                assert response.status_code == 201, response.text
+                if i >= 20:
+                    bares.append(elapsed)
+        for server in servers:
+            server.should_exit = True
+
+        backend = make_url(url).get_backend_name()
+        print(f"autosave round trip on {backend}, {args.saves} saves after 20 warm-up, one user, keep-alive")
+        print(f"{'endpoint':<34}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
+        for label, samples in [("POST /judge/sheets/{id}/draft", saves), ("bare Litestar POST (no database)", bares)]:
+            p50, p95, worst = _percentiles(samples)
+            print(f"{label:<34}{p50:>9.1f}{p95:>9.1f}{worst:>9.1f}")
+        p50, p95, _ = _percentiles(saves)
+        print(f"target p95 <= 30 ms: {'met' if p95 <= 30 else 'NOT met'} ({p95:.1f} ms)")
+    finally:
+        engine.dispose()
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

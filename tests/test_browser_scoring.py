@@ -1,0 +1,251 @@
+"""The judge's scoring page and the organizer's round in headless Chromium against `judging serve`."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+from browser import CHROMIUM, CHROMIUM_ARGS, screenshot, served_app
+from conftest import BACKENDS, POSTGRES_URL, _worker
+from judging.accounts.models import User
+from judging.db import create_db_engine, make_session_factory, upgrade
+from judging.demo import DEMO_PASSWORDS
+from judging.editions.models import Round, RoundKind
+from judging.panels.models import Expert
+from judging.scoring import service
+from judging.scoring.models import ScoreSheet
+from judging.scoring.rules import SheetInput
+from scoring.sheets_helpers import open_items, stored
+
+pytestmark = pytest.mark.browser
+SAVED = re.compile(r"已于 \d\d:\d\d:\d\d 保存")
+
+
+@dataclass
+class Site:
+    base: str
+    session_factory: sessionmaker
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def site(request, tmp_path_factory):
+    """One served app over one demo database per backend for the whole module: starting `judging
+    serve` takes seconds. Each test works on items no earlier test touched."""
+    from judging.demo import load_demo
+
+    folder = tmp_path_factory.mktemp("scoring-site")
+    admin = name = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{folder / 'judging.sqlite3'}"
+    else:
+        base = make_url(POSTGRES_URL)
+        name = f"{base.database}_browser_scoring_{_worker()}_{uuid.uuid4().hex[:6]}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = base.set(database=name).render_as_string(hide_password=False)
+    engine = create_db_engine(url)
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        load_demo(session, seed=2026)
+        session.commit()
+    try:
+        with served_app(url, folder) as served:
+            yield Site(served, factory)
+    finally:
+        engine.dispose()
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@contextlib.contextmanager
+def window(chromium, *, phone: bool = False):
+    """A fresh browser window (own cookies) at desktop or phone size."""
+    options = ({"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+                "device_scale_factor": 2} if phone else {"viewport": {"width": 1280, "height": 900}})
+    context = chromium.new_context(locale="zh-CN", **options)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _log_in(page, base: str, username: str, password: str = DEMO_PASSWORDS["judge"]) -> None:
+    page.goto(base + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def _wait_saved(page) -> str:
+    page.wait_for_function("document.getElementById('save-status').classList.contains('ok')")
+    text = page.locator("#save-status").inner_text()
+    assert SAVED.fullmatch(text), text
+    return text
+
+
+def test_judge_scores_sees_autosave_reloads_submits_and_cannot_edit(site, chromium):
+    base, session_factory = site.base, site.session_factory
+    item = open_items(session_factory, "judge01")[0]
+    first, second, third, fourth = (f"#score-{cid}" for cid in item.criterion_ids)
+    with window(chromium) as page:
+        _log_in(page, base, "judge01")
+        page.goto(f"{base}/judge/sheets/{item.assignment_id}")
+        assert page.locator("#save-status").inner_text() == ""
+        page.fill(first, "8")
+        page.fill(second, "7")
+        page.locator("#total").wait_for()
+        assert page.locator("#total").inner_text() == "38.00"  # the live total, before any save
+        _wait_saved(page)
+        assert stored(session_factory, item.assignment_id)[2] == {item.criterion_ids[0]: Decimal(8),
+                                                                  item.criterion_ids[1]: Decimal(7)}
+        page.check("input[name=familiarity][value=familiar]")
+        page.fill("#comment", "创新点突出，经济效益数据完整。")
+        _wait_saved(page)
+
+        page.reload()
+        assert page.locator(first).input_value() == "8" and page.locator(second).input_value() == "7"
+        assert page.locator("#comment").input_value() == "创新点突出，经济效益数据完整。"
+        assert SAVED.fullmatch(page.locator("#save-status").inner_text())
+
+        # A value off the scale: the error appears beside the field and nothing is stored.
+        page.fill(third, "11")
+        error = page.locator(f"#score-{item.criterion_ids[2]}-error")
+        error.wait_for(state="visible")
+        assert error.inner_text() == "请输入 0 至 10 之间的分数。"
+        assert item.criterion_ids[2] not in stored(session_factory, item.assignment_id)[2]
+        screenshot(page, "judge-sheet-error-desktop")
+        page.fill(third, "9")
+        page.fill(fourth, "6.5")
+        _wait_saved(page)
+        assert error.is_hidden()
+        assert page.locator("#total").inner_text() == "78.00"
+        assert page.locator(f"#score-{item.criterion_ids[2]} ~ .field-error").count() == 1
+        screenshot(page, "judge-sheet-desktop")
+
+        with window(chromium, phone=True) as phone:
+            _log_in(phone, base, "judge01")
+            phone.goto(f"{base}/judge/sheets/{item.assignment_id}")
+            assert phone.locator(third).input_value() == "9"
+            width = phone.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"the phone page scrolls sideways ({width}px)"
+            screenshot(phone, "judge-sheet-phone")
+            phone.goto(f"{base}/judge")
+            screenshot(phone, "judge-queue-phone")
+
+        page.click("#submit-sheet")
+        page.wait_for_url("**/submit")
+        assert "确认提交此评分表" in page.locator("h1").inner_text()
+        screenshot(page, "judge-sheet-confirm-desktop")
+        page.click("#confirm-submit")
+        page.locator("#submitted-notice").wait_for()
+        assert stored(session_factory, item.assignment_id)[1] == "submitted"
+        assert page.locator(first).is_disabled() and page.locator("#comment").is_disabled()
+        assert page.locator("#submit-sheet").count() == 0
+        screenshot(page, "judge-sheet-submitted-desktop")
+        page.goto(base + "/judge")
+        row = page.locator(f"#queue tr:has(a[href='/judge/sheets/{item.assignment_id}'])")
+        assert "已提交" in row.inner_text()
+        screenshot(page, "judge-queue-desktop")
+
+
+def test_a_second_tab_is_told_its_version_is_stale(site, chromium):
+    base, session_factory = site.base, site.session_factory
+    item = open_items(session_factory, "judge01")[0]
+    first = f"#score-{item.criterion_ids[0]}"
+    with window(chromium) as tab_a:
+        _log_in(tab_a, base, "judge01")
+        tab_b = tab_a.context.new_page()
+        tab_a.goto(f"{base}/judge/sheets/{item.assignment_id}")
+        tab_b.goto(f"{base}/judge/sheets/{item.assignment_id}")
+        tab_a.fill(first, "8")
+        _wait_saved(tab_a)
+        tab_b.fill(first, "3")
+        banner = tab_b.locator("#form-error")
+        banner.wait_for()
+        assert "另一个标签页" in banner.inner_text() and "请刷新页面" in banner.inner_text()
+        assert stored(session_factory, item.assignment_id)[2] == {item.criterion_ids[0]: Decimal(8)}
+        screenshot(tab_b, "judge-sheet-stale-tab")
+
+
+def test_lost_connection_shows_a_warning_and_retries(site, chromium):
+    base, session_factory = site.base, site.session_factory
+    item = open_items(session_factory, "judge01")[0]
+    with window(chromium) as page:
+        _log_in(page, base, "judge01")
+        page.goto(f"{base}/judge/sheets/{item.assignment_id}")
+        page.route("**/draft", lambda route: route.abort("internetdisconnected"))
+        page.fill(f"#score-{item.criterion_ids[0]}", "6")
+        page.wait_for_function("document.getElementById('save-status').classList.contains('warn')")
+        assert "网络连接中断" in page.locator("#save-status").inner_text()
+        page.unroute("**/draft")
+        _wait_saved(page)  # the retry goes through once the connection is back
+        assert stored(session_factory, item.assignment_id)[2] == {item.criterion_ids[0]: Decimal(6)}
+
+
+def test_organizer_reopens_with_a_reason_and_the_judge_sees_it(site, chromium):
+    base, session_factory = site.base, site.session_factory
+    item = open_items(session_factory, "judge01")[0]
+    with session_factory() as session:
+        judge = session.scalar(select(User).where(User.username == "judge01"))
+        values = dict(zip(item.criterion_ids, [Decimal(8), Decimal(7), Decimal(9), Decimal("6.5")]))
+        service.save_draft(session, judge=judge, assignment_id=item.assignment_id, version=0,
+                           data=SheetInput(values, "", "familiar"))
+        service.submit_sheet(session, judge=judge, assignment_id=item.assignment_id, version=1)
+        session.commit()
+        sheet_id = session.scalar(select(ScoreSheet.id).where(ScoreSheet.assignment_id == item.assignment_id))
+        round_id = session.scalar(select(Round.id).where(Round.kind == RoundKind.PRELIMINARY))
+        expert_id = session.scalar(select(Expert.id).where(Expert.user_id == judge.id))
+    with window(chromium) as page:
+        _log_in(page, base, "organizer", DEMO_PASSWORDS["organizer"])
+        page.goto(f"{base}/organizer/rounds/{round_id}")
+        assert page.locator("#progress-categories tbody tr").count() == 4
+        screenshot(page, "organizer-round-desktop")
+        page.goto(f"{base}/organizer/rounds/{round_id}/judges/{expert_id}")
+        form = page.locator(f"form[action='/organizer/sheets/{sheet_id}/reopen']")
+        form.locator("button").click()  # without a reason: refused, nothing changes
+        page.locator("#organizer-error").wait_for()
+        assert "请填写退回原因" in page.locator("#organizer-error").inner_text()
+        assert stored(session_factory, item.assignment_id)[1] == "submitted"
+        form = page.locator(f"form[action='/organizer/sheets/{sheet_id}/reopen']")
+        form.locator("textarea").fill("第四项评分偏低，与评语不一致，请复核。")
+        form.locator("button").click()
+        page.wait_for_url(f"**/judges/{expert_id}")
+        assert stored(session_factory, item.assignment_id)[1] == "draft"
+        screenshot(page, "organizer-round-judge-desktop")
+
+        page.click("text=退出")
+        page.wait_for_url("**/login")
+        _log_in(page, base, "judge01")
+        page.goto(f"{base}/judge/sheets/{item.assignment_id}")
+        notice = page.locator("#reopen-notice")
+        assert "第四项评分偏低，与评语不一致，请复核。" in notice.inner_text()
+        assert page.locator(f"#score-{item.criterion_ids[0]}").is_enabled()
+        screenshot(page, "judge-sheet-reopened-desktop")
+
+        with window(chromium, phone=True) as phone:
+            _log_in(phone, base, "organizer", DEMO_PASSWORDS["organizer"])
+            phone.goto(f"{base}/organizer/rounds/{round_id}")
+            screenshot(phone, "organizer-round-phone")
