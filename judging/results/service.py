@@ -463,7 +463,7 @@ def approve_run(session: Session, *, run: ResultRun, by: audit.Actor) -> RunAppr
     current = gather_inputs(session, round_=round_, category=category)
     if current.digest != run.input_digest:
         raise Conflict(N_("Scores changed after this run was computed; compute a new run and approve that."))
-    approval = RunApproval(run_id=run.id, round_id=run.round_id, category_id=run.category_id, approved_by_id=by.id)
+    approval = RunApproval(run=run, round_id=run.round_id, category_id=run.category_id, approved_by_id=by.id)
     session.add(approval)
     session.flush()
     audit.append(session, actor=by, action="result_run.approved", object_type="result_run", object_id=run.id,

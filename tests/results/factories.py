@@ -69,7 +69,7 @@ def make_small_edition(session, design, *, tie_rule="shared", top_n=2, key=Categ
 
 
 def score_demo_category(session, key: CategoryKey, *, seed: int = 5) -> None:
-    """Submit every preliminary sheet of a demo category (those the demo leaves unscored)."""
+    """Submit a sheet for every preliminary assignment of a demo category that has none yet."""
     rng = random.Random(seed)
     edition = session.scalar(select(Edition))
     category = next(c for c in edition.categories if c.key is key)
@@ -78,8 +78,11 @@ def score_demo_category(session, key: CategoryKey, *, seed: int = 5) -> None:
         Nomination, Nomination.id == Assignment.nomination_id).where(
         Assignment.round_id == preliminary.id, Nomination.category_id == category.id)
         .order_by(Assignment.id)).all()
+    has_sheet = set(session.scalars(select(ScoreSheet.assignment_id)))
     level: dict[int, float] = {}
     for assignment_id, nomination_id in rows:
+        if assignment_id in has_sheet:
+            continue  # the demo's own sheets (drafts or submitted) stay as they are
         base = level.setdefault(nomination_id, rng.uniform(3, 9))
         sheet = ScoreSheet(assignment_id=assignment_id, status=SheetStatus.SUBMITTED, familiarity="familiar")
         for criterion in category.rubric.criteria:
