@@ -331,7 +331,8 @@ def _clean_pdf(data: bytes, name: str, max_text_pages: int) -> tuple[bytes, str]
         pages = list(reader.pages)
         # Scrub the pages in the reader, before copying, so nothing removed is copied.
         for page in pages:
-            for key in ("/Metadata", "/PieceInfo"):
+            # /AA: page open/close actions (JavaScript can run there).
+            for key in ("/Metadata", "/PieceInfo", "/AA"):
                 if key in page:
                     del page[NameObject(key)]
             for annot in page.get("/Annots", None) or []:
