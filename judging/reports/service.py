@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import hashlib
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -64,6 +65,16 @@ def _no_progress(fraction: float, message: str = "") -> None:
     pass
 
 
+def _plain(text) -> str:
+    """A stored decimal as people write it: 7.5 rather than 7.500, 10 rather than 10.000."""
+    if text is None or text == "":
+        return "—"
+    try:
+        return format(Decimal(str(text)).normalize(), "f")
+    except ArithmeticError:
+        return str(text)
+
+
 @functools.cache
 def _environment() -> Environment:
     from judging.web.i18n import translations
@@ -73,6 +84,7 @@ def _environment() -> Environment:
     catalog = translations(REPORT_LOCALE)
     env.globals.update(_=catalog.gettext, ngettext=catalog.ngettext)
     env.filters["cssstr"] = lambda text: '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    env.filters["plain"] = _plain
     env.filters["fmt"] = lambda value, spec="%.2f": "—" if value is None else spec % value
     return env
 
