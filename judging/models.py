@@ -1,6 +1,6 @@
 """Every domain's models in one import, so Alembic and tests see the whole schema."""
 
-from judging.accounts.models import Role, User, UserSession
+from judging.accounts.models import LoginFailure, Role, User, UserSession
 from judging.audit.models import AuditEvent
 from judging.editions.models import (
     Category, CategoryKey, Criterion, CriterionLevel, Edition, EditionStatus, Round, RoundKind, RoundStatus, Rubric,
@@ -13,6 +13,6 @@ import judging.results.models  # noqa: F401,E402  (result runs, approvals, repor
 
 __all__ = [
     "Assignment", "Attachment", "AuditEvent", "BlindCode", "Category", "CategoryKey", "Criterion", "CriterionLevel",
-    "Conflict", "ConflictSource", "CriterionScore", "Edition", "EditionStatus", "Expert", "Job", "JobStatus", "Nomination", "NominationIdentity", "NominationStatus",
+    "Conflict", "ConflictSource", "CriterionScore", "Edition", "EditionStatus", "Expert", "Job", "JobStatus", "LoginFailure", "Nomination", "NominationIdentity", "NominationStatus",
     "Role", "Round", "RoundKind", "RoundStatus", "Rubric", "ScoreSheet", "SheetStatus", "User", "UserSession",
 ]

@@ -95,3 +95,31 @@ def test_logout_ends_the_session_and_is_audited(db):
     db.commit()
     assert resolve_session(db, token=login.token, idle=IDLE, absolute=ABSOLUTE) is None
     assert _actions(db)[-1] == "auth.logout"
+
+
+def test_repeated_failures_lock_the_account_name_whether_or_not_it_exists(db):
+    from judging.accounts.service import MAX_FAILURES_PER_ACCOUNT, LoginLocked
+
+    add_user(db, username="li.ming", password="long-enough-password", role=Role.JUDGE, by=ADMIN)
+    now = dt.datetime.now(dt.UTC)
+    for name in ("li.ming", "ghost"):
+        for attempt in range(MAX_FAILURES_PER_ACCOUNT):
+            assert authenticate(db, username=name, password="guess-number-x", now=now) is None
+        with pytest.raises(LoginLocked) as locked:
+            authenticate(db, username=name, password="long-enough-password", now=now)
+        assert locked.value.until == now + dt.timedelta(minutes=15)
+    assert _actions(db).count("auth.login_locked") == 2
+    # The window passes: the right password works again and clears the count.
+    later = now + dt.timedelta(minutes=16)
+    assert authenticate(db, username="li.ming", password="long-enough-password", now=later) is not None
+
+
+def test_many_failures_from_one_address_lock_that_address(db):
+    from judging.accounts.service import MAX_FAILURES_PER_ADDRESS, LoginLocked
+
+    add_user(db, username="li.ming", password="long-enough-password", role=Role.JUDGE, by=ADMIN)
+    for attempt in range(MAX_FAILURES_PER_ADDRESS):
+        authenticate(db, username=f"user{attempt}", password="guess-number-x", client_address="10.9.9.9")
+    with pytest.raises(LoginLocked):
+        authenticate(db, username="li.ming", password="long-enough-password", client_address="10.9.9.9")
+    assert authenticate(db, username="li.ming", password="long-enough-password", client_address="10.1.1.1")

@@ -151,3 +151,12 @@ def test_templates_have_no_inline_script():
         if re.search(r"\son[a-z]+=\"", text):
             offenders.append(path.name + " (inline event handler)")
     assert offenders == []
+
+
+def test_login_lock_out_is_shown_with_the_time_to_retry(client, demo):
+    from judging.accounts.service import MAX_FAILURES_PER_ACCOUNT
+
+    for _ in range(MAX_FAILURES_PER_ACCOUNT):
+        assert login(client, "judge02", "not-the-password").status_code == 401
+    locked = login(client, "judge02", DEMO_PASSWORDS["judge"])
+    assert locked.status_code == 429 and "登录失败次数过多" in locked.text

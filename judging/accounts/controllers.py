@@ -10,7 +10,7 @@ from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
 from judging.accounts.models import Role
-from judging.accounts.service import authenticate, end_session
+from judging.accounts.service import LoginLocked, authenticate, end_session
 from judging.web.auth import SESSION_COOKIE, current_user
 from judging.web.rendering import DbSession, render
 
@@ -46,7 +46,12 @@ class AccountController(Controller):
         username = (data.get("username") or "").strip()
         password = data.get("password") or ""
         client = request.client.host if request.client else None
-        login = authenticate(db, username=username, password=password, client_address=client)
+        try:
+            login = authenticate(db, username=username, password=password, client_address=client)
+        except LoginLocked as locked:
+            db.commit()  # the lock-out's audit event
+            return render(request, "pages/login.html", status_code=429, locked_until=locked.until,
+                          username=username, next=_safe_next(data.get("next")) or "")
         db.commit()
         if login is None:
             return render(request, "pages/login.html", status_code=401, failed=True, username=username,

@@ -46,3 +46,15 @@ class UserSession(Base):
     client_address: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship(back_populates="sessions")
+
+
+class LoginFailure(Base):
+    """One failed login, kept briefly to slow down password guessing per account and per address."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The name as typed, whether or not such a user exists: lock-outs must not reveal accounts.
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    client_address: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from judging import audit
-from judging.accounts.models import Role, User, UserSession
+from judging.accounts.models import LoginFailure, Role, User, UserSession
 from judging.accounts.passwords import check_password, hash_password, validate_new_password
 from judging.db.base import utcnow
 from judging.errors import Conflict, JudgingError, N_
@@ -64,19 +64,59 @@ class Login:
     token: str
 
 
-def authenticate(session: Session, *, username: str, password: str, client_address: str | None = None) -> Login | None:
+# Lock-out policy (OWASP ASVS 2.2.1): a few guesses per account, more per address (an office NAT
+# may put many honest users behind one address), counted over a sliding window.
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 30
+
+
+class LoginLocked(JudgingError):
+    """Too many recent failures for this account name or address; ``until`` says when to retry."""
+
+    def __init__(self, until: dt.datetime) -> None:
+        super().__init__(N_("Too many failed logins. Try again after {until}."), until=until)
+        self.until = until
+
+
+def _check_lockout(session: Session, *, username: str, client_address: str | None, now: dt.datetime) -> None:
+    since = now - FAILURE_WINDOW
+    for column, value, limit in ((LoginFailure.username, username, MAX_FAILURES_PER_ACCOUNT),
+                                 (LoginFailure.client_address, client_address, MAX_FAILURES_PER_ADDRESS)):
+        if value is None:
+            continue
+        recent = session.scalars(select(LoginFailure.at).where(column == value, LoginFailure.at > since)
+                                 .order_by(LoginFailure.at.desc()).limit(limit)).all()
+        if len(recent) >= limit:
+            raise LoginLocked(recent[-1] + FAILURE_WINDOW)
+
+
+def authenticate(session: Session, *, username: str, password: str, client_address: str | None = None,
+                 now: dt.datetime | None = None) -> Login | None:
     """Check the password; on success open a new session (a fresh token: ids rotate at login).
 
     Returns None on any failure, whatever the reason, so callers show one generic message.
-    Successes and failures are both audit events.
+    Raises :class:`LoginLocked` while the account name or the address has too many recent
+    failures (checked before the password, so a locked account cannot be probed).
+    Successes, failures and lock-outs are all audit events.
     """
+    now = now or utcnow()
+    username = username[:64]
+    try:
+        _check_lockout(session, username=username, client_address=client_address, now=now)
+    except LoginLocked:
+        audit.append(session, actor=audit.Actor.system("anonymous"), action="auth.login_locked",
+                     object_type="user", object_id="-", data={"username": username, "client": client_address})
+        raise
     user = session.scalar(select(User).where(User.username == username))
     valid = check_password(user.password_hash if user else None, password)
     if not (valid and user is not None and user.active):
+        session.add(LoginFailure(username=username, client_address=client_address, at=now))
         audit.append(session, actor=audit.Actor.system("anonymous"), action="auth.login_failed",
                      object_type="user", object_id=user.id if user else "-",
-                     data={"username": username[:64], "client": client_address})
+                     data={"username": username, "client": client_address})
         return None
+    session.execute(delete(LoginFailure).where(LoginFailure.username == username))
     token = secrets.token_urlsafe(32)
     session.add(UserSession(id=_token_id(token), user_id=user.id, client_address=client_address))
     audit.append(session, actor=actor_of(user), action="auth.login", object_type="user", object_id=user.id,
