@@ -100,7 +100,7 @@ def _log_in(page, base: str, username: str, password: str = DEMO_PASSWORDS["judg
 
 
 def _wait_saved(page) -> str:
-    page.wait_for_function("document.getElementById('save-status').classList.contains('ok')")
+    page.locator("#save-status.ok").wait_for()
     text = page.locator("#save-status").inner_text()
     assert SAVED.fullmatch(text), text
     return text
@@ -198,7 +198,7 @@ def test_lost_connection_shows_a_warning_and_retries(site, chromium):
         page.goto(f"{base}/judge/sheets/{item.assignment_id}")
         page.route("**/draft", lambda route: route.abort("internetdisconnected"))
         page.fill(f"#score-{item.criterion_ids[0]}", "6")
-        page.wait_for_function("document.getElementById('save-status').classList.contains('warn')")
+        page.locator("#save-status.warn").wait_for()
         assert "网络连接中断" in page.locator("#save-status").inner_text()
         page.unroute("**/draft")
         _wait_saved(page)  # the retry goes through once the connection is back
