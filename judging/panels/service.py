@@ -346,8 +346,7 @@ def preview_plan(session: Session, *, round_id: int, category_id: int, settings:
         audit.append(session, actor=by, action="assignment.infeasible", object_type="assignment_plan",
                      object_id=plan.id, data={"round_id": round_.id, "category_id": category.id,
                                               "settings": settings.as_dict(), "detail": str(exc)})
-        report(1.0, "infeasible")
-        return plan
+        return plan  # no progress report after writing: see the docstring
     report(0.94, "summarising")
     pair_ids = [[nominations[i].id, experts[j].id] for i, j in pairs.tolist()]
     figures.update({
@@ -366,8 +365,7 @@ def preview_plan(session: Session, *, round_id: int, category_id: int, settings:
                  data={"round_id": round_.id, "category_id": category.id, "settings": settings.as_dict(),
                        "pairs": len(pair_ids), "digest": pairs_digest(pair_ids),
                        "conflicts_avoided": inst.conflicts.counts})
-    report(1.0, "done")
-    return plan
+    return plan  # no progress report after writing: the job marks the end itself
 
 
 def _discard_previews(session: Session, *, round_id: int, category_id: int) -> None:
