@@ -167,6 +167,36 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from judging.backup import BackupError, backup
+
+    _migrated_engine()
+    try:
+        path, manifest = backup(get_settings().database_url, Path(args.output))
+    except BackupError as exc:
+        raise CommandError(str(exc)) from exc
+    console.print(f"snapshot {path} ({manifest.backend}), audit chain {manifest.chain_length} events, "
+                  f"head {manifest.chain_head}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from judging.backup import BackupError, restore
+
+    _engine()
+    try:
+        manifest = restore(get_settings().database_url, Path(args.snapshot))
+    except BackupError as exc:
+        raise CommandError(str(exc)) from exc
+    console.print(f"restored {args.snapshot}: audit chain verified, {manifest.chain_length} events, "
+                  f"head {manifest.chain_head}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="judging", description="Expert judging and scoring system.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -197,6 +227,14 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--display-name")
     add.add_argument("--generate-password", action="store_true", help="generate a strong password and print it")
     add.set_defaults(run=cmd_users_add)
+
+    backup_parser = commands.add_parser("backup", help="write a consistent snapshot with its audit-chain head")
+    backup_parser.add_argument("--output", default="var/backups", help="folder for the snapshot and its manifest")
+    backup_parser.set_defaults(run=cmd_backup)
+
+    restore_parser = commands.add_parser("restore", help="restore a snapshot after verifying its audit chain")
+    restore_parser.add_argument("snapshot", help="the snapshot file (its .manifest.json must lie beside it)")
+    restore_parser.set_defaults(run=cmd_restore)
 
     audit_parser = commands.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True,
                                                                                  metavar="ACTION")

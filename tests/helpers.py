@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
@@ -18,3 +22,15 @@ def login(client, username: str, password: str, *, follow: bool = False):
     token = csrf_token(client)
     return client.post("/login", data={"username": username, "password": password, "_csrf_token": token},
                        follow_redirects=follow)
+
+
+JUDGING = str(Path(sys.executable).parent / "judging")
+
+
+def run_cli(*args: str, url: str | None = None, stdin: str | None = None, env: dict | None = None):
+    """Run the `judging` command as an operator would, against the database at ``url``."""
+    environment = {**os.environ, **(env or {})}
+    if url:
+        environment["JUDGING_DATABASE_URL"] = url
+    return subprocess.run([JUDGING, *args], input=stdin, capture_output=True, text=True, env=environment,
+                          timeout=120)

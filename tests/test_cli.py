@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-JUDGING = str(Path(sys.executable).parent / "judging")
+from helpers import run_cli as run
 
 
-def run(*args: str, url: str | None = None, stdin: str | None = None, env: dict | None = None):
-    environment = {**os.environ, **(env or {})}
-    if url:
-        environment["JUDGING_DATABASE_URL"] = url
-    return subprocess.run([JUDGING, *args], input=stdin, capture_output=True, text=True, env=environment, timeout=120)
-
-
-@pytest.mark.parametrize("command", [[], ["init"], ["demo"], ["serve"], ["users", "add"], ["audit", "verify"]])
+@pytest.mark.parametrize("command", [[], ["init"], ["demo"], ["serve"], ["users", "add"], ["audit", "verify"],
+                                     ["backup"], ["restore"], ["worker"]])
 def test_every_command_has_help(command):
     result = run(*command, "--help")
     assert result.returncode == 0 and "usage: judging" in result.stdout
