@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from judging.db.base import Base, utcnow
@@ -86,3 +86,96 @@ class BlindCode(Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
+
+
+class NominationOriginal(Base):
+    """The text as submitted (names and all) and the import bookkeeping: organizers and auditors only.
+
+    ``Nomination.title/summary/body`` hold the redacted, organizer-reviewed text judges read; the
+    judge path never reads this table.
+    """
+
+    __tablename__ = "nomination_originals"
+    __table_args__ = (UniqueConstraint("edition_id", "fingerprint"),)
+
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    content_digest: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    name_after_creator: Mapped[bool] = mapped_column(default=False)
+    # Customary abbreviations of the employer (南钢) the organizer adds; masked like the full name.
+    employer_forms: Mapped[list] = mapped_column(JSON, default=list)
+    # What the automatic redaction masked: [{"field", "kind", "text"}].
+    masked: Mapped[list] = mapped_column(JSON, default=list)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("nomination_imports.id", ondelete="SET NULL"))
+    source_row: Mapped[int | None]
+    confirmed_at: Mapped[dt.datetime | None]
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class NominationImport(Base):
+    """One upload of a nomination table (and its attachments archive), with its error report."""
+
+    __tablename__ = "nomination_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    archive_name: Mapped[str] = mapped_column(String(300), default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    keep_valid: Mapped[bool] = mapped_column(default=False)
+    # "rejected" (nothing stored), "imported" (every row), "partial" (valid rows kept)
+    status: Mapped[str] = mapped_column(String(16))
+    rows: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[list] = mapped_column(JSON, default=list)  # [{"row", "column", "problem"}]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class NominationFlag(Base):
+    """Something the organizer must look at before confirming: a likely duplicate, or identifying
+    strings left in an attachment or in the judged text."""
+
+    __tablename__ = "nomination_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), index=True)
+    # "same_title_employer", "similar_text", "attachment_leftover", "text_leftover"
+    kind: Mapped[str] = mapped_column(String(24))
+    other_nomination_id: Mapped[int | None] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"))
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id", ondelete="CASCADE"))
+    score: Mapped[float | None] = mapped_column(Float)
+    detail: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[dt.datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class QuotaUnit(Base):
+    """A nominating unit (prefecture-level city or provincial industry union) and its employees."""
+
+    __tablename__ = "quota_units"
+    __table_args__ = (UniqueConstraint("edition_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    kind: Mapped[str] = mapped_column(String(16), default="city")  # "city" or "industry"
+    employees: Mapped[int]
+    position: Mapped[int] = mapped_column(default=0)
+
+
+def _attachment_blinded_name(self: Attachment, code: str) -> str:
+    """The only name a judge sees: ``<code>-<n>.<ext>``."""
+    from judging.nominations.attachments import KINDS, blinded_name
+
+    return blinded_name(code, self.position, KINDS.get(self.kind, self.kind))
+
+
+Attachment.blinded_name = _attachment_blinded_name

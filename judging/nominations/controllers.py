@@ -1,0 +1,290 @@
+"""Intake pages: the organizer's nominations (import, list, review, edit, confirm) and quotas; the
+auditor's read-only views; the judge's download of a renamed attachment.
+
+Thin handlers: read the request, call one service, commit, answer. Imports run as background jobs
+and the browser goes to /jobs/{id}, which links to the import's report when it ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+
+from judging import audit
+from judging.accounts.models import Role, User
+from judging.editions.service import current_edition
+from judging.errors import N_, Conflict, JudgingError, NotFound
+from judging.jobs import start_job
+import judging.nominations.jobs  # noqa: F401  (registers the job kinds these pages start)
+from judging.nominations import service
+from judging.nominations.models import NominationImport, NominationStatus
+from judging.nominations.storage import AttachmentStore, StagedUpload
+from judging.web.auth import current_user, requires_role
+from judging.web.rendering import DbSession, error_text, gettext_for, render
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+PAGE = 100
+MAX_UPLOAD = 600 * 1024 * 1024
+
+
+def _actor(request: Request) -> audit.Actor:
+    user: User = current_user(request)
+    return audit.Actor(user.id, user.username)
+
+
+def _field(data: dict[str, Any], name: str, default: str = "") -> str:
+    value = data.get(name, default)
+    if isinstance(value, list):
+        value = value[-1] if value else default
+    return str(value).strip()
+
+
+def _edition(db):
+    try:
+        return current_edition(db)
+    except NotFound:
+        raise NotFoundException() from None
+
+
+def _upload(data: dict[str, Any], name: str) -> tuple[bytes, str]:
+    upload = data.get(name)
+    if upload is not None and hasattr(upload, "file"):
+        return upload.file.read(), upload.filename or ""
+    return b"", ""
+
+
+def _filters(request: Request) -> dict[str, Any]:
+    q = request.query_params
+    category = q.get("category", "")
+    return {"category_id": int(category) if category.isdigit() else None, "city": q.get("city", "").strip(),
+            "status": q.get("status", ""), "flagged": q.get("flagged") == "1", "q": q.get("q", "").strip()}
+
+
+def _list_page(request: Request, db, *, readonly: bool) -> Template:
+    edition = _edition(db)
+    filters = _filters(request)
+    page = request.query_params.get("page", "1")
+    page = max(1, int(page)) if page.isdigit() else 1
+    rows, total = service.list_nominations(db, edition=edition, offset=(page - 1) * PAGE, limit=PAGE, **filters)
+    counts = {s.value: 0 for s in NominationStatus}
+    for status, count in service.status_counts(db, edition=edition).items():
+        counts[status] = count
+    return render(request, "pages/nominations_list.html", edition=edition, rows=rows, total=total, page=page,
+                  pages=max(1, -(-total // PAGE)), filters=filters, readonly=readonly, counts=counts,
+                  units=service.known_units(db, edition=edition), statuses=[s.value for s in NominationStatus],
+                  base="/auditor/nominations" if readonly else "/organizer/nominations",
+                  notice=request.query_params.get("notice"), error=request.query_params.get("error"))
+
+
+def _view_page(request: Request, db, nomination_id: int, *, readonly: bool, error: str | None = None,
+               status_code: int = 200) -> Template:
+    edition = _edition(db)
+    try:
+        view = service.review(db, edition=edition, nomination_id=nomination_id)
+    except NotFound:
+        raise NotFoundException() from None
+    return render(request, "pages/nominations_view.html", edition=edition, view=view, readonly=readonly,
+                  base="/auditor/nominations" if readonly else "/organizer/nominations",
+                  notice=request.query_params.get("notice"), error=error or request.query_params.get("error"),
+                  status_code=status_code)
+
+
+class NominationsController(Controller):
+    """The organizer's intake pages."""
+
+    path = "/organizer/nominations"
+    guards = [requires_role(Role.ORGANIZER)]
+
+    @get("/", sync_to_thread=True)
+    def index(self, request: Request, db: DbSession) -> Template:
+        return _list_page(request, db, readonly=False)
+
+    @get("/import", sync_to_thread=True)
+    def import_form(self, request: Request, db: DbSession) -> Template:
+        edition = _edition(db)
+        imports = db.query(NominationImport).filter(NominationImport.edition_id == edition.id) \
+            .order_by(NominationImport.id.desc()).limit(20).all()
+        return render(request, "pages/nominations_import.html", edition=edition, imports=imports,
+                      units=service.known_units(db, edition=edition), error=request.query_params.get("error"))
+
+    @post("/import", sync_to_thread=True, request_max_body_size=MAX_UPLOAD)
+    def start_import(self, request: Request, db: DbSession, data: UploadData) -> Redirect:
+        edition = _edition(db)
+        table, filename = _upload(data, "table")
+        if not table:
+            return Redirect(path="/organizer/nominations/import",
+                            query_params={"error": gettext_for(request)(N_("Choose a CSV or XLSX file to import."))})
+        archive, archive_name = _upload(data, "archive")
+        var_dir = request.app.state.settings.var_dir
+        staged = StagedUpload(var_dir)
+        user = current_user(request)
+        db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
+        job_id = start_job(request.app.state.session_factory, kind="nominations.import", by=_actor(request),
+                           database_url=request.app.state.settings.database_url,
+                           params={"edition_id": edition.id, "table": staged.put(table), "filename": filename,
+                                   "archive": staged.put(archive) if archive else "", "archive_name": archive_name,
+                                   "keep_valid": bool(_field(data, "keep_valid")), "var_dir": str(var_dir),
+                                   "by_id": user.id, "by_label": user.username})
+        return Redirect(path=f"/jobs/{job_id}")
+
+    @get("/imports/{import_id:int}", sync_to_thread=True)
+    def import_report(self, request: Request, db: DbSession, import_id: FromPath[int]) -> Template:
+        edition = _edition(db)
+        try:
+            record = service.get_import(db, edition=edition, import_id=import_id)
+        except NotFound:
+            raise NotFoundException() from None
+        gettext = gettext_for(request)
+        problems = [{**e, "text": service.translate_problem(e["problem"], gettext)} for e in record.errors or []]
+        return render(request, "pages/nominations_import_report.html", edition=edition, record=record,
+                      problems=problems, flags=service.import_flags(db, record=record))
+
+    @post("/confirm-clean", sync_to_thread=True)
+    def confirm_clean(self, request: Request, db: DbSession) -> Redirect:
+        edition = _edition(db)
+        user = current_user(request)
+        db.rollback()
+        job_id = start_job(request.app.state.session_factory, kind="nominations.confirm_clean", by=_actor(request),
+                           database_url=request.app.state.settings.database_url,
+                           params={"edition_id": edition.id, "by_id": user.id, "by_label": user.username})
+        return Redirect(path=f"/jobs/{job_id}")
+
+    @get("/{nomination_id:int}", sync_to_thread=True)
+    def view(self, request: Request, db: DbSession, nomination_id: FromPath[int]) -> Template:
+        return _view_page(request, db, nomination_id, readonly=False)
+
+    def _act(self, request: Request, db, nomination_id: int, action) -> Response:
+        edition = _edition(db)
+        try:
+            action(edition)
+            db.commit()
+        except NotFound:
+            db.rollback()
+            raise NotFoundException() from None
+        except JudgingError as exc:
+            db.rollback()
+            return _view_page(request, db, nomination_id, readonly=False, error=error_text(request, exc),
+                              status_code=409 if isinstance(exc, Conflict) else 400)
+        return Redirect(path=f"/organizer/nominations/{nomination_id}", query_params={"notice": "saved"})
+
+    @post("/{nomination_id:int}", sync_to_thread=True)
+    def edit(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
+        fields = [*service.EDITABLE_TEXT, *service.EDITABLE_IDENTITY, "inventors", "patents", "employer_forms"]
+        changes = {name: _field(data, name) if name != "body" else str(data.get("body", ""))
+                   for name in fields if name in data}
+        return self._act(request, db, nomination_id, lambda edition: service.update_nomination(
+            db, edition=edition, nomination_id=nomination_id, changes=changes, by=_actor(request)))
+
+    @post("/{nomination_id:int}/confirm", sync_to_thread=True)
+    def confirm(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
+        return self._act(request, db, nomination_id, lambda edition: service.confirm(
+            db, edition=edition, nomination_id=nomination_id, by=_actor(request),
+            acknowledge=_field(data, "acknowledge") == "yes"))
+
+    @post("/{nomination_id:int}/withdraw", sync_to_thread=True)
+    def withdraw(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
+        return self._act(request, db, nomination_id, lambda edition: service.withdraw(
+            db, edition=edition, nomination_id=nomination_id, reason=_field(data, "reason"), by=_actor(request)))
+
+    @post("/{nomination_id:int}/flags/{flag_id:int}/resolve", sync_to_thread=True)
+    def resolve(self, request: Request, db: DbSession, nomination_id: FromPath[int], flag_id: FromPath[int]) -> Response:
+        return self._act(request, db, nomination_id, lambda edition: service.resolve_flag(
+            db, edition=edition, flag_id=flag_id, by=_actor(request)))
+
+
+class QuotasController(Controller):
+    """City quotas: employees per unit, the total target, and fulfilment (page and CSV export)."""
+
+    path = "/organizer/quotas"
+    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+
+    def _page(self, request: Request, db, *, error: str | None = None, units_text: str | None = None,
+              total: str | None = None, status_code: int = 200) -> Template:
+        edition = _edition(db)
+        report = service.quota_report(db, edition=edition)
+        if units_text is None:
+            units_text = "\n".join(f"{r.unit.name},{r.unit.employees}" + (",industry" if r.unit.kind == "industry"
+                                                                          else "") for r in report.rows)
+        return render(request, "pages/quotas.html", edition=edition, report=report, error=error,
+                      units_text=units_text, total=total if total is not None else (report.total_target or ""),
+                      readonly=current_user(request).role is not Role.ORGANIZER,
+                      notice=request.query_params.get("notice"), status_code=status_code)
+
+    @get("/", sync_to_thread=True)
+    def index(self, request: Request, db: DbSession) -> Template:
+        return self._page(request, db)
+
+    @post("/", sync_to_thread=True)
+    def save(self, request: Request, db: DbSession, data: FormData) -> Response:
+        if current_user(request).role is not Role.ORGANIZER:
+            raise NotFoundException()
+        edition = _edition(db)
+        units_text, total = _field(data, "units"), _field(data, "total")
+        try:
+            if not total.isdigit():
+                raise JudgingError(N_("The total target must be a whole number."))
+            service.set_quotas(db, edition=edition, units=service.parse_units(units_text), total=int(total),
+                               by=_actor(request))
+            db.commit()
+        except JudgingError as exc:
+            db.rollback()
+            return self._page(request, db, error=error_text(request, exc), units_text=units_text, total=total,
+                              status_code=400)
+        return Redirect(path="/organizer/quotas/", query_params={"notice": "saved"})
+
+    @get("/export.csv", sync_to_thread=True)
+    def export(self, request: Request, db: DbSession) -> Response:
+        edition = _edition(db)
+        report = service.quota_report(db, edition=edition)
+        gettext = gettext_for(request)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([gettext("Unit"), gettext("Employees"), gettext("Target"),
+                         *[c.name for c in report.categories], gettext("Received"), gettext("Fulfilment")])
+        for row in report.rows:
+            writer.writerow([row.unit.name, row.unit.employees, row.target,
+                             *[row.received.get(c.id, 0) for c in report.categories], row.total,
+                             f"{row.fulfilment * 100:.1f}%" if row.fulfilment is not None else ""])
+        return Response(content=("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": f'attachment; filename="quotas-{edition.year}.csv"'})
+
+
+class AuditorNominationsController(Controller):
+    """Auditors read identities at any time, read-only."""
+
+    path = "/auditor/nominations"
+    guards = [requires_role(Role.AUDITOR)]
+
+    @get("/", sync_to_thread=True)
+    def index(self, request: Request, db: DbSession) -> Template:
+        return _list_page(request, db, readonly=True)
+
+    @get("/{nomination_id:int}", sync_to_thread=True)
+    def view(self, request: Request, db: DbSession, nomination_id: FromPath[int]) -> Template:
+        return _view_page(request, db, nomination_id, readonly=True)
+
+
+class JudgeAttachmentController(Controller):
+    """A judge downloads an attachment of an own assignment, named ``<code>-<n>.<ext>`` and nothing else."""
+
+    path = "/judge/attachments"
+    guards = [requires_role(Role.JUDGE)]
+
+    @get("/{assignment_id:int}/{name:str}", sync_to_thread=True)
+    def download(self, request: Request, db: DbSession, assignment_id: FromPath[int], name: FromPath[str]) -> Response:
+        try:
+            found = service.judge_attachment(db, judge=current_user(request), assignment_id=assignment_id, name=name,
+                                             store=AttachmentStore(request.app.state.settings.var_dir))
+        except NotFound:
+            raise NotFoundException() from None
+        return Response(content=found.data, media_type=found.media_type,
+                        headers={"content-disposition": f'attachment; filename="{found.filename}"',
+                                 "cache-control": "no-store"})
