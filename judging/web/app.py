@@ -66,6 +66,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from judging.audit.controllers import AuditorController
     from judging.editions.controllers import AdminController, OrganizerController
     from judging.jobs.controllers import JobController
+    from judging.nominations.controllers import (
+        AuditorNominationsController, JudgeAttachmentController, NominationsController, QuotasController,
+    )
     from judging.panels.controllers import PanelsController
     from judging.results.controllers import PublicController, ResultsApiController, ResultsController
     from judging.scoring.controllers import JudgeController, RoundController
@@ -79,7 +82,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return Litestar(
         route_handlers=[healthz, home, set_language, AccountController, OrganizerController, JudgeController,
                         RoundController, AuditorController, AdminController, JobController, PanelsController,
-                        ResultsController, ResultsApiController, PublicController,
+                        ResultsController, ResultsApiController, PublicController, NominationsController,
+                        QuotasController, AuditorNominationsController, JudgeAttachmentController,
                         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
                                                    cache_control=CacheControlHeader(max_age=3600))],
         dependencies={"db": Provide(provide_db)},
