@@ -258,3 +258,19 @@ def test_two_simultaneous_saves_from_one_version_store_exactly_one(client, judge
     assert version == 2 and values[judge.criterion_ids[0]] in (Decimal(8), Decimal(9))
     with session_factory() as session:
         assert session.scalar(select(ScoreSheet.version).where(ScoreSheet.assignment_id == judge.assignment_id)) == 2
+
+
+def test_without_javascript_the_save_button_stores_the_draft_and_returns_to_the_sheet(client, judge, session_factory):
+    response = post_sheet(client, judge, values=judge.values(4.5), as_json=False)
+    assert response.status_code in (302, 303)
+    assert response.headers["location"] == f"/judge/sheets/{judge.assignment_id}"
+    assert stored(session_factory, judge.assignment_id)[2] == {judge.criterion_ids[0]: Decimal("4.5")}
+    assert re.search(r"已于 \d\d:\d\d:\d\d 保存", client.get(response.headers["location"]).text)
+
+
+def test_the_sheet_speaks_english_on_request(client, judge):
+    client.get("/lang/en", follow_redirects=False)
+    page = client.get(f"/judge/sheets/{judge.assignment_id}").text
+    assert "Weighted total" in page and "Very familiar" in page and "Save draft" in page
+    response = post_sheet(client, judge, values=judge.values(12))
+    assert response.json()["fields"][f"score-{judge.criterion_ids[0]}"] == "Enter a score from 0 to 10."
