@@ -238,6 +238,7 @@ def load_demo(session: Session, *, seed: int = 2026, progress: Callable[[int, in
         commit_plan(session, plan_id=plan.id, by=system)
     _demo_submitted_scores(session, seed=seed)
     _demo_scoring(session, edition=edition, round_=preliminary, experts=experts, seed=seed, actor=system)
+    _demo_intake(session, edition=edition, actor=system)
     report(steps, steps, "done")
     return accounts
 
@@ -317,7 +318,7 @@ def _demo_submitted_scores(session: Session, *, seed: int) -> None:
 
     Deterministic (its own ``random.Random``); values are on the criteria's 0.5 steps.
     """
-    from sqlalchemy import select
+    from sqlalchemy import insert, select
 
     from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
 
@@ -326,7 +327,8 @@ def _demo_submitted_scores(session: Session, *, seed: int) -> None:
     preliminary = next(r for r in edition.rounds if r.kind is RoundKind.PRELIMINARY)
     severity = {expert_id: rng.gauss(0, 0.8) for expert_id in session.scalars(select(Expert.id).order_by(Expert.id))}
     submitted_at = dt.datetime(2026, 11, 25, 16, 0, tzinfo=SHANGHAI)
-    count = 0
+    sheets: list[dict] = []
+    values: dict[int, list[tuple[int, Decimal]]] = {}
     for category in edition.categories:
         if category.key not in DEMO_SCORED_CATEGORIES:
             continue
@@ -339,16 +341,62 @@ def _demo_submitted_scores(session: Session, *, seed: int) -> None:
         quality: dict[int, float] = {}
         for assignment_id, nomination_id, expert_id in rows:
             level = quality.setdefault(nomination_id, rng.uniform(4.0, 8.5))
-            sheet = ScoreSheet(assignment_id=assignment_id, status=SheetStatus.SUBMITTED,
-                               familiarity=rng.choice(["very_familiar", "familiar", "familiar", "somewhat"]),
-                               submitted_at=submitted_at, updated_at=submitted_at)
+            sheets.append({"assignment_id": assignment_id, "status": SheetStatus.SUBMITTED, "comment": "",
+                           "familiarity": rng.choice(["very_familiar", "familiar", "familiar", "somewhat"]),
+                           "version": 1, "submitted_at": submitted_at, "updated_at": submitted_at})
+            values[assignment_id] = []
             for criterion in criteria:
                 raw = level - severity[expert_id] + rng.gauss(0, 0.7)
-                value = min(10.0, max(0.0, round(raw * 2) / 2))
-                sheet.scores.append(CriterionScore(criterion_id=criterion.id, value=Decimal(str(value))))
-            session.add(sheet)
-            count += 1
-    session.flush()
+                values[assignment_id].append((criterion.id, Decimal(str(min(10.0, max(0.0, round(raw * 2) / 2))))))
+    count = len(sheets)
+    if sheets:  # bulk inserts: the demo loads in every test that uses it
+        ids = dict(session.execute(insert(ScoreSheet).returning(ScoreSheet.assignment_id, ScoreSheet.id), sheets)
+                   .all())
+        session.execute(insert(CriterionScore), [
+            {"sheet_id": ids[assignment_id], "criterion_id": criterion_id, "value": value}
+            for assignment_id, pairs in values.items() for criterion_id, value in pairs])
     audit.append(session, actor=audit.Actor.system("demo"), action="scores.demo_submitted", object_type="round",
                  object_id=preliminary.id, data={"sheets": count,
                                                  "categories": [key.value for key in DEMO_SCORED_CATEGORIES]})
+
+
+# Employees per nominating unit (thousands of trade-union members, rounded), for the quotas page.
+DEMO_EMPLOYEES = {"南京": 412, "无锡": 335, "徐州": 248, "常州": 221, "苏州": 693, "南通": 289, "连云港": 115,
+                  "淮安": 126, "盐城": 171, "扬州": 142, "镇江": 108, "泰州": 140, "宿迁": 112}
+DEMO_TARGET = 240
+# Three nominations still under review (unconfirmed, so never assigned): one re-submits another's
+# suggestion, one names its employer's abbreviation in the text, one is clean.
+DEMO_REVIEW_ROWS = [
+    ["十佳合理化建议", "苏州", "空压机余热回收利用建议",
+     "利用空压机余热加热生活用水，年节电120万千瓦时，节约费用96万元，建议在全公司推广应用。", "",
+     "陈静", "苏州热工研究院有限公司", "电力", "", "13812345678", "chenjing@example.cn"],
+    ["十佳合理化建议", "无锡", "空压机余热回收再利用的建议",
+     "利用空压机余热加热生活用水，年节电125万千瓦时，节约费用98万元，建议在全公司推广应用。", "",
+     "周杰", "无锡一棉纺织集团有限公司", "纺织", "", "", ""],
+    ["十佳合理化建议", "南京", "关于高炉煤气余压发电透平叶片在线清洗的建议",
+     "王建国同志提出在南钢推广透平叶片在线清洗，年创效780万元。", "",
+     "王建国", "南京钢铁股份有限公司", "钢铁冶金", "ZL201910123456.7", "13912345678", ""],
+]
+
+
+def _demo_intake(session: Session, *, edition: Edition, actor: audit.Actor) -> None:
+    """City quotas (employees and the edition's total target) and a small import to review, through
+    the same services the organizer's pages use."""
+    import csv
+    import io
+
+    from judging.nominations import importer
+    from judging.nominations.service import set_quotas
+    from judging.nominations.storage import AttachmentStore
+    from judging.settings import get_settings
+
+    set_quotas(session, edition=edition, total=DEMO_TARGET, by=actor,
+               units=[(city, "city", DEMO_EMPLOYEES[city]) for city in CITIES])
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["类别", "城市", "项目名称", "简介", "正文", "完成人", "工作单位", "所属行业", "专利号", "联系电话",
+                     "电子邮箱"])
+    writer.writerows(DEMO_REVIEW_ROWS)
+    importer.import_nominations(session, edition=edition, table_data=out.getvalue().encode("gb18030"),
+                                filename="苏锡宁推荐汇总表.csv", store=AttachmentStore(get_settings().var_dir),
+                                by=actor)
