@@ -100,3 +100,43 @@ def test_organizer_conflict_needs_a_reason(db):
     with pytest.raises(JudgingError):
         conflicts.add_conflict(db, expert_id=e.id, nomination_id=n.id, reason="  ", by=ORGANIZER)
     assert db.scalar(select(Conflict)) is None
+
+
+def test_conflict_and_group_forms_record_and_show_them(client, demo, session_factory):
+    from helpers import csrf_token, login
+
+    login(client, "organizer", "demo-Office-2026")
+    with session_factory() as s:
+        assignment = s.scalar(select(Assignment).where(Assignment.withdrawn_at.is_(None)).order_by(Assignment.id.desc()))
+        eid, nid = assignment.expert_id, assignment.nomination_id
+    token = csrf_token(client, "/organizer/panels/conflicts")
+    missing = client.post("/organizer/panels/conflicts", data={"_csrf_token": token, "expert_id": str(eid),
+                                                               "nomination_id": str(nid), "reason": ""})
+    assert missing.status_code == 400 and 'id="conflict-error"' in missing.text
+    done = client.post("/organizer/panels/conflicts", data={"_csrf_token": token, "expert_id": str(eid),
+                                                            "nomination_id": str(nid), "reason": "近亲属参与该项目"},
+                       follow_redirects=True)
+    assert done.status_code == 200 and "近亲属参与该项目" in done.text and "组织者录入" in done.text
+    group = client.post("/organizer/panels/groups", data={"_csrf_token": token, "name": "江苏沙钢集团",
+                                                          "employers": "江苏沙钢集团有限公司\n张家港宏昌钢板有限公司"},
+                        follow_redirects=True)
+    assert "张家港宏昌钢板有限公司" in group.text
+    with session_factory() as s:
+        assert s.get(Assignment, assignment.id).withdrawn_at is not None
+        assert s.scalar(select(Conflict).where(Conflict.expert_id == eid, Conflict.nomination_id == nid)).source \
+            is ConflictSource.ORGANIZER
+
+
+def test_why_page_explains_the_score(client, demo, session_factory):
+    from helpers import login
+
+    login(client, "organizer", "demo-Office-2026")
+    with session_factory() as s:
+        assignment = s.scalar(select(Assignment).order_by(Assignment.id))
+        nomination = s.get(Nomination, assignment.nomination_id)
+        path = (f"/organizer/panels/rounds/{assignment.round_id}/categories/{nomination.category_id}/why"
+                f"?nomination_id={nomination.id}&expert_id={assignment.expert_id}")
+    page = client.get(path)
+    assert page.status_code == 200
+    assert 'id="explanation"' in page.text and "专业领域与行业" in page.text and "匹配度" in page.text
+    assert client.get(path.replace(f"expert_id={assignment.expert_id}", "expert_id=999999")).status_code == 404
