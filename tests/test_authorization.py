@@ -1,0 +1,197 @@
+"""Every route of the app × every role, from one table; a route missing from the table fails the suite.
+
+Denied roles must get 404 (as if nothing were there) and anonymous visitors 401; roles that may
+read a page get it. Object-level checks (a judge reaching another judge's objects) follow.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from litestar.routes import HTTPRoute
+from sqlalchemy import select
+
+from helpers import login
+from judging.demo import DEMO_PASSWORDS
+from judging.editions.models import Category, Round, RoundKind
+from judging.panels.models import Assignment, Expert
+from judging.scoring.models import ScoreSheet
+
+O, J, A, D = "organizer", "judge", "auditor", "admin"
+PUBLIC = "public"
+ACCOUNTS = {O: ("organizer", DEMO_PASSWORDS["organizer"]), A: ("auditor", DEMO_PASSWORDS["auditor"]),
+            D: ("admin", DEMO_PASSWORDS["admin"]), J: ("judge01", DEMO_PASSWORDS["judge"])}
+
+# (method, path) -> roles that may use it. PUBLIC: anyone, logged in or not.
+ACCESS: dict[tuple[str, str], set[str] | str] = {
+    ("GET", "/healthz"): PUBLIC, ("GET", "/"): PUBLIC, ("GET", "/lang/{code:str}"): PUBLIC,
+    ("GET", "/login"): PUBLIC, ("POST", "/login"): PUBLIC, ("POST", "/logout"): PUBLIC,
+    ("GET", "/public/winners"): PUBLIC, ("GET", "/static/{file_path:path}"): PUBLIC,
+    ("GET", "/organizer"): {O},
+    ("GET", "/organizer/rounds"): {O},
+    ("GET", "/organizer/rounds/{round_id:int}"): {O},
+    ("GET", "/organizer/rounds/{round_id:int}/behind.csv"): {O},
+    ("POST", "/organizer/rounds/{round_id:int}/status"): {O},
+    ("GET", "/organizer/rounds/{round_id:int}/judges/{expert_id:int}"): {O},
+    ("POST", "/organizer/rounds/{round_id:int}/judges/{expert_id:int}/extension"): {O},
+    ("POST", "/organizer/sheets/{sheet_id:int}/reopen"): {O},
+    ("POST", "/organizer/undertaking"): {O},
+    ("GET", "/judge"): {J},
+    ("POST", "/judge/undertaking"): {J},
+    ("GET", "/judge/sheets/{assignment_id:int}"): {J},
+    ("POST", "/judge/sheets/{assignment_id:int}/draft"): {J},
+    ("POST", "/judge/sheets/{assignment_id:int}/confirm"): {J},
+    ("POST", "/judge/sheets/{assignment_id:int}/submit"): {J},
+    ("POST", "/judge/sheets/{assignment_id:int}/conflict"): {J},
+    ("GET", "/judge/attachments/{assignment_id:int}/{name:str}"): {J},
+    ("GET", "/auditor"): {A},
+    ("GET", "/auditor/verify"): {A},
+    ("GET", "/auditor/nominations"): {A},
+    ("GET", "/auditor/nominations/{nomination_id:int}"): {A},
+    ("GET", "/admin"): {D},
+    ("GET", "/jobs/{job_id:int}"): {O, A, J, D},  # further limited to the job's owner (tests/test_jobs.py)
+    ("GET", "/organizer/panels"): {O},
+    ("GET", "/organizer/panels/experts"): {O},
+    ("POST", "/organizer/panels/experts/import"): {O},
+    ("GET", "/organizer/panels/experts/{expert_id:int}"): {O},
+    ("POST", "/organizer/panels/experts/{expert_id:int}"): {O},
+    ("POST", "/organizer/panels/experts/{expert_id:int}/active"): {O},
+    ("GET", "/organizer/panels/conflicts"): {O},
+    ("POST", "/organizer/panels/conflicts"): {O},
+    ("POST", "/organizer/panels/conflicts/{conflict_id:int}/delete"): {O},
+    ("POST", "/organizer/panels/groups"): {O},
+    ("POST", "/organizer/panels/groups/{group_id:int}/delete"): {O},
+    ("GET", "/organizer/panels/rounds/{round_id:int}"): {O},
+    ("POST", "/organizer/panels/rounds/{round_id:int}/refill"): {O},
+    ("POST", "/organizer/panels/rounds/{round_id:int}/experts/{expert_id:int}/drop"): {O},
+    ("GET", "/organizer/panels/rounds/{round_id:int}/categories/{category_id:int}"): {O},
+    ("POST", "/organizer/panels/rounds/{round_id:int}/categories/{category_id:int}/preview"): {O},
+    ("GET", "/organizer/panels/rounds/{round_id:int}/categories/{category_id:int}/why"): {O},
+    ("GET", "/organizer/panels/plans/{plan_id:int}"): {O},
+    ("POST", "/organizer/panels/plans/{plan_id:int}/commit"): {O},
+    ("GET", "/organizer/panels/assignments/{assignment_id:int}/swap"): {O},
+    ("POST", "/organizer/panels/assignments/{assignment_id:int}/swap"): {O},
+    ("GET", "/organizer/nominations"): {O},
+    ("GET", "/organizer/nominations/import"): {O},
+    ("POST", "/organizer/nominations/import"): {O},
+    ("GET", "/organizer/nominations/imports/{import_id:int}"): {O},
+    ("POST", "/organizer/nominations/confirm-clean"): {O},
+    ("GET", "/organizer/nominations/{nomination_id:int}"): {O},
+    ("POST", "/organizer/nominations/{nomination_id:int}"): {O},
+    ("POST", "/organizer/nominations/{nomination_id:int}/confirm"): {O},
+    ("POST", "/organizer/nominations/{nomination_id:int}/withdraw"): {O},
+    ("POST", "/organizer/nominations/{nomination_id:int}/flags/{flag_id:int}/resolve"): {O},
+    ("GET", "/organizer/quotas"): {O, A},
+    ("POST", "/organizer/quotas"): {O},
+    ("GET", "/organizer/quotas/export.csv"): {O, A},
+    ("GET", "/results"): {O, A},
+    ("POST", "/results/runs"): {O},
+    ("GET", "/results/runs/{run_id:int}"): {O, A},
+    ("POST", "/results/runs/{run_id:int}/approve"): {O},
+    ("POST", "/results/runs/{run_id:int}/advance"): {O},
+    ("POST", "/results/runs/{run_id:int}/unblind"): {O},
+    ("POST", "/results/runs/{run_id:int}/recompute"): {O, A},  # reads and records a verdict only
+    ("GET", "/results/runs/{run_id:int}/checks/{check_id:int}"): {O, A},
+    ("GET", "/results/runs/{run_id:int}/reports"): {O, A},
+    ("POST", "/results/runs/{run_id:int}/reports"): {O, A},
+    ("GET", "/results/reports/{report_id:int}"): {O, A},
+    ("GET", "/results/runs/{run_id:int}/export/{what:str}"): {O, A},
+    ("GET", "/results/compare"): {O, A},
+    ("GET", "/results/awards"): {O, A},
+    ("POST", "/results/awards/{category_id:int}/publish"): {O},
+    ("POST", "/results/methods/{nomination_id:int}/name"): {O},
+    ("GET", "/api/results/runs"): {O, A},
+    ("GET", "/api/results/runs/{run_id:int}"): {O, A},
+    ("GET", "/api/results/progress"): {O, A},
+}
+# The OpenAPI schema and its viewers describe routes, never data; they stay public.
+SCHEMA = re.compile(r"^/schema")
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    return {(method, route.path) for route in app.routes if isinstance(route, HTTPRoute)
+            for method in route.methods - {"HEAD", "OPTIONS"} if not SCHEMA.match(route.path)}
+
+
+def test_every_route_is_in_the_access_table(client):
+    routes = app_routes(client.app)
+    assert sorted(routes - ACCESS.keys()) == [], "add these routes to ACCESS"
+    assert sorted(ACCESS.keys() - routes) == [], "these routes no longer exist"
+
+
+@pytest.fixture
+def ids(demo, session_factory) -> dict[str, int]:
+    """Real ids of the demo, the judge's own where a judge may reach them; 999999 where none exists."""
+    with session_factory() as session:
+        preliminary = session.scalar(select(Round).where(Round.kind == RoundKind.PRELIMINARY))
+        judge01 = session.scalar(select(Expert).where(Expert.email == "judge01@example.cn"))
+        assignment = session.scalar(select(Assignment).where(Assignment.expert_id == judge01.id,
+                                                             Assignment.round_id == preliminary.id).limit(1))
+        sheet = session.scalar(select(ScoreSheet.id).limit(1))
+        category = session.scalar(select(Category.id).limit(1))
+    return {"round_id": preliminary.id, "expert_id": judge01.id, "assignment_id": assignment.id,
+            "nomination_id": assignment.nomination_id, "category_id": category, "sheet_id": sheet or 999999}
+
+
+def concrete(path: str, ids: dict[str, int]) -> str:
+    def value(match):
+        name, kind = match.group(1), match.group(2)
+        if name in ids:
+            return str(ids[name])
+        return {"code": "en", "what": "scores.csv", "name": "999999.pdf", "file_path": "app.css"}.get(name, "999999")
+    url = re.sub(r"\{(\w+):(\w+)\}", value, path)
+    if path.endswith("/why"):  # explains one pair, named in the query
+        url += f"?nomination_id={ids['nomination_id']}&expert_id={ids['expert_id']}"
+    return url
+
+
+def _call(client, method: str, url: str):
+    if method == "GET":
+        return client.get(url, follow_redirects=False)
+    if "csrftoken" not in client.cookies:
+        client.get("/healthz")
+    # The double-submit token: the form field must match the cookie Litestar set.
+    return client.post(url, data={"_csrf_token": client.cookies["csrftoken"]}, follow_redirects=False)
+
+
+@pytest.mark.parametrize("role", [None, O, J, A, D])
+def test_each_role_reaches_only_its_routes(client, ids, role):
+    if role:
+        assert login(client, *ACCOUNTS[role]).status_code in (302, 303)
+    wrong = []
+    for (method, path), allowed in sorted(ACCESS.items()):
+        if allowed == PUBLIC or (method, path) == ("POST", "/logout"):
+            continue
+        url = concrete(path, ids)
+        response = _call(client, method, url)
+        if role in allowed:
+            refused = response.status_code in (401, 403) or (
+                method == "GET" and response.status_code == 404 and "999999" not in url)
+        else:
+            refused = response.status_code == (401 if role is None else 404)
+        if (role in allowed) == refused:
+            wrong.append(f"{role}: {method} {url} -> {response.status_code}")
+    assert wrong == []
+
+
+def test_a_judge_cannot_reach_another_judges_assignment(client, demo, session_factory):
+    with session_factory() as session:
+        judge02 = session.scalar(select(Expert).where(Expert.email == "judge02@example.cn"))
+        judge01 = session.scalar(select(Expert).where(Expert.email == "judge01@example.cn"))
+        theirs = session.scalar(select(Assignment.id).where(
+            Assignment.expert_id == judge02.id,
+            Assignment.nomination_id.not_in(select(Assignment.nomination_id).where(
+                Assignment.expert_id == judge01.id))).limit(1))
+    login(client, *ACCOUNTS[J])
+    for method, path in [("GET", "/judge/sheets/{id}"), ("POST", "/judge/sheets/{id}/draft"),
+                         ("POST", "/judge/sheets/{id}/confirm"), ("POST", "/judge/sheets/{id}/submit"),
+                         ("POST", "/judge/sheets/{id}/conflict"), ("GET", "/judge/attachments/{id}/x.pdf")]:
+        response = _call(client, method, path.replace("{id}", str(theirs)))
+        assert response.status_code == 404, (method, path, response.status_code)
+
+
+def test_state_changes_without_a_csrf_token_are_refused(client, ids):
+    login(client, *ACCOUNTS[J])
+    response = client.post(concrete("/judge/sheets/{assignment_id:int}/draft", ids), data={"version": "1"})
+    assert response.status_code == 403
