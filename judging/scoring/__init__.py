@@ -1,0 +1,9 @@
+"""Scoring: score sheets, the judge's pages and the organizer's running of a round.
+
+``rules`` (no database: familiarity and its confidence weights, reading values, the weighted
+total), ``service`` (state changes, each with its audit event), ``controllers`` (thin HTTP).
+"""
+
+from judging.scoring.rules import CONFIDENCE_WEIGHTS, FAMILIARITY_LABELS, weighted_total
+
+__all__ = ["CONFIDENCE_WEIGHTS", "FAMILIARITY_LABELS", "weighted_total"]
