@@ -160,3 +160,9 @@ def test_login_lock_out_is_shown_with_the_time_to_retry(client, demo):
         assert login(client, "judge02", "not-the-password").status_code == 401
     locked = login(client, "judge02", DEMO_PASSWORDS["judge"])
     assert locked.status_code == 429 and "登录失败次数过多" in locked.text
+
+
+def test_oversized_bodies_are_refused_before_they_are_read(client):
+    response = client.post("/login", content=b"x" * (3 * 1024 * 1024),
+                           headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 413

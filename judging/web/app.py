@@ -24,6 +24,7 @@ from judging.web.security import add_security_headers
 from judging.web.rendering import provide_db, render
 
 TEMPLATE_DIR = REPO_ROOT / "templates"
+MAX_FORM_BODY = 2 * 1024 * 1024
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
@@ -89,6 +90,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         dependencies={"db": Provide(provide_db)},
         middleware=[SessionUserMiddleware()],
         after_request=add_security_headers,
+        # Forms are small; routes that take uploads raise their own limit (e.g. nomination imports).
+        request_max_body_size=MAX_FORM_BODY,
         csrf_config=csrf,
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment(settings))),
         exception_handlers={NotAuthorizedException: _not_authorized, NotFoundException: _not_found},
