@@ -44,6 +44,8 @@ CATEGORY_PROFILES = {
 }
 # Above this many nomination-expert pairs, keep only each nomination's best candidates.
 DENSE_PAIRS = 4_000_000
+# In the sparse case, this many random experts per nomination are kept besides the best ones.
+RANDOM_EXTRA = 20
 
 
 @dataclass(frozen=True)
@@ -76,12 +78,16 @@ def _clean_fields(fields) -> list[str]:
 
 
 def affinity_matrix(nominations: Sequence[NominationText], expert_fields: Sequence[Sequence[str]],
-                    category_key: str, *, top: int | None = None) -> sp.csr_matrix | np.ndarray:
+                    category_key: str, *, top: int | None = None,
+                    per_expert: int | None = None) -> sp.csr_matrix | np.ndarray:
     """The n x m affinity of nominations to experts (formula in the module docstring).
 
-    Returns a dense array when n*m <= DENSE_PAIRS (every pair a candidate); otherwise a sparse
-    matrix holding each nomination's ``top`` best experts (default max(60, m // 20)), whose
-    stored entries, even zeros, are the candidate pairs for the solver.
+    Returns a dense array when n*m <= DENSE_PAIRS (every pair a candidate). Otherwise a sparse
+    matrix whose stored entries, even zeros, are the candidate pairs for the solver: each
+    nomination's ``top`` best experts (default max(60, m // 20)) and each expert's
+    ``per_expert`` best nominations (default max(60, 20 n // m)), so that every expert, not only
+    the ones matching popular industries, has candidates and the caps can be met, plus
+    RANDOM_EXTRA random experts per nomination (seeded: the result is deterministic).
     """
     n, m = len(nominations), len(expert_fields)
     fields_by_expert = [_clean_fields(f) for f in expert_fields]
@@ -99,10 +105,12 @@ def affinity_matrix(nominations: Sequence[NominationText], expert_fields: Sequen
     texts = ngram_matrix([" ".join(fs) for fs in fields_by_expert] + [x.text for x in nominations], NGRAMS)
     E, N = texts[:m], texts[m:].tocsr()
     dense = n * m <= DENSE_PAIRS
-    keep = top or max(60, m // 20)
-    keep = min(keep, m)
+    keep = min(top or max(60, m // 20), m)
+    col_keep = per_expert or max(60, 20 * n // max(m, 1))
     chunk = max(1, min(n, DENSE_PAIRS // max(m, 1)))
+    rng = np.random.default_rng(0)
     rows_out, cols_out, vals_out = [], [], []
+    col_rows, col_vals = [], []
     blocks = []
     Et = E.T.tocsc()
     for start in range(0, n, chunk):
@@ -113,14 +121,31 @@ def affinity_matrix(nominations: Sequence[NominationText], expert_fields: Sequen
             blocks.append(a)
             continue
         idx = np.argpartition(-a, keep - 1, axis=1)[:, :keep]
-        r = np.repeat(np.arange(start, stop), keep)
-        rows_out.append(r)
+        rows_out.append(np.repeat(np.arange(start, stop), keep))
         cols_out.append(idx.ravel())
         vals_out.append(np.take_along_axis(a, idx, axis=1).ravel())
+        # A few random experts per nomination (fixed seed) tie the candidate graph together, so
+        # a cluster of nominations whose best experts are all in demand still finds room.
+        extra = rng.integers(0, m, size=(stop - start, min(RANDOM_EXTRA, m)))
+        rows_out.append(np.repeat(np.arange(start, stop), extra.shape[1]))
+        cols_out.append(extra.ravel())
+        vals_out.append(np.take_along_axis(a, extra, axis=1).ravel())
+        c = min(col_keep, stop - start)
+        cidx = np.argpartition(-a, c - 1, axis=0)[:c, :]  # c x m: each expert's best rows in the chunk
+        col_rows.append(cidx + start)
+        col_vals.append(np.take_along_axis(a, cidx, axis=0))
     if dense:
         return np.vstack(blocks)
-    return sp.csr_matrix((np.concatenate(vals_out), (np.concatenate(rows_out), np.concatenate(cols_out))),
-                         shape=(n, m))
+    cr, cv = np.vstack(col_rows), np.vstack(col_vals)
+    c = min(col_keep, cr.shape[0])
+    best = np.argpartition(-cv, c - 1, axis=0)[:c, :]
+    rows_out.append(np.take_along_axis(cr, best, axis=0).ravel())
+    cols_out.append(np.tile(np.arange(m), c))
+    vals_out.append(np.take_along_axis(cv, best, axis=0).ravel())
+    r, col, v = np.concatenate(rows_out), np.concatenate(cols_out), np.concatenate(vals_out)
+    key = r * m + col
+    _, first = np.unique(key, return_index=True)  # a pair may be picked from both sides
+    return sp.csr_matrix((v[first], (r[first], col[first])), shape=(n, m))
 
 
 @dataclass(frozen=True)

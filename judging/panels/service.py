@@ -229,28 +229,34 @@ def _infeasible_figures(inst: Instance, *, k: int, caps: np.ndarray, exc: Infeas
             "set_need": set_need, "set_allow": set_allow, "detail": str(exc)}
 
 
-def _avoided(inst: Instance, pairs: np.ndarray, affinity_dense: Callable[[int, int], float]) -> list[dict]:
+def _pair_values(affinity, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Affinities of many (row, col) pairs at once (0 for a pair that is not a candidate)."""
+    if len(rows) == 0:
+        return np.zeros(0)
+    if isinstance(affinity, np.ndarray):
+        return affinity[rows, cols].astype(float)
+    return np.asarray(affinity.tocsr()[rows, cols]).ravel().astype(float)
+
+
+def _avoided(inst: Instance, pairs: np.ndarray) -> list[dict]:
     """Conflicted pairs (other than same city) that scored at least as well as the nomination's
     weakest assigned expert: the ones the solver would have picked had they been allowed."""
-    weakest: dict[int, float] = {}
-    for i, j in pairs.tolist():
-        a = affinity_dense(i, j)
-        weakest[i] = min(weakest.get(i, math.inf), a)
-    out = []
-    for (i, j), reasons in sorted(inst.conflicts.reasons.items()):
-        a = affinity_dense(i, j)
-        out.append({"nomination": _label(inst.nominations[i]), "nomination_id": inst.nominations[i].id,
-                    "expert": inst.experts[j].name, "expert_id": inst.experts[j].id, "reasons": reasons,
-                    "affinity": round(a, 4), "preferred": a >= weakest.get(i, math.inf)})
-    out.sort(key=lambda r: (not r["preferred"], -r["affinity"]))
-    return out[:_LIST_LIMIT]
-
-
-def _affinity_lookup(affinity) -> Callable[[int, int], float]:
-    if isinstance(affinity, np.ndarray):
-        return lambda i, j: float(affinity[i, j])
-    csr = affinity.tocsr()
-    return lambda i, j: float(csr[i, j])
+    n = len(inst.nominations)
+    weakest = np.full(n, np.inf)
+    if len(pairs):
+        np.minimum.at(weakest, pairs[:, 0], _pair_values(inst.affinity, pairs[:, 0], pairs[:, 1]))
+    keys = sorted(inst.conflicts.reasons)
+    if not keys:
+        return []
+    kr = np.fromiter((i for i, _ in keys), np.int64, len(keys))
+    kc = np.fromiter((j for _, j in keys), np.int64, len(keys))
+    values = _pair_values(inst.affinity, kr, kc)
+    preferred = values >= weakest[kr]
+    order = np.lexsort((-values, ~preferred))[:_LIST_LIMIT]
+    return [{"nomination": _label(inst.nominations[kr[t]]), "nomination_id": inst.nominations[kr[t]].id,
+             "expert": inst.experts[kc[t]].name, "expert_id": inst.experts[kc[t]].id,
+             "reasons": inst.conflicts.reasons[keys[t]], "affinity": round(float(values[t]), 4),
+             "preferred": bool(preferred[t])} for t in order.tolist()]
 
 
 def preview_plan(session: Session, *, round_id: int, category_id: int, settings: PlanSettings,
@@ -289,7 +295,6 @@ def preview_plan(session: Session, *, round_id: int, category_id: int, settings:
                           settings=settings.as_dict(), created_by_id=by.id, pairs=[], figures={})
     report(0.12, "solving")
     solver_progress = lambda f, msg: report(0.12 + 0.8 * f, msg)  # noqa: E731
-    lookup = _affinity_lookup(inst.affinity)
     try:
         if settings.mode == "k":
             caps = np.minimum(own_room, settings.max_load)
@@ -353,8 +358,8 @@ def preview_plan(session: Session, *, round_id: int, category_id: int, settings:
         "n_nominations": len(nominations), "n_experts": len(experts),
         "experts_used": int(len(set(int(j) for j in pairs[:, 1]))) if len(pairs) else 0,
         "conflict_counts": inst.conflicts.counts,
-        "avoided": _avoided(inst, pairs, lookup),
-        "weakest": _weakest(inst, pairs, lookup),
+        "avoided": _avoided(inst, pairs),
+        "weakest": _weakest(inst, pairs),
     })
     plan.pairs = pair_ids
     plan.figures = figures
@@ -375,14 +380,15 @@ def _discard_previews(session: Session, *, round_id: int, category_id: int) -> N
         old.status = PlanStatus.DISCARDED
 
 
-def _weakest(inst: Instance, pairs: np.ndarray, lookup) -> list[dict]:
+def _weakest(inst: Instance, pairs: np.ndarray) -> list[dict]:
     """The ten nominations with the lowest total affinity of their experts."""
-    totals: dict[int, float] = defaultdict(float)
-    for i, j in pairs.tolist():
-        totals[i] += lookup(i, j)
-    worst = sorted(totals.items(), key=lambda t: (t[1], t[0]))[:10]
-    return [{"nomination_id": inst.nominations[i].id, "label": _label(inst.nominations[i]), "total": round(v, 4)}
-            for i, v in worst]
+    if not len(pairs):
+        return []
+    totals = np.bincount(pairs[:, 0], weights=_pair_values(inst.affinity, pairs[:, 0], pairs[:, 1]),
+                         minlength=len(inst.nominations))
+    worst = np.lexsort((np.arange(len(totals)), totals))[:10]
+    return [{"nomination_id": inst.nominations[i].id, "label": _label(inst.nominations[i]),
+             "total": round(float(totals[i]), 4)} for i in worst.tolist()]
 
 
 def pairs_digest(pairs: Sequence[Sequence[int]]) -> str:
