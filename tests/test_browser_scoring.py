@@ -25,7 +25,8 @@ from judging.scoring.models import ScoreSheet
 from judging.scoring.rules import SheetInput
 from scoring.sheets_helpers import open_items, stored
 
-pytestmark = pytest.mark.browser
+# One worker serves the whole module (one `judging serve` per backend) under `--dist loadgroup`.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-scoring")]
 SAVED = re.compile(r"已于 \d\d:\d\d:\d\d 保存")
 
 
