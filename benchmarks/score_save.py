@@ -34,7 +34,7 @@ import uvicorn  # noqa: E402
 from litestar import Litestar, post  # noqa: E402
 from litestar.enums import RequestEncodingType  # noqa: E402
 from litestar.params import Body  # noqa: E402
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import create_engine, event, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from typing import Annotated, Any  # noqa: E402
 
@@ -147,12 +147,36 @@ def main() -> None:
         for server in servers:
             server.should_exit = True
 
+        # The service alone (no HTTP, no session cookie): load, check, write, audit, commit.
+        from judging.scoring.service import save_draft
+
+        with factory() as session:
+            judge = session.scalar(select(User).where(User.username == "judge01"))
+            session.expunge(judge)
+        statements = []
+        event.listen(engine, "before_cursor_execute", lambda *a: statements.append(1))
+        services = []
+        for i in range(args.saves + 20):
+            form = {"comment": f"第{i}次", "familiarity": "familiar",
+                    **{f"score-{cid}": steps[(i + 3 * j) % len(steps)] for j, cid in enumerate(criteria)}}
+            started = time.perf_counter()
+            with factory() as session:
+                version = save_draft(session, judge=judge, assignment_id=assignment_id, data=form,
+                                     version=version).version
+                session.commit()
+            if i >= 20:
+                services.append((time.perf_counter() - started) * 1000)
+        per_save = len(statements) / (args.saves + 20)
+
         backend = make_url(url).get_backend_name()
         print(f"autosave round trip on {backend}, {args.saves} saves after 20 warm-up, one user, keep-alive")
         print(f"{'endpoint':<34}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
-        for label, samples in [("POST /judge/sheets/{id}/draft", saves), ("bare Litestar POST (no database)", bares)]:
+        for label, samples in [("POST /judge/sheets/{id}/draft", saves), ("bare Litestar POST (no database)", bares),
+                               ("save_draft + commit (no HTTP)", services)]:
             p50, p95, worst = _percentiles(samples)
             print(f"{label:<34}{p50:>9.1f}{p95:>9.1f}{worst:>9.1f}")
+        print(f"SQL statements per save_draft: {per_save:.1f}; load average {os.getloadavg()[0]:.1f} "
+              f"on {os.cpu_count()} CPUs")
         p50, p95, _ = _percentiles(saves)
         print(f"target p95 <= 30 ms: {'met' if p95 <= 30 else 'NOT met'} ({p95:.1f} ms)")
     finally:
