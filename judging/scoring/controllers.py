@@ -301,7 +301,8 @@ class RoundController(Controller):
                                               N_("Not started"), N_("Drafts"), N_("Submitted"), N_("Overdue"),
                                               N_("Deadline"))])
         for judge in progress.behind:
-            writer.writerow([judge.username, judge.expert.name, judge.expert.email, judge.expert.phone, judge.assigned,
+            writer.writerow([_cell(judge.username), _cell(judge.expert.name), _cell(judge.expert.email),
+                             _cell(judge.expert.phone), judge.assigned,
                              judge.not_started, judge.draft, judge.submitted, judge.overdue,
                              judge.deadline.astimezone(zone).strftime("%Y-%m-%d %H:%M") if judge.deadline else ""])
         # A BOM so that Excel, which most offices open CSV files with, reads the Chinese names.
@@ -371,6 +372,11 @@ class RoundController(Controller):
             db.rollback()
             return self._error_page(request, error, back="/organizer/rounds")
         return Redirect(path="/organizer/rounds")
+
+
+def _cell(value: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _local_datetime(text: str, zone: ZoneInfo) -> dt.datetime:
