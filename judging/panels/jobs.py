@@ -42,3 +42,14 @@ def refill(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
                                      by=_actor(params))
         session.commit()
         return {"pairs": [[a, b] for a, b in pairs], "next_url": f"/organizer/panels/rounds/{params['round_id']}"}
+
+
+def start_refill(session_factory, *, round_id: int, by: audit.Actor, database_url: str,
+                 category_id: int | None = None) -> int:
+    """Queue a ``panels.refill`` job (e.g. right after a judge's declared conflict is committed);
+    returns the job id. Call it outside any open transaction of the caller's session."""
+    from judging.jobs import start_job
+
+    return start_job(session_factory, kind="panels.refill", by=by, database_url=database_url,
+                     params={"round_id": round_id, "category_id": category_id, "by_id": by.id,
+                             "by_label": by.label})

@@ -148,3 +148,26 @@ def test_refill_button_runs_the_job_and_fills_the_gap(client, session_factory, d
     assert response.status_code == 200 and "succeeded" in response.text
     with session_factory() as s:
         _check_round(s, round_id)
+
+
+def test_start_refill_is_what_a_declaration_calls(session_factory, demo, settings):
+    """The hook for the judge's declare-conflict action: commit the declaration, then queue this."""
+    from judging.jobs.models import Job, JobStatus
+    from judging.panels.jobs import start_refill
+    from judging.scoring.service import declare_conflict
+
+    with session_factory() as s:
+        preliminary = s.scalar(select(Round).where(Round.kind == RoundKind.PRELIMINARY))
+        user, expert, a = _open_assignment(s, "judge04")
+        if a is None:
+            user, expert, a = _open_assignment(s, "judge08")
+        declare_conflict(s, judge=user, assignment_id=a.id, reason="申报单位是本人兼职单位")
+        s.commit()
+        round_id, nid = preliminary.id, a.nomination_id
+    job_id = start_refill(session_factory, round_id=round_id, by=audit.Actor(user.id, user.username),
+                          database_url=settings.database_url)
+    with session_factory() as s:
+        job = s.get(Job, job_id)
+        assert job.status is JobStatus.SUCCEEDED, job.error
+        assert [p[0] for p in job.result["pairs"]] == [nid]
+        _check_round(s, round_id)
