@@ -209,9 +209,10 @@ class PanelsController(Controller):
         try:
             settings = _settings_from_form(data)
             settings.check()
+            service.check_can_preview(db, round_=round_, category=category)
         except JudgingError as exc:
             return self._assign_page(request, db, round_, category, settings=settings,
-                                     error=error_text(request, exc), status_code=400)
+                                     error=error_text(request, exc), status_code=_status(exc))
         user = current_user(request)
         db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
         job_id = start_job(request.app.state.session_factory, kind="panels.preview", by=_actor(request),

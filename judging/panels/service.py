@@ -259,6 +259,18 @@ def _avoided(inst: Instance, pairs: np.ndarray) -> list[dict]:
              "preferred": bool(preferred[t])} for t in order.tolist()]
 
 
+def check_can_preview(session: Session, *, round_: Round, category: Category) -> None:
+    """Refuse (JudgingError) a preview that cannot lead anywhere, before any solving starts."""
+    if round_.status is RoundStatus.CLOSED:
+        raise Conflict(N_("The round is closed."))
+    if _active_count(session, round_id=round_.id, category_id=category.id):
+        raise Conflict(N_("This category already has assignments in this round; refill or swap experts instead."))
+    if not eligible_nominations(session, round_=round_, category=category):
+        raise JudgingError(N_("There are no confirmed nominations to assign in this category."))
+    if not session.scalar(select(func.count()).select_from(Expert).where(Expert.active.is_(True))):
+        raise JudgingError(N_("There are no active experts in the pool."))
+
+
 def preview_plan(session: Session, *, round_id: int, category_id: int, settings: PlanSettings,
                  by: audit.Actor, progress: Progress | None = None,
                  release_while_solving: bool = False) -> AssignmentPlan:
@@ -273,16 +285,9 @@ def preview_plan(session: Session, *, round_id: int, category_id: int, settings:
     report = progress if (progress is not None and release_while_solving) else _quiet
     settings.check()
     round_, category = get_round_category(session, round_id=round_id, category_id=category_id)
-    if round_.status is RoundStatus.CLOSED:
-        raise Conflict(N_("The round is closed."))
-    if _active_count(session, round_id=round_.id, category_id=category.id):
-        raise Conflict(N_("This category already has assignments in this round; refill or swap experts instead."))
+    check_can_preview(session, round_=round_, category=category)
     nominations = eligible_nominations(session, round_=round_, category=category)
-    if not nominations:
-        raise JudgingError(N_("There are no confirmed nominations to assign in this category."))
     experts = active_experts(session)
-    if not experts:
-        raise JudgingError(N_("There are no active experts in the pool."))
     inst = build_instance(session, round_=round_, category=category, nominations=nominations, experts=experts,
                           same_city=settings.same_city)
     loads = round_loads(session, round_id=round_.id)

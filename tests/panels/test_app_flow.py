@@ -148,3 +148,16 @@ def test_organizer_pages_render(client, demo, session_factory):
         assert page.status_code == 200, (path, page.text[:1500])
     home = client.get("/organizer/panels/")
     assert "评审专家" in home.text or "专家" in home.text
+
+
+def test_preview_of_an_assigned_category_is_refused_on_the_page(client, demo, session_factory):
+    _organizer(client)
+    with session_factory() as s:
+        preliminary = s.scalar(select(Round).where(Round.kind == RoundKind.PRELIMINARY))
+        category = s.scalar(select(Category).where(Category.key == CategoryKey.ACHIEVEMENT))
+    path = f"/organizer/panels/rounds/{preliminary.id}/categories/{category.id}"
+    token = csrf_token(client, path)
+    page = client.post(path + "/preview", data={"_csrf_token": token, "mode": "k", "k": "5", "max_load": "10"})
+    assert page.status_code == 409 and "本轮该类别已有分配" in page.text
+    bad = client.post(path + "/preview", data={"_csrf_token": token, "mode": "k", "k": "0", "max_load": "10"})
+    assert bad.status_code == 400 and "至少为 1" in bad.text
