@@ -35,6 +35,8 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     # Run a job consumer inside `judging serve` (single box); else run `judging worker` beside it.
     embedded_worker: bool = True
+    # A running job refreshes its heartbeat this often; six missed beats mean its worker died.
+    job_heartbeat_seconds: float = 10.0
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -52,6 +54,7 @@ class Settings:
             jobs_backend=env.get("JUDGING_JOBS_BACKEND", "sqlite"),
             redis_url=env.get("JUDGING_REDIS_URL", "redis://127.0.0.1:6379/0"),
             embedded_worker=env.get("JUDGING_EMBEDDED_WORKER", "1") == "1",
+            job_heartbeat_seconds=float(env.get("JUDGING_JOB_HEARTBEAT_SECONDS", "10")),
         )
 
     def resolved_secret_key(self) -> str:

@@ -25,24 +25,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextlib.contextmanager
-def served_app(database_url: str, var_dir: Path) -> Iterator[str]:
-    """Start `judging serve` as an operator would; yield its base URL; stop it afterwards."""
-    port = free_port()
+def start_app(database_url: str, var_dir: Path, *, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Start `judging serve` as an operator would; return the process and its base URL once it answers."""
+    port = port or free_port()
     env = {**os.environ, "JUDGING_DATABASE_URL": database_url, "JUDGING_VAR_DIR": str(var_dir)}
     process = subprocess.Popen([str(Path(sys.executable).parent / "judging"), "serve", "--port", str(port)],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1):
+                return process, base
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("the app did not start:\n" + (process.stdout.read() if process.stdout else ""))
+            time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def served_app(database_url: str, var_dir: Path) -> Iterator[str]:
+    """The app served for the length of the block."""
+    process, base = start_app(database_url, var_dir)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the app did not start:\n" + (process.stdout.read() if process.stdout else ""))
-                time.sleep(0.2)
         yield base
     finally:
         process.terminate()

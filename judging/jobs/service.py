@@ -28,8 +28,7 @@ from judging.errors import JudgingError, N_, NotFound
 from judging.jobs.models import Job, JobStatus
 from judging.settings import Settings, get_settings
 
-HEARTBEAT_SECONDS = 10
-STALE_AFTER = dt.timedelta(seconds=6 * HEARTBEAT_SECONDS)
+STALE_BEATS = 6  # missed heartbeats after which a running job's worker is taken for dead
 PROGRESS_INTERVAL_SECONDS = 0.5
 
 
@@ -151,7 +150,7 @@ def start_job(session_factory: sessionmaker[Session], *, kind: str, params: dict
 
 
 def _heartbeat(stop: threading.Event, job_id: int, session_factory) -> None:
-    while not stop.wait(HEARTBEAT_SECONDS):
+    while not stop.wait(get_settings().job_heartbeat_seconds):
         with session_factory() as session:
             session.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=utcnow()))
             session.commit()
@@ -194,10 +193,11 @@ def recover_interrupted(session_factory: sessionmaker[Session], *, database_url:
     another live worker is running is left alone.
     """
     now = now or utcnow()
+    stale_after = dt.timedelta(seconds=STALE_BEATS * get_settings().job_heartbeat_seconds)
     requeue: list[int] = []
     with session_factory() as session:
         stale = session.scalars(select(Job).where(Job.status == JobStatus.RUNNING,
-                                                  Job.heartbeat_at < now - STALE_AFTER)).all()
+                                                  Job.heartbeat_at < now - stale_after)).all()
         for job in stale:
             kind = _KINDS.get(job.kind)
             if kind is not None and kind.resumable:
