@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="write the PDFs to this folder")
+    parser.add_argument("--reports", default="ranking,judge", help="which reports to time (comma-separated)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="judging-bench-"))
     engine = create_db_engine(f"sqlite:///{folder / 'bench.sqlite3'}")
@@ -149,6 +150,8 @@ def main() -> None:
               f"{time.perf_counter() - started:.1f} s")
     render_plain(1)  # warm up fonts and WeasyPrint's caches once for both sides
     for kind, target in (("ranking", 20.0), ("judge", 60.0)):
+        if kind not in args.reports.split(","):
+            continue
         with factory() as session:
             started = time.perf_counter()
             ctx = reports.report_context(session, run_id=run_id, kind=kind, audience="committee")

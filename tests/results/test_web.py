@@ -72,6 +72,9 @@ def test_an_auditor_reads_and_recomputes_but_cannot_approve_or_compute(client, d
         assert session.scalar(select(RunApproval)) is None
     check = client.get(job.result["next_url"])
     assert "复核计算重现了存储的输出摘要" in check.text
+    other_id = _make_run(session_factory, method="additive")
+    compare = client.get(f"/results/compare?a={run_id}&b={other_id}")
+    assert compare.status_code == 200 and 'id="movers"' in compare.text
 
 
 def test_an_organizer_computes_a_run_through_a_job_and_approves_it(client, demo, session_factory):
