@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from judging import audit
 from judging.accounts.models import Role
 from judging.db.base import utcnow
 from judging.editions.models import Edition, Round
@@ -31,6 +33,7 @@ from judging.scoring.rules import FAMILIARITY_LABELS, SheetInvalid, field_name, 
 from judging.web.auth import current_user, requires_role
 from judging.web.rendering import DbSession, gettext_for, render
 
+logger = logging.getLogger(__name__)
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
@@ -220,13 +223,32 @@ class JudgeController(Controller):
     def declare_conflict(self, request: Request, db: DbSession, assignment_id: FromPath[int],
                          data: FormData) -> Template | Response | Redirect:
         try:
-            service.declare_conflict(db, judge=current_user(request), assignment_id=assignment_id,
-                                     reason=_text(data.get("reason")))
+            assignment = service.declare_conflict(db, judge=current_user(request), assignment_id=assignment_id,
+                                                  reason=_text(data.get("reason")))
+            round_id = assignment.round_id
             db.commit()
         except JudgingError as error:
             db.rollback()
             return self._refusal(request, db, assignment_id, error, {})
+        _start_refill(request, round_id)
         return Redirect(path="/judge", query_params={"notice": "conflict"})
+
+
+def _start_refill(request: Request, round_id: int) -> None:
+    """Queue the panels part's refill so another expert takes the declared item.
+
+    Started by the system, not the judge: the job's page and result name the new expert, which
+    the judge must not see. The declaration is already committed; if the job cannot be queued
+    the organizer refills from the panels page (the gap shows there).
+    """
+    from judging.panels.jobs import start_refill
+
+    state = request.app.state
+    try:
+        start_refill(state.session_factory, round_id=round_id, database_url=state.settings.database_url,
+                     by=audit.Actor.system("conflict declared"))
+    except Exception:  # noqa: BLE001 - the judge's declaration stands whatever happens to the job
+        logger.exception("could not queue the refill of round %s after a declared conflict", round_id)
 
 
 class _UndertakingFirst(Exception):

@@ -107,6 +107,12 @@ def test_declaring_a_conflict_removes_the_item_and_records_it(client, judge, ses
                                                          Conflict.nomination_id == assignment.nomination_id))
         assert conflict.source is ConflictSource.DECLARED
     assert _last_event(session_factory, "conflict.declared")["data"]["reason"] == "该项目来自我曾任职的单位"
+    with session_factory() as session:  # the panels part's refill gave the item to another expert
+        judges = session.scalars(select(Assignment.expert_id).where(
+            Assignment.nomination_id == assignment.nomination_id, Assignment.round_id == assignment.round_id,
+            Assignment.withdrawn_at.is_(None))).all()
+    assert len(judges) == 5 and assignment.expert_id not in judges
+    assert _last_event(session_factory, "assignments.refilled")["actor"] == "conflict declared"
 
 
 # -------------------------------------------------------------------------------- organizer round
