@@ -35,6 +35,7 @@ from judging.web.rendering import DbSession, error_text, render
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 PAGE = 100
+SYNC_COMMIT_PAIRS = 20_000  # above this many pairs, committing runs as a background job
 
 
 def _actor(request: Request) -> audit.Actor:
@@ -240,6 +241,13 @@ class PanelsController(Controller):
         if plan is None:
             raise NotFoundException()
         round_id, category_id = plan.round_id, plan.category_id
+        if len(plan.pairs) > SYNC_COMMIT_PAIRS:  # a large plan is written by a job: the page must not hang
+            user = current_user(request)
+            db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
+            job_id = start_job(request.app.state.session_factory, kind="panels.commit", by=_actor(request),
+                               database_url=request.app.state.settings.database_url,
+                               params={"plan_id": plan_id, "by_id": user.id, "by_label": user.username})
+            return Redirect(path=f"/jobs/{job_id}")
         try:
             service.commit_plan(db, plan_id=plan_id, by=_actor(request))
             db.commit()

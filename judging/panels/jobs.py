@@ -32,6 +32,19 @@ def preview(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
                 "next_url": f"/organizer/panels/plans/{plan.id}"}
 
 
+@job_kind("panels.commit")
+def commit(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Committing a large plan (tens of thousands of rows and blind codes) off the request."""
+    ctx.progress(0.05, "writing assignments and blind codes", force=True)
+    with ctx.session_factory() as session:
+        plan = service.get_plan(session, params["plan_id"])
+        round_id, category_id = plan.round_id, plan.category_id
+        count = service.commit_plan(session, plan_id=params["plan_id"], by=_actor(params))
+        session.commit()
+        return {"pairs": count,
+                "next_url": f"/organizer/panels/rounds/{round_id}/categories/{category_id}?notice=committed"}
+
+
 @job_kind("panels.refill")
 def refill(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     # Refilling holds one transaction from its reads to its writes, so progress is reported

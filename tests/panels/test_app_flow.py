@@ -161,3 +161,19 @@ def test_preview_of_an_assigned_category_is_refused_on_the_page(client, demo, se
     assert page.status_code == 409 and "本轮该类别已有分配" in page.text
     bad = client.post(path + "/preview", data={"_csrf_token": token, "mode": "k", "k": "0", "max_load": "10"})
     assert bad.status_code == 400 and "至少为 1" in bad.text
+
+
+def test_a_large_plan_is_committed_by_a_job(client, demo, session_factory, monkeypatch):
+    import judging.panels.controllers as controllers
+
+    monkeypatch.setattr(controllers, "SYNC_COMMIT_PAIRS", 10)
+    _organizer(client)
+    round_id, category_id = _final_and_category(session_factory, CategoryKey.CHIEF_EMPLOYEE)
+    plan_path = _preview(client, round_id, category_id, k="3", max_load="5")
+    token = csrf_token(client, plan_path)
+    response = client.post(plan_path + "/commit", data={"_csrf_token": token}, follow_redirects=False)
+    assert response.headers["location"].startswith("/jobs/")
+    job = client.get(response.headers["location"])
+    assert "notice=committed" in job.text
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Assignment).where(Assignment.round_id == round_id)) == 60
