@@ -205,10 +205,11 @@ def import_nominations(
             report(0.42 + 0.4 * position / max(len(planned), 1), "redacting and storing")
         row = plan.row
         own = row.identifying_strings()
+        names = service.OwnAndEditionNames(own, index)
         masked: list[dict] = []
         texts = {}
         for name in ("title", "summary", "body"):
-            result = redact(getattr(row, name), own, global_names=index)
+            result = redact(getattr(row, name), global_names=names)
             texts[name] = result.text
             masked.extend(service.hits_json(name, result.hits))
         category = categories[row.category]
@@ -244,7 +245,7 @@ def import_nominations(
                                     sha256=hashlib.sha256(clean.data).hexdigest())
             nomination.attachments.append(attachment)
             if clean.text:
-                found = leftovers(clean.text, own, global_names=index)
+                found = leftovers(clean.text, global_names=names)
                 if found:
                     leftover_flags.append((nomination, attachment, service.hits_json("attachment", found)))
         chunk.append((nomination, plan, masked))
