@@ -397,3 +397,18 @@ def test_import_without_units_is_refused(db, store):
     db.execute(QuotaUnit.__table__.delete())
     record = run_import(db, edition, csv_bytes([ROW_METHOD]), store=store)
     assert record.status == "rejected" and "quotas page" in record.errors[0]["problem"]
+
+
+def test_own_strings_in_an_automaton_mask_like_the_identifying_argument():
+    from judging.nominations.redaction import NameIndex, redact
+
+    own = {"person": ["王建国", "李娜"], "employer": ["南京钢铁股份有限公司", "南京钢铁", "南钢"],
+           "patent": ["ZL201910123456.7"], "phone": ["13912345678"], "email": ["wjg@njsteel.com.cn"]}
+    edition = NameIndex.build(persons=["张伟", "赵晓东"], employers=["徐州工程机械集团有限公司"])
+    texts = ["王 建 国、李娜在南钢（南京钢铁股份有限公司）完成，专利ＺＬ２０１９１０１２３４５６．７，电话139 1234 5678。",
+             "张伟同志与赵晓东在徐州工程机械集团推广；高明的做法。WJG@NJSTEEL.COM.CN", "李娜娜的方法", ""]
+    for text in texts:
+        expected = redact(text, own, global_names=edition)
+        got = redact(text, global_names=service.OwnAndEditionNames(own, edition))
+        assert got.text == expected.text, text
+        assert {h.text for h in got.hits} == {h.text for h in expected.hits}
