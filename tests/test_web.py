@@ -166,3 +166,8 @@ def test_oversized_bodies_are_refused_before_they_are_read(client):
     response = client.post("/login", content=b"x" * (3 * 1024 * 1024),
                            headers={"content-type": "application/x-www-form-urlencoded"})
     assert response.status_code == 413
+
+
+def test_an_id_too_large_for_the_database_is_simply_not_found(client, demo):
+    login(client, "organizer", DEMO_PASSWORDS["organizer"])
+    assert client.get("/organizer/rounds/54696708573488973955595105206272").status_code == 404

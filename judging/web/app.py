@@ -16,6 +16,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import StatementError
 
 from judging.db import create_db_engine, make_session_factory
 from judging.settings import REPO_ROOT, Settings, get_settings
@@ -45,6 +46,17 @@ def _not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
     if _wants_html(request) and request.method == "GET":
         return Redirect(path="/login", query_params={"next": request.url.path})
     return Response(content={"status_code": 401, "detail": "login required"}, status_code=401)
+
+
+def _id_out_of_range(request: Request, exc: Exception) -> Response:
+    """An id too large for the database's integers names nothing: answer as for any unknown id.
+
+    SQLite's driver raises OverflowError; PostgreSQL answers SQLSTATE 22003 (numeric value out of range).
+    """
+    orig = getattr(exc, "orig", None)
+    if isinstance(exc, OverflowError) or getattr(orig, "sqlstate", None) == "22003":
+        return _not_found(request, NotFoundException())
+    raise exc
 
 
 def _not_found(request: Request, exc: NotFoundException) -> Response:
@@ -94,7 +106,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         request_max_body_size=MAX_FORM_BODY,
         csrf_config=csrf,
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment(settings))),
-        exception_handlers={NotAuthorizedException: _not_authorized, NotFoundException: _not_found},
+        exception_handlers={NotAuthorizedException: _not_authorized, NotFoundException: _not_found,
+                            StatementError: _id_out_of_range, OverflowError: _id_out_of_range},
         state=state,
         on_startup=[lambda app: _start_embedded_worker(app, settings)],
         on_shutdown=[_stop_embedded_worker, lambda: engine.dispose()],
