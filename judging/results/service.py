@@ -22,7 +22,7 @@ from judging.audit.chain import canonical_json
 from judging.editions.models import Category, CategoryKey, Criterion, Edition, Round, RoundKind
 from judging.errors import Conflict, JudgingError, N_, NotFound
 from judging.nominations.blinding import new_code
-from judging.nominations.models import BlindCode, Nomination, NominationIdentity
+from judging.nominations.models import BlindCode, Nomination, NominationIdentity, NominationStatus
 from judging.panels.models import Assignment
 from judging.results.models import (
     Advancement, JudgeDiagnostic, NamedMethod, Publication, ResultEntry, ResultRun, RunApproval, RunCheck, Unblinding,
@@ -89,7 +89,7 @@ def gather_inputs(session: Session, *, round_: Round, category: Category) -> Inp
     base = (select(Assignment.id, Assignment.nomination_id, Assignment.expert_id)
             .join(Nomination, Nomination.id == Assignment.nomination_id)
             .where(Assignment.round_id == round_.id, Nomination.category_id == category.id,
-                   Assignment.withdrawn_at.is_(None)))
+                   Assignment.withdrawn_at.is_(None), Nomination.status != NominationStatus.WITHDRAWN))
     assignments = session.execute(base).all()
     sheets = {row.assignment_id: row for row in session.execute(
         select(ScoreSheet.id, ScoreSheet.assignment_id, ScoreSheet.familiarity)
