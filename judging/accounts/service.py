@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from judging import audit
 from judging.accounts.models import LoginFailure, Role, User, UserSession
@@ -128,7 +128,8 @@ def resolve_session(session: Session, *, token: str, idle: dt.timedelta, absolut
                     now: dt.datetime | None = None) -> User | None:
     """The user behind a session cookie, or None when unknown, expired (idle or absolute) or inactive."""
     now = now or utcnow()
-    login = session.get(UserSession, _token_id(token))
+    # One query for the session and its user: this runs on every request.
+    login = session.get(UserSession, _token_id(token), options=[joinedload(UserSession.user)])
     if login is None:
         return None
     if now - login.last_seen_at > idle or now - login.created_at > absolute or not login.user.active:
