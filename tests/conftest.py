@@ -58,6 +58,52 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
+def _load_demo(url: str) -> list:
+    from judging.demo import load_demo
+
+    engine = create_db_engine(url)
+    with make_session_factory(engine)() as session:
+        accounts = load_demo(session, seed=2026)
+        session.commit()
+    engine.dispose()
+    return accounts
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(sqlite_template, tmp_path_factory) -> tuple[Path, list]:
+    """A migrated SQLite file holding the demo edition, loaded once and copied for each test that asks."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    shutil.copy(sqlite_template, path)
+    return path, _load_demo(f"sqlite:///{path}")
+
+
+@pytest.fixture(scope="session")
+def postgres_demo_template(postgres_url) -> Iterator[tuple[str, list]]:
+    """A PostgreSQL database holding the demo edition, the template each demo test's database is made from."""
+    base = make_url(postgres_url)
+    name = f"{base.database}_demo"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{base.database}"'))
+    accounts = _load_demo(base.set(database=name).render_as_string(hide_password=False))
+    yield name, accounts
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _postgres_copy(postgres_url: str, template: str) -> str:
+    """A fresh database made from ``template`` (PostgreSQL copies it file by file: much faster than loading)."""
+    base = make_url(postgres_url)
+    name = f"{base.database}_copy"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def _truncate_postgres(engine: Engine) -> None:
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     with engine.begin() as connection:
@@ -66,12 +112,18 @@ def _truncate_postgres(engine: Engine) -> None:
 
 @pytest.fixture(params=BACKENDS)
 def db_url(request, tmp_path) -> str:
-    """The URL of an empty, migrated database; each test runs once per backend."""
+    """The URL of a migrated database, empty or (for tests that use ``demo``) holding the demo edition;
+    each test runs once per backend."""
+    wants_demo = "demo" in request.fixturenames
     if request.param == "sqlite":
         path = tmp_path / "judging.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        source = request.getfixturevalue("sqlite_demo_template")[0] if wants_demo \
+            else request.getfixturevalue("sqlite_template")
+        shutil.copy(source, path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("postgres_url")
+    if wants_demo:
+        return _postgres_copy(url, request.getfixturevalue("postgres_demo_template")[0])
     engine = create_db_engine(url)
     _truncate_postgres(engine)
     engine.dispose()
@@ -99,14 +151,11 @@ def db(session_factory) -> Iterator[Session]:
 
 
 @pytest.fixture
-def demo(session_factory):
-    """The demo edition, loaded and committed; returns its accounts."""
-    from judging.demo import load_demo
-
-    with session_factory() as session:
-        accounts = load_demo(session, seed=2026)
-        session.commit()
-    return accounts
+def demo(request, db_url):
+    """The demo edition in the test's database (see ``db_url``); returns its accounts."""
+    if db_url.startswith("sqlite"):
+        return request.getfixturevalue("sqlite_demo_template")[1]
+    return request.getfixturevalue("postgres_demo_template")[1]
 
 
 @pytest.fixture

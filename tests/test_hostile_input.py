@@ -17,7 +17,7 @@ from litestar.testing import TestClient
 
 from judging.accounts.service import authenticate
 from judging.db import create_db_engine, make_session_factory
-from judging.demo import DEMO_PASSWORDS, load_demo
+from judging.demo import DEMO_PASSWORDS
 from judging.settings import Settings
 from judging.web.app import create_app
 from judging.web.auth import SESSION_COOKIE
@@ -26,14 +26,13 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def hostile_app(tmp_path_factory, sqlite_template):
+def hostile_app(tmp_path_factory, sqlite_demo_template):
     folder = tmp_path_factory.mktemp("hostile")
     path = folder / "judging.sqlite3"
-    shutil.copy(sqlite_template, path)
+    shutil.copy(sqlite_demo_template[0], path)
     url = f"sqlite:///{path}"
     engine = create_db_engine(url)
     with make_session_factory(engine)() as session:
-        load_demo(session, seed=2026)
         login = authenticate(session, username="organizer", password=DEMO_PASSWORDS["organizer"])
         session.commit()
     app = create_app(Settings(database_url=url, secret_key="hostile", var_dir=folder, jobs_backend="immediate"),
