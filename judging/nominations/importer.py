@@ -41,6 +41,7 @@ MESSAGES = {
 
 MAX_ROWS = 50_000
 SIMILARITY = 0.85
+MAX_SIMILAR_FLAGS = 5  # per nomination: the most similar others; a template text shared by hundreds says little more
 Progress = Callable[[float, str], None]
 
 
@@ -304,11 +305,13 @@ def _flag_duplicates(session: Session, *, edition: Edition, new_ids: set[int]) -
                 if nid in new_ids:
                     other = next(m for m in members if m != nid)
                     pairs[(nid, other)] = ("same_title_employer", None)
-    for pair in near_duplicates(texts, SIMILARITY):
+    similar: dict[int, int] = {}
+    for pair in near_duplicates(texts, SIMILARITY):  # most similar first
         a, b = ids[pair.i], ids[pair.j]
         for nid, other in ((a, b), (b, a)):
-            if nid in new_ids and (nid, other) not in pairs:
+            if nid in new_ids and (nid, other) not in pairs and similar.get(nid, 0) < MAX_SIMILAR_FLAGS:
                 pairs[(nid, other)] = ("similar_text", round(pair.score, 3))
+                similar[nid] = similar.get(nid, 0) + 1
     for (nid, other), (kind, score) in pairs.items():
         session.add(NominationFlag(nomination_id=nid, kind=kind, other_nomination_id=other, score=score, detail=[]))
     session.flush()
