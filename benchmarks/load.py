@@ -92,8 +92,10 @@ async def timed(stats: Stats, kind: str, call):
 
 
 async def judge_session(base: str, username: str, password: str, stats: Stats, stop_at: float, *, paced: bool,
-                        rng: random.Random) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+                        rng: random.Random, transport: httpx.AsyncHTTPTransport) -> None:
+    # One client (cookie jar) per judge over one shared connection pool: creating 300 pools would
+    # cost the client more CPU than the server spends answering.
+    async with httpx.AsyncClient(base_url=base, timeout=30, transport=transport) as client:
         try:
             page = await timed(stats, "login page", client.get("/login"))
             token = TOKEN.search(page.text).group(1)
@@ -131,7 +133,7 @@ async def work_on_sheet(client, assignment_id: int, stats: Stats, stop_at: float
         response = await timed(stats, "autosave", client.post(f"/judge/sheets/{assignment_id}/draft", data=form,
                                                               headers={"accept": "application/json"}))
         if response.status_code != 200:
-            stats.errors.append(f"autosave {assignment_id}: {response.status_code} {response.text[:80]}")
+            stats.errors.append(f"autosave {assignment_id}: {response.status_code} {response.text[:80]!r}")
             return
         version = response.json()["version"]
         stats.acknowledged[assignment_id] = values
@@ -145,15 +147,16 @@ async def work_on_sheet(client, assignment_id: int, stats: Stats, stop_at: float
         if review.status_code != 200:
             stats.errors.append(f"submit {assignment_id}: {review.status_code}")
             return
+        shown = VERSION.search(review.text)  # the confirmation names the version it shows
         confirm = await timed(stats, "confirm", client.post(
-            f"/judge/sheets/{assignment_id}/confirm", data={"_csrf_token": token, "version": str(version + 1)},
-            follow_redirects=False))
+            f"/judge/sheets/{assignment_id}/confirm",
+            data={"_csrf_token": token, "version": shown.group(1) or shown.group(2)}, follow_redirects=False))
         if confirm.status_code not in (302, 303):
-            stats.errors.append(f"confirm {assignment_id}: {confirm.status_code} {confirm.text[:80]}")
+            stats.errors.append(f"confirm {assignment_id}: {confirm.status_code}")
 
 
-async def bare_session(base: str, stats: Stats, stop_at: float) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+async def bare_session(base: str, stats: Stats, stop_at: float, transport: httpx.AsyncHTTPTransport) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=30, transport=transport) as client:
         version = 0
         while time.monotonic() < stop_at:
             form = {"_csrf_token": "x", "version": str(version), "comment": "创新性突出，经济效益显著，建议推荐。" * 2,
@@ -239,6 +242,8 @@ def start_server(args: list[str], env: dict[str, str], health: str) -> subproces
 
 async def run_judges(base: str, usernames, password: str, seconds: float, *, paced: bool) -> tuple[Stats, float]:
     stats, rng = Stats(), random.Random(11)
+    transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=len(usernames),
+                                                             max_keepalive_connections=len(usernames)))
     started = time.monotonic()
     stop_at = started + seconds
     tasks = []
@@ -246,15 +251,19 @@ async def run_judges(base: str, usernames, password: str, seconds: float, *, pac
         if paced:
             await asyncio.sleep(min(10.0, seconds / 6) / len(usernames))  # a ramp-up, as judges arrive
         tasks.append(asyncio.create_task(judge_session(base, username, password, stats, stop_at, paced=paced,
-                                                       rng=random.Random(rng.random()))))
+                                                       rng=random.Random(rng.random()), transport=transport)))
     await asyncio.gather(*tasks)
+    await transport.aclose()
     return stats, time.monotonic() - started
 
 
 async def run_bare(base: str, clients: int, seconds: float) -> tuple[Stats, float]:
     stats = Stats()
+    transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=clients,
+                                                             max_keepalive_connections=clients))
     started = time.monotonic()
-    await asyncio.gather(*(bare_session(base, stats, started + seconds) for _ in range(clients)))
+    await asyncio.gather(*(bare_session(base, stats, started + seconds, transport) for _ in range(clients)))
+    await transport.aclose()
     return stats, time.monotonic() - started
 
 

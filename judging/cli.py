@@ -103,7 +103,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     _migrated_engine()
     uvicorn.run("judging.web.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", proxy_headers=True)
+                workers=args.workers, log_level="info", proxy_headers=True,
+                # Judges' browsers autosave every few seconds: keep their connections open between saves.
+                timeout_keep_alive=30)
     return 0
 
 
