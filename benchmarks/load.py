@@ -189,7 +189,6 @@ def prepare_database(url: str, n_judges: int) -> tuple[str, list[str]]:
         template = session.scalar(select(User).where(User.username == "judge01"))
         preliminary = session.scalar(select(Round).where(Round.kind == RoundKind.PRELIMINARY))
         coded = session.scalars(select(BlindCode.nomination_id).where(BlindCode.round_id == preliminary.id)).all()
-        existing = session.scalar(select(Expert.id).order_by(Expert.id.desc()).limit(1))
         for index in range(61, n_judges + 1):
             user = User(username=f"judge{index:03d}", display_name=f"专家{index:03d}", role=Role.JUDGE,
                         password_hash=template.password_hash)
