@@ -17,8 +17,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
-from judging import audit
-from judging.accounts.models import Role, User
+from judging.accounts.models import Role
 from judging.editions.service import current_edition
 from judging.errors import N_, Conflict, JudgingError, NotFound
 from judging.jobs import start_job
@@ -28,23 +27,12 @@ from judging.nominations.models import NominationImport, NominationStatus
 from judging.nominations.storage import AttachmentStore, StagedUpload
 from judging.web.auth import current_user, requires_role
 from judging.web.rendering import DbSession, error_text, gettext_for, render
+from judging.web.forms import form_text, request_actor
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 PAGE = 100
 MAX_UPLOAD = 600 * 1024 * 1024
-
-
-def _actor(request: Request) -> audit.Actor:
-    user: User = current_user(request)
-    return audit.Actor(user.id, user.username)
-
-
-def _field(data: dict[str, Any], name: str, default: str = "") -> str:
-    value = data.get(name, default)
-    if isinstance(value, list):
-        value = value[-1] if value else default
-    return str(value).strip()
 
 
 def _edition(db):
@@ -128,11 +116,11 @@ class NominationsController(Controller):
         staged = StagedUpload(var_dir)
         user = current_user(request)
         db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
-        job_id = start_job(request.app.state.session_factory, kind="nominations.import", by=_actor(request),
+        job_id = start_job(request.app.state.session_factory, kind="nominations.import", by=request_actor(request),
                            database_url=request.app.state.settings.database_url,
                            params={"edition_id": edition_id, "table": staged.put(table), "filename": filename,
                                    "archive": staged.put(archive) if archive else "", "archive_name": archive_name,
-                                   "keep_valid": bool(_field(data, "keep_valid")), "var_dir": str(var_dir),
+                                   "keep_valid": bool(form_text(data, "keep_valid")), "var_dir": str(var_dir),
                                    "by_id": user.id, "by_label": user.username})
         return Redirect(path=f"/jobs/{job_id}")
 
@@ -153,7 +141,7 @@ class NominationsController(Controller):
         edition_id = _edition(db).id
         user = current_user(request)
         db.rollback()
-        job_id = start_job(request.app.state.session_factory, kind="nominations.confirm_clean", by=_actor(request),
+        job_id = start_job(request.app.state.session_factory, kind="nominations.confirm_clean", by=request_actor(request),
                            database_url=request.app.state.settings.database_url,
                            params={"edition_id": edition_id, "by_id": user.id, "by_label": user.username})
         return Redirect(path=f"/jobs/{job_id}")
@@ -179,26 +167,26 @@ class NominationsController(Controller):
     @post("/{nomination_id:int}", sync_to_thread=True)
     def edit(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
         fields = [*service.EDITABLE_TEXT, *service.EDITABLE_IDENTITY, "inventors", "patents", "employer_forms"]
-        changes = {name: _field(data, name) if name != "body" else str(data.get("body", ""))
+        changes = {name: form_text(data, name) if name != "body" else str(data.get("body", ""))
                    for name in fields if name in data}
         return self._act(request, db, nomination_id, lambda edition: service.update_nomination(
-            db, edition=edition, nomination_id=nomination_id, changes=changes, by=_actor(request)))
+            db, edition=edition, nomination_id=nomination_id, changes=changes, by=request_actor(request)))
 
     @post("/{nomination_id:int}/confirm", sync_to_thread=True)
     def confirm(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
         return self._act(request, db, nomination_id, lambda edition: service.confirm(
-            db, edition=edition, nomination_id=nomination_id, by=_actor(request),
-            acknowledge=_field(data, "acknowledge") == "yes"))
+            db, edition=edition, nomination_id=nomination_id, by=request_actor(request),
+            acknowledge=form_text(data, "acknowledge") == "yes"))
 
     @post("/{nomination_id:int}/withdraw", sync_to_thread=True)
     def withdraw(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
         return self._act(request, db, nomination_id, lambda edition: service.withdraw(
-            db, edition=edition, nomination_id=nomination_id, reason=_field(data, "reason"), by=_actor(request)))
+            db, edition=edition, nomination_id=nomination_id, reason=form_text(data, "reason"), by=request_actor(request)))
 
     @post("/{nomination_id:int}/flags/{flag_id:int}/resolve", sync_to_thread=True)
     def resolve(self, request: Request, db: DbSession, nomination_id: FromPath[int], flag_id: FromPath[int]) -> Response:
         return self._act(request, db, nomination_id, lambda edition: service.resolve_flag(
-            db, edition=edition, flag_id=flag_id, by=_actor(request)))
+            db, edition=edition, flag_id=flag_id, by=request_actor(request)))
 
 
 class QuotasController(Controller):
@@ -228,12 +216,12 @@ class QuotasController(Controller):
         if current_user(request).role is not Role.ORGANIZER:
             raise NotFoundException()
         edition = _edition(db)
-        units_text, total = _field(data, "units"), _field(data, "total")
+        units_text, total = form_text(data, "units"), form_text(data, "total")
         try:
             if not total.isdigit():
                 raise JudgingError(N_("The total target must be a whole number."))
             service.set_quotas(db, edition=edition, units=service.parse_units(units_text), total=int(total),
-                               by=_actor(request))
+                               by=request_actor(request))
             db.commit()
         except JudgingError as exc:
             db.rollback()

@@ -15,11 +15,10 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import func, or_, select
 
-from judging import audit
-from judging.accounts.models import Role, User
+from judging.accounts.models import Role
 from judging.editions.models import Category, Round
 from judging.editions.service import current_edition
-from judging.errors import N_, Conflict, JudgingError, NotFound
+from judging.errors import N_, JudgingError, NotFound
 from judging.jobs import start_job
 from judging.nominations.models import Nomination
 from judging.panels import conflicts as conflicts_mod
@@ -31,39 +30,12 @@ from judging.panels.models import (
 )
 from judging.web.auth import current_user, requires_role
 from judging.web.rendering import DbSession, error_text, render
+from judging.web.forms import error_status, form_int, form_text, request_actor
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 PAGE = 100
 SYNC_COMMIT_PAIRS = 20_000  # above this many pairs, committing runs as a background job
-
-
-def _actor(request: Request) -> audit.Actor:
-    user: User = current_user(request)
-    return audit.Actor(user.id, user.username)
-
-
-def _field(data: dict[str, Any], name: str, default: str = "") -> str:
-    value = data.get(name, default)
-    if isinstance(value, list):
-        value = value[-1] if value else default
-    return str(value).strip()
-
-
-def _int(data: dict[str, Any], name: str, default: int | None = None) -> int:
-    raw = _field(data, name)
-    if not raw and default is not None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise JudgingError(N_("{field} must be a whole number."), field=name) from None
-
-
-def _status(error: JudgingError) -> int:
-    if isinstance(error, NotFound):
-        return 404
-    return 409 if isinstance(error, Conflict) else 400
 
 
 def _edition(db):
@@ -81,17 +53,17 @@ def _round_category(db, round_id: int, category_id: int) -> tuple[Round, Categor
 
 
 def _settings_from_form(data: dict[str, Any]) -> service.PlanSettings:
-    q = _field(data, "max_probability")
+    q = form_text(data, "max_probability")
     try:
         max_probability = float(q) if q else None
     except ValueError:
         raise JudgingError(N_("{field} must be a number."), field="max_probability") from None
     return service.PlanSettings(
-        mode=_field(data, "mode", "k"), k=_int(data, "k", 5), max_load=_int(data, "max_load", 30),
-        min_load=_int(data, "min_load", 0), panel_size=_int(data, "panel_size", 5),
-        n_panels=_int(data, "n_panels", 2), overlap=_int(data, "overlap", 1),
-        same_city=bool(_field(data, "same_city")), fairness=bool(_field(data, "fairness")),
-        max_probability=max_probability, seed=_int(data, "seed", 0))
+        mode=form_text(data, "mode", "k"), k=form_int(data, "k", 5), max_load=form_int(data, "max_load", 30),
+        min_load=form_int(data, "min_load", 0), panel_size=form_int(data, "panel_size", 5),
+        n_panels=form_int(data, "n_panels", 2), overlap=form_int(data, "overlap", 1),
+        same_city=bool(form_text(data, "same_city")), fairness=bool(form_text(data, "fairness")),
+        max_probability=max_probability, seed=form_int(data, "seed", 0))
 
 
 def overview_rows(db, edition) -> list[dict]:
@@ -142,9 +114,9 @@ class PanelsController(Controller):
         if db.get(Round, round_id) is None:
             raise NotFoundException()
         user = current_user(request)
-        category_id = _field(data, "category_id")
+        category_id = form_text(data, "category_id")
         db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
-        job_id = start_job(request.app.state.session_factory, kind="panels.refill", by=_actor(request),
+        job_id = start_job(request.app.state.session_factory, kind="panels.refill", by=request_actor(request),
                            database_url=request.app.state.settings.database_url,
                            params={"round_id": round_id, "category_id": int(category_id) if category_id else None,
                                    "by_id": user.id, "by_label": user.username})
@@ -154,8 +126,8 @@ class PanelsController(Controller):
     def drop_out(self, request: Request, db: DbSession, round_id: FromPath[int], expert_id: FromPath[int],
                  data: FormData) -> Redirect:
         try:
-            service.withdraw_expert(db, round_id=round_id, expert_id=expert_id, reason=_field(data, "reason"),
-                                    by=_actor(request))
+            service.withdraw_expert(db, round_id=round_id, expert_id=expert_id, reason=form_text(data, "reason"),
+                                    by=request_actor(request))
             db.commit()
         except JudgingError as exc:
             db.rollback()
@@ -164,7 +136,7 @@ class PanelsController(Controller):
             return Redirect(path=f"/organizer/panels/experts/{expert_id}", query_params={"error": error_text(request, exc)})
         user = current_user(request)
         db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
-        job_id = start_job(request.app.state.session_factory, kind="panels.refill", by=_actor(request),
+        job_id = start_job(request.app.state.session_factory, kind="panels.refill", by=request_actor(request),
                            database_url=request.app.state.settings.database_url,
                            params={"round_id": round_id, "category_id": None, "by_id": user.id,
                                    "by_label": user.username})
@@ -213,10 +185,10 @@ class PanelsController(Controller):
             service.check_can_preview(db, round_=round_, category=category)
         except JudgingError as exc:
             return self._assign_page(request, db, round_, category, settings=settings,
-                                     error=error_text(request, exc), status_code=_status(exc))
+                                     error=error_text(request, exc), status_code=error_status(exc))
         user = current_user(request)
         db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
-        job_id = start_job(request.app.state.session_factory, kind="panels.preview", by=_actor(request),
+        job_id = start_job(request.app.state.session_factory, kind="panels.preview", by=request_actor(request),
                            database_url=request.app.state.settings.database_url,
                            params={"round_id": round_id, "category_id": category_id, "settings": settings.as_dict(),
                                    "by_id": user.id, "by_label": user.username})
@@ -244,12 +216,12 @@ class PanelsController(Controller):
         if len(plan.pairs) > SYNC_COMMIT_PAIRS:  # a large plan is written by a job: the page must not hang
             user = current_user(request)
             db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
-            job_id = start_job(request.app.state.session_factory, kind="panels.commit", by=_actor(request),
+            job_id = start_job(request.app.state.session_factory, kind="panels.commit", by=request_actor(request),
                                database_url=request.app.state.settings.database_url,
                                params={"plan_id": plan_id, "by_id": user.id, "by_label": user.username})
             return Redirect(path=f"/jobs/{job_id}")
         try:
-            service.commit_plan(db, plan_id=plan_id, by=_actor(request))
+            service.commit_plan(db, plan_id=plan_id, by=request_actor(request))
             db.commit()
         except JudgingError as exc:
             db.rollback()
@@ -315,8 +287,8 @@ class PanelsController(Controller):
     @post("/assignments/{assignment_id:int}/swap", sync_to_thread=True)
     def swap(self, request: Request, db: DbSession, assignment_id: FromPath[int], data: FormData) -> Template | Redirect:
         try:
-            new = service.swap_expert(db, assignment_id=assignment_id, expert_id=_int(data, "expert_id"),
-                                      reason=_field(data, "reason"), by=_actor(request))
+            new = service.swap_expert(db, assignment_id=assignment_id, expert_id=form_int(data, "expert_id"),
+                                      reason=form_text(data, "reason"), by=request_actor(request))
             nomination = db.get(Nomination, new.nomination_id)
             target = f"/organizer/panels/rounds/{new.round_id}/categories/{nomination.category_id}"
             db.commit()
@@ -325,7 +297,7 @@ class PanelsController(Controller):
             if isinstance(exc, NotFound) and db.get(Assignment, assignment_id) is None:
                 raise NotFoundException() from None
             return self._swap_page(request, db, assignment_id, error=error_text(request, exc),
-                                   status_code=_status(exc))
+                                   status_code=error_status(exc))
         return Redirect(path=target, query_params={"notice": "swapped"})
 
     # ---------------------------------------------------------------------------- experts
@@ -358,7 +330,7 @@ class PanelsController(Controller):
             content = upload.file.read()
             filename = upload.filename or ""
         report = importer.import_experts(db, data=content, filename=filename,
-                                         keep_valid=bool(_field(data, "keep_valid")), by=_actor(request))
+                                         keep_valid=bool(form_text(data, "keep_valid")), by=request_actor(request))
         if report.stored:
             db.commit()
         else:
@@ -389,9 +361,9 @@ class PanelsController(Controller):
         if expert is None:
             raise NotFoundException()
         problems = importer.update_expert(
-            db, expert=expert, name=_field(data, "name"), employer=_field(data, "employer"), city=_field(data, "city"),
-            phone=_field(data, "phone"), email=_field(data, "email"), fields=_field(data, "fields"),
-            max_load=_field(data, "max_load"), by=_actor(request))
+            db, expert=expert, name=form_text(data, "name"), employer=form_text(data, "employer"), city=form_text(data, "city"),
+            phone=form_text(data, "phone"), email=form_text(data, "email"), fields=form_text(data, "fields"),
+            max_load=form_text(data, "max_load"), by=request_actor(request))
         if problems:
             db.rollback()
             return self._expert_page(request, db, expert_id, problems=problems, status_code=400)
@@ -403,7 +375,7 @@ class PanelsController(Controller):
         expert = db.get(Expert, expert_id)
         if expert is None:
             raise NotFoundException()
-        importer.set_active(db, expert=expert, active=_field(data, "active") == "1", by=_actor(request))
+        importer.set_active(db, expert=expert, active=form_text(data, "active") == "1", by=request_actor(request))
         db.commit()
         return Redirect(path=f"/organizer/panels/experts/{expert_id}", query_params={"notice": "saved"})
 
@@ -431,28 +403,28 @@ class PanelsController(Controller):
             db.commit()
         except JudgingError as exc:
             db.rollback()
-            return self._conflicts_page(request, db, error=error_text(request, exc), status_code=_status(exc))
+            return self._conflicts_page(request, db, error=error_text(request, exc), status_code=error_status(exc))
         return Redirect(path="/organizer/panels/conflicts", query_params={"notice": notice})
 
     @post("/conflicts", sync_to_thread=True)
     def add_conflict(self, request: Request, db: DbSession, data: FormData) -> Template | Redirect:
         return self._act(request, db, lambda: conflicts_mod.add_conflict(
-            db, expert_id=_int(data, "expert_id"), nomination_id=_int(data, "nomination_id"),
-            reason=_field(data, "reason"), by=_actor(request)), notice="added")
+            db, expert_id=form_int(data, "expert_id"), nomination_id=form_int(data, "nomination_id"),
+            reason=form_text(data, "reason"), by=request_actor(request)), notice="added")
 
     @post("/conflicts/{conflict_id:int}/delete", sync_to_thread=True)
     def delete_conflict(self, request: Request, db: DbSession, conflict_id: FromPath[int]) -> Template | Redirect:
         return self._act(request, db, lambda: conflicts_mod.delete_conflict(db, conflict_id=conflict_id,
-                                                                            by=_actor(request)), notice="removed")
+                                                                            by=request_actor(request)), notice="removed")
 
     @post("/groups", sync_to_thread=True)
     def save_group(self, request: Request, db: DbSession, data: FormData) -> Template | Redirect:
         return self._act(request, db, lambda: conflicts_mod.save_group(
-            db, name=_field(data, "name"), employers=_field(data, "employers").splitlines(), by=_actor(request)),
+            db, name=form_text(data, "name"), employers=form_text(data, "employers").splitlines(), by=request_actor(request)),
             notice="group")
 
     @post("/groups/{group_id:int}/delete", sync_to_thread=True)
     def delete_group(self, request: Request, db: DbSession, group_id: FromPath[int]) -> Template | Redirect:
-        return self._act(request, db, lambda: conflicts_mod.delete_group(db, group_id=group_id, by=_actor(request)),
+        return self._act(request, db, lambda: conflicts_mod.delete_group(db, group_id=group_id, by=request_actor(request)),
                          notice="group")
 

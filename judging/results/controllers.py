@@ -15,11 +15,10 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 
-from judging import audit
-from judging.accounts.models import Role, User
+from judging.accounts.models import Role
 from judging.editions.models import Category, Edition, Round
 from judging.editions.service import current_edition
-from judging.errors import Conflict, JudgingError, N_, NotFound
+from judging.errors import JudgingError, N_, NotFound
 from judging.jobs import start_job
 from judging.nominations.models import Nomination
 import judging.results.jobs  # noqa: F401  (registers the job kinds this page starts)
@@ -27,36 +26,11 @@ from judging.results import service
 from judging.results.models import Report, ResultRun, RunCheck
 from judging.web.auth import current_user, requires_role
 from judging.web.rendering import DbSession, error_text, render
+from judging.accounts import actor_of
+from judging.web.forms import error_status, form_int, form_text
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 organizer_only = requires_role(Role.ORGANIZER)
-
-
-def _actor(user: User) -> audit.Actor:
-    return audit.Actor(user.id, user.username)
-
-
-def _field(data: dict[str, Any], name: str, default: str = "") -> str:
-    value = data.get(name, default)
-    if isinstance(value, list):
-        value = value[-1] if value else default
-    return str(value).strip()
-
-
-def _int(data: dict[str, Any], name: str, default: int | None = None) -> int:
-    raw = _field(data, name)
-    if not raw and default is not None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise JudgingError(N_("{field} must be a whole number."), field=name) from None
-
-
-def _status(error: JudgingError) -> int:
-    if isinstance(error, NotFound):
-        return 404
-    return 409 if isinstance(error, Conflict) else 400
 
 
 def _run(db, run_id: int) -> ResultRun:
@@ -96,18 +70,18 @@ class ResultsController(Controller):
     @post("/runs", sync_to_thread=True, guards=[organizer_only])
     def start_run(self, request: Request, db: DbSession, data: FormData) -> Template | Redirect:
         user = current_user(request)
-        form = {k: _field(data, k) for k in ("round_id", "category_id", "method", "seed", "reps")}
-        form["confirm"] = bool(_field(data, "confirm"))
-        form["within_components"] = bool(_field(data, "within_components"))
+        form = {k: form_text(data, k) for k in ("round_id", "category_id", "method", "seed", "reps")}
+        form["confirm"] = bool(form_text(data, "confirm"))
+        form["within_components"] = bool(form_text(data, "within_components"))
         try:
-            round_ = db.get(Round, _int(data, "round_id"))
-            category = db.get(Category, _int(data, "category_id"))
+            round_ = db.get(Round, form_int(data, "round_id"))
+            category = db.get(Category, form_int(data, "category_id"))
             if round_ is None or category is None or category.edition_id != round_.edition_id:
                 raise NotFound("round")
-            method = _field(data, "method", "additive")
+            method = form_text(data, "method", "additive")
             if method not in service.METHODS:
                 raise JudgingError(N_("Unknown method {method}."), method=method)
-            seed, reps = _int(data, "seed", 20260501), _int(data, "reps", service.DEFAULT_REPS)
+            seed, reps = form_int(data, "seed", 20260501), form_int(data, "reps", service.DEFAULT_REPS)
             if not 1 <= reps <= 5000:
                 raise JudgingError(N_("Bootstrap replicates must be between 1 and 5000."))
             check = service.preflight(db, round_=round_, category=category)
@@ -121,11 +95,11 @@ class ResultsController(Controller):
                                                        "n_components": check.n_components},
                                  form=form, status_code=409)
         except JudgingError as exc:
-            return _overview(request, db, error=error_text(request, exc), form=form, status_code=_status(exc))
+            return _overview(request, db, error=error_text(request, exc), form=form, status_code=error_status(exc))
         settings = request.app.state.settings
         round_id, category_id = round_.id, category.id
         db.rollback()  # end this request's transaction (on SQLite it holds the write lock) before the job
-        job_id = start_job(request.app.state.session_factory, kind="results.compute", by=_actor(user),
+        job_id = start_job(request.app.state.session_factory, kind="results.compute", by=actor_of(user),
                            database_url=settings.database_url,
                            params={"round_id": round_id, "category_id": category_id, "method": method,
                                    "seed": seed, "reps": reps, "confirm_incomplete": form["confirm"],
@@ -168,27 +142,27 @@ class ResultsController(Controller):
 
     @post("/runs/{run_id:int}/approve", sync_to_thread=True, guards=[organizer_only])
     def approve(self, request: Request, run_id: FromPath[int]) -> Redirect:
-        by = _actor(current_user(request))
+        by = actor_of(current_user(request))
         return self._action(request, run_id, lambda db, run: service.approve_run(db, run=run, by=by))
 
     @post("/runs/{run_id:int}/advance", sync_to_thread=True, guards=[organizer_only])
     def advance(self, request: Request, run_id: FromPath[int], data: FormData) -> Redirect:
-        by = _actor(current_user(request))
+        by = actor_of(current_user(request))
         return self._action(request, run_id,
-                            lambda db, run: service.advance(db, run=run, top_m=_int(data, "top_m"), by=by))
+                            lambda db, run: service.advance(db, run=run, top_m=form_int(data, "top_m"), by=by))
 
     @post("/runs/{run_id:int}/unblind", sync_to_thread=True, guards=[organizer_only])
     def unblind(self, request: Request, run_id: FromPath[int], data: FormData) -> Redirect:
-        by = _actor(current_user(request))
+        by = actor_of(current_user(request))
         return self._action(request, run_id,
-                            lambda db, run: service.unblind(db, run=run, reason=_field(data, "reason"), by=by))
+                            lambda db, run: service.unblind(db, run=run, reason=form_text(data, "reason"), by=by))
 
     @post("/runs/{run_id:int}/recompute", sync_to_thread=True)
     def recompute(self, request: Request, db: DbSession, run_id: FromPath[int]) -> Redirect:
         run_id = _run(db, run_id).id
         user = current_user(request)
         db.rollback()  # end this request's transaction (on SQLite it holds the write lock) before the job
-        job_id = start_job(request.app.state.session_factory, kind="results.recompute", by=_actor(user),
+        job_id = start_job(request.app.state.session_factory, kind="results.recompute", by=actor_of(user),
                            database_url=request.app.state.settings.database_url,
                            params={"run_id": run_id, "by_id": user.id, "by_label": user.username})
         return Redirect(path=f"/jobs/{job_id}")
@@ -227,14 +201,14 @@ class ResultsController(Controller):
 
         run_id = _run(db, run_id).id
         user = current_user(request)
-        kind, audience = _field(data, "kind", "ranking"), _field(data, "audience", "committee")
+        kind, audience = form_text(data, "kind", "ranking"), form_text(data, "audience", "committee")
         if kind not in KINDS or audience not in AUDIENCES:
             raise NotFoundException()
         if audience == "auditor" and user.role is not Role.AUDITOR:
             raise NotFoundException()  # identities in reports: auditors only
-        subject = _field(data, "subject_id")
+        subject = form_text(data, "subject_id")
         db.rollback()  # end this request's transaction (on SQLite it holds the write lock) before the job
-        job_id = start_job(request.app.state.session_factory, kind="results.report", by=_actor(user),
+        job_id = start_job(request.app.state.session_factory, kind="results.report", by=actor_of(user),
                            database_url=request.app.state.settings.database_url,
                            params={"run_id": run_id, "kind": kind, "audience": audience,
                                    "subject_id": int(subject) if subject.isdigit() else None,
@@ -298,7 +272,7 @@ class ResultsController(Controller):
 
     @post("/awards/{category_id:int}/publish", sync_to_thread=True, guards=[organizer_only])
     def publish(self, request: Request, category_id: FromPath[int]) -> Redirect:
-        by = _actor(current_user(request))
+        by = actor_of(current_user(request))
 
         def action(db):
             category = db.get(Category, category_id)
@@ -310,7 +284,7 @@ class ResultsController(Controller):
 
     @post("/methods/{nomination_id:int}/name", sync_to_thread=True, guards=[organizer_only])
     def name_method(self, request: Request, nomination_id: FromPath[int]) -> Redirect:
-        by = _actor(current_user(request))
+        by = actor_of(current_user(request))
         return self._awards_action(request, lambda db: service.name_method(db, nomination_id=nomination_id, by=by))
 
 

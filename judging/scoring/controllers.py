@@ -32,6 +32,7 @@ from judging.scoring import service
 from judging.scoring.rules import FAMILIARITY_LABELS, SheetInvalid, field_name, plain, weighted_total
 from judging.web.auth import current_user, requires_role
 from judging.web.rendering import DbSession, gettext_for, render
+from judging.web.forms import error_status
 
 logger = logging.getLogger(__name__)
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -46,13 +47,7 @@ def _zone(request: Request) -> ZoneInfo:
 
 
 def _status(error: JudgingError) -> int:
-    if isinstance(error, NotFound):
-        return 404
-    if isinstance(error, SheetInvalid):
-        return 422
-    if isinstance(error, Conflict):
-        return 409
-    return 400
+    return 422 if isinstance(error, SheetInvalid) else error_status(error)
 
 
 def _kind(error: JudgingError) -> str:

@@ -1,0 +1,40 @@
+"""Reading submitted form fields and answering refusals with their HTTP status, for every controller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+from judging import audit
+from judging.accounts import actor_of
+from judging.errors import Conflict, JudgingError, N_, NotFound
+from judging.web.auth import current_user
+
+
+def form_text(data: dict[str, Any], name: str, default: str = "") -> str:
+    """A field as stripped text; a field sent twice counts by its last value."""
+    value = data.get(name, default)
+    if isinstance(value, list):
+        value = value[-1] if value else default
+    return str(value).strip()
+
+
+def form_int(data: dict[str, Any], name: str, default: int | None = None) -> int:
+    raw = form_text(data, name)
+    if not raw and default is not None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise JudgingError(N_("{field} must be a whole number."), field=name) from None
+
+
+def error_status(error: JudgingError) -> int:
+    if isinstance(error, NotFound):
+        return 404
+    return 409 if isinstance(error, Conflict) else 400
+
+
+def request_actor(request: Request) -> audit.Actor:
+    return actor_of(current_user(request))
