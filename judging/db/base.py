@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import DateTime, MetaData, Numeric, TypeDecorator
+import enum
+
+from sqlalchemy import DateTime, Enum, MetaData, Numeric, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -34,6 +36,11 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def enum_column(cls: type[enum.Enum], *, length: int = 16) -> Enum:
+    """A Python enum stored by its values as plain text (no database enum type to migrate)."""
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda members: [m.value for m in members])
 
 
 # Scores, weights and scale bounds are exact decimals: a 0.5 step must stay 0.5 in every database.

@@ -6,14 +6,10 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from judging.db.base import Base
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e])
+from judging.db.base import Base, enum_column
 
 
 class EditionStatus(enum.StrEnum):
@@ -46,7 +42,7 @@ class Edition(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[EditionStatus] = mapped_column(_enum(EditionStatus), default=EditionStatus.SETUP)
+    status: Mapped[EditionStatus] = mapped_column(enum_column(EditionStatus, length=24), default=EditionStatus.SETUP)
     # Edition-wide rules (tie rule, conflict rules, ...) kept as one JSON document of named keys.
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
 
@@ -60,7 +56,7 @@ class Category(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"), index=True)
-    key: Mapped[CategoryKey] = mapped_column(_enum(CategoryKey))
+    key: Mapped[CategoryKey] = mapped_column(enum_column(CategoryKey, length=24))
     name: Mapped[str] = mapped_column(String(100))
     top_n: Mapped[int | None]
     position: Mapped[int] = mapped_column(default=0)
@@ -122,9 +118,9 @@ class Round(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[RoundKind] = mapped_column(_enum(RoundKind))
+    kind: Mapped[RoundKind] = mapped_column(enum_column(RoundKind, length=24))
     name: Mapped[str] = mapped_column(String(100))
-    status: Mapped[RoundStatus] = mapped_column(_enum(RoundStatus), default=RoundStatus.DRAFT)
+    status: Mapped[RoundStatus] = mapped_column(enum_column(RoundStatus, length=24), default=RoundStatus.DRAFT)
     opens_at: Mapped[dt.datetime | None]
     deadline_at: Mapped[dt.datetime | None]
 

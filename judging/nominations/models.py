@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Enum, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from judging.db.base import Base, utcnow
+from judging.db.base import Base, enum_column, utcnow
 
 
 class NominationStatus(enum.StrEnum):
@@ -26,7 +26,7 @@ class Nomination(Base):
     edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"), index=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     status: Mapped[NominationStatus] = mapped_column(
-        Enum(NominationStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        enum_column(NominationStatus),
         default=NominationStatus.RECEIVED)
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(Text, default="")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from judging.db.base import Base, utcnow
+from judging.db.base import Base, enum_column, utcnow
 
 
 class Expert(Base):
@@ -61,7 +61,7 @@ class Conflict(Base):
     expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"), index=True)
     nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), index=True)
     source: Mapped[ConflictSource] = mapped_column(
-        Enum(ConflictSource, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]))
+        enum_column(ConflictSource))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -113,7 +113,7 @@ class AssignmentPlan(Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), index=True)
     status: Mapped[PlanStatus] = mapped_column(
-        Enum(PlanStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        enum_column(PlanStatus),
         default=PlanStatus.PREVIEW)
     mode: Mapped[str] = mapped_column(String(16), default="k")  # "k" (k judges each) or "blocks" (panels)
     settings: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -7,10 +7,10 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from judging.db.base import Base, utcnow
+from judging.db.base import Base, enum_column, utcnow
 
 
 class SheetStatus(enum.StrEnum):
@@ -24,7 +24,7 @@ class ScoreSheet(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), unique=True)
     status: Mapped[SheetStatus] = mapped_column(
-        Enum(SheetStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        enum_column(SheetStatus),
         default=SheetStatus.DRAFT)
     comment: Mapped[str] = mapped_column(Text, default="")
     familiarity: Mapped[str | None] = mapped_column(String(20))
