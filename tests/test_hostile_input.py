@@ -116,6 +116,8 @@ def test_any_nomination_table_gives_rows_or_errors_never_a_crash(rows, encoding)
     except TableError:
         return  # refused with a message naming the problem
     parsed, errors = parse_nomination_rows(table, known_cities=["南京", "苏州"])
-    assert len(parsed) + len({e.row for e in errors}) >= 0
-    for error in errors:
-        assert error.row >= 2 and error.problem
+    # Every data row is accounted for once: either parsed, or refused with a message naming its row.
+    parsed_rows, refused_rows = {row.row for row in parsed}, {error.row for error in errors}
+    assert not parsed_rows & refused_rows
+    assert parsed_rows | refused_rows == {row.number for row in table.rows}
+    assert all(error.problem for error in errors)
