@@ -1,0 +1,241 @@
+"""Opening, closing, skipping and scheduling the stages of a category, and what blocks each one.
+
+A stage with no row is pending. Stages go in `StageKind` order: one opens when every stage before
+it is closed or skipped, and closes when nothing blocks it. What blocks a stage is worked out by the
+part that owns the stage (formal review, results, meetings, notices): ``BLOCKER_CHECKS`` names each
+part's check, imported when asked so that no module registers anything as an import side effect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from judging import audit
+from judging.db.base import utcnow
+from judging.editions.models import Category, Edition
+from judging.errors import JudgingError, N_, NotFound
+from judging.stages.models import STAGE_LABELS, Stage, StageKind, StageStatus
+
+ORDER = list(StageKind)
+# A category may go without these (e.g. 首席员工 without a panel meeting); the others are the law.
+SKIPPABLE = frozenset({StageKind.FORMAL_REVIEW, StageKind.PANEL_MEETING})
+DONE = frozenset({StageStatus.CLOSED, StageStatus.SKIPPED})
+
+# "module:function" of each part's check: (session, category) -> list[Blocker].
+BLOCKER_CHECKS: dict[StageKind, tuple[str, ...]] = {
+    StageKind.NOMINATION: ("judging.stages.service:intake_blockers",),
+    StageKind.ONLINE_REVIEW: ("judging.stages.service:online_review_blockers",),
+}
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """Why a stage cannot close yet, as a translatable message with named parameters."""
+
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, gettext: Callable[[str], str]) -> str:
+        return gettext(self.message).format(**self.params)
+
+
+class StageError(JudgingError):
+    """A stage transition that the pipeline refuses; nothing was changed."""
+
+
+class StageBlocked(StageError):
+    def __init__(self, kind: StageKind, blockers: list[Blocker]) -> None:
+        super().__init__(N_("{stage} cannot close yet: {reasons}"), stage=STAGE_LABELS[kind],
+                         reasons="; ".join(b.message.format(**b.params) for b in blockers))
+        self.kind, self.blockers = kind, blockers
+
+    def render(self, gettext: Callable[[str], str]) -> str:
+        return gettext(self.message).format(stage=gettext(STAGE_LABELS[self.kind]),
+                                            reasons="；".join(b.render(gettext) for b in self.blockers))
+
+
+def _resolve(path: str) -> Callable[[Session, Category], list[Blocker]]:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def blockers(session: Session, *, category: Category, kind: StageKind) -> list[Blocker]:
+    """Everything that keeps ``kind`` from closing for ``category`` (empty: it may close)."""
+    return [b for path in BLOCKER_CHECKS.get(kind, ()) for b in _resolve(path)(session, category)]
+
+
+def _category(session: Session, category_id: int) -> Category:
+    category = session.get(Category, category_id)
+    if category is None:
+        raise NotFound("category")
+    return category
+
+
+def stage_rows(session: Session, *, category_id: int) -> dict[StageKind, Stage]:
+    return {row.kind: row for row in session.scalars(select(Stage).where(Stage.category_id == category_id))}
+
+
+def status_of(session: Session, *, category_id: int, kind: StageKind) -> StageStatus:
+    row = session.scalar(select(Stage).where(Stage.category_id == category_id, Stage.kind == kind))
+    return row.status if row is not None else StageStatus.PENDING
+
+
+def _row(session: Session, category: Category, kind: StageKind) -> Stage:
+    row = session.scalar(select(Stage).where(Stage.category_id == category.id, Stage.kind == kind))
+    if row is None:
+        row = Stage(edition_id=category.edition_id, category_id=category.id, kind=kind, status=StageStatus.PENDING,
+                    note="")
+        session.add(row)
+    return row
+
+
+def _audit(session: Session, by: audit.Actor, action: str, row: Stage, **data: Any) -> None:
+    session.flush()
+    audit.append(session, actor=by, action=action, object_type="stage", object_id=row.id,
+                 data={"category_id": row.category_id, "kind": row.kind.value, **data})
+
+
+def require_open(session: Session, *, category_id: int, kind: StageKind) -> None:
+    """Refuse work that belongs to a stage unless that stage is open for the category."""
+    if status_of(session, category_id=category_id, kind=kind) is not StageStatus.OPEN:
+        raise StageError(N_("{stage} is not open for this category."), stage=STAGE_LABELS[kind])
+
+
+def open_stage(session: Session, *, category_id: int, kind: StageKind, by: audit.Actor,
+               now: dt.datetime | None = None) -> Stage:
+    category = _category(session, category_id)
+    rows = stage_rows(session, category_id=category_id)
+    row = rows.get(kind)
+    if row is not None and row.status is not StageStatus.PENDING:
+        raise StageError(N_("{stage} has already been opened or skipped."), stage=STAGE_LABELS[kind])
+    for earlier in ORDER[:ORDER.index(kind)]:
+        if earlier not in rows or rows[earlier].status not in DONE:
+            raise StageError(N_("{stage} cannot open before {earlier} is closed or skipped."),
+                             stage=STAGE_LABELS[kind], earlier=STAGE_LABELS[earlier])
+    row = _row(session, category, kind)
+    row.status, row.opened_at, row.opened_by_id = StageStatus.OPEN, now or utcnow(), by.id
+    _audit(session, by, "stage.opened", row)
+    return row
+
+
+def close_stage(session: Session, *, category_id: int, kind: StageKind, by: audit.Actor,
+                now: dt.datetime | None = None) -> Stage:
+    category = _category(session, category_id)
+    row = session.scalar(select(Stage).where(Stage.category_id == category_id, Stage.kind == kind))
+    if row is None or row.status is not StageStatus.OPEN:
+        raise StageError(N_("{stage} is not open for this category."), stage=STAGE_LABELS[kind])
+    found = blockers(session, category=category, kind=kind)
+    if found:
+        raise StageBlocked(kind, found)
+    row.status, row.closed_at, row.closed_by_id = StageStatus.CLOSED, now or utcnow(), by.id
+    _audit(session, by, "stage.closed", row)
+    return row
+
+
+def skip_stage(session: Session, *, category_id: int, kind: StageKind, reason: str, by: audit.Actor) -> Stage:
+    category = _category(session, category_id)
+    if kind not in SKIPPABLE:
+        raise StageError(N_("{stage} cannot be skipped."), stage=STAGE_LABELS[kind])
+    reason = reason.strip()
+    if not reason:
+        raise StageError(N_("Give the reason for skipping {stage}."), stage=STAGE_LABELS[kind])
+    row = _row(session, category, kind)
+    if row.status is not StageStatus.PENDING:
+        raise StageError(N_("{stage} has already been opened or skipped."), stage=STAGE_LABELS[kind])
+    row.status, row.note = StageStatus.SKIPPED, reason
+    _audit(session, by, "stage.skipped", row, reason=reason)
+    return row
+
+
+def schedule_stage(session: Session, *, category_id: int, kind: StageKind, start: dt.date | None,
+                   end: dt.date | None, by: audit.Actor) -> Stage:
+    category = _category(session, category_id)
+    if start and end and end < start:
+        raise StageError(N_("The planned end of {stage} is before its start."), stage=STAGE_LABELS[kind])
+    row = _row(session, category, kind)
+    if row.status in DONE:
+        raise StageError(N_("{stage} is over; its schedule can no longer change."), stage=STAGE_LABELS[kind])
+    row.planned_start, row.planned_end = start, end
+    _audit(session, by, "stage.scheduled", row, start=start.isoformat() if start else None,
+           end=end.isoformat() if end else None)
+    return row
+
+
+@dataclass(frozen=True)
+class StageView:
+    kind: StageKind
+    status: StageStatus
+    row: Stage | None
+
+    @property
+    def label(self) -> str:
+        return STAGE_LABELS[self.kind]
+
+
+@dataclass(frozen=True)
+class CategoryPipeline:
+    """Where one category stands: every stage's status, the current stage and what blocks it."""
+
+    category: Category
+    stages: list[StageView]
+    current: StageKind | None  # the open stage, else the next pending one; None when all are done
+    blockers: list[Blocker]    # what keeps the current (open) stage from closing
+
+    @property
+    def finished(self) -> bool:
+        return self.current is None
+
+
+def pipeline(session: Session, *, edition: Edition) -> list[CategoryPipeline]:
+    result = []
+    for category in edition.categories:
+        rows = stage_rows(session, category_id=category.id)
+        stages = [StageView(kind, rows[kind].status if kind in rows else StageStatus.PENDING, rows.get(kind))
+                  for kind in ORDER]
+        current = next((s for s in stages if s.status is StageStatus.OPEN), None) \
+            or next((s for s in stages if s.status is StageStatus.PENDING), None)
+        found = (blockers(session, category=category, kind=current.kind)
+                 if current is not None and current.status is StageStatus.OPEN else [])
+        result.append(CategoryPipeline(category, stages, current.kind if current else None, found))
+    return result
+
+
+# Checks of the stages whose work lives in parts without a stage module of their own.
+
+def intake_blockers(session: Session, category: Category) -> list[Blocker]:
+    from judging.nominations.models import Nomination, NominationStatus
+
+    counts = dict(session.execute(select(Nomination.status, func.count()).where(Nomination.category_id == category.id)
+                                  .group_by(Nomination.status)).all())
+    found = []
+    if not sum(counts.values()):
+        found.append(Blocker(N_("no nomination has been received")))
+    if counts.get(NominationStatus.RECEIVED):
+        found.append(Blocker(N_("{count} nominations wait for the organizer's confirmation"),
+                             {"count": counts[NominationStatus.RECEIVED]}))
+    return found
+
+
+def online_review_blockers(session: Session, category: Category) -> list[Blocker]:
+    """The online rounds end with an approved result run for the category in each round it was judged in."""
+    from judging.editions.models import Round
+    from judging.panels.models import Assignment
+    from judging.nominations.models import Nomination
+    from judging.results.models import RunApproval
+
+    judged_rounds = session.scalars(
+        select(Round).join(Assignment, Assignment.round_id == Round.id)
+        .join(Nomination, Nomination.id == Assignment.nomination_id)
+        .where(Nomination.category_id == category.id).distinct().order_by(Round.id)).all()
+    if not judged_rounds:
+        return [Blocker(N_("no nomination has been assigned to judges"))]
+    approved = set(session.scalars(select(RunApproval.round_id).where(RunApproval.category_id == category.id)))
+    return [Blocker(N_("no result run of {round} has been approved"), {"round": round_.name})
+            for round_ in judged_rounds if round_.id not in approved]
