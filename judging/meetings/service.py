@@ -102,7 +102,7 @@ def chair_of(meeting: Meeting) -> MeetingMember | None:
 def recusals(session: Session, meeting: Meeting) -> set[tuple[int, int]]:
     """(member id, nomination id) pairs stored for the meeting."""
     return set(session.execute(select(MeetingRecusal.member_id, MeetingRecusal.nomination_id)
-                               .where(MeetingRecusal.meeting_id == meeting.id)).tuples())
+                               .where(MeetingRecusal.meeting_id == meeting.id)))
 
 
 def automatic_recusals(session: Session, meeting: Meeting) -> dict[tuple[int, int], list[str]]:
@@ -342,7 +342,7 @@ def meetings_of_user(session: Session, *, user: User) -> list[tuple[Meeting, Mee
     rows = session.execute(select(Meeting, MeetingMember).join(MeetingMember, MeetingMember.meeting_id == Meeting.id)
                            .join(Expert, Expert.id == MeetingMember.expert_id)
                            .where(Expert.user_id == user.id, Meeting.status != MeetingStatus.CANCELLED)
-                           .order_by(Meeting.id.desc())).tuples()
+                           .order_by(Meeting.id.desc()))
     return list(rows)
 
 
@@ -572,7 +572,6 @@ def tally(session: Session, *, meeting: Meeting, by: audit.Actor, now: dt.dateti
         raise MeetingError(N_("No quorum: {present} of {seats} members present, {quorum} needed. The tally is not "
                               "valid; cancel this meeting and hold it again."),
                            present=whole.present, seats=whole.seats, quorum=str(quorum_of(meeting)))
-    _ensure_closed(session, meeting, by, now)
     papers = _paper_counts(session, meeting)
     if papers[PaperStatus.PENDING]:
         raise MeetingError(N_("{count} paper ballots wait for a second organizer's confirmation."),
@@ -581,6 +580,7 @@ def tally(session: Session, *, meeting: Meeting, by: audit.Actor, now: dt.dateti
     if papers[PaperStatus.CONFIRMED] != received:
         raise MeetingError(N_("{received} paper ballots were handed in but {entered} have been entered and "
                               "confirmed."), received=received, entered=papers[PaperStatus.CONFIRMED])
+    _ensure_closed(session, meeting, by, now)
     eligible = _present_by_nomination(session, meeting)
     results = []
     for row in meeting.shortlist:
@@ -641,4 +641,4 @@ def passed_nominations(session: Session, category_id: int) -> list[int] | None:
 
 def titles(session: Session, meeting: Meeting) -> dict[int, str]:
     ids = [row.nomination_id for row in meeting.shortlist]
-    return dict(session.execute(select(Nomination.id, Nomination.title).where(Nomination.id.in_(ids))).tuples())
+    return dict(session.execute(select(Nomination.id, Nomination.title).where(Nomination.id.in_(ids))))
