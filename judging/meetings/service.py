@@ -32,7 +32,7 @@ from judging.meetings.models import (
     RecusalSource,
 )
 from judging.nominations.models import Nomination, NominationIdentity
-from judging.panels.conflicts import conflict_set, same_city_rule, SAME_CITY
+from judging.panels.conflicts import REASON_LABELS, SAME_CITY, conflict_set, same_city_rule
 from judging.panels.models import Expert
 from judging.results.models import ResultRun, RunApproval
 from judging.stages.models import StageKind
@@ -43,7 +43,12 @@ ONLINE, PAPER = "online", "paper"
 
 
 class MeetingError(JudgingError):
-    """A meeting action refused; nothing was changed."""
+    """A meeting action refused; nothing was changed. Text parameters that are message ids (a field's
+    label) are translated too; names and numbers pass through as they are."""
+
+    def render(self, gettext) -> str:
+        return gettext(self.message).format(**{k: gettext(v) if isinstance(v, str) else v
+                                                for k, v in self.params.items()})
 
 
 # --------------------------------------------------------------------------- reading
@@ -101,8 +106,8 @@ def chair_of(meeting: Meeting) -> MeetingMember | None:
 
 def recusals(session: Session, meeting: Meeting) -> set[tuple[int, int]]:
     """(member id, nomination id) pairs stored for the meeting."""
-    return set(session.execute(select(MeetingRecusal.member_id, MeetingRecusal.nomination_id)
-                               .where(MeetingRecusal.meeting_id == meeting.id)))
+    return {(member_id, nomination_id) for member_id, nomination_id in session.execute(
+        select(MeetingRecusal.member_id, MeetingRecusal.nomination_id).where(MeetingRecusal.meeting_id == meeting.id))}
 
 
 def automatic_recusals(session: Session, meeting: Meeting) -> dict[tuple[int, int], list[str]]:
@@ -319,7 +324,7 @@ def open_voting(session: Session, *, meeting: Meeting, by: audit.Actor, now: dt.
     for (member_id, nomination_id), reasons in sorted(automatic_recusals(session, meeting).items()):
         if (member_id, nomination_id) not in stored:
             session.add(MeetingRecusal(meeting_id=meeting.id, member_id=member_id, nomination_id=nomination_id,
-                                       source=RecusalSource.AUTOMATIC, reason=", ".join(reasons)))
+                                       source=RecusalSource.AUTOMATIC, reason=",".join(reasons)))
             added += 1
     meeting.status, meeting.voting_opened_at = MeetingStatus.VOTING, now
     _audit(session, by, "meeting.voting_opened", meeting, automatic_recusals=added)
@@ -410,13 +415,18 @@ def _parse_choices(raw: Mapping[int, str | Choice], allowed: set[int], *, comple
     return choices
 
 
+def check_ballot(session: Session, *, meeting: Meeting, member: MeetingMember, choices: Mapping[int, str | Choice],
+                 now: dt.datetime | None = None) -> dict[int, Choice]:
+    """Whether the member may cast these choices now (the member's review step); stores nothing."""
+    items = _check_may_vote(session, meeting, member, now or utcnow())
+    return _parse_choices(choices, {row.nomination_id for row in items}, complete=True)
+
+
 def cast_ballot(session: Session, *, meeting: Meeting, user: User, choices: Mapping[int, str | Choice],
                 now: dt.datetime | None = None) -> MeetingMember:
     """A member's own ballot: one choice for every nomination on it, counted at once, only once."""
-    now = now or utcnow()
     member = member_for_user(session, meeting_id=meeting.id, user=user)
-    items = _check_may_vote(session, meeting, member, now)
-    parsed = _parse_choices(choices, {row.nomination_id for row in items}, complete=True)
+    parsed = check_ballot(session, meeting=meeting, member=member, choices=choices, now=now)
     _mark_cast(session, meeting, member, ONLINE)
     _add_counts(session, meeting, parsed)
     _audit(session, audit.Actor(user.id, user.username), "meeting.ballot_cast", meeting, member=member.id,
@@ -639,6 +649,17 @@ def passed_nominations(session: Session, category_id: int) -> list[int] | None:
     return [row.nomination_id for row in sorted(meeting.shortlist, key=lambda r: (r.rank, r.code)) if row.passed]
 
 
-def titles(session: Session, meeting: Meeting) -> dict[int, str]:
-    ids = [row.nomination_id for row in meeting.shortlist]
-    return dict(session.execute(select(Nomination.id, Nomination.title).where(Nomination.id.in_(ids))))
+def recusal_reasons(recusal: MeetingRecusal) -> list[str]:
+    """Message ids (automatic: the panels part's reason labels) or the organizer's own words."""
+    if recusal.source is RecusalSource.AUTOMATIC:
+        return [REASON_LABELS.get(code, code) for code in recusal.reason.split(",") if code]
+    return [recusal.reason]
+
+
+def titles(session: Session, meeting: Meeting, *, whole_run: bool = False) -> dict[int, str]:
+    """Titles of the shortlisted nominations (``whole_run``: of every nomination of the meeting's run)."""
+    if whole_run:
+        ids = [e.nomination_id for e in session.get(ResultRun, meeting.run_id).entries]
+    else:
+        ids = [row.nomination_id for row in meeting.shortlist]
+    return dict(session.execute(select(Nomination.id, Nomination.title).where(Nomination.id.in_(ids))).all())

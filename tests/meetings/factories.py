@@ -87,3 +87,27 @@ def user_of(session, expert: Expert):
     from judging.accounts.models import User
 
     return session.get(User, expert.user_id)
+
+
+def demo_meeting(session, *, n_members: int = 9, top_m: int = 5, opens_at: dt.datetime | None = None,
+                 closes_at: dt.datetime | None = None) -> dict:
+    """A meeting on the demo's operating methods (all sheets submitted): an approved mean run, the
+    stages walked to 会议评审, judge01… as members (judge01 chairs), voting window around now."""
+    from sqlalchemy import select
+
+    from judging.editions.models import CategoryKey
+    from tests.results.factories import demo_ids
+
+    round_id, category_id = demo_ids(session, CategoryKey.OPERATING_METHOD)
+    run = create_run(session, round_id=round_id, category_id=category_id, method="mean", by=ORGANIZER)
+    approve_run(session, run=run, by=ORGANIZER)
+    walk_to_panel_meeting(session, category_id=category_id)
+    emails = [f"judge{i:02d}@example.cn" for i in range(1, n_members + 1)]
+    experts = sorted(session.scalars(select(Expert).where(Expert.email.in_(emails))), key=lambda e: e.email)
+    now = dt.datetime.now(dt.UTC)
+    meeting = service.create_meeting(
+        session, category_id=category_id, run_id=run.id, top_m=top_m, member_expert_ids=[e.id for e in experts],
+        chair_expert_id=experts[0].id, opens_at=opens_at or now - dt.timedelta(hours=1),
+        closes_at=closes_at or now + dt.timedelta(hours=2), quorum=Fraction(2, 3), threshold=Fraction(2, 3),
+        by=ORGANIZER)
+    return {"meeting": meeting, "experts": experts, "run": run, "category_id": category_id}
