@@ -147,3 +147,36 @@ def test_the_tally_sheet_is_a_chinese_pdf_with_counts_quorum_members_and_signatu
                                                      check=True).stdout.splitlines()[2:]]
     assert any("CJK" in row[0] for row in fonts) and all(row[-5] == "yes" for row in fonts)
     (tmp_path / "tally.pdf").write_bytes(response.content)
+
+
+def test_paper_ballots_through_the_pages_need_a_second_organizer(client, demo, session_factory):
+    from judging.accounts import add_user
+    from judging.meetings.models import PaperBallot, PaperStatus
+
+    ready = _ready(session_factory)
+    meeting_id, nominations = ready["meeting_id"], ready["nominations"]
+    with session_factory() as db:
+        add_user(db, username="secretary2", password="Secretary-2026-x", role="organizer", by=ORGANIZER)
+        members = db.get(Meeting, meeting_id).members
+        db.commit()
+        paper_member = members[2].id
+    login(client, "organizer", DEMO_PASSWORDS["organizer"])
+    assert _post(client, f"/meetings/{meeting_id}/paper-received", {"member_id": paper_member}).status_code == 302
+    assert _post(client, f"/meetings/{meeting_id}/close").status_code == 302
+    entered = _post(client, f"/meetings/{meeting_id}/paper", {f"n{nid}": "agree" for nid in nominations})
+    assert "error" not in entered.headers["location"]
+    with session_factory() as db:
+        entry = db.scalar(select(PaperBallot))
+    page = client.get(f"/meetings/{meeting_id}")
+    assert f"/paper/{entry.id}/confirm" not in page.text  # not offered to the one who entered it
+    refused = _post(client, f"/meetings/{meeting_id}/paper/{entry.id}/confirm")
+    assert "error=" in refused.headers["location"]
+    client.cookies.clear()
+    login(client, "secretary2", "Secretary-2026-x")
+    assert _post(client, f"/meetings/999999/paper/{entry.id}/confirm").status_code == 404
+    assert _post(client, f"/meetings/{meeting_id}/paper/{entry.id}/confirm").headers["location"] == \
+        f"/meetings/{meeting_id}"
+    with session_factory() as db:
+        entry = db.get(PaperBallot, entry.id)
+        assert (entry.status, entry.choices) == (PaperStatus.CONFIRMED, None)
+        assert [row.agree for row in db.get(Meeting, meeting_id).shortlist] == [1] * len(nominations)
