@@ -61,10 +61,6 @@ def get_meeting(session: Session, meeting_id: int) -> Meeting:
     return meeting
 
 
-def meetings_for(session: Session, *, edition: Edition) -> list[Meeting]:
-    return list(session.scalars(select(Meeting).where(Meeting.edition_id == edition.id).order_by(Meeting.id)))
-
-
 def current_meeting(session: Session, *, category_id: int) -> Meeting | None:
     """The category's meeting that is not cancelled (there is at most one)."""
     return session.scalar(select(Meeting).where(Meeting.category_id == category_id,
