@@ -11,9 +11,10 @@ from judging.panels.models import Assignment, Conflict, ConflictSource, Expert
 from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
 import judging.results.models  # noqa: F401,E402  (result runs, approvals, reports, publication)
 from judging.stages.models import Stage, StageKind, StageStatus
+from judging.meetings.models import Meeting, MeetingMember, MeetingNomination, MeetingRecusal, PaperBallot
 
 __all__ = [
     "Assignment", "Attachment", "AuditEvent", "BlindCode", "Category", "CategoryKey", "Criterion", "CriterionLevel",
-    "Conflict", "ConflictSource", "CriterionScore", "Edition", "EditionStatus", "Expert", "Job", "JobStatus", "LoginFailure", "Nomination", "NominationIdentity", "NominationStatus",
+    "Conflict", "ConflictSource", "CriterionScore", "Edition", "EditionStatus", "Expert", "Job", "Meeting", "MeetingMember", "MeetingNomination", "MeetingRecusal", "PaperBallot", "JobStatus", "LoginFailure", "Nomination", "NominationIdentity", "NominationStatus",
     "Role", "Round", "RoundKind", "RoundStatus", "Rubric", "ScoreSheet", "SheetStatus", "Stage", "StageKind", "StageStatus", "User", "UserSession",
 ]

@@ -104,6 +104,25 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/results/runs"): {O, A},
     ("GET", "/api/results/runs/{run_id:int}"): {O, A},
     ("GET", "/api/results/progress"): {O, A},
+    ("GET", "/meetings"): {O, A},
+    ("POST", "/meetings"): {O},
+    ("GET", "/meetings/{meeting_id:int}"): {O, A},
+    ("POST", "/meetings/{meeting_id:int}/shortlist"): {O},
+    ("POST", "/meetings/{meeting_id:int}/attendance"): {O},
+    ("POST", "/meetings/{meeting_id:int}/substitutes"): {O},
+    ("POST", "/meetings/{meeting_id:int}/recusals"): {O},
+    ("POST", "/meetings/{meeting_id:int}/open"): {O},
+    ("POST", "/meetings/{meeting_id:int}/paper-received"): {O},
+    ("POST", "/meetings/{meeting_id:int}/close"): {O},
+    ("POST", "/meetings/{meeting_id:int}/paper"): {O},
+    ("POST", "/meetings/{meeting_id:int}/paper/{entry_id:int}/confirm"): {O},
+    ("POST", "/meetings/{meeting_id:int}/paper/{entry_id:int}/discard"): {O},
+    ("POST", "/meetings/{meeting_id:int}/tally"): {O},
+    ("POST", "/meetings/{meeting_id:int}/cancel"): {O},
+    ("GET", "/meetings/{meeting_id:int}/tally.pdf"): {O, A},
+    ("GET", "/judge/meetings"): {J},
+    ("GET", "/judge/meetings/{meeting_id:int}"): {J},  # further limited to the meeting's members (tests/meetings)
+    ("POST", "/judge/meetings/{meeting_id:int}/ballot"): {J},
 }
 # The OpenAPI schema and its viewers describe routes, never data; they stay public.
 SCHEMA = re.compile(r"^/schema")

@@ -32,6 +32,7 @@ DONE = frozenset({StageStatus.CLOSED, StageStatus.SKIPPED})
 BLOCKER_CHECKS: dict[StageKind, tuple[str, ...]] = {
     StageKind.NOMINATION: ("judging.stages.service:intake_blockers",),
     StageKind.ONLINE_REVIEW: ("judging.stages.service:online_review_blockers",),
+    StageKind.PANEL_MEETING: ("judging.meetings.service:meeting_blockers",),
 }
 
 

@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from judging.audit.controllers import AuditorController
     from judging.editions.controllers import AdminController, OrganizerController
     from judging.jobs.controllers import JobController
+    from judging.meetings.controllers import MeetingsController, MemberMeetingsController
     from judging.nominations.controllers import (
         AuditorNominationsController, JudgeAttachmentController, NominationsController, QuotasController,
     )
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                         RoundController, AuditorController, AdminController, JobController, PanelsController,
                         ResultsController, ResultsApiController, PublicController, NominationsController,
                         QuotasController, AuditorNominationsController, JudgeAttachmentController,
+                        MeetingsController, MemberMeetingsController,
                         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
                                                    cache_control=CacheControlHeader(max_age=3600))],
         dependencies={"db": Provide(provide_db)},

@@ -1,0 +1,304 @@
+"""Pages of the panel meeting: the organizer's set-up, roll call, paper ballots and tally (auditors read
+them), and the member's ballot on their own device. Thin handlers: one service call, commit, redirect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from judging.accounts.models import Role, User
+from judging.editions.models import Category, Edition
+from judging.editions.service import current_edition
+from judging.errors import JudgingError, N_, NotFound
+from judging.meetings import service, sheet
+from judging.meetings.models import Meeting, MeetingMember, MeetingRecusal, MeetingStatus, PaperBallot
+from judging.panels.models import Expert
+from judging.results.models import ResultRun, RunApproval
+from judging.stages.models import StageKind, StageStatus
+from judging.stages.service import status_of
+from judging.web.auth import current_user, requires_role
+from judging.web.forms import error_status, form_int, form_text, request_actor
+from judging.web.rendering import DbSession, error_text, render
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+organizer_only = requires_role(Role.ORGANIZER)
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def _meeting(db: Session, meeting_id: int) -> Meeting:
+    try:
+        return service.get_meeting(db, meeting_id)
+    except NotFound:
+        raise NotFoundException() from None
+
+
+def _edition(db: Session) -> Edition | None:
+    try:
+        return current_edition(db)
+    except NotFound:
+        return None
+
+
+def _ints(data: dict[str, Any], name: str) -> list[int]:
+    value = data.get(name, [])
+    values = value if isinstance(value, list) else [value]
+    try:
+        return [int(v) for v in values if str(v).strip()]
+    except ValueError:
+        raise JudgingError(N_("{field} must be a whole number."), field=name) from None
+
+
+def _local_time(request: Request, data: dict[str, Any], name: str, label: str) -> dt.datetime:
+    try:
+        value = dt.datetime.strptime(form_text(data, name), LOCAL_FORMAT)
+    except ValueError:
+        raise service.MeetingError(N_("Give the date and time of {field}."), field=label) from None
+    return value.replace(tzinfo=ZoneInfo(request.app.state.settings.timezone)).astimezone(dt.UTC)
+
+
+def _panel_candidates(db: Session) -> list[Expert]:
+    """Active experts with an active judge account: the people who can vote on their own device."""
+    return list(db.scalars(select(Expert).join(User, User.id == Expert.user_id)
+                           .where(Expert.active.is_(True), User.active.is_(True), User.role == Role.JUDGE)
+                           .order_by(Expert.id)))
+
+
+def _approved_runs(db: Session, category_id: int) -> list[ResultRun]:
+    return list(db.scalars(select(ResultRun).join(RunApproval, RunApproval.run_id == ResultRun.id)
+                           .where(ResultRun.category_id == category_id).order_by(ResultRun.id.desc())))
+
+
+def _meeting_view(db: Session, meeting: Meeting) -> dict[str, Any]:
+    experts = {e.id: e for e in db.scalars(select(Expert).where(
+        Expert.id.in_([m.expert_id for m in meeting.members])))}
+    recused = db.scalars(select(MeetingRecusal).where(MeetingRecusal.meeting_id == meeting.id)
+                         .order_by(MeetingRecusal.nomination_id, MeetingRecusal.member_id)).all()
+    run = db.get(ResultRun, meeting.run_id)
+    papers = db.scalars(select(PaperBallot).where(PaperBallot.meeting_id == meeting.id)
+                        .order_by(PaperBallot.id)).all()
+    automatic = service.automatic_recusals(db, meeting) if meeting.status is MeetingStatus.SETUP else {}
+    return {"meeting": meeting, "experts": experts, "recusals": recused, "run": run,
+            "category": db.get(Category, meeting.category_id), "titles": service.titles(db, meeting, whole_run=meeting.status is MeetingStatus.SETUP),
+            "entries": sorted(run.entries, key=lambda e: e.rank), "overall": service.overall(meeting),
+            "quorum": service.quorum_of(meeting), "threshold": service.threshold_of(meeting),
+            "papers": papers, "automatic": automatic, "seats": service.seats(meeting),
+            "shortlisted": {row.nomination_id for row in meeting.shortlist},
+            "candidates": _panel_candidates(db), "recusal_reasons": service.recusal_reasons,
+            "papers_received": sum(1 for m in service.seats(meeting) if m.ballot_method == service.PAPER)}
+
+
+class MeetingsController(Controller):
+    path = "/meetings"
+    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+
+    def _overview(self, request: Request, db: Session, *, error: str | None = None, form: dict | None = None,
+                  status_code: int = 200) -> Template:
+        edition = _edition(db)
+        categories = []
+        for category in (edition.categories if edition else []):
+            categories.append({
+                "category": category,
+                "stage": status_of(db, category_id=category.id, kind=StageKind.PANEL_MEETING),
+                "meetings": db.scalars(select(Meeting).where(Meeting.category_id == category.id)
+                                       .order_by(Meeting.id.desc())).all(),
+                "current": service.current_meeting(db, category_id=category.id),
+                "runs": _approved_runs(db, category.id)})
+        zone = ZoneInfo(request.app.state.settings.timezone)
+        tomorrow = (dt.datetime.now(zone) + dt.timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+        defaults = {"opens_at": tomorrow.strftime(LOCAL_FORMAT),
+                    "closes_at": (tomorrow + dt.timedelta(hours=3)).strftime(LOCAL_FORMAT),
+                    "quorum": "2/3", "threshold": "2/3", "top_m": "15"}
+        return render(request, "pages/meetings_home.html", edition=edition, categories=categories,
+                      candidates=_panel_candidates(db), form={**defaults, **(form or {})}, error=error,
+                      open_status=StageStatus.OPEN, status_code=status_code)
+
+    @get("/", sync_to_thread=True)
+    def home(self, request: Request, db: DbSession) -> Template:
+        return self._overview(request, db)
+
+    @post("/", sync_to_thread=True, guards=[organizer_only])
+    def create(self, request: Request, db: DbSession, data: FormData) -> Template | Redirect:
+        form = {k: form_text(data, k) for k in ("category_id", "run_id", "top_m", "chair", "opens_at", "closes_at",
+                                                 "quorum", "threshold")}
+        form["members"] = data.get("member", [])
+        try:
+            meeting = service.create_meeting(
+                db, category_id=form_int(data, "category_id"), run_id=form_int(data, "run_id"),
+                top_m=form_int(data, "top_m"), member_expert_ids=_ints(data, "member"),
+                chair_expert_id=form_int(data, "chair", 0), opens_at=_local_time(request, data, "opens_at", N_("Voting opens")),
+                closes_at=_local_time(request, data, "closes_at", N_("Voting closes")),
+                quorum=service.parse_fraction(form["quorum"], field=N_("Quorum")),
+                threshold=service.parse_fraction(form["threshold"], field=N_("Pass threshold")),
+                by=request_actor(request))
+            db.commit()
+        except JudgingError as exc:
+            db.rollback()
+            return self._overview(request, db, error=error_text(request, exc), form=form,
+                                  status_code=error_status(exc))
+        return Redirect(path=f"/meetings/{meeting.id}")
+
+    @get("/{meeting_id:int}", sync_to_thread=True)
+    def show(self, request: Request, db: DbSession, meeting_id: FromPath[int]) -> Template:
+        meeting = _meeting(db, meeting_id)
+        return render(request, "pages/meeting.html", error=request.query_params.get("error"),
+                      **_meeting_view(db, meeting))
+
+    def _act(self, request: Request, db: Session, meeting_id: int, action: Callable[[Meeting], Any]) -> Redirect:
+        meeting = _meeting(db, meeting_id)
+        try:
+            action(meeting)
+            db.commit()
+        except JudgingError as exc:
+            db.rollback()
+            if error_status(exc) == 404:
+                raise NotFoundException() from None
+            return Redirect(path=f"/meetings/{meeting_id}", query_params={"error": error_text(request, exc)})
+        return Redirect(path=f"/meetings/{meeting_id}")
+
+    @post("/{meeting_id:int}/shortlist", sync_to_thread=True, guards=[organizer_only])
+    def shortlist(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:
+        return self._act(request, db, meeting_id, lambda m: service.set_shortlist(
+            db, meeting=m, nomination_ids=_ints(data, "nomination"), by=request_actor(request)))
+
+    @post("/{meeting_id:int}/attendance", sync_to_thread=True, guards=[organizer_only])
+    def attendance(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:
+        return self._act(request, db, meeting_id, lambda m: service.record_attendance(
+            db, meeting=m, member_id=form_int(data, "member_id"), present=form_text(data, "present") == "1",
+            by=request_actor(request)))
+
+    @post("/{meeting_id:int}/substitutes", sync_to_thread=True, guards=[organizer_only])
+    def substitute(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:
+        def action(meeting: Meeting) -> None:
+            chair = service.chair_of(meeting)
+            if form_text(data, "chair_approved") != "1" or chair is None:
+                raise service.MeetingError(N_("Only the chair can approve a substitute."))
+            service.add_substitute(db, meeting=meeting, absent_member_id=form_int(data, "member_id"),
+                                   expert_id=form_int(data, "expert_id"), approved_by_member_id=chair.id,
+                                   by=request_actor(request))
+        return self._act(request, db, meeting_id, action)
+
+    @post("/{meeting_id:int}/recusals", sync_to_thread=True, guards=[organizer_only])
+    def recusal(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:
+        return self._act(request, db, meeting_id, lambda m: service.record_recusal(
+            db, meeting=m, member_id=form_int(data, "member_id"), nomination_id=form_int(data, "nomination_id"),
+            reason=form_text(data, "reason"), by=request_actor(request)))
+
+    @post("/{meeting_id:int}/open", sync_to_thread=True, guards=[organizer_only])
+    def open_voting(self, request: Request, db: DbSession, meeting_id: FromPath[int]) -> Redirect:
+        return self._act(request, db, meeting_id,
+                         lambda m: service.open_voting(db, meeting=m, by=request_actor(request)))
+
+    @post("/{meeting_id:int}/paper-received", sync_to_thread=True, guards=[organizer_only])
+    def paper_received(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:
+        return self._act(request, db, meeting_id, lambda m: service.receive_paper_ballot(
+            db, meeting=m, member_id=form_int(data, "member_id"), by=request_actor(request)))
+
+    @post("/{meeting_id:int}/close", sync_to_thread=True, guards=[organizer_only])
+    def close_voting(self, request: Request, db: DbSession, meeting_id: FromPath[int]) -> Redirect:
+        return self._act(request, db, meeting_id,
+                         lambda m: service.close_voting(db, meeting=m, by=request_actor(request)))
+
+    @post("/{meeting_id:int}/paper", sync_to_thread=True, guards=[organizer_only])
+    def enter_paper(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:
+        def action(meeting: Meeting) -> None:
+            choices = {row.nomination_id: form_text(data, f"n{row.nomination_id}") for row in meeting.shortlist}
+            service.enter_paper_ballot(db, meeting=meeting, choices=choices, by=request_actor(request))
+        return self._act(request, db, meeting_id, action)
+
+    @post("/{meeting_id:int}/paper/{entry_id:int}/confirm", sync_to_thread=True, guards=[organizer_only])
+    def confirm_paper(self, request: Request, db: DbSession, meeting_id: FromPath[int],
+                      entry_id: FromPath[int]) -> Redirect:
+        return self._act(request, db, meeting_id, lambda m: service.confirm_paper_ballot(
+            db, meeting=m, entry_id=entry_id, by=request_actor(request)))
+
+    @post("/{meeting_id:int}/paper/{entry_id:int}/discard", sync_to_thread=True, guards=[organizer_only])
+    def discard_paper(self, request: Request, db: DbSession, meeting_id: FromPath[int],
+                      entry_id: FromPath[int]) -> Redirect:
+        return self._act(request, db, meeting_id, lambda m: service.discard_paper_ballot(
+            db, meeting=m, entry_id=entry_id, by=request_actor(request)))
+
+    @post("/{meeting_id:int}/tally", sync_to_thread=True, guards=[organizer_only])
+    def tally(self, request: Request, db: DbSession, meeting_id: FromPath[int]) -> Redirect:
+        return self._act(request, db, meeting_id, lambda m: service.tally(db, meeting=m, by=request_actor(request)))
+
+    @post("/{meeting_id:int}/cancel", sync_to_thread=True, guards=[organizer_only])
+    def cancel(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:
+        return self._act(request, db, meeting_id, lambda m: service.cancel_meeting(
+            db, meeting=m, reason=form_text(data, "reason"), by=request_actor(request)))
+
+    @get("/{meeting_id:int}/tally.pdf", sync_to_thread=True)
+    def tally_sheet(self, db: DbSession, meeting_id: FromPath[int]) -> Response:
+        try:
+            ctx = sheet.sheet_context(db, meeting_id=meeting_id)
+        except NotFound:
+            raise NotFoundException() from None
+        db.rollback()  # hold no transaction while the PDF renders
+        pdf, _pages = sheet.render_sheet(ctx)
+        return Response(content=pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{sheet.filename(ctx)}"'})
+
+
+# ---------------------------------------------------------------------- the member's own device
+
+
+class MemberMeetingsController(Controller):
+    path = "/judge/meetings"
+    guards = [requires_role(Role.JUDGE)]
+
+    @get("/", sync_to_thread=True)
+    def home(self, request: Request, db: DbSession) -> Template:
+        rows = service.meetings_of_user(db, user=current_user(request))
+        names = {c.id: c.name for c in db.scalars(select(Category).where(
+            Category.id.in_([meeting.category_id for meeting, _member in rows])))}
+        return render(request, "pages/member_meetings.html", rows=rows, names=names)
+
+    def _page(self, request: Request, db: Session, meeting_id: int, *, error: str | None = None,
+              review: dict[int, str] | None = None, status_code: int = 200) -> Template:
+        member = self._member(request, db, meeting_id)
+        meeting = _meeting(db, meeting_id)
+        now = dt.datetime.now(dt.UTC)
+        return render(request, "pages/member_ballot.html", meeting=meeting, member=member,
+                      category=db.get(Category, meeting.category_id), titles=service.titles(db, meeting),
+                      items=service.ballot_items(db, meeting=meeting, member=member),
+                      window_open=service.window_open(meeting, now), not_yet=now < meeting.opens_at,
+                      error=error, review=review, status_code=status_code)
+
+    def _member(self, request: Request, db: Session, meeting_id: int) -> MeetingMember:
+        try:
+            return service.member_for_user(db, meeting_id=meeting_id, user=current_user(request))
+        except NotFound:
+            raise NotFoundException() from None
+
+    @get("/{meeting_id:int}", sync_to_thread=True)
+    def ballot(self, request: Request, db: DbSession, meeting_id: FromPath[int]) -> Template:
+        return self._page(request, db, meeting_id)
+
+    @post("/{meeting_id:int}/ballot", sync_to_thread=True)
+    def cast(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Template | Redirect:
+        """First the member reviews the choices (nothing stored), then casts them; the choices travel only
+        in this request and its answer, and are never written anywhere but the counters."""
+        member = self._member(request, db, meeting_id)
+        meeting = _meeting(db, meeting_id)
+        choices = {row.nomination_id: form_text(data, f"n{row.nomination_id}")
+                   for row in service.ballot_items(db, meeting=meeting, member=member)}
+        try:
+            if form_text(data, "confirm") != "1":
+                service.check_ballot(db, meeting=meeting, member=member, choices=choices)
+                return self._page(request, db, meeting_id, review=choices)
+            service.cast_ballot(db, meeting=meeting, user=current_user(request), choices=choices)
+            db.commit()
+        except JudgingError as exc:
+            db.rollback()
+            return self._page(request, db, meeting_id, error=error_text(request, exc), status_code=error_status(exc))
+        return Redirect(path=f"/judge/meetings/{meeting_id}")

@@ -1,0 +1,78 @@
+"""The tally sheet (计票结果表) of a tallied meeting as a PDF, with the reports part's WeasyPrint set-up.
+
+``sheet_context`` reads everything in the caller's transaction; ``render_sheet`` needs no database,
+so a caller can end its transaction before rendering (as the reports part does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from judging.audit.chain import chain_head
+from judging.db.base import utcnow
+from judging.editions.models import Category, Edition
+from judging.errors import NotFound
+from judging.meetings import service
+from judging.meetings.models import MeetingRecusal, MeetingStatus
+from judging.panels.models import Expert
+from judging.reports.service import _environment, _local, STYLESHEET, TEMPLATE_DIR
+from judging.results.models import ResultRun
+
+
+def sheet_context(session: Session, *, meeting_id: int) -> dict[str, Any]:
+    meeting = service.get_meeting(session, meeting_id)
+    if meeting.status is not MeetingStatus.TALLIED:
+        raise NotFound("tally")
+    edition = session.get(Edition, meeting.edition_id)
+    category = session.get(Category, meeting.category_id)
+    run = session.get(ResultRun, meeting.run_id)
+    experts = {e.id: e for e in session.scalars(
+        select(Expert).where(Expert.id.in_([m.expert_id for m in meeting.members])))}
+    by_member = {m.id: m for m in meeting.members}
+    name = {m.id: experts[m.expert_id].name for m in meeting.members}
+    codes = {row.nomination_id: row.code for row in meeting.shortlist}
+    titles = service.titles(session, meeting)
+    recused = session.scalars(select(MeetingRecusal).where(MeetingRecusal.meeting_id == meeting.id)
+                              .order_by(MeetingRecusal.nomination_id, MeetingRecusal.member_id)).all()
+    whole = service.overall(meeting)
+    head = chain_head(session)
+    chair = service.chair_of(meeting)
+    return {
+        "edition": edition.name, "category": category.name, "meeting_id": meeting.id,
+        "run": {"id": run.id, "method": run.method},
+        "opens_at": _local(meeting.opens_at), "closes_at": _local(meeting.closes_at),
+        "tallied_at": _local(meeting.tallied_at), "generated_at": _local(utcnow()),
+        "quorum": str(service.quorum_of(meeting)), "threshold": str(service.threshold_of(meeting)),
+        "overall": {"seats": whole.seats, "present": whole.present, "quorum_met": whole.quorum_met},
+        "chair": name[chair.id] if chair else "",
+        "members": [{"name": name[m.id], "employer": experts[m.expert_id].employer, "chair": m.is_chair,
+                     "present": m.present, "replaced": m.replaced,
+                     "substitute_for": name[m.substitute_for_id] if m.substitute_for_id else None,
+                     "approved_by": name[m.approved_by_member_id] if m.approved_by_member_id else None,
+                     "ballot": m.ballot_method if m.ballot_cast else ""}
+                    for m in meeting.members],
+        "rows": [{"rank": row.rank, "code": row.code, "title": titles.get(row.nomination_id, ""),
+                  "members": row.members, "present": row.present, "agree": row.agree, "disagree": row.disagree,
+                  "abstain": row.abstain, "blank": (row.present or 0) - row.agree - row.disagree - row.abstain,
+                  "quorum_met": row.quorum_met, "passed": row.passed} for row in meeting.shortlist],
+        "recusals": [{"member": name[r.member_id], "code": codes.get(r.nomination_id, ""),
+                      "source": r.source.value, "reasons": service.recusal_reasons(r)}
+                     for r in recused if r.member_id in by_member],
+        "chain": {"length": head.length, "hash": head.hash},
+    }
+
+
+def render_sheet(ctx: dict[str, Any]) -> tuple[bytes, int]:
+    """(PDF bytes, page count); no database."""
+    from weasyprint import CSS, HTML
+
+    html = _environment().get_template("reports/meeting_tally.html").render(**ctx)
+    document = HTML(string=html, base_url=str(TEMPLATE_DIR)).render(stylesheets=[CSS(filename=str(STYLESHEET))])
+    return document.write_pdf(), len(document.pages)
+
+
+def filename(ctx: dict[str, Any]) -> str:
+    return f"meeting{ctx['meeting_id']}-tally.pdf"

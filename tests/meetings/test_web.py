@@ -1,0 +1,182 @@
+"""The meeting pages: the organizer sets up and tallies, a member votes on their own device, the tally
+sheet is a Chinese PDF with its fonts embedded; outsiders get 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import shutil
+import subprocess
+from zoneinfo import ZoneInfo
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from helpers import login
+from judging.accounts.models import User
+from judging.demo import DEMO_PASSWORDS
+from judging.meetings import service
+from judging.meetings.models import Meeting, MeetingMember, MeetingStatus
+from judging.panels.models import Expert
+from tests.meetings.factories import demo_meeting, roll_call
+from tests.results.factories import ORGANIZER
+
+ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def _csrf(client) -> str:
+    if "csrftoken" not in client.cookies:
+        client.get("/healthz")
+    return client.cookies["csrftoken"]
+
+
+def _post(client, url: str, data: dict | None = None, **kwargs):
+    return client.post(url, data={"_csrf_token": _csrf(client), **(data or {})}, follow_redirects=False, **kwargs)
+
+
+def _ready(session_factory, *, present: int = 9) -> dict:
+    with session_factory() as db:
+        made = demo_meeting(db)
+        roll_call(db, made["meeting"], present)
+        service.open_voting(db, meeting=made["meeting"], by=ORGANIZER)
+        db.commit()
+        return {"meeting_id": made["meeting"].id, "nominations": [r.nomination_id for r in made["meeting"].shortlist],
+                "category_id": made["category_id"], "run_id": made["run"].id}
+
+
+def test_the_organizer_sets_up_a_meeting_from_the_form(client, demo, session_factory):
+    with session_factory() as db:
+        made = demo_meeting(db)
+        category_id, run_id = made["category_id"], made["run"].id
+        members = [e.id for e in made["experts"]]
+        service.cancel_meeting(db, meeting=made["meeting"], reason="重新安排", by=ORGANIZER)
+        db.commit()
+    login(client, "organizer", DEMO_PASSWORDS["organizer"])
+    page = client.get("/meetings")
+    assert page.status_code == 200 and "会议评审" in page.text
+    form = {"category_id": category_id, "run_id": run_id, "top_m": "4", "chair": str(members[0]),
+            "opens_at": "2031-01-10T09:00", "closes_at": "2031-01-10T12:00", "quorum": "2/3", "threshold": "3/4",
+            "member": [str(m) for m in members[:7]]}
+    refused = _post(client, "/meetings", {**form, "threshold": "5/4"})
+    assert refused.status_code == 400 and "通过比例" in refused.text
+    created = _post(client, "/meetings", form)
+    assert created.status_code in (302, 303)
+    meeting_id = int(created.headers["location"].rsplit("/", 1)[1])
+    with session_factory() as db:
+        meeting = db.get(Meeting, meeting_id)
+        assert (len(meeting.shortlist), len(meeting.members), meeting.threshold_num, meeting.threshold_den) == (
+            4, 7, 3, 4)
+        assert meeting.opens_at == dt.datetime(2031, 1, 10, 9, 0, tzinfo=ZONE)
+        first = meeting.members[0].id
+    assert _post(client, f"/meetings/{meeting_id}/attendance", {"member_id": first, "present": "1"}).status_code == 302
+    page = client.get(f"/meetings/{meeting_id}")
+    assert "1 of 7 members present" in page.text or "7 名委员中 1 名到会" in page.text
+    refused = _post(client, f"/meetings/{meeting_id}/open")
+    assert "error=" in refused.headers["location"]
+    assert _post(client, "/meetings/999999/open").status_code == 404
+
+
+def test_a_member_reviews_then_casts_a_ballot_once_and_outsiders_get_404(client, demo, session_factory):
+    ready = _ready(session_factory)
+    url = f"/judge/meetings/{ready['meeting_id']}"
+    choices = {f"n{nid}": "agree" for nid in ready["nominations"]}
+    login(client, "judge20", DEMO_PASSWORDS["judge"])
+    assert client.get(url).status_code == 404
+    assert _post(client, url + "/ballot", choices).status_code == 404
+    client.cookies.clear()
+    login(client, "judge02", DEMO_PASSWORDS["judge"])
+    assert "/judge/meetings" in client.get("/judge/meetings").text
+    page = client.get(url)
+    assert page.status_code == 200 and 'type="radio"' in page.text
+    incomplete = _post(client, url + "/ballot", {f"n{ready['nominations'][0]}": "agree"})
+    assert incomplete.status_code == 400 and "每个" in incomplete.text
+    review = _post(client, url + "/ballot", choices)
+    assert review.status_code == 200 and 'name="confirm"' in review.text
+    with session_factory() as db:
+        assert not db.scalar(select(MeetingMember.ballot_cast).join(Expert, Expert.id == MeetingMember.expert_id)
+                             .where(Expert.email == "judge02@example.cn"))
+    cast = _post(client, url + "/ballot", {**choices, "confirm": "1"})
+    assert cast.status_code in (302, 303)
+    page = client.get(url)
+    assert "您的表决票已投出" in page.text and 'type="radio"' not in page.text
+    again = _post(client, url + "/ballot", {**choices, "confirm": "1"})
+    assert again.status_code == 409
+    with session_factory() as db:
+        rows = db.get(Meeting, ready["meeting_id"]).shortlist
+        assert [r.agree for r in rows] == [1] * len(rows)
+
+
+def test_auditors_read_the_meeting_but_cannot_change_it(client, demo, session_factory):
+    ready = _ready(session_factory)
+    login(client, "auditor", DEMO_PASSWORDS["auditor"])
+    page = client.get(f"/meetings/{ready['meeting_id']}")
+    assert page.status_code == 200 and "/close" not in page.text
+    assert _post(client, f"/meetings/{ready['meeting_id']}/close").status_code == 404
+    with session_factory() as db:
+        assert db.get(Meeting, ready["meeting_id"]).status is MeetingStatus.VOTING
+
+
+@pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils not installed")
+def test_the_tally_sheet_is_a_chinese_pdf_with_counts_quorum_members_and_signatures(client, demo, session_factory,
+                                                                                   tmp_path):
+    ready = _ready(session_factory, present=8)
+    login(client, "organizer", DEMO_PASSWORDS["organizer"])
+    assert client.get(f"/meetings/{ready['meeting_id']}/tally.pdf").status_code == 404  # not tallied yet
+    with session_factory() as db:
+        meeting = db.get(Meeting, ready["meeting_id"])
+        for index, expert in enumerate(db.scalars(select(Expert).where(Expert.email.in_(
+                [f"judge{i:02d}@example.cn" for i in range(1, 9)])).order_by(Expert.email))):
+            service.cast_ballot(db, meeting=meeting, user=db.get(User, expert.user_id),
+                                choices={nid: "agree" if index < 6 else "disagree" for nid in ready["nominations"]})
+        db.commit()
+    assert _post(client, f"/meetings/{ready['meeting_id']}/close").status_code == 302
+    assert _post(client, f"/meetings/{ready['meeting_id']}/tally").headers["location"] == \
+        f"/meetings/{ready['meeting_id']}"
+    page = client.get(f"/meetings/{ready['meeting_id']}")
+    assert page.text.count("通过</span>") >= 1 and "tally.pdf" in page.text
+    response = client.get(f"/meetings/{ready['meeting_id']}/tally.pdf")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "会议评审计票结果表" in text and "9 名委员中 8 名到会" in text and "达到法定人数" in text
+    assert "主持人" in text and "监票人" in text and "计票人" in text
+    assert re.search(r"\b6\s+2\s+0\s+0\b", text)  # agree, disagree, abstain, not voted
+    path = tmp_path / "tally.pdf"
+    path.write_bytes(response.content)
+    fonts = [line.split() for line in subprocess.run(["pdffonts", str(path)], capture_output=True, text=True,
+                                                     check=True).stdout.splitlines()[2:]]
+    assert any("CJK" in row[0] for row in fonts) and all(row[-5] == "yes" for row in fonts)
+
+
+def test_paper_ballots_through_the_pages_need_a_second_organizer(client, demo, session_factory):
+    from judging.accounts import add_user
+    from judging.meetings.models import PaperBallot, PaperStatus
+
+    ready = _ready(session_factory)
+    meeting_id, nominations = ready["meeting_id"], ready["nominations"]
+    with session_factory() as db:
+        add_user(db, username="secretary2", password="Secretary-2026-x", role="organizer", by=ORGANIZER)
+        members = db.get(Meeting, meeting_id).members
+        db.commit()
+        paper_member = members[2].id
+    login(client, "organizer", DEMO_PASSWORDS["organizer"])
+    assert _post(client, f"/meetings/{meeting_id}/paper-received", {"member_id": paper_member}).status_code == 302
+    assert _post(client, f"/meetings/{meeting_id}/close").status_code == 302
+    entered = _post(client, f"/meetings/{meeting_id}/paper", {f"n{nid}": "agree" for nid in nominations})
+    assert "error" not in entered.headers["location"]
+    with session_factory() as db:
+        entry = db.scalar(select(PaperBallot))
+    page = client.get(f"/meetings/{meeting_id}")
+    assert f"/paper/{entry.id}/confirm" not in page.text  # not offered to the one who entered it
+    refused = _post(client, f"/meetings/{meeting_id}/paper/{entry.id}/confirm")
+    assert "error=" in refused.headers["location"]
+    client.cookies.clear()
+    login(client, "secretary2", "Secretary-2026-x")
+    assert _post(client, f"/meetings/999999/paper/{entry.id}/confirm").status_code == 404
+    assert _post(client, f"/meetings/{meeting_id}/paper/{entry.id}/confirm").headers["location"] == \
+        f"/meetings/{meeting_id}"
+    with session_factory() as db:
+        entry = db.get(PaperBallot, entry.id)
+        assert (entry.status, entry.choices) == (PaperStatus.CONFIRMED, None)
+        assert [row.agree for row in db.get(Meeting, meeting_id).shortlist] == [1] * len(nominations)
