@@ -31,6 +31,7 @@ DONE = frozenset({StageStatus.CLOSED, StageStatus.SKIPPED})
 # "module:function" of each part's check: (session, category) -> list[Blocker].
 BLOCKER_CHECKS: dict[StageKind, tuple[str, ...]] = {
     StageKind.NOMINATION: ("judging.stages.service:intake_blockers",),
+    StageKind.FORMAL_REVIEW: ("judging.formal_review.service:formal_review_blockers",),
     StageKind.ONLINE_REVIEW: ("judging.stages.service:online_review_blockers",),
 }
 
