@@ -71,11 +71,11 @@ def local_today() -> dt.date:
 
 # ------------------------------------------------------------------------------------- checklist
 
-def _date(value: object, what: str) -> dt.date:
+def _date(value: object, refusal: str, position: int) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value or "").strip())
     except ValueError:
-        raise FormalReviewError(N_("{what} must be a date (YYYY-MM-DD)."), what=what) from None
+        raise FormalReviewError(refusal, position=position) from None
 
 
 def clean_items(items: Iterable[Mapping]) -> list[dict]:
@@ -102,8 +102,10 @@ def clean_items(items: Iterable[Mapping]) -> list[dict]:
                                         position=position)
             out.append({"kind": kind, "min_count": int(raw), "kinds": sorted(set(kinds))})
         elif kind == "completion_window":
-            start = _date(item.get("start"), "The first completion date")
-            end = _date(item.get("end"), "The last completion date")
+            start = _date(item.get("start"), N_("Item {position}: give the first completion date (YYYY-MM-DD)."),
+                          position)
+            end = _date(item.get("end"), N_("Item {position}: give the last completion date (YYYY-MM-DD)."),
+                        position)
             if end < start:
                 raise FormalReviewError(N_("Item {position}: the completion window ends before it starts."),
                                         position=position)
