@@ -24,6 +24,7 @@ from judging.errors import N_, JudgingError, NotFound
 from judging.formal_review import service
 from judging.formal_review.models import Outcome
 from judging.nominations.service import known_units
+from judging.stages.controllers import refusal_text
 from judging.stages.models import StageKind
 from judging.stages.service import status_of
 from judging.web.auth import current_user, requires_role
@@ -191,6 +192,6 @@ class FormalReviewController(Controller):
             raise NotFoundException() from None
         except JudgingError as exc:
             db.rollback()
-            return self._nomination_page(request, db, nomination_id, error=error_text(request, exc), form=form,
+            return self._nomination_page(request, db, nomination_id, error=refusal_text(request, exc), form=form,
                                          status_code=error_status(exc))
         return Redirect(path=f"/organizer/formal-review/nominations/{nomination_id}", query_params={"notice": "saved"})

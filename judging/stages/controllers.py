@@ -20,10 +20,10 @@ from judging.editions.models import Category, Edition
 from judging.editions.service import current_edition
 from judging.errors import N_, JudgingError, NotFound
 from judging.stages import service
-from judging.stages.models import StageKind
+from judging.stages.models import STAGE_LABELS, StageKind
 from judging.web.auth import current_user, requires_role
 from judging.web.forms import error_status, form_text, request_actor
-from judging.web.rendering import DbSession, error_text, render
+from judging.web.rendering import DbSession, error_text, gettext_for, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -35,6 +35,20 @@ def _date(text: str, refusal: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise JudgingError(refusal) from None
+
+
+def refusal_text(request: Request, error: JudgingError) -> str:
+    """A refusal in the reader's language; a StageError's stage names are message ids too.
+
+    ``StageBlocked.render`` translates its stage itself; the plain StageError of
+    ``judging.stages.service`` passes labels such as "Formal review" as parameters untranslated.
+    """
+    gettext = gettext_for(request)
+    if isinstance(error, service.StageError) and not isinstance(error, service.StageBlocked):
+        labels = set(STAGE_LABELS.values())
+        return gettext(error.message).format(**{name: gettext(value) if value in labels else value
+                                                for name, value in error.params.items()})
+    return error_text(request, error)
 
 
 def stages_page(request: Request, db, edition: Edition, *, error: str | None = None,
@@ -84,7 +98,7 @@ class StagesController(Controller):
             raise NotFoundException() from None
         except JudgingError as exc:
             db.rollback()
-            return stages_page(request, db, db.get(Edition, edition.id), error=error_text(request, exc),
+            return stages_page(request, db, db.get(Edition, edition.id), error=refusal_text(request, exc),
                                status_code=error_status(exc))
         return Redirect(path=f"/organizer/editions/{edition.id}/stages", query_params={"notice": "saved"})
 

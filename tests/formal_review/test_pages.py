@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from helpers import csrf_token, login
 from judging.demo import DEMO_PASSWORDS
-from judging.editions.models import Edition
+from judging.editions.models import CategoryKey, Edition
 from judging.formal_review import service
 from judging.formal_review.models import Decision, Outcome
 from judging.nominations.models import Nomination
@@ -26,9 +26,11 @@ def review(demo, session_factory) -> dict:
         category = _achievement(session, edition)
         nominations = _nominations(session, edition, category, 3, city="无锡")
         _open_formal_review(session, category)
+        methods = next(c for c in edition.categories if c.key is CategoryKey.OPERATING_METHOD)
+        (waiting,) = _nominations(session, edition, methods, 1)  # its category's formal review has not begun
         session.commit()
         demo_nomination = session.scalar(select(Nomination.id).where(Nomination.edition_id != edition.id).limit(1))
-        return {"edition_id": edition.id, "category_id": category.id, "ids": [n.id for n in nominations],
+        return {"edition_id": edition.id, "category_id": category.id, "ids": [n.id for n in nominations], "waiting": waiting.id,
                 "demo_nomination": demo_nomination}
 
 
@@ -98,6 +100,15 @@ def test_a_refused_decision_is_shown_and_changes_nothing(client, review, session
     login(client, "organizer", DEMO_PASSWORDS["organizer"])
     response = _post(client, f"/organizer/formal-review/nominations/{review['ids'][0]}", data)
     assert response.status_code == 400 and message in response.text
+    assert _decisions(session_factory, review) == 0
+
+
+def test_deciding_before_the_categorys_formal_review_opens_is_refused(client, review, session_factory):
+    login(client, "organizer", DEMO_PASSWORDS["organizer"])
+    path = f"/organizer/formal-review/nominations/{review['waiting']}"
+    assert 'id="decision-form"' not in client.get(path).text
+    response = _post(client, path, {"outcome": "passed"})
+    assert response.status_code == 400 and "本类别的形式审查尚未开始或已经结束。" in response.text
     assert _decisions(session_factory, review) == 0
 
 
