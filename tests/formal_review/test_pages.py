@@ -57,6 +57,10 @@ def test_the_organizer_sets_the_checklist_and_a_bad_item_changes_nothing(client,
                      {"kind": "manual", "label": "推荐表加盖公章"}, {"kind": "manual", "label": "材料真实完整"}]
     page = client.get(path)
     assert 'name="frontline_on" value="1" checked' in page.text and "材料真实完整" in page.text
+    review_page = client.get(f"/organizer/formal-review/nominations/{review['ids'][0]}").text
+    assert "至少2个附件 · 类型为 DOCX, PDF" in review_page and "0个附件; 缺少: DOCX, PDF" in review_page
+    assert "第一完成人为一线职工" in review_page and "未提供" in review_page
+    assert review_page.count('name="tick"') == 2
 
     refused = _post(client, path, {"window_on": "1", "window_start": "2024-01-01", "window_end": ""})
     assert refused.status_code == 400
