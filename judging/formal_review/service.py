@@ -27,11 +27,11 @@ from judging.db.base import utcnow
 from judging.editions.models import Category, Edition, RoundKind
 from judging.errors import N_, Conflict, JudgingError, NotFound
 from judging.formal_review.models import Checklist, Decision, Outcome
-from judging.nominations import codes
+from judging.nominations import service as intake
+from judging.nominations.codes import ensure_blind_codes
 from judging.nominations.models import (
-    Attachment, Nomination, NominationIdentity, NominationOriginal, NominationStatus, QuotaUnit,
+    Attachment, Nomination, NominationIdentity, NominationOriginal, NominationStatus,
 )
-from judging.nominations.quotas import allocate_targets
 from judging.settings import get_settings
 from judging.stages.models import Stage, StageKind, StageStatus
 from judging.stages.service import Blocker, require_open, status_of
@@ -41,7 +41,6 @@ ITEM_KINDS = ("attachments", "quota", "completion_window", "frontline", "manual"
 ATTACHMENT_KINDS = ("pdf", "docx", "png", "jpeg")
 MAX_LABEL = 200
 MAX_TEXT = 2000
-TARGET_KEY = "nomination_target"  # the edition setting the quotas page writes (judging.nominations.service)
 
 
 class FormalReviewError(JudgingError):
@@ -177,12 +176,10 @@ class ItemResult:
 
 
 def _city_load(session: Session, *, edition: Edition, city: str) -> tuple[int | None, int]:
-    """The city's target (None when no quota is set) and its nominations not withdrawn nor rejected."""
-    units = list(session.scalars(select(QuotaUnit).where(QuotaUnit.edition_id == edition.id)))
-    total = (edition.settings or {}).get(TARGET_KEY)
-    target = None
-    if units and total is not None and sum(u.employees for u in units):
-        target = allocate_targets({u.name: u.employees for u in units}, int(total)).get(city)
+    """The city's target (None when no quota is set for it) and its nominations not withdrawn nor rejected."""
+    report = intake.quota_report(session, edition=edition)
+    target = None if report.total_target is None else next(
+        (row.target for row in report.rows if row.unit.name == city), None)
     count = session.scalar(
         select(func.count()).select_from(Nomination)
         .join(NominationIdentity, NominationIdentity.nomination_id == Nomination.id)
@@ -329,7 +326,7 @@ def decide(session: Session, *, edition: Edition, nomination_id: int, outcome: O
         # As confirming does without formal review: the code judges will know it by in the first round.
         preliminary = next((r for r in edition.rounds if r.kind is RoundKind.PRELIMINARY), None)
         if preliminary is not None:
-            codes.ensure_blind_codes(session, round_id=preliminary.id, nomination_ids=[nomination.id], by=by)
+            ensure_blind_codes(session, round_id=preliminary.id, nomination_ids=[nomination.id], by=by)
     return decision
 
 

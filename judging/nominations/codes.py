@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from judging import audit
-from judging.formal_review import service as formal_review
 from judging.nominations.blinding import new_codes
 from judging.nominations.models import BlindCode
 
@@ -17,9 +16,12 @@ def ensure_blind_codes(session: Session, *, round_id: int, nomination_ids: Itera
                        by: audit.Actor) -> dict[int, str]:
     """Give every listed nomination a code in the round (keeping codes already issued); audited.
 
-    Only nominations the formal review lets through get one (see ``formal_review.admitted``).
+    Only nominations the formal review lets through get one (see ``judging.formal_review.service.admitted``).
     """
-    wanted = formal_review.admitted_ids(session, nomination_ids)
+    # Formal review builds on intake (it imports this package): imported here, when called.
+    from judging.formal_review.service import admitted_ids
+
+    wanted = admitted_ids(session, nomination_ids)
     existing = dict(session.execute(select(BlindCode.nomination_id, BlindCode.code)
                                     .where(BlindCode.round_id == round_id)).all())
     missing = sorted(wanted - existing.keys())

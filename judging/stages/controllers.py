@@ -19,6 +19,7 @@ from judging.accounts.models import Role
 from judging.editions.models import Category, Edition
 from judging.editions.service import current_edition
 from judging.errors import N_, JudgingError, NotFound
+from judging.formal_review.service import state_counts
 from judging.stages import service
 from judging.stages.models import STAGE_LABELS, StageKind
 from judging.web.auth import current_user, requires_role
@@ -53,8 +54,6 @@ def refusal_text(request: Request, error: JudgingError) -> str:
 
 def stages_page(request: Request, db, edition: Edition, *, error: str | None = None,
                 status_code: int = 200) -> Template:
-    from judging.formal_review.service import state_counts
-
     pipelines = service.pipeline(db, edition=edition)
     formal = {p.category.id: state_counts(db, category=p.category) for p in pipelines}
     return render(request, "pages/stages.html", edition=edition, pipelines=pipelines, formal=formal,
