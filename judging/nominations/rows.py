@@ -223,7 +223,8 @@ def _parse_city(value: str, known: set[str]) -> str | None:
 
 def _parse_date(value: str) -> str | None:
     """ISO date of what people type: 2025-06-30, 2025/6/30, 2025.6.30, 2025年6月30日; a month alone is its 1st."""
-    match = _DATE.fullmatch(value.strip())
+    # An XLSX date cell holding a time of day comes as "2025-06-30 08:00:00": the day is what counts.
+    match = _DATE.fullmatch(re.sub(r"\s+\d{1,2}:\d{2}(?::\d{2})?$", "", value.strip()))
     if match is None:
         return None
     year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3) or 1)

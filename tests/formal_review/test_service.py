@@ -333,6 +333,17 @@ def test_an_unparseable_completion_date_is_a_row_error():
     assert rows == [] and [e.column for e in errors] == ["完成时间", "第一完成人是否一线职工"]
 
 
+@pytest.mark.parametrize("text, iso", [("2025-06-30", "2025-06-30"), ("2025/6/3", "2025-06-03"),
+                                       ("2025.6.30", "2025-06-30"), ("2025年6月30日", "2025-06-30"),
+                                       ("2025年6月", "2025-06-01"), ("2025-06", "2025-06-01"),
+                                       ("2025-06-30 08:00:00", "2025-06-30"), ("2025-02-30", None),
+                                       ("去年", None), ("30/06/2025", None)])
+def test_completion_dates_are_read_as_people_write_them(text, iso):
+    from judging.nominations.rows import _parse_date
+
+    assert _parse_date(text) == iso
+
+
 def test_rows_without_the_new_columns_keep_their_digest():
     from judging.nominations.rows import parse_nomination_rows
     from judging.tabular import read_table
