@@ -24,6 +24,7 @@ from judging.errors import N_, JudgingError, NotFound
 from judging.formal_review import service
 from judging.formal_review.models import Outcome
 from judging.nominations.service import known_units
+from judging.reports.exports import _csv_cell as csv_cell
 from judging.stages.controllers import refusal_text
 from judging.stages.models import StageKind
 from judging.stages.service import status_of
@@ -101,9 +102,10 @@ class FormalReviewController(Controller):
         writer.writerow([gettext("City"), "#", gettext("Title"), gettext("Category"), gettext("Employer"),
                          gettext("What must be corrected"), gettext("Correct by"), gettext("State")])
         for row in service.returned_notices(db, edition=edition):
-            writer.writerow([row.identity.city, row.nomination.id, row.title, row.category.name, row.identity.employer,
-                             row.decision.reasons, row.decision.deadline.isoformat(),
-                             gettext(service.State.LABELS[row.state])])
+            # Titles and employers come from the cities' tables: no cell may open as a spreadsheet formula.
+            writer.writerow([csv_cell(value) for value in (
+                row.identity.city, row.nomination.id, row.title, row.category.name, row.identity.employer,
+                row.decision.reasons, row.decision.deadline.isoformat(), gettext(service.State.LABELS[row.state]))])
         return Response(content=("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="returned-{edition.year}.csv"'})
 

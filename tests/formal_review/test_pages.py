@@ -76,7 +76,7 @@ def test_the_organizer_passes_returns_and_rejects(client, review, session_factor
     assert page.status_code == 200 and 'id="decision-form"' in page.text and "待审查" in page.text
     assert _post(client, first, {"outcome": "passed"}).status_code in (302, 303)
     deadline = (service.local_today() + dt.timedelta(days=5)).isoformat()
-    assert _post(client, second, {"outcome": "returned", "reasons": "请补充财务证明", "deadline": deadline}
+    assert _post(client, second, {"outcome": "returned", "reasons": "=请补充财务证明", "deadline": deadline}
                  ).status_code in (302, 303)
     assert _post(client, third, {"outcome": "rejected", "reasons": "不属于本类别"}).status_code in (302, 303)
     assert "退回补正" in client.get(second).text and "请补充财务证明" in client.get(second).text
@@ -87,7 +87,7 @@ def test_the_organizer_passes_returns_and_rejects(client, review, session_factor
     notices = client.get("/organizer/formal-review/returned.csv")
     assert notices.headers["content-type"].startswith("text/csv")
     lines = notices.content.decode("utf-8-sig").splitlines()
-    assert len(lines) == 2 and "无锡" in lines[1] and "请补充财务证明" in lines[1] and deadline in lines[1]
+    assert len(lines) == 2 and "无锡" in lines[1] and ",'=请补充财务证明," in lines[1] and deadline in lines[1]
 
     stages = client.get(f"/organizer/editions/{review['edition_id']}/stages")
     assert "1项退回的申报仍在补正期限内" in stages.text
