@@ -28,6 +28,7 @@ from judging.editions.models import Category, Edition, RoundKind
 from judging.errors import N_, Conflict, JudgingError, NotFound
 from judging.formal_review.models import Checklist, Decision, Outcome
 from judging.nominations import service as intake
+from judging.nominations.attachments import KINDS as ATTACHMENT_FORMATS
 from judging.nominations.codes import ensure_blind_codes
 from judging.nominations.models import (
     Attachment, Nomination, NominationIdentity, NominationOriginal, NominationStatus,
@@ -38,7 +39,7 @@ from judging.stages.service import Blocker, require_open, status_of
 
 #: Item kinds a checklist may hold. All but ``manual`` are worked out from stored data.
 ITEM_KINDS = ("attachments", "quota", "completion_window", "frontline", "manual")
-ATTACHMENT_KINDS = ("pdf", "docx", "png", "jpeg")
+ATTACHMENT_KINDS = tuple(ATTACHMENT_FORMATS)  # the kinds intake stores after cleaning a file
 MAX_LABEL = 200
 MAX_TEXT = 2000
 
