@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from judging import audit
@@ -21,6 +22,7 @@ from judging.editions.models import (
 from judging.nominations.blinding import ALPHABET, PAYLOAD_LENGTH, check_character
 from judging.nominations.models import BlindCode, Nomination, NominationIdentity, NominationStatus
 from judging.panels.models import Assignment, Expert
+from judging.stages.models import StageKind
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 CITIES = ["南京", "无锡", "徐州", "常州", "苏州", "南通", "连云港", "淮安", "盐城", "扬州", "镇江", "泰州", "宿迁"]
@@ -225,6 +227,8 @@ def load_demo(session: Session, *, seed: int = 2026, progress: Callable[[int, in
         used.add(code)
         session.add(BlindCode(round_id=preliminary.id, nomination_id=nomination.id, code=code))
 
+    _demo_stages(session, edition=edition, actor=system)
+
     report(5, steps, "assignments")
     # The organizer's flow, per category: preview with the solver (deterministic), then commit.
     # Load caps spread each category evenly over the 60 experts, as a real office would.
@@ -241,6 +245,48 @@ def load_demo(session: Session, *, seed: int = 2026, progress: Callable[[int, in
     _demo_intake(session, edition=edition, actor=system)
     report(steps, steps, "done")
     return accounts
+
+
+# The stages of every demo category: (planned start, planned end, opened, closed) in local time.
+DEMO_STAGE_DATES = {
+    StageKind.NOMINATION: (dt.date(2026, 9, 1), dt.date(2026, 10, 31),
+                           dt.datetime(2026, 9, 1, 9, 0, tzinfo=SHANGHAI), dt.datetime(2026, 10, 31, 17, 0, tzinfo=SHANGHAI)),
+    StageKind.FORMAL_REVIEW: (dt.date(2026, 11, 2), dt.date(2026, 11, 13),
+                              dt.datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI),
+                              dt.datetime(2026, 11, 13, 17, 0, tzinfo=SHANGHAI)),
+    StageKind.ONLINE_REVIEW: (dt.date(2026, 11, 20), dt.date(2026, 12, 20),
+                              dt.datetime(2026, 11, 20, 9, 0, tzinfo=SHANGHAI), None),
+    StageKind.PANEL_MEETING: (dt.date(2027, 1, 10), dt.date(2027, 1, 12), None, None),
+    StageKind.PUBLIC_NOTICE: (dt.date(2027, 1, 15), dt.date(2027, 1, 21), None, None),
+    StageKind.APPROVAL: (dt.date(2027, 1, 25), dt.date(2027, 1, 29), None, None),
+}
+DEMO_CHECKLIST = [{"kind": "manual", "label": "推荐表加盖推荐单位（市总工会）公章"},
+                  {"kind": "manual", "label": "申报材料真实完整，不含涉密内容"}]
+
+
+def _demo_stages(session: Session, *, edition: Edition, actor: audit.Actor) -> None:
+    """Every category of the current demo edition is in online review: recommendation closed, formal
+    review closed with every nomination passed (both manual checks ticked), online review open, the
+    later stages scheduled. Through the same services as the organizer's pages."""
+    from judging.formal_review.models import Outcome
+    from judging.formal_review.service import decide, set_checklist
+    from judging.stages.service import close_stage, open_stage, schedule_stage
+
+    for category in edition.categories:
+        for kind, (start, end, _opened, _closed) in DEMO_STAGE_DATES.items():
+            schedule_stage(session, category_id=category.id, kind=kind, start=start, end=end, by=actor)
+        set_checklist(session, edition=edition, category_id=category.id, items=DEMO_CHECKLIST, by=actor)
+        for kind, (_start, _end, opened, closed) in DEMO_STAGE_DATES.items():
+            if opened is None:
+                continue
+            open_stage(session, category_id=category.id, kind=kind, by=actor, now=opened)
+            if kind is StageKind.FORMAL_REVIEW:
+                for nomination_id in session.scalars(select(Nomination.id).where(
+                        Nomination.category_id == category.id).order_by(Nomination.id)):
+                    decide(session, edition=edition, nomination_id=nomination_id, outcome=Outcome.PASSED, by=actor,
+                           ticked=range(len(DEMO_CHECKLIST)))
+            if closed is not None:
+                close_stage(session, category_id=category.id, kind=kind, by=actor, now=closed)
 
 
 DEMO_UNDERTAKING = (

@@ -12,6 +12,7 @@ from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
 import judging.results.models  # noqa: F401,E402  (result runs, approvals, reports, publication)
 from judging.stages.models import Stage, StageKind, StageStatus
 from judging.meetings.models import Meeting, MeetingMember, MeetingNomination, MeetingRecusal, PaperBallot
+import judging.formal_review.models  # noqa: F401,E402  (formal-review checklists and decisions)
 
 __all__ = [
     "Assignment", "Attachment", "AuditEvent", "BlindCode", "Category", "CategoryKey", "Criterion", "CriterionLevel",

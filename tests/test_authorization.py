@@ -123,6 +123,18 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/judge/meetings"): {J},
     ("GET", "/judge/meetings/{meeting_id:int}"): {J},  # further limited to the meeting's members (tests/meetings)
     ("POST", "/judge/meetings/{meeting_id:int}/ballot"): {J},
+    ("GET", "/organizer/stages"): {O, A},
+    ("GET", "/organizer/editions/{edition_id:int}/stages"): {O, A},
+    ("POST", "/organizer/stages/{category_id:int}/{kind:str}/open"): {O},
+    ("POST", "/organizer/stages/{category_id:int}/{kind:str}/close"): {O},
+    ("POST", "/organizer/stages/{category_id:int}/{kind:str}/skip"): {O},
+    ("POST", "/organizer/stages/{category_id:int}/{kind:str}/schedule"): {O},
+    ("GET", "/organizer/formal-review"): {O, A},
+    ("GET", "/organizer/formal-review/returned.csv"): {O, A},
+    ("GET", "/organizer/formal-review/categories/{category_id:int}"): {O, A},
+    ("POST", "/organizer/formal-review/categories/{category_id:int}"): {O},
+    ("GET", "/organizer/formal-review/nominations/{nomination_id:int}"): {O, A},
+    ("POST", "/organizer/formal-review/nominations/{nomination_id:int}"): {O},
 }
 # The OpenAPI schema and its viewers describe routes, never data; they stay public.
 SCHEMA = re.compile(r"^/schema")
@@ -148,9 +160,10 @@ def ids(demo, session_factory) -> dict[str, int]:
         assignment = session.scalar(select(Assignment).where(Assignment.expert_id == judge01.id,
                                                              Assignment.round_id == preliminary.id).limit(1))
         sheet = session.scalar(select(ScoreSheet.id).limit(1))
-        category = session.scalar(select(Category.id).limit(1))
+        category = session.scalar(select(Category).limit(1))
     return {"round_id": preliminary.id, "expert_id": judge01.id, "assignment_id": assignment.id,
-            "nomination_id": assignment.nomination_id, "category_id": category, "sheet_id": sheet or 999999}
+            "nomination_id": assignment.nomination_id, "category_id": category.id, "sheet_id": sheet or 999999,
+            "edition_id": category.edition_id}
 
 
 def concrete(path: str, ids: dict[str, int]) -> str:
@@ -158,7 +171,8 @@ def concrete(path: str, ids: dict[str, int]) -> str:
         name, kind = match.group(1), match.group(2)
         if name in ids:
             return str(ids[name])
-        return {"code": "en", "what": "scores.csv", "name": "999999.pdf", "file_path": "app.css"}.get(name, "999999")
+        return {"code": "en", "what": "scores.csv", "name": "999999.pdf", "file_path": "app.css",
+                "kind": "panel_meeting"}.get(name, "999999")
     url = re.sub(r"\{(\w+):(\w+)\}", value, path)
     if path.endswith("/why"):  # explains one pair, named in the query
         url += f"?nomination_id={ids['nomination_id']}&expert_id={ids['expert_id']}"

@@ -11,6 +11,7 @@ from judging.editions.models import RoundKind
 from judging.editions.service import category_figures, current_edition
 from judging.errors import NotFound
 from judging.panels.models import Expert
+from judging.stages.service import pipeline
 from judging.web.auth import requires_role
 from judging.web.rendering import DbSession, render
 
@@ -29,7 +30,7 @@ class OrganizerController(Controller):
         figures = category_figures(db, edition=edition, round_=preliminary)
         experts = db.query(Expert).filter(Expert.active.is_(True)).count()
         return render(request, "pages/organizer_home.html", edition=edition, figures=figures,
-                      rounds=edition.rounds, experts=experts)
+                      rounds=edition.rounds, experts=experts, pipelines=pipeline(db, edition=edition))
 
 
 class AdminController(Controller):

@@ -14,8 +14,14 @@ from judging.nominations.models import BlindCode
 
 def ensure_blind_codes(session: Session, *, round_id: int, nomination_ids: Iterable[int],
                        by: audit.Actor) -> dict[int, str]:
-    """Give every listed nomination a code in the round (keeping codes already issued); audited."""
-    wanted = set(nomination_ids)
+    """Give every listed nomination a code in the round (keeping codes already issued); audited.
+
+    Only nominations the formal review lets through get one (see ``judging.formal_review.service.admitted``).
+    """
+    # Formal review builds on intake (it imports this package): imported here, when called.
+    from judging.formal_review.service import admitted_ids
+
+    wanted = admitted_ids(session, nomination_ids)
     existing = dict(session.execute(select(BlindCode.nomination_id, BlindCode.code)
                                     .where(BlindCode.round_id == round_id)).all())
     missing = sorted(wanted - existing.keys())

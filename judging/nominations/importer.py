@@ -10,6 +10,7 @@ nomination still under review and is reported, not applied, for a confirmed one.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import posixpath
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from judging import audit
 from judging.editions.models import Category, Edition
+from judging.formal_review import service as formal_review
 from judging.nominations import service
 from judging.nominations.attachments import AttachmentError, CleanFile, read_zip_archive, sanitize
 from judging.nominations.models import (
@@ -135,6 +137,8 @@ def import_nominations(
         .where(NominationOriginal.edition_id == edition.id))}
     attachment_header = next((h for h in table.headers if h and h.strip() and h.strip() in
                               ("附件", "附件文件", "附件名称", "附件清单", "attachments", "files")), "attachments")
+    # Nominations returned by the formal review take their corrected row until the deadline.
+    correctable = formal_review.correctable_ids(session, edition_id=edition.id)
     planned: list[_Planned] = []
     unchanged = 0
     archive_failed = any(e["row"] is None for e in errors)
@@ -145,7 +149,7 @@ def import_nominations(
         if known is not None and known[1] == row.content_digest:
             unchanged += 1
             continue
-        if known is not None and known[2] is not NominationStatus.RECEIVED:
+        if known is not None and known[2] is not NominationStatus.RECEIVED and known[0] not in correctable:
             notices.append(_error(row.row, None, MESSAGES["confirmed_changed"]))
             unchanged += 1
             continue
@@ -219,7 +223,9 @@ def import_nominations(
                                     **texts)
             nomination.identity = NominationIdentity(
                 inventors=list(row.inventors), employer=row.employer, city=row.city, industry=row.industry,
-                patents=list(row.patents), contact_phone=row.phone, contact_email=row.email)
+                patents=list(row.patents), contact_phone=row.phone, contact_email=row.email,
+                completed_on=dt.date.fromisoformat(row.completed_on) if row.completed_on else None,
+                first_inventor_frontline=row.frontline)
             session.add(nomination)
         else:
             nomination = session.get(Nomination, plan.existing_id)
@@ -230,6 +236,8 @@ def import_nominations(
             identity.inventors, identity.employer, identity.city = list(row.inventors), row.employer, row.city
             identity.industry, identity.patents = row.industry, list(row.patents)
             identity.contact_phone, identity.contact_email = row.phone, row.email
+            identity.completed_on = dt.date.fromisoformat(row.completed_on) if row.completed_on else None
+            identity.first_inventor_frontline = row.frontline
             original = session.get(NominationOriginal, nomination.id)
             original.content_digest, original.title, original.summary, original.body = (
                 row.content_digest, row.title, row.summary, row.body)
@@ -238,6 +246,11 @@ def import_nominations(
             nomination.attachments.clear()
             session.flush()
             updated_ids.append(nomination.id)
+            if nomination.id in correctable:
+                # The corrected text needs its redaction reviewed again, then a new formal-review decision.
+                nomination.status = NominationStatus.RECEIVED
+                formal_review.mark_resubmitted(session, nomination_id=nomination.id, by=by,
+                                               source=f"import {record.id} row {row.row}")
         for number, clean in enumerate(plan.files, start=1):
             stored = store.put(clean.data)
             record.written.append(stored)  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from judging.db.base import Base, enum_column, utcnow
@@ -52,6 +52,9 @@ class NominationIdentity(Base):
     patents: Mapped[list] = mapped_column(JSON, default=list)
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     contact_email: Mapped[str] = mapped_column(String(200), default="")
+    # Eligibility facts the formal review checks (None: the nominating city did not give them).
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    first_inventor_frontline: Mapped[bool | None]
 
     nomination: Mapped[Nomination] = relationship(back_populates="identity")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -57,6 +58,9 @@ COLUMN_ALIASES: dict[str, list[str]] = {
     "phone": ["联系电话", "电话", "手机", "联系方式", "phone", "mobile", "telephone"],
     "email": ["电子邮箱", "邮箱", "电子邮件", "email", "e-mail"],
     "attachments": ["附件", "附件文件", "附件名称", "附件清单", "attachments", "files"],
+    "completed_on": ["完成时间", "完成日期", "项目完成时间", "实施时间", "completion date", "completed on"],
+    "frontline": ["第一完成人是否一线职工", "是否一线职工", "一线职工", "first inventor front-line",
+                  "front-line employee", "frontline"],
     "name_after_creator": ["以创造者命名", "以本人姓名命名", "是否以本人命名", "以人名命名",
                            "named after creator", "name after creator"],
 }
@@ -81,6 +85,7 @@ MESSAGES = {
     "attachment_bad": "“{value}” is not a plain file name.",
     "attachment_duplicate": "The attachment “{value}” is listed twice.",
     "yes_no": "Write 是 or 否 (yes or no), not “{value}”.",
+    "date_bad": "“{value}” is not a date (e.g. 2025-06-30, 2025/6/30, 2025年6月30日 or 2025年6月).",
     "named_only_methods": "Only operating methods can be named after their creator.",
     "duplicate_row": "The same nomination as row {row} (same category, city, title, employer and first inventor).",
 }
@@ -93,6 +98,7 @@ _MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
 _LANDLINE = re.compile(r"\(?(0\d{2,3})\)?-?(\d{7,8})(?:-(\d{1,5}))?")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 _NAME_BAD = re.compile(r"[0-9@#$%^&*()=+<>{}\[\]|\\:;\"'?!！？（）【】《》]")
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2})\s*日?|\s*月?)")
 _YES = {"是", "y", "yes", "true", "1", "√", "✓", "✔", "是的", "对"}
 _NO = {"否", "n", "no", "false", "0", "×", "✗", "", "不", "不是"}
 
@@ -125,6 +131,8 @@ class NominationRow:
     name_after_creator: bool
     fingerprint: str
     content_digest: str
+    completed_on: str = ""          # ISO date, or "" when the row does not give it
+    frontline: bool | None = None   # the first inventor is a front-line employee (None: not given)
 
     @property
     def first_inventor(self) -> str:
@@ -211,6 +219,19 @@ def _parse_city(value: str, known: set[str]) -> str | None:
         if f"{candidate}市" in known:
             return f"{candidate}市"
     return None
+
+
+def _parse_date(value: str) -> str | None:
+    """ISO date of what people type: 2025-06-30, 2025/6/30, 2025.6.30, 2025年6月30日; a month alone is its 1st."""
+    # An XLSX date cell holding a time of day comes as "2025-06-30 08:00:00": the day is what counts.
+    match = _DATE.fullmatch(re.sub(r"\s+\d{1,2}:\d{2}(?::\d{2})?$", "", value.strip()))
+    if match is None:
+        return None
+    year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3) or 1)
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        return None
 
 
 def _parse_phone(value: str) -> str | None:
@@ -379,6 +400,22 @@ def parse_nomination_rows(
         if named and category is not None and category != "operating_method":
             check.error("name_after_creator", MESSAGES["named_only_methods"])
 
+        raw_date = _clean(cell("completed_on"))
+        completed_on = ""
+        if raw_date:
+            completed_on = _parse_date(raw_date) or ""
+            if not completed_on:
+                check.error("completed_on", MESSAGES["date_bad"].format(value=raw_date))
+        raw_frontline = _clean(cell("frontline")).casefold()
+        frontline = None
+        if raw_frontline:
+            if raw_frontline in _YES:
+                frontline = True
+            elif raw_frontline in _NO:
+                frontline = False
+            else:
+                check.error("frontline", MESSAGES["yes_no"].format(value=raw_frontline))
+
         if not (summary or body or attachments):
             check.error("summary", MESSAGES["no_content"])
 
@@ -395,10 +432,13 @@ def parse_nomination_rows(
             inventors=tuple(inventors), employer=employer, industry=industry, patents=tuple(patents),
             phone=phone, email=email, attachments=tuple(attachments), name_after_creator=named,
         )
+        # The eligibility facts count only when given, so rows imported before these columns existed
+        # keep their digest (a re-import of the same file changes nothing).
+        facts = {k: v for k, v in (("completed_on", completed_on), ("frontline", frontline)) if v not in ("", None)}
         digest = hashlib.sha256(
-            json.dumps(fields, ensure_ascii=False, sort_keys=True, default=list).encode()
+            json.dumps({**fields, **facts}, ensure_ascii=False, sort_keys=True, default=list).encode()
         ).hexdigest()
-        rows.append(NominationRow(row=row.number, **fields, fingerprint=fingerprint, content_digest=digest))
+        rows.append(NominationRow(row=row.number, **fields, **facts, fingerprint=fingerprint, content_digest=digest))
     return rows, errors
 
 

@@ -31,6 +31,7 @@ from judging import audit
 from judging.db.base import utcnow
 from judging.editions.models import Category, Edition, Round, RoundKind, RoundStatus
 from judging.errors import N_, Conflict, JudgingError, NotFound
+from judging.formal_review.service import admitted, admitted_ids
 from judging.nominations.codes import ensure_blind_codes
 from judging.nominations.models import Nomination, NominationIdentity, NominationStatus
 from judging.panels import conflicts as conflicts_mod
@@ -59,11 +60,11 @@ def get_round_category(session: Session, *, round_id: int, category_id: int) -> 
 
 
 def eligible_nominations(session: Session, *, round_: Round, category: Category) -> list[Nomination]:
-    """CONFIRMED nominations of the round's edition and category; in a final round, only those
-    that advanced to it when any did."""
+    """CONFIRMED nominations of the round's edition and category that the formal review let through;
+    in a final round, only those that advanced to it when any did."""
     query = (select(Nomination).where(Nomination.edition_id == round_.edition_id,
                                       Nomination.category_id == category.id,
-                                      Nomination.status == NominationStatus.CONFIRMED)
+                                      Nomination.status == NominationStatus.CONFIRMED, admitted())
              .order_by(Nomination.id))
     if round_.kind is RoundKind.FINAL:
         try:
@@ -442,6 +443,8 @@ def commit_plan(session: Session, *, plan_id: int, by: audit.Actor, now: dt.date
         raise Conflict(N_("An expert of this plan has been deactivated since the preview; preview again."))
     nominations = list(session.scalars(select(Nomination).where(Nomination.id.in_(nomination_ids))
                                        .order_by(Nomination.id)))
+    if len(admitted_ids(session, nomination_ids)) != len(nomination_ids):
+        raise Conflict(N_("Some nominations of this plan have not passed the formal review; preview again."))
     identities = _identities(session, nomination_ids)
     rows = [(n.id, identities[n.id].employer if n.id in identities else "",
              identities[n.id].city if n.id in identities else "") for n in nominations]
@@ -531,7 +534,7 @@ def refill_round(session: Session, *, round_id: int, by: audit.Actor, category_i
         if not deficit:
             continue
         report(index / max(1, len(categories)), f"refilling {len(deficit)} nominations")
-        nominations = list(session.scalars(select(Nomination).where(Nomination.id.in_(sorted(deficit)))
+        nominations = list(session.scalars(select(Nomination).where(Nomination.id.in_(sorted(deficit)), admitted())
                                            .order_by(Nomination.id)))
         nominations = [n for n in nominations if n.status is NominationStatus.CONFIRMED]
         if not nominations:

@@ -68,7 +68,7 @@ def table_rows(session: Session, *, run: ResultRun, table: str, role: str) -> tu
     raise ValueError(f"unknown table {table!r}")
 
 
-def _csv_cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, float):
@@ -94,7 +94,7 @@ def export(session: Session, *, run: ResultRun, table: str, fmt: str, role: str)
             buffer.write(f"# {key}: {value}\n")
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(header)
-        writer.writerows([[_csv_cell(v) for v in row] for row in rows])
+        writer.writerows([[csv_cell(v) for v in row] for row in rows])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8"), CSV_TYPE
     if fmt == "xlsx":
         from openpyxl import Workbook

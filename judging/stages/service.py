@@ -31,6 +31,7 @@ DONE = frozenset({StageStatus.CLOSED, StageStatus.SKIPPED})
 # "module:function" of each part's check: (session, category) -> list[Blocker].
 BLOCKER_CHECKS: dict[StageKind, tuple[str, ...]] = {
     StageKind.NOMINATION: ("judging.stages.service:intake_blockers",),
+    StageKind.FORMAL_REVIEW: ("judging.formal_review.service:formal_review_blockers",),
     StageKind.ONLINE_REVIEW: ("judging.stages.service:online_review_blockers",),
     StageKind.PANEL_MEETING: ("judging.meetings.service:meeting_blockers",),
 }
@@ -48,7 +49,12 @@ class Blocker:
 
 
 class StageError(JudgingError):
-    """A stage transition that the pipeline refuses; nothing was changed."""
+    """A stage transition that the pipeline refuses; nothing was changed. Stage names are message ids too."""
+
+    def render(self, gettext: Callable[[str], str]) -> str:
+        labels = set(STAGE_LABELS.values())
+        return gettext(self.message).format(**{name: gettext(value) if value in labels else value
+                                               for name, value in self.params.items()})
 
 
 class StageBlocked(StageError):

@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from judging.accounts.controllers import AccountController, home
     from judging.audit.controllers import AuditorController
     from judging.editions.controllers import AdminController, OrganizerController
+    from judging.formal_review.controllers import FormalReviewController
     from judging.jobs.controllers import JobController
     from judging.meetings.controllers import MeetingsController, MemberMeetingsController
     from judging.nominations.controllers import (
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from judging.panels.controllers import PanelsController
     from judging.results.controllers import PublicController, ResultsApiController, ResultsController
     from judging.scoring.controllers import JudgeController, RoundController
+    from judging.stages.controllers import StagesController
     from judging.web.i18n_controller import set_language
 
     settings = settings or get_settings()
@@ -99,6 +101,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                         ResultsController, ResultsApiController, PublicController, NominationsController,
                         QuotasController, AuditorNominationsController, JudgeAttachmentController,
                         MeetingsController, MemberMeetingsController,
+                        StagesController, FormalReviewController,
                         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
                                                    cache_control=CacheControlHeader(max_age=3600))],
         dependencies={"db": Provide(provide_db)},

@@ -13,8 +13,8 @@ from judging.accounts.models import Role
 from judging.meetings import service
 from judging.panels.models import Expert
 from judging.results.service import approve_run, create_run
-from judging.stages.models import StageKind
-from judging.stages.service import close_stage, open_stage, skip_stage
+from judging.stages.models import StageKind, StageStatus
+from judging.stages.service import close_stage, open_stage, skip_stage, status_of
 from tests.results.factories import ORGANIZER, make_small_edition
 
 PASSWORD = "Panel-Member-2026"
@@ -26,12 +26,17 @@ NAMES = "王建国 李秀英 张伟 刘洋 陈静 杨帆 黄磊 赵敏 吴昊 �
 
 
 def walk_to_panel_meeting(session, *, category_id: int, by: audit.Actor = ORGANIZER) -> None:
-    """Recommendation closed, formal review skipped, online review closed, panel meeting open."""
-    open_stage(session, category_id=category_id, kind=StageKind.NOMINATION, by=by)
-    close_stage(session, category_id=category_id, kind=StageKind.NOMINATION, by=by)
-    skip_stage(session, category_id=category_id, kind=StageKind.FORMAL_REVIEW, reason="各市已审核", by=by)
-    open_stage(session, category_id=category_id, kind=StageKind.ONLINE_REVIEW, by=by)
-    close_stage(session, category_id=category_id, kind=StageKind.ONLINE_REVIEW, by=by)
+    """From wherever the category stands: earlier stages closed (formal review skipped when it has not
+    begun), panel meeting open."""
+    for kind in (StageKind.NOMINATION, StageKind.FORMAL_REVIEW, StageKind.ONLINE_REVIEW):
+        status = status_of(session, category_id=category_id, kind=kind)
+        if status is StageStatus.PENDING and kind is StageKind.FORMAL_REVIEW:
+            skip_stage(session, category_id=category_id, kind=kind, reason="各市已审核", by=by)
+            continue
+        if status is StageStatus.PENDING:
+            open_stage(session, category_id=category_id, kind=kind, by=by)
+        if status is not StageStatus.CLOSED:
+            close_stage(session, category_id=category_id, kind=kind, by=by)
     open_stage(session, category_id=category_id, kind=StageKind.PANEL_MEETING, by=by)
 
 

@@ -1,0 +1,198 @@
+"""Formal-review pages (/organizer/formal-review): the list, each category's checklist, each nomination's
+review and decision, and the return notices for the cities (CSV). Organizers act; auditors read.
+
+Thin handlers: read the form, call one service, commit, answer.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+
+from judging.accounts.models import Role
+from judging.editions.models import Edition
+from judging.editions.service import current_edition
+from judging.errors import N_, JudgingError, NotFound
+from judging.formal_review import service
+from judging.formal_review.models import Outcome
+from judging.nominations.service import known_units
+from judging.reports.exports import csv_cell
+from judging.stages.models import StageKind
+from judging.stages.service import status_of
+from judging.web.auth import current_user, requires_role
+from judging.web.forms import error_status, form_text, request_actor
+from judging.web.rendering import DbSession, error_text, gettext_for, render
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+PAGE = 100
+RETURN_DAYS = 10  # the deadline the return form suggests
+
+
+def _edition(db) -> Edition:
+    try:
+        return current_edition(db)
+    except NotFound:
+        raise NotFoundException() from None
+
+
+def _values(data: dict[str, Any], name: str) -> list[str]:
+    value = data.get(name, [])
+    return [str(v) for v in (value if isinstance(value, list) else [value]) if str(v).strip()]
+
+
+def items_from_form(data: dict[str, Any]) -> list[dict]:
+    """The checklist form's fields as checklist items (checked by ``service.clean_items``)."""
+    items: list[dict] = []
+    if form_text(data, "attachments_on"):
+        items.append({"kind": "attachments", "min_count": form_text(data, "attachments_min"),
+                      "kinds": _values(data, "attachments_kinds")})
+    if form_text(data, "quota_on"):
+        items.append({"kind": "quota"})
+    if form_text(data, "window_on"):
+        items.append({"kind": "completion_window", "start": form_text(data, "window_start"),
+                      "end": form_text(data, "window_end")})
+    if form_text(data, "frontline_on"):
+        items.append({"kind": "frontline"})
+    items.extend({"kind": "manual", "label": line} for line in str(data.get("manual", "")).splitlines()
+                 if line.strip())
+    return items
+
+
+def _organizer_only(request: Request) -> None:
+    if current_user(request).role is not Role.ORGANIZER:
+        raise NotFoundException()
+
+
+class FormalReviewController(Controller):
+    path = "/organizer/formal-review"
+    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+
+    @get("/", sync_to_thread=True)
+    def index(self, request: Request, db: DbSession) -> Template:
+        edition = _edition(db)
+        q = request.query_params
+        category = q.get("category", "")
+        filters = {"category_id": int(category) if category.isdigit() else None, "state": q.get("state", ""),
+                   "city": q.get("city", "").strip()}
+        page = q.get("page", "1")
+        page = max(1, int(page)) if page.isdigit() else 1
+        rows, total = service.review_list(db, edition=edition, offset=(page - 1) * PAGE, limit=PAGE, **filters)
+        summary = [(c, status_of(db, category_id=c.id, kind=StageKind.FORMAL_REVIEW),
+                    service.state_counts(db, category=c), service.checklist_items(db, category_id=c.id))
+                   for c in edition.categories]
+        return render(request, "pages/formal_review.html", edition=edition, rows=rows, total=total, page=page,
+                      pages=max(1, -(-total // PAGE)), filters=filters, summary=summary, states=service.State,
+                      units=known_units(db, edition=edition))
+
+    @get("/returned.csv", sync_to_thread=True)
+    def returned(self, request: Request, db: DbSession) -> Response:
+        edition = _edition(db)
+        gettext = gettext_for(request)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([gettext("City"), "#", gettext("Title"), gettext("Category"), gettext("Employer"),
+                         gettext("What must be corrected"), gettext("Correct by"), gettext("State")])
+        for row in service.returned_notices(db, edition=edition):
+            # Titles and employers come from the cities' tables: no cell may open as a spreadsheet formula.
+            writer.writerow([csv_cell(value) for value in (
+                row.identity.city, row.nomination.id, row.title, row.category.name, row.identity.employer,
+                row.decision.reasons, row.decision.deadline.isoformat(), gettext(service.State.LABELS[row.state]))])
+        return Response(content=("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": f'attachment; filename="returned-{edition.year}.csv"'})
+
+    # ------------------------------------------------------------------------------ checklist
+
+    def _checklist_page(self, request: Request, db, category_id: int, *, error: str | None = None,
+                        items: list[dict] | None = None, status_code: int = 200) -> Template:
+        edition = _edition(db)
+        category = next((c for c in edition.categories if c.id == category_id), None)
+        if category is None:
+            raise NotFoundException()
+        items = items if items is not None else service.checklist_items(db, category_id=category.id)
+        return render(request, "pages/formal_review_checklist.html", edition=edition, category=category,
+                      items={i["kind"]: i for i in items if i["kind"] != "manual"},
+                      manual="\n".join(i.get("label", "") for i in items if i["kind"] == "manual"),
+                      kinds=service.ATTACHMENT_KINDS, readonly=current_user(request).role is not Role.ORGANIZER,
+                      stage=status_of(db, category_id=category.id, kind=StageKind.FORMAL_REVIEW),
+                      notice=request.query_params.get("notice"), error=error, status_code=status_code)
+
+    @get("/categories/{category_id:int}", sync_to_thread=True)
+    def checklist(self, request: Request, db: DbSession, category_id: FromPath[int]) -> Template:
+        return self._checklist_page(request, db, category_id)
+
+    @post("/categories/{category_id:int}", sync_to_thread=True)
+    def save_checklist(self, request: Request, db: DbSession, category_id: FromPath[int],
+                       data: FormData) -> Response:
+        _organizer_only(request)
+        items = items_from_form(data)
+        try:
+            service.set_checklist(db, edition=_edition(db), category_id=category_id, items=items,
+                                  by=request_actor(request))
+            db.commit()
+        except NotFound:
+            db.rollback()
+            raise NotFoundException() from None
+        except JudgingError as exc:
+            db.rollback()
+            return self._checklist_page(request, db, category_id, error=error_text(request, exc), items=items,
+                                        status_code=error_status(exc))
+        return Redirect(path=f"/organizer/formal-review/categories/{category_id}", query_params={"notice": "saved"})
+
+    # ------------------------------------------------------------------------------ decisions
+
+    def _nomination_page(self, request: Request, db, nomination_id: int, *, error: str | None = None,
+                         form: dict[str, Any] | None = None, status_code: int = 200) -> Template:
+        edition = _edition(db)
+        try:
+            view = service.nomination_review(db, edition=edition, nomination_id=nomination_id)
+        except NotFound:
+            raise NotFoundException() from None
+        today = service.local_today()
+        form = form or {}
+        return render(request, "pages/formal_review_nomination.html", edition=edition, view=view,
+                      states=service.State, readonly=current_user(request).role is not Role.ORGANIZER,
+                      today=today.isoformat(),
+                      suggested_deadline=form.get("deadline") or (today + dt.timedelta(days=RETURN_DAYS)).isoformat(),
+                      form=form, ticked={int(t) for t in form.get("tick", []) if str(t).isdigit()},
+                      notice=request.query_params.get("notice"), error=error, status_code=status_code)
+
+    @get("/nominations/{nomination_id:int}", sync_to_thread=True)
+    def nomination(self, request: Request, db: DbSession, nomination_id: FromPath[int]) -> Template:
+        return self._nomination_page(request, db, nomination_id)
+
+    @post("/nominations/{nomination_id:int}", sync_to_thread=True)
+    def decide(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
+        _organizer_only(request)
+        form = {"reasons": str(data.get("reasons", "")).strip(), "override_reason": form_text(data, "override_reason"),
+                "deadline": form_text(data, "deadline"), "tick": _values(data, "tick")}
+        try:
+            outcome = form_text(data, "outcome")
+            if outcome not in {o.value for o in Outcome}:
+                raise JudgingError(N_("Choose pass, return for correction or not accepted."))
+            deadline = None
+            if form["deadline"] and outcome == Outcome.RETURNED.value:
+                try:
+                    deadline = dt.date.fromisoformat(form["deadline"])
+                except ValueError:
+                    raise JudgingError(N_("The correction deadline must be a date (YYYY-MM-DD).")) from None
+            service.decide(db, edition=_edition(db), nomination_id=nomination_id, outcome=Outcome(outcome),
+                           by=request_actor(request), reasons=form["reasons"], deadline=deadline,
+                           override_reason=form["override_reason"],
+                           ticked=[int(t) for t in form["tick"] if t.isdigit()])
+            db.commit()
+        except NotFound:
+            db.rollback()
+            raise NotFoundException() from None
+        except JudgingError as exc:
+            db.rollback()
+            return self._nomination_page(request, db, nomination_id, error=error_text(request, exc), form=form,
+                                         status_code=error_status(exc))
+        return Redirect(path=f"/organizer/formal-review/nominations/{nomination_id}", query_params={"notice": "saved"})

@@ -1,0 +1,114 @@
+"""The pipeline page of an edition: every category's stages, their dates, and the organizer's buttons.
+
+Organizers open, close, skip (with a reason) and schedule stages through ``judging.stages.service``;
+a refusal (including what blocks a stage from closing) is shown on the page. Auditors read it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+
+from judging.accounts.models import Role
+from judging.editions.models import Category, Edition
+from judging.editions.service import current_edition
+from judging.errors import N_, JudgingError, NotFound
+from judging.formal_review.service import state_counts
+from judging.stages import service
+from judging.stages.models import StageKind
+from judging.web.auth import current_user, requires_role
+from judging.web.forms import error_status, form_text, request_actor
+from judging.web.rendering import DbSession, error_text, render
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _date(text: str, refusal: str) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise JudgingError(refusal) from None
+
+
+def stages_page(request: Request, db, edition: Edition, *, error: str | None = None,
+                status_code: int = 200) -> Template:
+    pipelines = service.pipeline(db, edition=edition)
+    formal = {p.category.id: state_counts(db, category=p.category) for p in pipelines}
+    return render(request, "pages/stages.html", edition=edition, pipelines=pipelines, formal=formal,
+                  skippable=service.SKIPPABLE, readonly=current_user(request).role is not Role.ORGANIZER,
+                  notice=request.query_params.get("notice"), error=error, status_code=status_code)
+
+
+class StagesController(Controller):
+    """``/organizer/editions/{id}/stages`` (organizer and auditor) and the organizer's stage actions."""
+
+    path = "/organizer"
+    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+
+    @get("/stages", sync_to_thread=True)
+    def current(self, request: Request, db: DbSession) -> Template:
+        try:
+            edition = current_edition(db)
+        except NotFound:
+            raise NotFoundException() from None
+        return stages_page(request, db, edition)
+
+    @get("/editions/{edition_id:int}/stages", sync_to_thread=True)
+    def index(self, request: Request, db: DbSession, edition_id: FromPath[int]) -> Template:
+        edition = db.get(Edition, edition_id)
+        if edition is None:
+            raise NotFoundException()
+        return stages_page(request, db, edition)
+
+    def _act(self, request: Request, db, category_id: int, kind: str, action) -> Response:
+        if current_user(request).role is not Role.ORGANIZER:
+            raise NotFoundException()
+        category = db.get(Category, category_id)
+        if category is None or kind not in {k.value for k in StageKind}:
+            raise NotFoundException()
+        edition = category.edition
+        try:
+            action(category, StageKind(kind))
+            db.commit()
+        except NotFound:
+            db.rollback()
+            raise NotFoundException() from None
+        except JudgingError as exc:
+            db.rollback()
+            return stages_page(request, db, db.get(Edition, edition.id), error=error_text(request, exc),
+                               status_code=error_status(exc))
+        return Redirect(path=f"/organizer/editions/{edition.id}/stages", query_params={"notice": "saved"})
+
+    @post("/stages/{category_id:int}/{kind:str}/open", sync_to_thread=True)
+    def open(self, request: Request, db: DbSession, category_id: FromPath[int], kind: FromPath[str]) -> Response:
+        return self._act(request, db, category_id, kind, lambda category, stage: service.open_stage(
+            db, category_id=category.id, kind=stage, by=request_actor(request)))
+
+    @post("/stages/{category_id:int}/{kind:str}/close", sync_to_thread=True)
+    def close(self, request: Request, db: DbSession, category_id: FromPath[int], kind: FromPath[str]) -> Response:
+        return self._act(request, db, category_id, kind, lambda category, stage: service.close_stage(
+            db, category_id=category.id, kind=stage, by=request_actor(request)))
+
+    @post("/stages/{category_id:int}/{kind:str}/skip", sync_to_thread=True)
+    def skip(self, request: Request, db: DbSession, category_id: FromPath[int], kind: FromPath[str],
+             data: FormData) -> Response:
+        return self._act(request, db, category_id, kind, lambda category, stage: service.skip_stage(
+            db, category_id=category.id, kind=stage, reason=form_text(data, "reason"), by=request_actor(request)))
+
+    @post("/stages/{category_id:int}/{kind:str}/schedule", sync_to_thread=True)
+    def schedule(self, request: Request, db: DbSession, category_id: FromPath[int], kind: FromPath[str],
+                 data: FormData) -> Response:
+        def action(category: Category, stage: StageKind) -> None:
+            service.schedule_stage(db, category_id=category.id, kind=stage,
+                                   start=_date(form_text(data, "start"), N_("The planned start must be a date (YYYY-MM-DD).")),
+                                   end=_date(form_text(data, "end"), N_("The planned end must be a date (YYYY-MM-DD).")),
+                                   by=request_actor(request))
+        return self._act(request, db, category_id, kind, action)
