@@ -240,8 +240,8 @@ def check_rubric(spec: RubricSpec, *, indices: list[int] | None = None) -> None:
 
 
 def _check_criterion(c: CriterionSpec, i: int, names: set[str], errors: dict[str, FieldError]) -> None:
-    def refuse(name: str, message: str, **params: Any) -> None:
-        errors.setdefault(name, FieldError(message, params))
+    def refuse(field_: str, message: str, **params: Any) -> None:
+        errors.setdefault(field_, FieldError(message, params))
 
     if not c.name:
         refuse(criterion_field(i, "name"), N_("Give the criterion a name."))
