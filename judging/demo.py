@@ -112,7 +112,7 @@ def _demo_criterion(position: int, name: str, weight: int, description: str, *, 
     return criterion
 
 
-def _on_scale(criterion: Criterion, share: Decimal) -> tuple[Decimal, str | None]:
+def on_scale(criterion: Criterion, share: Decimal) -> tuple[Decimal, str | None]:
     """The score ``share`` (0–1) of the way up the criterion's scale, on its steps; on a grade scale
     the grade nearest to it. Returns (value, grade)."""
     target = criterion.scale_min + share * (criterion.scale_max - criterion.scale_min)
@@ -327,7 +327,7 @@ def _demo_scoring(session: Session, *, edition: Edition, round_: Round, experts:
             nomination = session.get(Nomination, assignment.nomination_id)
             criteria = rubrics[nomination.category_id].criteria
             filled = criteria if status is SheetStatus.SUBMITTED else criteria[:rng.randint(1, len(criteria))]
-            scored = {c.id: _on_scale(c, Decimal(rng.randint(8, 20)) / 20) for c in filled}
+            scored = {c.id: on_scale(c, Decimal(rng.randint(8, 20)) / 20) for c in filled}
             values = {cid: value for cid, (value, _grade) in scored.items()}
             sheet = ScoreSheet(assignment_id=assignment.id, status=status, version=1, updated_at=now,
                                familiarity=rng.choice(["very_familiar", "familiar", "familiar", "somewhat"]),

@@ -128,3 +128,15 @@ def test_reports_are_generated_in_the_background_and_listed(client, demo, sessio
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     login(client, "judge01", DEMO_PASSWORDS["judge"])
     assert client.get(f"/results/reports/{report_id}").status_code == 404
+
+
+@SQLITE_ONLY
+def test_every_report_names_the_runs_aggregation_rule_in_words(db):
+    made = make_small_edition(db, DESIGN, top_n=3)
+    run = service.create_run(db, round_id=made["round"].id, category_id=made["category"].id, method="trimmed_mean",
+                             reps=30, by=ORGANIZER)
+    rule = "截尾平均（≥5 个评分时去掉一个最高分和一个最低分）"
+    for kind, subject in (("ranking", None), ("audit", None), ("nomination", made["nominations"][0].id)):
+        report = reports.create_report(db, run_id=run.id, kind=kind, audience="auditor", subject_id=subject,
+                                       by=AUDITOR)
+        assert rule in _text(report.content).replace("\n", ""), kind
