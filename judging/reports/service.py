@@ -158,7 +158,8 @@ def report_context(session: Session, *, run_id: int, kind: str, audience: str,
         comments = _comments(session, [row["assignment"] for row in run.inputs.get("sheets", [])])
         for row in run.inputs.get("sheets", []):
             sheets_by_nomination.setdefault(row["nomination"], []).append(
-                {"judge": judge_label(row["expert"]), "values": row["values"], "total": row["total"],
+                {"judge": judge_label(row["expert"]), "values": row["values"], "grades": row.get("grades", {}),
+                 "total": row["total"],
                  "familiarity": row.get("familiarity"), "comment": comments.get(row["assignment"], "")})
         ctx["nominations"] = []
         for e in wanted:
@@ -180,7 +181,7 @@ def report_context(session: Session, *, run_id: int, kind: str, audience: str,
         for row in run.inputs.get("sheets", []):
             entry = code_of.get(row["nomination"])
             rows_by_judge.setdefault(row["expert"], []).append(
-                {"code": row["code"], "values": row["values"], "total": row["total"],
+                {"code": row["code"], "values": row["values"], "grades": row.get("grades", {}), "total": row["total"],
                  "value": entry.value if entry else None, "rank": entry.rank if entry else None})
         ctx["judges"] = [{"label": judge_label(d.expert_id), "n_scores": d.n_scores, "severity": d.severity,
                           "scale": d.scale, "correlation": d.correlation, "rms_residual": d.rms_residual,
