@@ -352,8 +352,7 @@ def _demo_scoring(session: Session, *, edition: Edition, round_: Round, experts:
 # Categories whose preliminary sheets the demo fills in and submits, so that a result run can be
 # computed right after `make run` (the other categories stay open for judges to try scoring).
 DEMO_SCORED_CATEGORIES = (CategoryKey.OPERATING_METHOD, CategoryKey.SUGGESTION)
-
-
+# Their review opinion (at least the 10 characters the suggestions' rubric asks for).
 DEMO_OPINION = "建议具体可行，测算依据充分，同意推荐。"
 
 

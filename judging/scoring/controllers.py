@@ -421,7 +421,6 @@ def _local_datetime(text: str, zone: ZoneInfo) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
-
 # ---------------------------------------------------------------------------------------- rubrics
 
 class RubricController(Controller):

@@ -287,7 +287,7 @@ def _audit_data(ctx: SheetContext, sheet: ScoreSheet, values: dict[int, Decimal 
             "values": {str(k): (str(v) if v is not None else None) for k, v in sorted(values.items())},
             "comment": sheet.comment, "familiarity": sheet.familiarity,
             "total": str(weighted_total(ctx.criteria, values))}
-    grades = {str(c.id): grade_of(c, values.get(c.id)) for c in ctx.criteria if grade_of(c, values.get(c.id))}
+    grades = {str(c.id): grade for c in ctx.criteria if (grade := grade_of(c, values.get(c.id)))}
     if grades:  # the grades chosen, beside their numbers (only rubrics with grade scales have any)
         data["grades"] = grades
     return data
