@@ -39,9 +39,10 @@ sys.path.insert(0, str(REPO))
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 VERSION = re.compile(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"')
-SCORE_FIELD = re.compile(r'name="(score-\d+)"')
+SCORE_FIELD = re.compile(r'name="(score-\d+)" class="score"')  # numeric criteria
+GRADE_CHOICE = re.compile(r'class="grade" id="[^"]+" name="(score-\d+)"\s+value="([^"]+)"')  # one grade of a table
 SHEET_LINK = re.compile(r'href="/judge/sheets/(\d+)"')
-STEPS = [str(Decimal(v) / 2) for v in range(0, 21)]
+STEPS = [str(v) for v in range(0, 11)]  # whole numbers fit every demo scale (0–10 by 0.5, 0–20 and 0–30 by 1)
 
 
 def free_port() -> int:
@@ -123,6 +124,9 @@ async def work_on_sheet(client, assignment_id: int, stats: Stats, stop_at: float
     page = await timed(stats, "sheet page", client.get(f"/judge/sheets/{assignment_id}"))
     match = VERSION.search(page.text)
     fields = list(dict.fromkeys(SCORE_FIELD.findall(page.text)))
+    grades: dict[str, list[str]] = {}
+    for name, value in GRADE_CHOICE.findall(page.text):
+        grades.setdefault(name, []).append(value)
     if page.status_code != 200 or not match or not fields or "readonly" in page.text and "disabled" in page.text:
         return  # already submitted (the demo submits some sheets): nothing to edit
     version = int(match.group(1) or match.group(2))
@@ -130,7 +134,8 @@ async def work_on_sheet(client, assignment_id: int, stats: Stats, stop_at: float
     values: dict[str, str] = {}
     saves = 0
     while time.monotonic() < stop_at and (not paced or saves < 6):
-        values = {name: rng.choice(STEPS) for name in fields}
+        values = {**{name: rng.choice(STEPS) for name in fields},
+                  **{name: rng.choice(choices) for name, choices in grades.items()}}
         form = {"_csrf_token": token, "version": str(version), "comment": "创新性突出，经济效益显著，建议推荐。" * 2,
                 "familiarity": "familiar", **values}
         stats.unanswered.setdefault(assignment_id, []).append(values)

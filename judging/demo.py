@@ -7,7 +7,7 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +17,8 @@ from judging.accounts import Role, add_user
 from judging.accounts.passwords import hash_password
 from judging.editions.service import has_edition
 from judging.editions.models import (
-    Category, CategoryKey, Criterion, CriterionLevel, Edition, EditionStatus, Round, RoundKind, RoundStatus, Rubric,
+    Category, CategoryKey, Criterion, CriterionGrade, CriterionLevel, Edition, EditionStatus, Round, RoundKind,
+    RoundStatus, Rubric, ScaleKind,
 )
 from judging.nominations.blinding import ALPHABET, PAYLOAD_LENGTH, check_character
 from judging.nominations.models import BlindCode, Nomination, NominationIdentity, NominationStatus
@@ -29,8 +30,8 @@ CITIES = ["南京", "无锡", "徐州", "常州", "苏州", "南通", "连云港
 
 CATEGORIES = [
     (CategoryKey.ACHIEVEMENT, "十大科技成果", 10, 80,
-     [("创新性", 30, "技术原理、结构或工艺的新颖程度"), ("技术难度", 20, "解决问题的复杂程度与技术含量"),
-      ("经济效益", 30, "近两年新增产值、节约成本等可核实的效益"), ("推广价值", 20, "在行业内推广应用的前景")]),
+     [("创新性", 30, "技术原理、结构或工艺的新颖程度"), ("技术水平", 30, "与国内外同类技术相比所处的水平"),
+      ("经济效益", 20, "近两年新增产值、节约成本等可核实的效益"), ("推广价值", 20, "在行业内推广应用的前景")]),
     (CategoryKey.OPERATING_METHOD, "十大先进操作法", 10, 50,
      [("先进性", 30, "与原有操作方法相比的进步"), ("实用性", 25, "在岗位上的可操作性与稳定性"),
       ("效益", 25, "提高效率、质量、安全的实际效果"), ("可推广性", 20, "可复制、可传授的程度")]),
@@ -41,6 +42,19 @@ CATEGORIES = [
      [("技能水平", 30, "职业资格与技能竞赛成绩"), ("创新成果", 30, "技术革新、发明创造与专利"),
       ("传帮带作用", 20, "带徒传技、创新工作室建设"), ("职业道德", 20, "敬业与团队表现")]),
 ]
+# 十大科技成果 is scored in points, as Chinese expert review forms do: each criterion's range is its
+# share of 100 (weight = points), 技术水平 on the grades of a technology evaluation, the others on numbers
+# with band descriptors. The other categories score every criterion from 0 to 10 in steps of 0.5.
+POINT_CATEGORIES = (CategoryKey.ACHIEVEMENT,)
+GRADES = {"技术水平": [("国际领先", 30), ("国际先进", 26), ("国内领先", 22), ("国内先进", 18), ("国内一般", 12)]}
+POINT_BANDS = {
+    30: [(0, 9, "较差", "无明显创新或效益"), (10, 20, "一般", "有一定创新，效果尚需验证"),
+         (21, 25, "良好", "创新明显，效果已得到验证"), (26, 30, "优秀", "省内领先，效果显著且可推广")],
+    20: [(0, 6, "较差", "效益或前景不明显"), (7, 12, "一般", "有一定效益，推广范围有限"),
+         (13, 16, "良好", "效益明显，可在本行业推广"), (17, 20, "优秀", "效益显著，可跨行业推广")],
+}
+# The review opinion's minimum length (characters) per category; 0: optional.
+OPINION_MIN_LENGTH = {CategoryKey.ACHIEVEMENT: 20, CategoryKey.SUGGESTION: 10}
 LEVELS = [(Decimal("0"), Decimal("3.5"), "一般", "与同类成果相比无明显优势"),
           (Decimal("4"), Decimal("5.5"), "较好", "有一定特色，效果尚需验证"),
           (Decimal("6"), Decimal("7.5"), "良好", "特色明显，效果已得到验证"),
@@ -82,6 +96,33 @@ class DemoAccount:
     password: str
     role: Role
     note: str = ""
+
+
+def _demo_criterion(position: int, name: str, weight: int, description: str, *, points: bool) -> Criterion:
+    criterion = Criterion(position=position, name=name, description=description, weight=Decimal(weight) / 100,
+                          scale_min=Decimal(0), scale_max=Decimal(weight if points else 10),
+                          scale_step=Decimal(1 if points else "0.5"))
+    if name in GRADES and points:
+        criterion.scale_kind, criterion.scale_step = ScaleKind.GRADE, Decimal(0)
+        criterion.grades = [CriterionGrade(position=k, label=label, value=Decimal(value))
+                            for k, (label, value) in enumerate(GRADES[name])]
+    else:
+        bands = [(Decimal(low), Decimal(high), label, desc) for low, high, label, desc in POINT_BANDS[weight]] \
+            if points else LEVELS
+        criterion.levels = [CriterionLevel(low=low, high=high, label=label, description=desc)
+                            for low, high, label, desc in bands]
+    return criterion
+
+
+def on_scale(criterion: Criterion, share: Decimal) -> tuple[Decimal, str | None]:
+    """The score ``share`` (0–1) of the way up the criterion's scale, on its steps; on a grade scale
+    the grade nearest to it. Returns (value, grade)."""
+    target = criterion.scale_min + share * (criterion.scale_max - criterion.scale_min)
+    if criterion.scale_kind is ScaleKind.GRADE:
+        grade = min(criterion.grades, key=lambda g: (abs(g.value - target), -g.value))
+        return grade.value, grade.label
+    steps = ((target - criterion.scale_min) / criterion.scale_step).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return criterion.scale_min + steps * criterion.scale_step, None
 
 
 def _person(rng: random.Random) -> str:
@@ -160,14 +201,9 @@ def load_demo(session: Session, *, seed: int = 2026, progress: Callable[[int, in
     categories: dict[CategoryKey, Category] = {}
     for position, (key, name, top_n, _count, criteria) in enumerate(CATEGORIES):
         category = Category(edition=edition, key=key, name=name, top_n=top_n, position=position)
-        rubric = Rubric(category=category, name=f"{name}评分标准", comment_required=key is CategoryKey.SUGGESTION)
+        rubric = Rubric(category=category, name=f"{name}评分标准", opinion_min_length=OPINION_MIN_LENGTH.get(key, 0))
         for index, (cname, weight, description) in enumerate(criteria):
-            criterion = Criterion(position=index, name=cname, description=description,
-                                  weight=Decimal(weight) / 100, scale_min=Decimal(0), scale_max=Decimal(10),
-                                  scale_step=Decimal("0.5"))
-            criterion.levels = [CriterionLevel(low=low, high=high, label=label, description=desc)
-                                for low, high, label, desc in LEVELS]
-            rubric.criteria.append(criterion)
+            rubric.criteria.append(_demo_criterion(index, cname, weight, description, points=key in POINT_CATEGORIES))
         session.add_all([category, rubric])
         categories[key] = category
     preliminary = Round(edition=edition, kind=RoundKind.PRELIMINARY, name="网络评审（初评）", status=RoundStatus.OPEN,
@@ -337,26 +373,33 @@ def _demo_scoring(session: Session, *, edition: Edition, round_: Round, experts:
             nomination = session.get(Nomination, assignment.nomination_id)
             criteria = rubrics[nomination.category_id].criteria
             filled = criteria if status is SheetStatus.SUBMITTED else criteria[:rng.randint(1, len(criteria))]
-            values = {c.id: Decimal(rng.randint(8, 20)) / 2 for c in filled}
+            scored = {c.id: on_scale(c, Decimal(rng.randint(8, 20)) / 20) for c in filled}
+            values = {cid: value for cid, (value, _grade) in scored.items()}
             sheet = ScoreSheet(assignment_id=assignment.id, status=status, version=1, updated_at=now,
                                familiarity=rng.choice(["very_familiar", "familiar", "familiar", "somewhat"]),
                                comment="创新点明确，应用效果有数据支撑，建议补充推广应用情况。"
                                if status is SheetStatus.SUBMITTED else "",
                                submitted_at=now if status is SheetStatus.SUBMITTED else None)
-            sheet.scores = [CriterionScore(criterion_id=cid, value=value) for cid, value in values.items()]
+            sheet.scores = [CriterionScore(criterion_id=cid, value=value, grade=grade)
+                            for cid, (value, grade) in scored.items()]
             session.add(sheet)
             session.flush()
+            data = {"assignment_id": assignment.id, "version": 1, "status": status.value,
+                    "values": {str(k): str(v) for k, v in sorted(values.items())},
+                    "comment": sheet.comment, "familiarity": sheet.familiarity,
+                    "total": str(weighted_total(criteria, values)), "source": "demo"}
+            grades = {str(cid): grade for cid, (_value, grade) in sorted(scored.items()) if grade}
+            if grades:
+                data["grades"] = grades
             audit.append(session, actor=actor, action=f"sheet.{'submitted' if index < n_submitted else 'draft_saved'}",
-                         object_type="score_sheet", object_id=sheet.id,
-                         data={"assignment_id": assignment.id, "version": 1, "status": status.value,
-                               "values": {str(k): str(v) for k, v in sorted(values.items())},
-                               "comment": sheet.comment, "familiarity": sheet.familiarity,
-                               "total": str(weighted_total(criteria, values)), "source": "demo"})
+                         object_type="score_sheet", object_id=sheet.id, data=data)
 
 
 # Categories whose preliminary sheets the demo fills in and submits, so that a result run can be
 # computed right after `make run` (the other categories stay open for judges to try scoring).
 DEMO_SCORED_CATEGORIES = (CategoryKey.OPERATING_METHOD, CategoryKey.SUGGESTION)
+# Their review opinion (at least the 10 characters the suggestions' rubric asks for).
+DEMO_OPINION = "建议具体可行，测算依据充分，同意推荐。"
 
 
 def _demo_submitted_scores(session: Session, *, seed: int) -> None:
@@ -387,7 +430,7 @@ def _demo_submitted_scores(session: Session, *, seed: int) -> None:
         quality: dict[int, float] = {}
         for assignment_id, nomination_id, expert_id in rows:
             level = quality.setdefault(nomination_id, rng.uniform(4.0, 8.5))
-            sheets.append({"assignment_id": assignment_id, "status": SheetStatus.SUBMITTED, "comment": "",
+            sheets.append({"assignment_id": assignment_id, "status": SheetStatus.SUBMITTED, "comment": DEMO_OPINION,
                            "familiarity": rng.choice(["very_familiar", "familiar", "familiar", "somewhat"]),
                            "version": 1, "submitted_at": submitted_at, "updated_at": submitted_at})
             values[assignment_id] = []

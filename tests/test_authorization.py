@@ -37,6 +37,8 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/organizer/rounds/{round_id:int}/judges/{expert_id:int}/extension"): {O},
     ("POST", "/organizer/sheets/{sheet_id:int}/reopen"): {O},
     ("POST", "/organizer/undertaking"): {O},
+    ("GET", "/organizer/rubrics/{category_id:int}"): {O},
+    ("POST", "/organizer/rubrics/{category_id:int}"): {O},
     ("GET", "/judge"): {J},
     ("POST", "/judge/undertaking"): {J},
     ("GET", "/judge/sheets/{assignment_id:int}"): {J},

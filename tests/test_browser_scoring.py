@@ -28,6 +28,7 @@ from scoring.sheets_helpers import open_items, stored
 # One worker serves the whole module (one `judging serve` per backend) under `--dist loadgroup`.
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-scoring")]
 SAVED = re.compile(r"已于 \d\d:\d\d:\d\d 保存")
+OPINION = "创新点突出，经济效益数据完整，具备推广价值，同意推荐。"  # the demo's achievements ask for 20 characters
 
 
 @dataclass
@@ -110,46 +111,48 @@ def _wait_saved(page) -> str:
 def test_judge_scores_sees_autosave_reloads_submits_and_cannot_edit(site, chromium):
     base, session_factory = site.base, site.session_factory
     item = open_items(session_factory, "judge01")[0]
-    first, second, third, fourth = (f"#score-{cid}" for cid in item.criterion_ids)
+    # 创新性 0–30, 技术水平 a grade (国际先进 = 26 is the second choice), 经济效益 and 推广价值 0–20.
+    first, third, fourth = (f"#score-{cid}" for cid in item.criterion_ids[0:1] + item.criterion_ids[2:])
+    second = f"#score-{item.criterion_ids[1]}-2"
     with window(chromium) as page:
         _log_in(page, base, "judge01")
         page.goto(f"{base}/judge/sheets/{item.assignment_id}")
         assert page.locator("#save-status").inner_text() == ""
-        page.fill(first, "8")
-        page.fill(second, "7")
+        page.fill(first, "24")
+        page.check(second)
         page.locator("#total").wait_for()
-        assert page.locator("#total").inner_text() == "38.00"  # the live total, before any save
+        assert page.locator("#total").inner_text() == "50.00"  # the live total, before any save
         _wait_saved(page)
-        assert stored(session_factory, item.assignment_id)[2] == {item.criterion_ids[0]: Decimal(8),
-                                                                  item.criterion_ids[1]: Decimal(7)}
+        assert stored(session_factory, item.assignment_id)[2] == {item.criterion_ids[0]: Decimal(24),
+                                                                  item.criterion_ids[1]: Decimal(26)}
         page.check("input[name=familiarity][value=familiar]")
-        page.fill("#comment", "创新点突出，经济效益数据完整。")
+        page.fill("#comment", OPINION)
         _wait_saved(page)
 
         page.reload()
-        assert page.locator(first).input_value() == "8" and page.locator(second).input_value() == "7"
-        assert page.locator("#comment").input_value() == "创新点突出，经济效益数据完整。"
+        assert page.locator(first).input_value() == "24" and page.locator(second).is_checked()
+        assert page.locator("#comment").input_value() == OPINION
         assert SAVED.fullmatch(page.locator("#save-status").inner_text())
 
         # A value off the scale: the error appears beside the field and nothing is stored.
-        page.fill(third, "11")
+        page.fill(third, "21")
         error = page.locator(f"#score-{item.criterion_ids[2]}-error")
         error.wait_for(state="visible")
-        assert error.inner_text() == "请输入 0 至 10 之间的分数。"
+        assert error.inner_text() == "请输入 0 至 20 之间的分数。"
         assert item.criterion_ids[2] not in stored(session_factory, item.assignment_id)[2]
         screenshot(page, "judge-sheet-error-desktop")
-        page.fill(third, "9")
-        page.fill(fourth, "6.5")
+        page.fill(third, "16")
+        page.fill(fourth, "13")
         _wait_saved(page)
         assert error.is_hidden()
-        assert page.locator("#total").inner_text() == "78.00"
-        assert page.locator(f"#score-{item.criterion_ids[2]} ~ .field-error").count() == 1
+        assert page.locator("#total").inner_text() == "79.00"
+        assert page.locator(f"fieldset:has(#score-{item.criterion_ids[2]}) .field-error").count() == 1
         screenshot(page, "judge-sheet-desktop")
 
         with window(chromium, phone=True) as phone:
             _log_in(phone, base, "judge01")
             phone.goto(f"{base}/judge/sheets/{item.assignment_id}")
-            assert phone.locator(third).input_value() == "9"
+            assert phone.locator(third).input_value() == "16"
             width = phone.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"the phone page scrolls sideways ({width}px)"
             screenshot(phone, "judge-sheet-phone")
@@ -211,9 +214,9 @@ def test_organizer_reopens_with_a_reason_and_the_judge_sees_it(site, chromium):
     item = open_items(session_factory, "judge01")[0]
     with session_factory() as session:
         judge = session.scalar(select(User).where(User.username == "judge01"))
-        values = dict(zip(item.criterion_ids, [Decimal(8), Decimal(7), Decimal(9), Decimal("6.5")]))
+        values = dict(zip(item.criterion_ids, [Decimal(24), Decimal(26), Decimal(16), Decimal(13)]))
         service.save_draft(session, judge=judge, assignment_id=item.assignment_id, version=0,
-                           data=SheetInput(values, "", "familiar"))
+                           data=SheetInput(values, OPINION, "familiar"))
         service.submit_sheet(session, judge=judge, assignment_id=item.assignment_id, version=1)
         session.commit()
         sheet_id = session.scalar(select(ScoreSheet.id).where(ScoreSheet.assignment_id == item.assignment_id))
@@ -250,3 +253,88 @@ def test_organizer_reopens_with_a_reason_and_the_judge_sees_it(site, chromium):
             _log_in(phone, base, "organizer", DEMO_PASSWORDS["organizer"])
             phone.goto(f"{base}/organizer/rounds/{round_id}")
             screenshot(phone, "organizer-round-phone")
+
+
+def test_judge_chooses_a_grade_sees_the_band_and_counts_the_opinion(site, chromium):
+    base, session_factory = site.base, site.session_factory
+    item = open_items(session_factory, "judge01")[0]
+    innovation, tech_level = item.criterion_ids[0], item.criterion_ids[1]  # 创新性 0–30 with bands; 技术水平 grades
+    with window(chromium) as page:
+        _log_in(page, base, "judge01")
+        page.goto(f"{base}/judge/sheets/{item.assignment_id}")
+        band = page.locator(f"#score-{innovation}-band")
+        assert band.inner_text() == "—"
+        page.fill(f"#score-{innovation}", "24")
+        assert band.inner_text() == "良好"  # named beside the input …
+        assert page.locator(f"#score-{innovation} ~ * li.current, fieldset:has(#score-{innovation}) li.current"
+                            ).first.inner_text().startswith("21–25")  # … and highlighted among the bands
+        page.get_by_label("国际先进").check()
+        assert page.locator("#total").inner_text() == "50.00"  # 24 + 26 points of 100
+        count = page.locator("#comment-count")
+        assert count.inner_text() == "已写 0 字，至少 20 字" and "short" in count.get_attribute("class")
+        page.fill("#comment", "创新点突出，经济效益数据完整。")
+        assert count.inner_text() == "已写 15 字，至少 20 字"
+        _wait_saved(page)
+        assert stored(session_factory, item.assignment_id)[2] == {innovation: Decimal(24), tech_level: Decimal(26)}
+        page.fill(f"#score-{item.criterion_ids[2]}", "16")
+        page.fill(f"#score-{item.criterion_ids[3]}", "13")
+        page.check("input[name=familiarity][value=familiar]")
+        _wait_saved(page)
+        page.click("#submit-sheet")  # a short opinion: refused, naming the minimum and the length
+        page.locator("#comment-error").wait_for(state="visible")
+        assert page.locator("#comment-error").inner_text() == "评审意见至少需要 20 字，目前只有 15 字。"
+        page.fill("#comment", "创新点突出，经济效益数据完整，具备推广价值，同意推荐。")
+        assert count.inner_text() == "已写 27 字，至少 20 字" and "short" not in count.get_attribute("class")
+        assert page.locator(f"#score-{tech_level}-2").is_checked()
+        screenshot(page, "judge-sheet-grades-bands-desktop")
+        count.scroll_into_view_if_needed()
+        screenshot(page, "judge-sheet-opinion-count-desktop")
+        page.click("#submit-sheet")
+        page.wait_for_url("**/submit")
+        assert "国际先进 · 26" in page.locator("#confirm-summary").inner_text()
+
+
+def test_organizer_views_a_locked_rubric_and_edits_an_open_one(site, chromium):
+    from judging.editions.models import Category, CategoryKey
+    from judging.nominations.models import Nomination
+    from judging.panels.models import Assignment
+
+    base, session_factory = site.base, site.session_factory
+    with session_factory() as session:
+        ids = {c.key: c.id for c in session.scalars(select(Category))}
+        for sheet in session.scalars(select(ScoreSheet).join(Assignment, Assignment.id == ScoreSheet.assignment_id)
+                                     .join(Nomination, Nomination.id == Assignment.nomination_id)
+                                     .where(Nomination.category_id == ids[CategoryKey.CHIEF_EMPLOYEE])):
+            session.delete(sheet)  # nobody has scored the chief employees yet: their rubric may change
+        session.commit()
+    with window(chromium) as page:
+        _log_in(page, base, "organizer", DEMO_PASSWORDS["organizer"])
+        page.goto(f"{base}/organizer")
+        page.click(f"a[href='/organizer/rubrics/{ids[CategoryKey.ACHIEVEMENT]}']")
+        page.locator("#rubric-locked").wait_for()
+        assert page.locator("#save-rubric").count() == 0
+        assert page.locator("input[name='c1-grade0-label']").input_value() == "国际领先"
+        screenshot(page, "organizer-rubric-locked-desktop")
+
+        page.goto(f"{base}/organizer/rubrics/{ids[CategoryKey.CHIEF_EMPLOYEE]}")
+        page.select_option("select[name='c0-kind']", "grade")
+        for row in range(4):  # a grade scale has no bands: clear them
+            for part in ("low", "high", "label", "description"):
+                page.fill(f"input[name='c0-band{row}-{part}']", "")
+        page.fill("input[name='c0-grade0-label']", "A")
+        page.fill("input[name='c0-grade0-value']", "8")
+        page.fill("input[name='c0-grade1-label']", "B")
+        page.fill("input[name='c0-grade1-value']", "9")  # not below A: refused
+        page.fill("input[name='opinion_min_length']", "30")
+        page.click("#save-rubric")
+        page.locator("#rubric-error").wait_for()
+        assert "请按从高到低的顺序列出等级" in page.locator("#rubric-error").inner_text()
+        screenshot(page, "organizer-rubric-error-desktop")
+        page.fill("input[name='c0-grade1-value']", "5")
+        page.click("#save-rubric")
+        page.locator("#rubric-saved").wait_for()
+        screenshot(page, "organizer-rubric-desktop")
+    with session_factory() as session:
+        rubric = session.get(Category, ids[CategoryKey.CHIEF_EMPLOYEE]).rubric
+        assert rubric.opinion_min_length == 30 and rubric.criteria[0].scale_kind.value == "grade"
+        assert [(g.label, g.value) for g in rubric.criteria[0].grades] == [("A", Decimal(8)), ("B", Decimal(5))]

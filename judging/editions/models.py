@@ -36,6 +36,13 @@ class RoundStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class ScaleKind(enum.StrEnum):
+    """How a criterion is scored: a number on its range, or one grade of a table mapped to numbers."""
+
+    NUMERIC = "numeric"
+    GRADE = "grade"
+
+
 class Edition(Base):
     __tablename__ = "editions"
 
@@ -71,7 +78,8 @@ class Rubric(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    comment_required: Mapped[bool] = mapped_column(default=False)
+    # The review opinion (评审意见) must have at least this many characters to submit; 0: optional.
+    opinion_min_length: Mapped[int] = mapped_column(default=0)
 
     category: Mapped[Category] = relationship(back_populates="rubric")
     criteria: Mapped[list[Criterion]] = relationship(back_populates="rubric", order_by="Criterion.position",
@@ -90,10 +98,14 @@ class Criterion(Base):
     weight: Mapped[Decimal]
     scale_min: Mapped[Decimal]
     scale_max: Mapped[Decimal]
-    scale_step: Mapped[Decimal]
+    scale_step: Mapped[Decimal]  # numeric scales; 0 for grade scales (only the grades' values count)
+    scale_kind: Mapped[ScaleKind] = mapped_column(enum_column(ScaleKind), default=ScaleKind.NUMERIC)
 
     rubric: Mapped[Rubric] = relationship(back_populates="criteria")
     levels: Mapped[list[CriterionLevel]] = relationship(back_populates="criterion", order_by="CriterionLevel.low",
+                                                        cascade="all, delete-orphan")
+    grades: Mapped[list[CriterionGrade]] = relationship(back_populates="criterion",
+                                                        order_by="CriterionGrade.position",
                                                         cascade="all, delete-orphan")
 
 
@@ -110,6 +122,21 @@ class CriterionLevel(Base):
     description: Mapped[str] = mapped_column(Text, default="")
 
     criterion: Mapped[Criterion] = relationship(back_populates="levels")
+
+
+class CriterionGrade(Base):
+    """One grade of a grade scale and the number it stands for (e.g. 国际领先 = 30), best first."""
+
+    __tablename__ = "criterion_grades"
+    __table_args__ = (UniqueConstraint("criterion_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    label: Mapped[str] = mapped_column(String(100))
+    value: Mapped[Decimal]
+
+    criterion: Mapped[Criterion] = relationship(back_populates="grades")
 
 
 class Round(Base):

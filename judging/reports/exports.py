@@ -1,6 +1,6 @@
 """CSV and XLSX exports of a run: the scores it used (long form), its results and its judge diagnostics.
 
-Every export carries the run's digests: CSV files open with ``# key: value`` lines, XLSX workbooks
+Every export carries the run's digests and its aggregation rule in words: CSV files open with ``# key: value`` lines, XLSX workbooks
 have a ``run`` sheet. Scores come from the run's stored inputs, so an export matches its input digest.
 Judges appear under the run's anonymous codes; auditors also get the expert's id and name.
 """
@@ -23,8 +23,9 @@ CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def metadata(run: ResultRun) -> list[tuple[str, Any]]:
+def metadata(run: ResultRun, gettext) -> list[tuple[str, Any]]:
     return [("run", run.id), ("round_id", run.round_id), ("category_id", run.category_id), ("method", run.method),
+            ("rule", run.rule(gettext)),
             ("seed", run.seed), ("engine_version", run.engine_version), ("input_digest", run.input_digest),
             ("calibration_digest", run.calibration_digest), ("output_digest", run.output_digest),
             ("approved", run.approval is not None)]
@@ -38,7 +39,7 @@ def table_rows(session: Session, *, run: ResultRun, table: str, role: str) -> tu
     if table == "scores":
         criteria = run.inputs.get("criteria", [])
         header = ["code", "assignment", "judge"] + (["expert_id", "expert_name"] if auditor else []) + \
-                 ["criterion", "criterion_name", "weight", "value", "familiarity", "total"]
+                 ["criterion", "criterion_name", "weight", "value", "grade", "familiarity", "total"]
         rows = []
         for sheet in run.inputs.get("sheets", []):
             judge = [sheet["code"], sheet["assignment"], code_of.get(sheet["expert"], "")]
@@ -46,8 +47,9 @@ def table_rows(session: Session, *, run: ResultRun, table: str, role: str) -> tu
                 judge += [sheet["expert"], names.get(sheet["expert"], "")]
             for c in criteria:
                 value = sheet["values"].get(str(c["position"]))
-                rows.append(judge + [c["position"], c["name"], c["weight"], value, sheet.get("familiarity") or "",
-                                     sheet["total"]])
+                grade = sheet.get("grades", {}).get(str(c["position"]), "")
+                rows.append(judge + [c["position"], c["name"], c["weight"], value, grade,
+                                     sheet.get("familiarity") or "", sheet["total"]])
         return header, rows
     if table == "results":
         titles = dict(session.execute(select(Nomination.id, Nomination.title).where(
@@ -86,11 +88,12 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def export(session: Session, *, run: ResultRun, table: str, fmt: str, role: str) -> tuple[bytes, str]:
+def export(session: Session, *, run: ResultRun, table: str, fmt: str, role: str, gettext) -> tuple[bytes, str]:
+    """The table as CSV or XLSX, headed by the run's metadata (its rule in words in ``gettext``'s language)."""
     header, rows = table_rows(session, run=run, table=table, role=role)
     if fmt == "csv":
         buffer = io.StringIO()
-        for key, value in metadata(run):
+        for key, value in metadata(run, gettext):
             buffer.write(f"# {key}: {value}\n")
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(header)
@@ -106,7 +109,7 @@ def export(session: Session, *, run: ResultRun, table: str, fmt: str, role: str)
             sheet.append([("'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") and not _is_number(v)
                            else v) for v in row])
         meta = book.create_sheet("run")
-        for key, value in metadata(run):
+        for key, value in metadata(run, gettext):
             meta.append([key, str(value)])
         buffer = io.BytesIO()
         book.save(buffer)

@@ -30,6 +30,7 @@ from judging.results import service as results
 from judging.results.models import Report, ResultRun, RunCheck
 from judging.scoring.models import ScoreSheet
 from judging.settings import REPO_ROOT
+from judging.web.i18n import translations
 
 KINDS = ("ranking", "nomination", "judge", "audit")
 AUDIENCES = ("committee", "auditor")
@@ -41,6 +42,8 @@ REPORT_LOCALE = "zh_CN"  # reports go to the committee and the auditors in Chine
 METHOD_NOTES = {
     "mean": N_("Each nomination's value is the plain mean of its judges' weighted totals; judges' different "
                "standards are not corrected."),
+    "trimmed_mean": N_("Each nomination's value is the mean of its judges' weighted totals; when a nomination has 5 "
+                       "or more scores, its highest and its lowest score are dropped first."),
     "trimmed": N_("Each nomination's value is the mean of its judges' weighted totals after dropping the highest "
                   "and the lowest score when there are enough scores."),
     "zscore": N_("Each judge's totals are standardized to the judge's own mean and spread, then averaged per "
@@ -77,8 +80,6 @@ def _plain(text) -> str:
 
 @functools.cache
 def _environment() -> Environment:
-    from judging.web.i18n import translations
-
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape(["html", "xml"]),
                       trim_blocks=True, lstrip_blocks=True)
     catalog = translations(REPORT_LOCALE)
@@ -122,7 +123,8 @@ def report_context(session: Session, *, run_id: int, kind: str, audience: str,
         "kind": kind, "audience": audience, "draft": run.approval is None,
         "edition": {"name": edition.name, "year": edition.year},
         "round": round_.name, "category": category.name, "top_n": run.options.get("top_n", 10),
-        "run": {"id": run.id, "method": run.method, "options": run.options, "seed": run.seed,
+        "run": {"id": run.id, "method": run.method, "rule": run.rule(translations(REPORT_LOCALE).gettext),
+                "options": run.options, "seed": run.seed,
                 "engine_version": run.engine_version, "input_digest": run.input_digest,
                 "output_digest": run.output_digest, "calibration_digest": run.calibration_digest,
                 "created_at": _local(run.created_at), "n_items": run.n_items, "n_judges": run.n_judges,
@@ -156,7 +158,8 @@ def report_context(session: Session, *, run_id: int, kind: str, audience: str,
         comments = _comments(session, [row["assignment"] for row in run.inputs.get("sheets", [])])
         for row in run.inputs.get("sheets", []):
             sheets_by_nomination.setdefault(row["nomination"], []).append(
-                {"judge": judge_label(row["expert"]), "values": row["values"], "total": row["total"],
+                {"judge": judge_label(row["expert"]), "values": row["values"], "grades": row.get("grades", {}),
+                 "total": row["total"],
                  "familiarity": row.get("familiarity"), "comment": comments.get(row["assignment"], "")})
         ctx["nominations"] = []
         for e in wanted:
@@ -178,7 +181,7 @@ def report_context(session: Session, *, run_id: int, kind: str, audience: str,
         for row in run.inputs.get("sheets", []):
             entry = code_of.get(row["nomination"])
             rows_by_judge.setdefault(row["expert"], []).append(
-                {"code": row["code"], "values": row["values"], "total": row["total"],
+                {"code": row["code"], "values": row["values"], "grades": row.get("grades", {}), "total": row["total"],
                  "value": entry.value if entry else None, "rank": entry.rank if entry else None})
         ctx["judges"] = [{"label": judge_label(d.expert_id), "n_scores": d.n_scores, "severity": d.severity,
                           "scale": d.scale, "correlation": d.correlation, "rms_residual": d.rms_residual,

@@ -24,8 +24,9 @@ from judging.nominations.models import Nomination
 import judging.results.jobs  # noqa: F401  (registers the job kinds this page starts)
 from judging.results import service
 from judging.results.models import Report, ResultRun, RunCheck
+from judging.results.naming import rule_words
 from judging.web.auth import current_user, requires_role
-from judging.web.rendering import DbSession, error_text, render
+from judging.web.rendering import DbSession, error_text, gettext_for, render
 from judging.accounts import actor_of
 from judging.web.forms import error_status, form_int, form_text
 
@@ -53,7 +54,7 @@ def _overview(request: Request, db, *, error: str | None = None, warning: dict |
     runs = service.runs_for(db, edition=edition) if edition else []
     approvals = {(r.round_id, r.category_id): r.approval for r in runs if r.approval is not None}
     return render(request, "pages/results_home.html", edition=edition, runs=runs, approvals=approvals,
-                  methods=service.METHODS, error=error, warning=warning, form=form or {},
+                  methods={m: rule_words(m, None, gettext_for(request)) for m in service.METHODS}, error=error, warning=warning, form=form or {},
                   tie_rule=service.tie_rule_of(edition) if edition else None, status_code=status_code,
                   names={"rounds": {r.id: r.name for r in edition.rounds} if edition else {},
                          "categories": {c.id: c.name for c in edition.categories} if edition else {}})
@@ -87,7 +88,7 @@ class ResultsController(Controller):
             check = service.preflight(db, round_=round_, category=category)
             if check.n_scores == 0:
                 raise JudgingError(N_("There are no submitted scores to compute from."))
-            needs_connected = method not in ("mean", "trimmed", "zscore")
+            needs_connected = method not in ("mean", "trimmed_mean", "trimmed", "zscore")
             if (check.unsubmitted and not form["confirm"]) or (
                     check.n_components > 1 and needs_connected and not form["within_components"]):
                 return _overview(request, db, warning={"unsubmitted": check.unsubmitted,
@@ -233,7 +234,8 @@ class ResultsController(Controller):
         if name not in exports.TABLES or fmt not in ("csv", "xlsx"):
             raise NotFoundException()
         user = current_user(request)
-        content, media_type = exports.export(db, run=run, table=name, fmt=fmt, role=user.role.value)
+        content, media_type = exports.export(db, run=run, table=name, fmt=fmt, role=user.role.value,
+                                             gettext=gettext_for(request))
         filename = f"run{run.id}-{name}.{fmt}"
         return Response(content=content, media_type=media_type,
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -291,8 +293,9 @@ class ResultsController(Controller):
 # ---------------------------------------------------------------------- JSON API (read-only)
 
 
-def _run_json(run: ResultRun) -> dict[str, Any]:
+def _run_json(run: ResultRun, gettext) -> dict[str, Any]:
     return {"id": run.id, "round_id": run.round_id, "category_id": run.category_id, "method": run.method,
+            "rule": run.rule(gettext),
             "options": run.options, "seed": run.seed, "engine_version": run.engine_version,
             "input_digest": run.input_digest, "output_digest": run.output_digest,
             "calibration_digest": run.calibration_digest, "approved": run.approval is not None,
@@ -308,14 +311,15 @@ class ResultsApiController(Controller):
     tags = ["results"]
 
     @get("/runs", sync_to_thread=True, summary="Result runs of the current edition")
-    def list_runs(self, db: DbSession) -> list[dict[str, Any]]:
+    def list_runs(self, request: Request, db: DbSession) -> list[dict[str, Any]]:
         edition = _edition(db)
-        return [_run_json(run) for run in (service.runs_for(db, edition=edition) if edition else [])]
+        gettext = gettext_for(request)
+        return [_run_json(run, gettext) for run in (service.runs_for(db, edition=edition) if edition else [])]
 
     @get("/runs/{run_id:int}", sync_to_thread=True, summary="One run with its ranking and judge diagnostics")
-    def get_run(self, db: DbSession, run_id: FromPath[int]) -> dict[str, Any]:
+    def get_run(self, request: Request, db: DbSession, run_id: FromPath[int]) -> dict[str, Any]:
         run = _run(db, run_id)
-        body = _run_json(run)
+        body = _run_json(run, gettext_for(request))
         body["results"] = [{"code": e.code, "rank": e.rank, "value": e.value, "se": e.se, "raw_mean": e.raw_mean,
                             "raw_rank": e.raw_rank, "rank_interval": [e.rank_low, e.rank_high], "p_top": e.p_top,
                             "n_scores": e.n_scores, "in_top": e.in_top} for e in run.entries]

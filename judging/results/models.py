@@ -12,6 +12,7 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, S
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from judging.db.base import Base, utcnow
+from judging.results.naming import rule_words
 
 
 class ResultRun(Base):
@@ -49,6 +50,10 @@ class ResultRun(Base):
     judges: Mapped[list[JudgeDiagnostic]] = relationship(back_populates="run", order_by="JudgeDiagnostic.code",
                                                          cascade="all, delete-orphan")
     approval: Mapped[RunApproval | None] = relationship(back_populates="run", uselist=False)
+
+    def rule(self, gettext) -> str:
+        """The run's aggregation rule in words (e.g. 截尾平均（≥5 个评分时去掉一个最高分和一个最低分）)."""
+        return rule_words(self.method, (self.options or {}).get("method_options"), gettext)
 
 
 class ResultEntry(Base):

@@ -19,7 +19,7 @@ import judgestats
 from judgestats.reliability import judge_consistency, krippendorff_alpha
 from judging import audit
 from judging.audit.chain import canonical_json
-from judging.editions.models import Category, CategoryKey, Criterion, Edition, Round, RoundKind
+from judging.editions.models import Category, CategoryKey, Criterion, Edition, Round, RoundKind, ScaleKind
 from judging.errors import Conflict, JudgingError, N_, NotFound
 from judging.nominations.blinding import new_code
 from judging.nominations.models import BlindCode, Nomination, NominationIdentity, NominationStatus
@@ -30,7 +30,7 @@ from judging.results.models import (
 from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
 from judging.scoring.rules import CONFIDENCE_WEIGHTS, weighted_total
 
-METHODS = ("mean", "trimmed", "zscore", "additive", "confidence", "affine", "mixed", "rasch")
+METHODS = ("mean", "trimmed_mean", "trimmed", "zscore", "additive", "confidence", "affine", "mixed", "rasch")
 TIE_RULES = ("shared", "item_se", "raw_mean", "item_order")
 DEFAULT_REPS = 200
 MAY_DAY_CATEGORIES = (CategoryKey.ACHIEVEMENT, CategoryKey.OPERATING_METHOD)
@@ -96,12 +96,15 @@ def gather_inputs(session: Session, *, round_: Round, category: Category) -> Inp
         .where(ScoreSheet.assignment_id.in_(base.with_only_columns(Assignment.id)),
                ScoreSheet.status == SheetStatus.SUBMITTED))}
     values: dict[int, dict[int, Decimal]] = {}
-    for sheet_id, criterion_id, value in session.execute(
-            select(CriterionScore.sheet_id, CriterionScore.criterion_id, CriterionScore.value)
+    grades: dict[int, dict[int, str]] = {}
+    for sheet_id, criterion_id, value, grade in session.execute(
+            select(CriterionScore.sheet_id, CriterionScore.criterion_id, CriterionScore.value, CriterionScore.grade)
             .join(ScoreSheet, ScoreSheet.id == CriterionScore.sheet_id)
             .where(ScoreSheet.assignment_id.in_(base.with_only_columns(Assignment.id)),
                    ScoreSheet.status == SheetStatus.SUBMITTED)):
         values.setdefault(sheet_id, {})[criterion_id] = value
+        if grade is not None:
+            grades.setdefault(sheet_id, {})[criterion_id] = grade
     codes = dict(session.execute(select(BlindCode.nomination_id, BlindCode.code)
                                  .where(BlindCode.round_id == round_.id)).all())
     mapping = familiarity_confidence()
@@ -110,18 +113,20 @@ def gather_inputs(session: Session, *, round_: Round, category: Category) -> Inp
         sheet = sheets.get(assignment_id)
         if sheet is None:
             continue
-        sheet_values = values.get(sheet.id, {})
-        rows.append({
+        sheet_values, sheet_grades = values.get(sheet.id, {}), grades.get(sheet.id, {})
+        row = {
             "assignment": assignment_id, "nomination": nomination_id,
             "code": codes.get(nomination_id, f"N{nomination_id}"), "expert": expert_id,
             "familiarity": sheet.familiarity,
             "values": {str(c.position): _dec(sheet_values[c.id]) for c in criteria if c.id in sheet_values},
             "total": _dec(weighted_total(criteria, sheet_values)),
-        })
+        }
+        if sheet_grades:  # the grades chosen beside their numbers (documents without grade scales are unchanged)
+            row["grades"] = {str(c.position): sheet_grades[c.id] for c in criteria if c.id in sheet_grades}
+        rows.append(row)
     document = {
         "round": round_.id, "category": category.id,
-        "criteria": [{"position": c.position, "name": c.name, "weight": _dec(c.weight), "min": _dec(c.scale_min),
-                      "max": _dec(c.scale_max)} for c in criteria],
+        "criteria": [_criterion_document(c) for c in criteria],
         "sheets": rows,
     }
     nominations = sorted({r["nomination"] for r in rows})
@@ -142,6 +147,16 @@ def gather_inputs(session: Session, *, round_: Round, category: Category) -> Inp
                   unsubmitted=len(assignments) - len(rows), nominations=nominations,
                   codes=[first_code[n] for n in nominations], experts=experts,
                   item=item, judge=judge, score=score, confidence=confidence)
+
+
+def _criterion_document(criterion: Criterion) -> dict:
+    """A criterion as a run's inputs record it; a grade scale adds its table of grades and numbers."""
+    document = {"position": criterion.position, "name": criterion.name, "weight": _dec(criterion.weight),
+                "min": _dec(criterion.scale_min), "max": _dec(criterion.scale_max)}
+    if criterion.scale_kind is ScaleKind.GRADE:
+        document["kind"] = criterion.scale_kind.value
+        document["grades"] = [{"label": g.label, "value": _dec(g.value)} for g in criterion.grades]
+    return document
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import logging
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -28,8 +29,10 @@ from judging.panels.models import Assignment, Expert
 from judging.scoring.models import ScoreSheet
 from judging.editions.service import current_edition
 from judging.errors import N_, Conflict, JudgingError, NotFound
-from judging.scoring import service
-from judging.scoring.rules import FAMILIARITY_LABELS, SheetInvalid, field_name, plain, weighted_total
+from judging.scoring import rubrics, service
+from judging.scoring.rules import (
+    FAMILIARITY_LABELS, SheetInvalid, band_of, field_name, opinion_length, plain, weighted_total,
+)
 from judging.web.auth import current_user, requires_role
 from judging.web.rendering import DbSession, gettext_for, render
 from judging.web.forms import error_status
@@ -129,7 +132,8 @@ class JudgeController(Controller):
                       total=weighted_total(ctx.criteria, stored), field_errors=field_errors,
                       form_error=error.render(gettext) if error else None,
                       error_kind=_kind(error) if error else None, locked=ctx.locked_reason(utcnow()),
-                      field_name=field_name, plain=plain)
+                      field_name=field_name, plain=plain, band_of=band_of, opinion_length=opinion_length,
+                      number=_number)
 
     def _gate(self, request: Request, db) -> None:
         edition = _edition(db)
@@ -197,7 +201,8 @@ class JudgeController(Controller):
         ctx = self._context(request, db, assignment_id)  # with the nomination, for the page
         try:
             service.check_complete(ctx.criteria, ctx.values(), comment=ctx.sheet.comment,
-                                   familiarity=ctx.sheet.familiarity, comment_required=ctx.rubric.comment_required)
+                                   familiarity=ctx.sheet.familiarity,
+                                   opinion_min_length=ctx.rubric.opinion_min_length)
         except SheetInvalid as error:
             return self._page(request, ctx, status_code=422, error=error)
         return self._page(request, ctx, template="pages/judge_sheet_confirm.html")
@@ -244,6 +249,15 @@ def _start_refill(request: Request, round_id: int) -> None:
                      by=audit.Actor.system("conflict declared"))
     except Exception:  # noqa: BLE001 - the judge's declaration stands whatever happens to the job
         logger.exception("could not queue the refill of round %s after a declared conflict", round_id)
+
+
+def _number(text: str) -> Decimal | None:
+    """A shown field's value as a number for the page (which band it falls in), None when it is none."""
+    try:
+        value = Decimal(text.strip().replace("，", ".").replace(",", "."))
+    except (InvalidOperation, AttributeError):
+        return None
+    return value if value.is_finite() else None
 
 
 class _UndertakingFirst(Exception):
@@ -406,3 +420,47 @@ def _local_datetime(text: str, zone: ZoneInfo) -> dt.datetime:
         value = value.replace(tzinfo=zone)
     return value.astimezone(dt.UTC)
 
+
+# ---------------------------------------------------------------------------------------- rubrics
+
+class RubricController(Controller):
+    """The organizer views and edits a category's rubric; refused once the category has scores."""
+
+    path = "/organizer/rubrics"
+    guards = [requires_role(Role.ORGANIZER)]
+
+    def _page(self, request: Request, db, category_id: int, *, fields: dict[str, Any] | None = None,
+              error: JudgingError | None = None, status_code: int = 200, saved: bool = False) -> Template:
+        try:
+            category, rubric = rubrics.category_rubric(db, category_id=category_id)
+        except NotFound:
+            raise NotFoundException() from None
+        gettext = gettext_for(request)
+        values = fields if fields is not None else rubrics.page_fields(rubrics.spec_of(rubric))
+        field_errors = {name: e.render(gettext) for name, e in error.fields.items()} \
+            if isinstance(error, SheetInvalid) else {}
+        return render(request, "pages/organizer_rubric.html", status_code=status_code, category=category,
+                      locked=rubrics.scores_given(db, category=category), values=values,
+                      layout=rubrics.page_layout(values), field_errors=field_errors,
+                      summary=rubrics.error_summary(values, field_errors, gettext),
+                      form_error=error.render(gettext) if error else None, saved=saved, text=_text,
+                      kinds=rubrics.SCALE_LABELS, criterion_field=rubrics.criterion_field,
+                      band_field=rubrics.band_field, grade_field=rubrics.grade_field)
+
+    @get("/{category_id:int}", sync_to_thread=True)
+    def show(self, request: Request, db: DbSession, category_id: FromPath[int],
+             saved: FromQuery[bool] = False) -> Template:
+        return self._page(request, db, category_id, saved=saved)
+
+    @post("/{category_id:int}", sync_to_thread=True)
+    def save(self, request: Request, db: DbSession, category_id: FromPath[int], data: FormData) -> Response:
+        try:
+            spec = rubrics.read_rubric_form(data)
+            rubrics.update_rubric(db, category_id=category_id, spec=spec, by=current_user(request))
+            db.commit()
+        except NotFound:
+            raise NotFoundException() from None
+        except JudgingError as error:
+            db.rollback()
+            return self._page(request, db, category_id, fields=dict(data), error=error, status_code=_status(error))
+        return Redirect(path=f"/organizer/rubrics/{category_id}", query_params={"saved": "1"})

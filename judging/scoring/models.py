@@ -47,6 +47,8 @@ class CriterionScore(Base):
     sheet_id: Mapped[int] = mapped_column(ForeignKey("score_sheets.id", ondelete="CASCADE"), index=True)
     criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"), index=True)
     value: Mapped[Decimal]
+    # On a grade scale, the grade the judge chose (``value`` is its number in the rubric's table).
+    grade: Mapped[str | None] = mapped_column(String(100))
 
     sheet: Mapped[ScoreSheet] = relationship(back_populates="scores")
 

@@ -1,8 +1,11 @@
 """The rules of a score sheet, free of the database: familiarity (the judge's confidence), reading
-and checking the values a judge typed, and the weighted total.
+and checking the values a judge typed or the grades a judge chose, the bands a value falls in, the
+review opinion's minimum length, and the weighted total.
 
-``scoring.js`` mirrors :func:`weighted_total` for the live total; the result runs read
-:data:`CONFIDENCE_WEIGHTS` for the ``confidence`` calibration method.
+A grade criterion is scored by choosing one grade of the rubric's table; the sheet stores the grade's
+number (so totals and the engine only ever see numbers) and the grade itself. ``scoring.js`` mirrors
+:func:`weighted_total`, :func:`band_of` and the opinion's length for the live sheet; the result runs
+read :data:`CONFIDENCE_WEIGHTS` for the ``confidence`` calibration method.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
 
+from judging.editions.models import ScaleKind
 from judging.errors import N_, JudgingError
 
 # 熟悉程度, as Chinese expert review forms ask it, and the confidence each level carries.
@@ -31,6 +35,17 @@ COMMENT_MAX_LENGTH = 5000
 TOTAL_QUANTUM = Decimal("0.01")
 
 
+class GradeLike(Protocol):
+    label: str
+    value: Decimal
+
+
+class BandLike(Protocol):
+    low: Decimal
+    high: Decimal
+    label: str
+
+
 class CriterionLike(Protocol):
     id: int
     name: str
@@ -38,6 +53,8 @@ class CriterionLike(Protocol):
     scale_min: Decimal
     scale_max: Decimal
     scale_step: Decimal
+    scale_kind: ScaleKind
+    grades: Sequence[GradeLike]
 
 
 def field_name(criterion_id: int) -> str:
@@ -78,22 +95,48 @@ class SheetInput:
 
 
 def parse_value(raw: str | None, criterion: CriterionLike) -> Decimal | None:
-    """One score: empty means not scored yet; otherwise a number on the criterion's scale and step."""
+    """One score: empty means not scored yet; otherwise a number on the criterion's scale and step,
+    or, on a grade scale, the number of one of its grades (what the sheet's grade choices post)."""
     text = (raw or "").strip().replace("，", ".").replace(",", ".")
     if not text:
         return None
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise _field(N_("Enter a number.")) from None
-    if not value.is_finite():
+        value = None
+    if value is None or not value.is_finite():
+        if criterion.scale_kind is ScaleKind.GRADE:
+            raise _field(N_("Choose one of the listed grades."))
         raise _field(N_("Enter a number."))
+    if criterion.scale_kind is ScaleKind.GRADE:
+        if grade_of(criterion, value) is None:
+            raise _field(N_("Choose one of the listed grades."))
+        return value.quantize(Decimal("0.001"))
     low, high, step = criterion.scale_min, criterion.scale_max, criterion.scale_step
     if value < low or value > high:
         raise _field(N_("Enter a score from {low} to {high}."), low=plain(low), high=plain(high))
     if step > 0 and (value - low) % step != 0:
         raise _field(N_("Scores go in steps of {step}."), step=plain(step))
     return value.quantize(Decimal("0.001"))
+
+
+def grade_of(criterion: CriterionLike, value: Decimal | None) -> str | None:
+    """The grade whose number is ``value`` on a grade scale (grades' numbers are distinct), else None."""
+    if value is None or criterion.scale_kind is not ScaleKind.GRADE:
+        return None
+    return next((grade.label for grade in criterion.grades if grade.value == value), None)
+
+
+def band_of(bands: Sequence[BandLike], value: Decimal | None) -> BandLike | None:
+    """The band descriptor ``value`` falls in (low ≤ value ≤ high), or None."""
+    if value is None:
+        return None
+    return next((band for band in bands if band.low <= value <= band.high), None)
+
+
+def opinion_length(comment: str) -> int:
+    """The length of a review opinion as the minimum counts it: characters, ends trimmed."""
+    return len(comment.strip())
 
 
 class _FieldProblem(Exception):
@@ -134,17 +177,20 @@ def _text(value: Any) -> str:
 
 
 def check_complete(criteria: Sequence[CriterionLike], values: Mapping[int, Decimal | None], *, comment: str,
-                   familiarity: str | None, comment_required: bool) -> None:
-    """What submission needs beyond a valid draft: every criterion, the familiarity, and the opinion
-    where the rubric asks for one. Raises :class:`SheetInvalid`."""
+                   familiarity: str | None, opinion_min_length: int) -> None:
+    """What submission needs beyond a valid draft: every criterion, the familiarity, and a review
+    opinion of at least the rubric's minimum length (drafts may be shorter). Raises :class:`SheetInvalid`."""
     errors: dict[str, FieldError] = {}
     for criterion in criteria:
         if values.get(criterion.id) is None:
             errors[field_name(criterion.id)] = FieldError(N_("Score this criterion."))
     if familiarity not in FAMILIARITY_LABELS:
         errors["familiarity"] = FieldError(N_("Say how familiar you are with this field."))
-    if comment_required and not comment.strip():
-        errors["comment"] = FieldError(N_("This category asks for a review opinion."))
+    length = opinion_length(comment)
+    if length < opinion_min_length:
+        errors["comment"] = FieldError(
+            N_("The review opinion needs at least {minimum} characters; it has {length}."),
+            {"minimum": opinion_min_length, "length": length})
     if errors:
         raise SheetInvalid(errors, N_("The sheet is not complete yet: see the marked fields."))
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from judging import audit
 from judging.accounts.models import User
 from judging.db.base import utcnow
-from judging.editions.models import Category, Criterion, Edition, Round, RoundStatus, Rubric
+from judging.editions.models import Category, Criterion, Edition, Round, RoundStatus, Rubric, ScaleKind
 from judging.errors import N_, Conflict, JudgingError, NotFound
 from judging.nominations.models import BlindCode, Nomination
 from judging.panels.models import Assignment, Conflict as ExpertConflict, ConflictSource, Expert
@@ -32,7 +32,8 @@ from judging.scoring.models import (
     CriterionScore, DeadlineExtension, ScoreSheet, SheetStatus, UndertakingAcceptance,
 )
 from judging.scoring.rules import (
-    CONFIDENCE_WEIGHTS, FAMILIARITY_LABELS, SheetInput, check_complete, read_sheet_form, weighted_total,
+    CONFIDENCE_WEIGHTS, FAMILIARITY_LABELS, FieldError, SheetInput, SheetInvalid, check_complete, field_name,
+    grade_of, read_sheet_form, weighted_total,
 )
 
 __all__ = ["CONFIDENCE_WEIGHTS", "FAMILIARITY_LABELS", "weighted_total"]
@@ -202,6 +203,11 @@ class SheetContext:
         stored = {score.criterion_id: score.value for score in self.sheet.scores} if self.sheet else {}
         return {criterion.id: stored.get(criterion.id) for criterion in self.criteria}
 
+    def grades(self) -> dict[int, str]:
+        """The grade chosen for each grade criterion scored so far."""
+        return {score.criterion_id: score.grade for score in self.sheet.scores
+                if score.grade is not None} if self.sheet else {}
+
     @property
     def submitted(self) -> bool:
         return self.sheet is not None and self.sheet.status is SheetStatus.SUBMITTED
@@ -224,7 +230,7 @@ def sheet_context(session: Session, *, judge: User, assignment_id: int, full: bo
     a round not yet open), so ids cannot be probed.
 
     ``full=False`` (saving, submitting) skips what only the page shows: the nomination's text and
-    attachments, the category and the level descriptors. The rest comes in four queries.
+    attachments, the category and the band descriptors. The rest comes in five queries.
     """
     row = session.execute(
         select(Assignment, Round, BlindCode.code, Nomination.category_id, DeadlineExtension.deadline_at,
@@ -244,8 +250,9 @@ def sheet_context(session: Session, *, judge: User, assignment_id: int, full: bo
     assignment, round_, code, category_id, extension, acceptance = row
     # Joined eager loads: each of these is one round trip to the database.
     criteria = joinedload(Rubric.criteria)
+    loads = [criteria.selectinload(Criterion.grades)] + ([criteria.selectinload(Criterion.levels)] if full else [])
     rubric = session.scalars(select(Rubric).where(Rubric.category_id == category_id)
-                             .options(criteria.selectinload(Criterion.levels) if full else criteria)).unique().first()
+                             .options(*loads)).unique().first()
     if rubric is None:
         raise NotFound("rubric")
     sheet = session.scalars(select(ScoreSheet).where(ScoreSheet.assignment_id == assignment.id)
@@ -276,10 +283,28 @@ def _mirror(sheet: ScoreSheet, **values) -> None:
 
 
 def _audit_data(ctx: SheetContext, sheet: ScoreSheet, values: dict[int, Decimal | None]) -> dict:
-    return {"assignment_id": ctx.assignment.id, "version": sheet.version, "status": sheet.status.value,
+    data = {"assignment_id": ctx.assignment.id, "version": sheet.version, "status": sheet.status.value,
             "values": {str(k): (str(v) if v is not None else None) for k, v in sorted(values.items())},
             "comment": sheet.comment, "familiarity": sheet.familiarity,
             "total": str(weighted_total(ctx.criteria, values))}
+    grades = {str(c.id): grade for c in ctx.criteria if (grade := grade_of(c, values.get(c.id)))}
+    if grades:  # the grades chosen, beside their numbers (only rubrics with grade scales have any)
+        data["grades"] = grades
+    return data
+
+
+def _grades(criteria: list[Criterion], values: dict[int, Decimal | None]) -> dict[int, str | None]:
+    """The grade of each value on a grade scale; a value that is no grade of its table is refused."""
+    grades: dict[int, str | None] = {}
+    errors: dict[str, FieldError] = {}
+    for criterion in criteria:
+        value = values.get(criterion.id)
+        grades[criterion.id] = grade_of(criterion, value)
+        if value is not None and criterion.scale_kind is ScaleKind.GRADE and grades[criterion.id] is None:
+            errors[field_name(criterion.id)] = FieldError(N_("Choose one of the listed grades."))
+    if errors:
+        raise SheetInvalid(errors)
+    return grades
 
 
 def save_draft(session: Session, *, judge: User, assignment_id: int, data: SheetInput | Mapping[str, Any],
@@ -298,6 +323,7 @@ def save_draft(session: Session, *, judge: User, assignment_id: int, data: Sheet
     if version != ctx.version:
         raise _stale(ctx.version)
     values = {criterion.id: data.values.get(criterion.id) for criterion in ctx.criteria}
+    grades = _grades(ctx.criteria, values)
     sheet = ctx.sheet
     if sheet is not None and values == ctx.values() and sheet.comment == data.comment \
             and sheet.familiarity == data.familiarity:
@@ -328,9 +354,9 @@ def save_draft(session: Session, *, judge: User, assignment_id: int, data: Sheet
             if score is not None:
                 sheet.scores.remove(score)
         elif score is None:
-            sheet.scores.append(CriterionScore(criterion_id=criterion_id, value=value))
+            sheet.scores.append(CriterionScore(criterion_id=criterion_id, value=value, grade=grades[criterion_id]))
         elif score.value != value:
-            score.value = value
+            score.value, score.grade = value, grades[criterion_id]
     session.flush()
     ctx.sheet = sheet
     audit.append(session, actor=_actor(judge), action="sheet.draft_saved", object_type="score_sheet",
@@ -349,7 +375,8 @@ def submit_sheet(session: Session, *, judge: User, assignment_id: int, version: 
     values = ctx.values()
     sheet = ctx.sheet
     check_complete(ctx.criteria, values, comment=sheet.comment if sheet else "",
-                   familiarity=sheet.familiarity if sheet else None, comment_required=ctx.rubric.comment_required)
+                   familiarity=sheet.familiarity if sheet else None,
+                   opinion_min_length=ctx.rubric.opinion_min_length)
     changed = session.execute(
         update(ScoreSheet).where(ScoreSheet.id == sheet.id, ScoreSheet.version == version,
                                  ScoreSheet.status == SheetStatus.DRAFT)

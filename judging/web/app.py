@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     from judging.panels.controllers import PanelsController
     from judging.results.controllers import PublicController, ResultsApiController, ResultsController
-    from judging.scoring.controllers import JudgeController, RoundController
+    from judging.scoring.controllers import JudgeController, RoundController, RubricController
     from judging.stages.controllers import StagesController
     from judging.web.i18n_controller import set_language
 
@@ -99,9 +99,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         route_handlers=[healthz, home, set_language, AccountController, OrganizerController, JudgeController,
                         RoundController, AuditorController, AdminController, JobController, PanelsController,
                         ResultsController, ResultsApiController, PublicController, NominationsController,
-                        QuotasController, AuditorNominationsController, JudgeAttachmentController,
-                        MeetingsController, MemberMeetingsController,
-                        StagesController, FormalReviewController,
+                        QuotasController, AuditorNominationsController, JudgeAttachmentController, RubricController,
+                        MeetingsController, MemberMeetingsController, StagesController, FormalReviewController,
                         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
                                                    cache_control=CacheControlHeader(max_age=3600))],
         dependencies={"db": Provide(provide_db)},

@@ -28,6 +28,7 @@ from .methods import (
     calibrate_mixed,
     calibrate_rasch,
     calibrate_trimmed,
+    calibrate_trimmed_mean,
     calibrate_zscore,
 )
 from .ranking import RankUncertainty, Ranking, bootstrap, rank
@@ -52,6 +53,7 @@ __all__ = [
     "calibrate_mixed",
     "calibrate_rasch",
     "calibrate_trimmed",
+    "calibrate_trimmed_mean",
     "calibrate_zscore",
     "connectivity",
     "rank",

@@ -252,13 +252,14 @@ def trimmed_mask(item, score, n_items, min_scores_to_trim, n_trim):
     return keep
 
 
-@register(
-    "trimmed",
-    defaults={"min_scores_to_trim": 3, "n_trim": 1},
-    checks={"min_scores_to_trim": dict(kind=int, low=1), "n_trim": dict(kind=int, low=1)},
-    needs_connected=False,
-    min_scores_per_judge=None,
-)
+_TRIM_CHECKS = {"min_scores_to_trim": dict(kind=int, low=1), "n_trim": dict(kind=int, low=1)}
+
+
+# "trimmed_mean" is the rule of Chinese expert panels: trim only a panel of 5 or more.
+@register("trimmed_mean", defaults={"min_scores_to_trim": 5, "n_trim": 1}, checks=_TRIM_CHECKS,
+          needs_connected=False, min_scores_per_judge=None)
+@register("trimmed", defaults={"min_scores_to_trim": 3, "n_trim": 1}, checks=_TRIM_CHECKS,
+          needs_connected=False, min_scores_per_judge=None)
 def _fit_trimmed(data: ScoreData, opts, compute_se) -> Fit:
     k, t = opts["min_scores_to_trim"], opts["n_trim"]
     keep = trimmed_mask(data.item, data.score, data.n_items, k, t)
@@ -447,7 +448,7 @@ def prepare(item, judge, score, method, *, weight=None, confidence=None, n_items
         ncomp, ic, jc = raise_if_disconnected(data, method)
     else:
         ncomp, ic, jc = components(data)
-    if method == "trimmed":
+    if method in ("trimmed", "trimmed_mean"):
         k, t = opts["min_scores_to_trim"], opts["n_trim"]
         if k < 2 * t + 1:
             raise ValueError(
@@ -506,7 +507,7 @@ def calibrate(item, judge, score, method="additive", *, weight=None, confidence=
         code must have at least one score.
     score : array_like of float, shape (n_scores,)
         The scores; must be finite (leave missing scores out, never encode them as NaN).
-    method : {"mean", "trimmed", "zscore", "additive", "confidence", "affine", "mixed", "rasch"}
+    method : {"mean", "trimmed", "trimmed_mean", "zscore", "additive", "confidence", "affine", "mixed", "rasch"}
         Calibration method; each is documented in its own function
         (:func:`judgestats.calibrate_additive` and so on) with model and references.
     weight : array_like of float, optional

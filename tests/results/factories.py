@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from judging import audit
+from judging.demo import on_scale
 from judging.editions.models import (
     Category, CategoryKey, Criterion, Edition, EditionStatus, Round, RoundKind, RoundStatus, Rubric,
 )
@@ -85,9 +86,10 @@ def score_demo_category(session, key: CategoryKey, *, seed: int = 5) -> None:
             continue  # the demo's own sheets (drafts or submitted) stay as they are
         base = level.setdefault(nomination_id, rng.uniform(3, 9))
         sheet = ScoreSheet(assignment_id=assignment_id, status=SheetStatus.SUBMITTED, familiarity="familiar")
-        for criterion in category.rubric.criteria:
-            value = min(10.0, max(0.0, round((base + rng.gauss(0, 0.8)) * 2) / 2))
-            sheet.scores.append(CriterionScore(criterion_id=criterion.id, value=Decimal(str(value))))
+        for criterion in category.rubric.criteria:  # a share of the scale, on its steps or nearest grade
+            share = min(10.0, max(0.0, round((base + rng.gauss(0, 0.8)) * 2) / 2)) / 10
+            value, grade = on_scale(criterion, Decimal(str(share)))
+            sheet.scores.append(CriterionScore(criterion_id=criterion.id, value=value, grade=grade))
         session.add(sheet)
     session.flush()
 

@@ -128,3 +128,28 @@ def test_reports_are_generated_in_the_background_and_listed(client, demo, sessio
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     login(client, "judge01", DEMO_PASSWORDS["judge"])
     assert client.get(f"/results/reports/{report_id}").status_code == 404
+
+
+@SQLITE_ONLY
+def test_every_report_names_the_runs_aggregation_rule_in_words(db):
+    made = make_small_edition(db, DESIGN, top_n=3)
+    run = service.create_run(db, round_id=made["round"].id, category_id=made["category"].id, method="trimmed_mean",
+                             reps=30, by=ORGANIZER)
+    rule = "截尾平均（≥5 个评分时去掉一个最高分和一个最低分）"
+    for kind, subject in (("ranking", None), ("audit", None), ("nomination", made["nominations"][0].id)):
+        report = reports.create_report(db, run_id=run.id, kind=kind, audience="auditor", subject_id=subject,
+                                       by=AUDITOR)
+        assert rule in _text(report.content).replace("\n", ""), kind
+
+
+@SQLITE_ONLY
+def test_score_sheet_reports_show_the_grade_chosen_beside_its_number(db, demo):
+    round_id, category_id = demo_ids(db, CategoryKey.ACHIEVEMENT)
+    run = service.create_run(db, round_id=round_id, category_id=category_id, method="mean", reps=30,
+                             confirm_incomplete=True, by=ORGANIZER)  # the demo judges' submitted achievements
+    graded = next(row for row in run.inputs["sheets"] if row.get("grades"))
+    grade, value = graded["grades"]["1"], graded["values"]["1"]
+    for kind in ("nomination", "judge"):
+        report = reports.create_report(db, run_id=run.id, kind=kind, audience="committee", subject_id=None,
+                                       by=ORGANIZER)
+        assert f"{grade} {value.rstrip('0').rstrip('.')}" in _text(report.content), kind

@@ -152,3 +152,45 @@ def test_exports_carry_the_digests_and_anonymize_judges_for_organizers(client, d
     meta = {row[0]: row[1] for row in book["run"].iter_rows(values_only=True)}
     assert meta["output_digest"] == digests[1]
     assert client.get(f"/results/runs/{run_id}/export/secrets.csv").status_code == 404
+
+
+def test_every_result_page_export_and_the_api_name_the_runs_rule_in_words(client, demo, session_factory):
+    """A trimmed-mean run of the operating methods (5 judges each): the rule is named everywhere, and each
+    nomination's value is the mean of its 3 middle totals."""
+    run_id = _make_run(session_factory, method="trimmed_mean")
+    mean_id = _make_run(session_factory, method="mean")
+    rule = "截尾平均（≥5 个评分时去掉一个最高分和一个最低分）"
+    login(client, "organizer", DEMO_PASSWORDS["organizer"])
+    for url in (f"/results/runs/{run_id}", "/results", f"/results/runs/{run_id}/reports",
+                f"/results/compare?a={mean_id}&b={run_id}"):
+        assert rule in client.get(url).text, url
+    assert "平均分" in client.get(f"/results/runs/{mean_id}").text
+    assert f'<option value="trimmed_mean" >{rule}</option>' in client.get("/results").text
+    export = client.get(f"/results/runs/{run_id}/export/results.csv").content.decode("utf-8-sig")
+    assert f"# rule: {rule}" in export.splitlines()
+    assert client.get(f"/api/results/runs/{run_id}").json()["rule"] == rule
+    with session_factory() as session:
+        run = session.get(ResultRun, run_id)
+        totals: dict[int, list[float]] = {}
+        for row in run.inputs["sheets"]:
+            totals.setdefault(row["nomination"], []).append(float(row["total"]))
+        for entry in run.entries:
+            scores = sorted(totals[entry.nomination_id])
+            assert len(scores) == 5 and entry.value == pytest.approx(sum(scores[1:-1]) / 3)
+
+
+def test_a_run_over_grade_scales_records_and_exports_the_grades_chosen(client, demo, session_factory):
+    with session_factory() as session:
+        round_id, category_id = demo_ids(session, CategoryKey.ACHIEVEMENT)
+        run = service.create_run(session, round_id=round_id, category_id=category_id, method="mean", reps=REPS,
+                                 confirm_incomplete=True, by=ORGANIZER)  # the demo judges' submitted sheets
+        session.commit()
+        run_id, criteria = run.id, run.inputs["criteria"]
+    assert criteria[1]["kind"] == "grade" and criteria[1]["grades"][0] == {"label": "国际领先", "value": "30.000"}
+    assert "kind" not in criteria[0]
+    login(client, "auditor", DEMO_PASSWORDS["auditor"])
+    rows = list(csv.DictReader(line for line in client.get(f"/results/runs/{run_id}/export/scores.csv")
+                               .content.decode("utf-8-sig").splitlines() if not line.startswith("#")))
+    graded = [r for r in rows if r["criterion_name"] == "技术水平"]
+    assert graded and all(r["grade"] in {"国际领先", "国际先进", "国内领先", "国内先进", "国内一般"} for r in graded)
+    assert all(r["grade"] == "" for r in rows if r["criterion_name"] != "技术水平")

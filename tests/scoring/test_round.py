@@ -50,7 +50,8 @@ def _expert_id(session_factory, username: str) -> int:
 
 
 def _submit(client, item) -> None:
-    review = post_sheet(client, item, "submit", values=item.values(8, 7, 9, 6.5), as_json=False)
+    review = post_sheet(client, item, "submit", values=item.values(24, 26, 16, 13),
+                        comment="创新点突出，经济效益数据完整，具备推广价值，同意推荐。", as_json=False)
     assert review.status_code == 200, review.text[:500]
     token, version = page_token(client, f"/judge/sheets/{item.assignment_id}")
     done = client.post(f"/judge/sheets/{item.assignment_id}/confirm", data={"_csrf_token": token,
@@ -131,7 +132,7 @@ def test_organizer_reopens_a_submitted_sheet_with_a_reason_the_judge_reads(clien
                        data={"_csrf_token": token, "reason": "第三项评分与评语不一致，请核实"}, follow_redirects=False)
     assert done.status_code in (302, 303)
     version, status, values = stored(session_factory, judge.assignment_id)
-    assert status == "draft" and values[judge.criterion_ids[0]] == 8  # the scores stay as the judge gave them
+    assert status == "draft" and values[judge.criterion_ids[0]] == 24  # the scores stay as the judge gave them
     event = _last_event(session_factory, "sheet.reopened")
     assert event["actor"] == "organizer" and event["data"]["reason"] == "第三项评分与评语不一致，请核实"
     again = client.post(f"/organizer/sheets/{sheet_id}/reopen", data={"_csrf_token": token, "reason": "再次"})
@@ -141,7 +142,7 @@ def test_organizer_reopens_a_submitted_sheet_with_a_reason_the_judge_reads(clien
     page = client.get(f"/judge/sheets/{judge.assignment_id}").text
     assert 'id="reopen-notice"' in page and "第三项评分与评语不一致，请核实" in page
     assert "已退回" in client.get("/judge").text
-    resaved = post_sheet(client, judge, values=judge.values(8, 7, 8, 6.5))
+    resaved = post_sheet(client, judge, values=judge.values(24, 26, 15, 13))
     assert resaved.status_code == 200 and resaved.json()["version"] == version + 1
 
 

@@ -1,4 +1,9 @@
-"""The judge's sheet over HTTP, on SQLite and PostgreSQL: drafts, bad input, versions, submission."""
+"""The judge's sheet over HTTP, on SQLite and PostgreSQL: drafts, bad input, versions, submission.
+
+The demo's achievements are scored in points: 创新性 0–30, 技术水平 a grade (国际领先 30, 国际先进 26,
+国内领先 22, 国内先进 18, 国内一般 12), 经济效益 and 推广价值 0–20, in steps of 1; the review opinion
+needs at least 20 characters to submit.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,8 @@ from judging.editions.models import Round, Rubric
 from judging.panels.models import Assignment
 from judging.scoring.models import ScoreSheet
 
+OPINION = "创新点突出，经济效益数据完整，具备推广价值，同意推荐。"
+
 
 def _events(session_factory, action: str) -> list[dict]:
     with session_factory() as session:
@@ -27,18 +34,20 @@ def _events(session_factory, action: str) -> list[dict]:
 
 
 def test_judge_saves_a_draft_and_finds_it_after_reload(client, judge, session_factory):
-    response = post_sheet(client, judge, values=judge.values(7.5, 6), comment="思路清晰")
+    response = post_sheet(client, judge, values=judge.values(24, 26), comment="思路清晰")
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["version"] == 1
     assert re.fullmatch(r"已于 \d\d:\d\d:\d\d 保存", body["message"])
-    assert body["total"] == str((Decimal("0.3") * Decimal("0.75") + Decimal("0.2") * Decimal("0.6")) * 100)[:5]
-    assert stored(session_factory, judge.assignment_id) == (1, "draft", {judge.criterion_ids[0]: Decimal("7.5"),
-                                                                         judge.criterion_ids[1]: Decimal("6")})
+    assert body["total"] == "50.00"  # 24 of 30 points and 国际先进 (26 of 30), each weighing 30%
+    assert stored(session_factory, judge.assignment_id) == (1, "draft", {judge.criterion_ids[0]: Decimal("24"),
+                                                                         judge.criterion_ids[1]: Decimal("26")})
     page = client.get(f"/judge/sheets/{judge.assignment_id}").text
-    assert 'value="7.5"' in page and "思路清晰" in page and 'name="version" value="1"' in page
+    assert 'value="24"' in page and "思路清晰" in page and 'name="version" value="1"' in page
+    assert re.search(r'value="26" checked', page)  # the grade chosen, 国际先进
     event = _events(session_factory, "sheet.draft_saved")[-1]
-    assert event["data"]["values"][str(judge.criterion_ids[0])] == "7.500"
+    assert event["data"]["values"][str(judge.criterion_ids[0])] == "24.000"
+    assert event["data"]["grades"] == {str(judge.criterion_ids[1]): "国际先进"}
     assert event["data"]["comment"] == "思路清晰" and event["actor"] == "judge01"
 
 
@@ -64,16 +73,16 @@ def test_queue_shows_status_and_deadline_in_local_time(client, judge):
 def test_out_of_scale_value_is_refused_and_the_sheet_is_unchanged(client, judge, session_factory):
     post_sheet(client, judge, values=judge.values(7))
     before = stored(session_factory, judge.assignment_id)
-    response = post_sheet(client, judge, values=judge.values(11, 3))
+    response = post_sheet(client, judge, values=judge.values(31, 22))
     assert response.status_code == 422
-    assert response.json()["fields"] == {f"score-{judge.criterion_ids[0]}": "请输入 0 至 10 之间的分数。"}
+    assert response.json()["fields"] == {f"score-{judge.criterion_ids[0]}": "请输入 0 至 30 之间的分数。"}
     assert post_sheet(client, judge, values=judge.values(-1)).status_code == 422
     assert stored(session_factory, judge.assignment_id) == before
 
 
 def test_non_numbers_and_off_step_values_are_refused(client, judge, session_factory):
     for raw, message in [("abc", "请输入数字。"), ("NaN", "请输入数字。"), ("Infinity", "请输入数字。"),
-                         ("7.3", "评分须以 0.5 为步长。")]:
+                         ("7.5", "评分须以 1 为步长。")]:
         response = post_sheet(client, judge, values=judge.values(raw))
         assert response.status_code == 422
         assert response.json()["fields"][f"score-{judge.criterion_ids[0]}"] == message
@@ -139,10 +148,10 @@ def _move_deadline(session_factory, assignment_id: int, when: dt.datetime) -> No
 
 
 def test_after_the_deadline_the_draft_is_kept_but_not_saved_or_submitted(client, judge, session_factory):
-    post_sheet(client, judge, values=judge.values(6, 6, 6, 6))
+    post_sheet(client, judge, values=judge.values(20, 22, 15, 15))
     before = stored(session_factory, judge.assignment_id)
     _move_deadline(session_factory, judge.assignment_id, dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
-    late = post_sheet(client, judge, values=judge.values(9, 9, 9, 9))
+    late = post_sheet(client, judge, values=judge.values(25, 30, 18, 18))
     assert late.status_code == 409 and late.json()["kind"] == "locked"
     assert "草稿予以保留" in late.json()["error"]
     token, version = page_token(client, f"/judge/sheets/{judge.assignment_id}")
@@ -151,18 +160,18 @@ def test_after_the_deadline_the_draft_is_kept_but_not_saved_or_submitted(client,
     assert confirm.status_code == 409 and "草稿予以保留" in confirm.text
     assert stored(session_factory, judge.assignment_id) == before
     page = client.get(f"/judge/sheets/{judge.assignment_id}").text
-    assert 'id="locked-notice"' in page and 'value="6"' in page and "disabled" in page
+    assert 'id="locked-notice"' in page and 'value="20"' in page and "disabled" in page
 
 
 def test_submission_checks_completeness_then_asks_for_confirmation(client, judge, session_factory):
-    incomplete = post_sheet(client, judge, "submit", values=judge.values(8, 7), familiarity=None, as_json=False)
+    incomplete = post_sheet(client, judge, "submit", values=judge.values(24, 26), familiarity=None, as_json=False)
     assert incomplete.status_code == 422
     for cid in judge.criterion_ids[2:]:
         assert re.search(rf'id="score-{cid}-error" data-for="score-{cid}">请为此指标评分。</p>', incomplete.text)
     assert 'id="familiarity-error" data-for="familiarity">请选择您对该领域的熟悉程度。</p>' in incomplete.text
     assert stored(session_factory, judge.assignment_id)[1] == "draft"  # the valid part is kept as the draft
 
-    review = post_sheet(client, judge, "submit", values=judge.values(8, 7, 9, 6.5), as_json=False)
+    review = post_sheet(client, judge, "submit", values=judge.values(24, 26, 16, 13), comment=OPINION, as_json=False)
     assert review.status_code == 200 and "确认提交此评分表？" in review.text
     version = stored(session_factory, judge.assignment_id)[0]
     assert stored(session_factory, judge.assignment_id)[1] == "draft"  # nothing submitted before confirmation
@@ -172,33 +181,45 @@ def test_submission_checks_completeness_then_asks_for_confirmation(client, judge
     assert done.status_code in (302, 303)
     assert stored(session_factory, judge.assignment_id)[:2] == (version + 1, "submitted")
     event = _events(session_factory, "sheet.submitted")[-1]
-    assert event["data"]["total"] == "78.00" and event["data"]["familiarity"] == "familiar"
+    assert event["data"]["total"] == "79.00" and event["data"]["familiarity"] == "familiar"  # 24 + 26 + 16 + 13
+    assert event["data"]["grades"] == {str(judge.criterion_ids[1]): "国际先进"}
 
     page = client.get(f"/judge/sheets/{judge.assignment_id}").text
     assert 'id="submitted-notice"' in page and 'id="save-draft"' not in page
     assert page.count("disabled") >= len(judge.criterion_ids) + 5
-    again = post_sheet(client, judge, values=judge.values(1, 1, 1, 1), version=version + 1, token=token)
+    again = post_sheet(client, judge, values=judge.values(1, 12, 1, 1), version=version + 1, token=token)
     assert again.status_code == 409 and again.json()["error"] == "此评分表已提交，不能再修改。"
-    assert stored(session_factory, judge.assignment_id)[2][judge.criterion_ids[0]] == Decimal("8")
+    assert stored(session_factory, judge.assignment_id)[2][judge.criterion_ids[0]] == Decimal("24")
 
 
-def test_a_rubric_may_require_the_review_opinion(client, judge, session_factory):
-    with session_factory() as session:
-        rubric_id = session.scalar(select(Rubric.id).join(Rubric.criteria).where(
-            Rubric.criteria.any(id=judge.criterion_ids[0])))
-        session.execute(update(Rubric).where(Rubric.id == rubric_id).values(comment_required=True))
-        session.commit()
-    response = post_sheet(client, judge, "submit", values=judge.values(5, 5, 5, 5), as_json=False)
+def test_submitting_needs_an_opinion_of_the_rubrics_minimum_length_but_a_draft_may_be_shorter(
+        client, judge, session_factory):
+    short = post_sheet(client, judge, values=judge.values(20, 22, 15, 15), comment="同意推荐")
+    assert short.status_code == 200  # a draft
+    response = post_sheet(client, judge, "submit", values=judge.values(20, 22, 15, 15), comment="同意推荐",
+                          as_json=False)
     assert response.status_code == 422
-    assert 'id="comment-error" data-for="comment">本类别须填写评审意见。</p>' in response.text
-    ok = post_sheet(client, judge, "submit", values=judge.values(5, 5, 5, 5), comment="同意推荐", as_json=False)
+    assert 'id="comment-error" data-for="comment">评审意见至少需要 20 字，目前只有 4 字。</p>' in response.text
+    with session_factory() as session:
+        rubric_id = session.scalar(select(Rubric.id).where(Rubric.criteria.any(id=judge.criterion_ids[0])))
+        session.execute(update(Rubric).where(Rubric.id == rubric_id).values(opinion_min_length=0))
+        session.commit()
+    ok = post_sheet(client, judge, "submit", values=judge.values(20, 22, 15, 15), comment="", as_json=False)
     assert ok.status_code == 200 and "确认提交此评分表？" in ok.text
 
 
+def test_a_grade_that_is_not_in_the_table_is_refused(client, judge, session_factory):
+    response = post_sheet(client, judge, values=judge.values(20, 25))
+    assert response.status_code == 422
+    assert response.json()["fields"] == {f"score-{judge.criterion_ids[1]}": "请从所列等级中选择一项。"}
+    assert stored(session_factory, judge.assignment_id) is None
+
+
 def test_confirming_a_stale_version_is_refused(client, judge, session_factory):
-    post_sheet(client, judge, "submit", values=judge.values(5, 5, 5, 5), as_json=False)
+    post_sheet(client, judge, "submit", values=judge.values(20, 22, 15, 15), comment=OPINION, as_json=False)
     token, version = page_token(client, f"/judge/sheets/{judge.assignment_id}")
-    post_sheet(client, judge, values=judge.values(6, 5, 5, 5), version=version, token=token)  # another tab
+    post_sheet(client, judge, values=judge.values(21, 22, 15, 15), comment=OPINION, version=version,
+               token=token)  # another tab
     response = client.post(f"/judge/sheets/{judge.assignment_id}/confirm",
                            data={"_csrf_token": token, "version": str(version)})
     assert response.status_code == 409
@@ -220,7 +241,8 @@ def test_the_sheet_page_shows_the_anonymized_nomination_beside_the_rubric(client
     from judging.nominations.models import NominationIdentity
 
     page = client.get(f"/judge/sheets/{judge.assignment_id}").text
-    assert "权重 30%" in page and "8–10" in page and "优秀" in page and "很熟悉" in page and "不太熟悉" in page
+    assert "权重 30%" in page and "26–30" in page and "优秀" in page and "很熟悉" in page and "不太熟悉" in page
+    assert "国际领先" in page and "国内一般" in page and 'id="comment-count"' in page
     with session_factory() as session:
         identity = session.get(NominationIdentity, judge.nomination_id)
         for secret in [identity.employer, identity.contact_phone, identity.contact_email, *identity.inventors,
@@ -261,10 +283,10 @@ def test_two_simultaneous_saves_from_one_version_store_exactly_one(client, judge
 
 
 def test_without_javascript_the_save_button_stores_the_draft_and_returns_to_the_sheet(client, judge, session_factory):
-    response = post_sheet(client, judge, values=judge.values(4.5), as_json=False)
+    response = post_sheet(client, judge, values=judge.values(14), as_json=False)
     assert response.status_code in (302, 303)
     assert response.headers["location"] == f"/judge/sheets/{judge.assignment_id}"
-    assert stored(session_factory, judge.assignment_id)[2] == {judge.criterion_ids[0]: Decimal("4.5")}
+    assert stored(session_factory, judge.assignment_id)[2] == {judge.criterion_ids[0]: Decimal("14")}
     assert re.search(r"已于 \d\d:\d\d:\d\d 保存", client.get(response.headers["location"]).text)
 
 
@@ -272,5 +294,5 @@ def test_the_sheet_speaks_english_on_request(client, judge):
     client.get("/lang/en", follow_redirects=False)
     page = client.get(f"/judge/sheets/{judge.assignment_id}").text
     assert "Weighted total" in page and "Very familiar" in page and "Save draft" in page
-    response = post_sheet(client, judge, values=judge.values(12))
-    assert response.json()["fields"][f"score-{judge.criterion_ids[0]}"] == "Enter a score from 0 to 10."
+    response = post_sheet(client, judge, values=judge.values(31))
+    assert response.json()["fields"][f"score-{judge.criterion_ids[0]}"] == "Enter a score from 0 to 30."

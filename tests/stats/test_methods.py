@@ -116,6 +116,23 @@ def test_trimming_rule(scores, min_scores, expected):
     assert bool(cal.diagnostics["item_trimmed"][0]) is trimmed
 
 
+@pytest.mark.parametrize("scores, expected, trimmed", [
+    ([9, 7, 8, 3, 8.5], 23.5 / 3, True),  # a panel of 5: the highest and the lowest score go
+    ([9, 7, 8, 3, 8.5, 6], 29.5 / 4, True),
+    ([9, 7, 8, 3], 6.75, False),  # 4 scores: the plain mean
+    ([6, 8], 7.0, False),
+])
+def test_trimmed_mean_trims_only_a_panel_of_five_or_more(scores, expected, trimmed):
+    n = len(scores)
+    item, judge, score = np.r_[np.zeros(n, int), 1, 1], np.r_[np.arange(n), 0, 1], np.r_[scores, 1.0, 2.0]
+    cal = judgestats.calibrate_trimmed_mean(item, judge, score)
+    assert cal.method == "trimmed_mean" and cal.options["min_scores_to_trim"] == 5 and cal.options["n_trim"] == 1
+    assert cal.item_value[0] == pytest.approx(expected, abs=1e-12)
+    assert bool(cal.diagnostics["item_trimmed"][0]) is trimmed
+    same = judgestats.calibrate(item, judge, score, method="trimmed", min_scores_to_trim=5)
+    assert np.array_equal(cal.item_value, same.item_value)
+
+
 def test_trimmed_two_per_side():
     item = np.zeros(7, int)
     cal = judgestats.calibrate(item, np.arange(7), [1.0, 2, 3, 4, 5, 6, 100], method="trimmed",

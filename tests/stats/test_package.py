@@ -74,7 +74,8 @@ def test_public_api_and_version():
 
 DOCUMENTED = [
     judgestats.calibrate, judgestats.connectivity, judgestats.rank, judgestats.bootstrap,
-    judgestats.calibrate_mean, judgestats.calibrate_trimmed, judgestats.calibrate_zscore,
+    judgestats.calibrate_mean, judgestats.calibrate_trimmed, judgestats.calibrate_trimmed_mean,
+    judgestats.calibrate_zscore,
     judgestats.calibrate_additive, judgestats.calibrate_confidence,
     judgestats.calibrate_affine, judgestats.calibrate_mixed, judgestats.calibrate_rasch,
     judgestats.reliability.icc, judgestats.reliability.krippendorff_alpha,

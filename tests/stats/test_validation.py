@@ -14,7 +14,7 @@ from judgestats import DegenerateDataWarning, DisconnectedDesignError
 ITEM = np.array([0, 0, 1, 1, 2, 2])
 JUDGE = np.array([0, 1, 1, 2, 2, 0])
 SCORE = np.array([8.0, 7.0, 6.0, 5.5, 9.0, 9.5])
-ALL_METHODS = ["mean", "trimmed", "zscore", "additive", "confidence", "affine", "mixed", "rasch"]
+ALL_METHODS = ["mean", "trimmed", "trimmed_mean", "zscore", "additive", "confidence", "affine", "mixed", "rasch"]
 
 
 @pytest.mark.parametrize("method", ALL_METHODS)

@@ -1,41 +1,62 @@
-/* The judge's scoring sheet: live weighted total, level highlighting, debounced autosave with a
- * version check, retry on a lost connection, and the older-tab warning. No inline scripts: the
- * page's Content-Security-Policy allows only files from /static. */
+/* The judge's scoring sheet: live weighted total, the band a score falls in, the review opinion's
+ * character count, debounced autosave with a version check, retry on a lost connection, and the
+ * older-tab warning. No inline scripts: the page's Content-Security-Policy allows only files from /static. */
 (function () {
   "use strict";
 
   var form = document.getElementById("sheet-form");
   if (!form) { return; }
 
-  var scores = Array.prototype.slice.call(form.querySelectorAll("input.score"));
+  var criteria = Array.prototype.slice.call(form.querySelectorAll("fieldset.criterion[data-weight]"));
   var totalOut = document.getElementById("total");
+  var comment = document.getElementById("comment");
+  var count = document.getElementById("comment-count");
+
+  /* A criterion's value: the number typed, or the number of the grade chosen; NaN when none. */
+  function valueOf(fieldset) {
+    var input = fieldset.querySelector("input.score") || fieldset.querySelector("input.grade:checked");
+    if (!input || input.value.trim() === "") { return NaN; }
+    return parseFloat(input.value);
+  }
 
   /* Mirrors judging.scoring.rules.weighted_total: Σ w·(v−min)/(max−min)·100 / Σ w, two decimals. */
   function weightedTotal() {
     var sum = 0, weights = 0;
-    scores.forEach(function (input) {
-      var w = parseFloat(input.dataset.weight), lo = parseFloat(input.min), hi = parseFloat(input.max);
+    criteria.forEach(function (fieldset) {
+      var w = parseFloat(fieldset.dataset.weight), lo = parseFloat(fieldset.dataset.min);
+      var hi = parseFloat(fieldset.dataset.max), v = valueOf(fieldset);
       weights += w;
-      var v = parseFloat(input.value);
-      if (input.value.trim() === "" || isNaN(v) || hi <= lo || v < lo || v > hi) { return; }
+      if (isNaN(v) || hi <= lo || v < lo || v > hi) { return; }
       sum += w * (v - lo) / (hi - lo);
     });
     if (weights <= 0) { return "0.00"; }
     return (Math.round(sum * 100 / weights * 100 + 1e-9) / 100).toFixed(2);
   }
 
-  function highlightLevels(input) {
-    var fieldset = input.closest("fieldset");
-    var v = parseFloat(input.value);
+  /* Mirrors judging.scoring.rules.band_of: highlight and name the band the value falls in. */
+  function showBand(fieldset) {
+    var v = valueOf(fieldset), name = "";
     fieldset.querySelectorAll(".levels li").forEach(function (li) {
       var on = !isNaN(v) && v >= parseFloat(li.dataset.low) && v <= parseFloat(li.dataset.high);
       li.classList.toggle("current", on);
+      if (on) { name = li.dataset.label; }
     });
+    var out = fieldset.querySelector(".band-now output");
+    if (out) { out.textContent = name || "—"; }
+  }
+
+  /* Mirrors judging.scoring.rules.opinion_length: characters (not UTF-16 units), ends trimmed. */
+  function showCount() {
+    if (!comment || !count) { return; }
+    var length = Array.from(comment.value.trim()).length, minimum = parseInt(count.dataset.minimum, 10) || 0;
+    count.textContent = count.dataset.template.replace("{count}", length).replace("{minimum}", minimum);
+    count.classList.toggle("short", length < minimum);
   }
 
   function refresh() {
     if (totalOut) { totalOut.textContent = weightedTotal(); }
-    scores.forEach(highlightLevels);
+    criteria.forEach(showBand);
+    showCount();
   }
   refresh();
 
@@ -153,7 +174,9 @@
   }
 
   function changed(event) {
-    if (event.target.classList && event.target.classList.contains("score")) { highlightLevels(event.target); }
+    var fieldset = event.target.closest && event.target.closest("fieldset.criterion[data-weight]");
+    if (fieldset) { showBand(fieldset); }
+    if (event.target === comment) { showCount(); }
     if (totalOut) { totalOut.textContent = weightedTotal(); }
     if (stopped) { return; }
     if (snapshot() !== lastSaved) { say(status.dataset.unsaved, "pending"); }
