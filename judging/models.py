@@ -11,6 +11,7 @@ from judging.panels.models import Assignment, Conflict, ConflictSource, Expert
 from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
 import judging.results.models  # noqa: F401,E402  (result runs, approvals, reports, publication)
 from judging.stages.models import Stage, StageKind, StageStatus
+import judging.notices.models  # noqa: F401,E402  (public notices, objections, committee approval)
 
 __all__ = [
     "Assignment", "Attachment", "AuditEvent", "BlindCode", "Category", "CategoryKey", "Criterion", "CriterionLevel",

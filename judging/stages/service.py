@@ -32,6 +32,8 @@ DONE = frozenset({StageStatus.CLOSED, StageStatus.SKIPPED})
 BLOCKER_CHECKS: dict[StageKind, tuple[str, ...]] = {
     StageKind.NOMINATION: ("judging.stages.service:intake_blockers",),
     StageKind.ONLINE_REVIEW: ("judging.stages.service:online_review_blockers",),
+    StageKind.PUBLIC_NOTICE: ("judging.notices.service:notice_blockers",),
+    StageKind.APPROVAL: ("judging.notices.service:approval_blockers",),
 }
 
 
