@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from judging.audit.chain import chain_head
 from judging.db.base import utcnow
 from judging.editions.models import Edition
+from judging.errors import N_
 from judging.notices.models import Notice
 from judging.notices.service import local_time
 from judging.reports.exports import XLSX_TYPE
@@ -48,23 +49,27 @@ def _cell(value: Any) -> Any:
     return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
 
 
+HEADERS = (N_("Place"), N_("Title"), N_("First completer"), N_("Completers"), N_("Employer"), N_("City"),
+           N_("Category"), N_("May Day Labour Medal recommendation"))
+
+
 def notice_xlsx(notice: Notice, *, gettext) -> bytes:
     """One sheet with the candidates, one with the notice's facts (version, period, PDF digest)."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(gettext("Candidates"))
-    sheet.append([gettext(h) for h in ("Place", "Title", "First completer", "Completers", "Employer", "City",
-                                       "Category", "May Day Labour Medal recommendation")])
+    sheet = book.create_sheet(gettext(N_("Candidates")))
+    sheet.append([gettext(h) for h in HEADERS])
     for e in notice.entries:
         sheet.append([_cell(v) for v in (e.place, e.named_as or e.title, e.first_completer, "、".join(e.completers),
                                          e.employer, e.city, notice.category_name,
-                                         gettext("Yes") if e.may_day else "")])
-    facts = book.create_sheet(gettext("Notice"))
-    for key, value in ((gettext("Year"), notice.year), (gettext("Category"), notice.category_name),
-                       (gettext("Version"), notice.version), (gettext("From"), notice.starts_on.isoformat()),
-                       (gettext("Until"), notice.ends_on.isoformat()), ("PDF SHA-256", notice.pdf_sha256)):
-        facts.append([key, _cell(str(value))])
+                                         gettext(N_("Yes")) if e.may_day else "")])
+    facts = book.create_sheet(gettext(N_("Public notice")))
+    for key, value in ((N_("Year"), notice.year), (N_("Category"), notice.category_name),
+                       (N_("Version"), notice.version), (N_("Notice period"),
+                                                         f"{notice.starts_on.isoformat()} – {notice.ends_on.isoformat()}"),
+                       (N_("PDF SHA-256"), notice.pdf_sha256)):
+        facts.append([gettext(key), _cell(str(value))])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

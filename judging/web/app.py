@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from judging.nominations.controllers import (
         AuditorNominationsController, JudgeAttachmentController, NominationsController, QuotasController,
     )
+    from judging.notices.controllers import NoticesController, PublicNoticesController
     from judging.panels.controllers import PanelsController
     from judging.results.controllers import PublicController, ResultsApiController, ResultsController
     from judging.scoring.controllers import JudgeController, RoundController
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                         RoundController, AuditorController, AdminController, JobController, PanelsController,
                         ResultsController, ResultsApiController, PublicController, NominationsController,
                         QuotasController, AuditorNominationsController, JudgeAttachmentController,
+                        NoticesController, PublicNoticesController,
                         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
                                                    cache_control=CacheControlHeader(max_age=3600))],
         dependencies={"db": Provide(provide_db)},
