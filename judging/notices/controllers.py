@@ -51,10 +51,11 @@ def _form_date(data: dict[str, Any], name: str) -> dt.date | None:
 
 
 def _edition(db, year: int | None) -> Edition | None:
-    stmt = select(Edition).order_by(Edition.year.desc())
+    """The edition asked for; by default the latest one with something on notice, else the latest."""
+    stmt = select(Edition).order_by(Edition.year.desc()).limit(1)
     if year is not None:
-        stmt = stmt.where(Edition.year == year)
-    return db.scalar(stmt.limit(1))
+        return db.scalar(stmt.where(Edition.year == year))
+    return db.scalar(stmt.where(Edition.id.in_(select(Notice.edition_id)))) or db.scalar(stmt)
 
 
 def _overview(request: Request, db, *, year: int | None, error: str | None = None, form: dict | None = None,
