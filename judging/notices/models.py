@@ -36,7 +36,7 @@ class Notice(Base):
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
     superseded_at: Mapped[dt.datetime | None]
     # The PDF as published (rendered once: the snapshot it shows never changes) and its SHA-256.
-    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # loaded only when downloaded
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
