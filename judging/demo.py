@@ -279,6 +279,7 @@ def load_demo(session: Session, *, seed: int = 2026, progress: Callable[[int, in
     _demo_submitted_scores(session, seed=seed)
     _demo_scoring(session, edition=edition, round_=preliminary, experts=experts, seed=seed, actor=system)
     _demo_intake(session, edition=edition, actor=system)
+    _demo_notice_edition(session, seed=seed, experts=experts, actor=system)
     report(steps, steps, "done")
     return accounts
 
@@ -489,3 +490,113 @@ def _demo_intake(session: Session, *, edition: Edition, actor: audit.Actor) -> N
     importer.import_nominations(session, edition=edition, table_data=out.getvalue().encode("gb18030"),
                                 filename="苏锡宁推荐汇总表.csv", store=AttachmentStore(get_settings().var_dir),
                                 by=actor)
+
+
+# The previous edition (2025), small, walked through the stages through the services and now at the
+# public notice (公示): two categories have their list on notice (one objection received and not yet
+# handled), two have the stage open with nothing published yet. Its year is below the main edition's,
+# so `current_edition()` stays the 2026 one.
+NOTICE_YEAR = 2025
+NOTICE_NOMINATIONS = 6    # per category
+NOTICE_TOP_N = 3
+NOTICE_JUDGES = 8         # judge51 … judge58 of the pool also judged 2025
+NOTICE_JUDGES_EACH = 5
+NOTICE_PUBLISHED = (CategoryKey.ACHIEVEMENT, CategoryKey.OPERATING_METHOD)
+DEMO_OBJECTION = {"name": "孙立华", "employer": "常州市轨道交通机车车辆有限公司", "phone": "13705198876",
+                  "grounds": "公示的第2名项目中，关键技术由我单位与申报单位合作完成，"
+                             "申报材料未列我单位人员为完成人，请予以核查。"}
+
+
+def _demo_notice_edition(session: Session, *, seed: int, experts: list[Expert], actor: audit.Actor) -> Edition:
+    """The 2025 edition at the public notice stage (its own random stream: the 2026 demo is unchanged)."""
+    from sqlalchemy import insert
+
+    from judging.notices import service as notices
+    from judging.results import service as results
+    from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
+    from judging.stages.models import StageKind
+    from judging.stages.service import close_stage, open_stage, skip_stage
+
+    rng = random.Random(seed * 7 + NOTICE_YEAR)
+    edition = Edition(year=NOTICE_YEAR, name=f"{NOTICE_YEAR}年度江苏省职工科技创新成果评选",
+                      status=EditionStatus.RUNNING, settings={"tie_rule": "item_se", "conflict_same_city": False})
+    session.add(edition)
+    session.flush()
+    audit.append(session, actor=actor, action="edition.created", object_type="edition", object_id=edition.id,
+                 data={"year": edition.year, "name": edition.name})
+    round_ = Round(edition=edition, kind=RoundKind.PRELIMINARY, name="网络评审（初评）", status=RoundStatus.CLOSED,
+                   opens_at=dt.datetime(NOTICE_YEAR, 10, 20, 9, 0, tzinfo=SHANGHAI),
+                   deadline_at=dt.datetime(NOTICE_YEAR, 11, 20, 18, 0, tzinfo=SHANGHAI))
+    session.add(round_)
+    judges = experts[50:50 + NOTICE_JUDGES]
+    submitted_at = dt.datetime(NOTICE_YEAR, 11, 18, 16, 0, tzinfo=SHANGHAI)
+    used: set[str] = set()
+    categories = []
+    for position, (key, name, _top_n, _count, criteria) in enumerate(CATEGORIES):
+        category = Category(edition=edition, key=key, name=name, top_n=NOTICE_TOP_N, position=position)
+        rubric = Rubric(category=category, name=f"{name}评分标准")
+        rubric.criteria = [Criterion(position=index, name=cname, description=description,
+                                     weight=Decimal(weight) / 100, scale_min=Decimal(0), scale_max=Decimal(10),
+                                     scale_step=Decimal("0.5"))
+                           for index, (cname, weight, description) in enumerate(criteria)]
+        session.add_all([category, rubric])
+        session.flush()
+        for index in range(NOTICE_NOMINATIONS):
+            city, industry = rng.choice(CITIES), rng.choice(INDUSTRIES)
+            employer = _employer(rng, city, industry)
+            inventors = [_person(rng) for _ in range(1 if key is CategoryKey.CHIEF_EMPLOYEE else rng.randint(2, 4))]
+            title = _title(rng, key, inventors[0])
+            summary, body = _body(rng, title, industry)
+            nomination = Nomination(edition_id=edition.id, category_id=category.id, title=title, summary=summary,
+                                    body=body, status=NominationStatus.CONFIRMED)
+            nomination.identity = NominationIdentity(
+                inventors=inventors, employer=employer, city=city, industry=industry, patents=[],
+                contact_phone=f"1{rng.choice('3578')}{rng.randint(10**8, 10**9 - 1)}",
+                contact_email=f"contact{NOTICE_YEAR}{position}{index:02d}@example.cn")
+            session.add(nomination)
+            session.flush()
+            code = _demo_code(rng, used)
+            used.add(code)
+            session.add(BlindCode(round_id=round_.id, nomination_id=nomination.id, code=code))
+            level = rng.uniform(4.5, 8.5)
+            # A rotating window of the judges: every pair of nominations shares judges (a connected design).
+            for offset in range(NOTICE_JUDGES_EACH):
+                judge = judges[(index + offset) % NOTICE_JUDGES]
+                assignment = Assignment(round_id=round_.id, nomination_id=nomination.id, expert_id=judge.id)
+                session.add(assignment)
+                session.flush()
+                sheet_id = session.execute(insert(ScoreSheet).returning(ScoreSheet.id), [{
+                    "assignment_id": assignment.id, "status": SheetStatus.SUBMITTED, "comment": "",
+                    "familiarity": "familiar", "version": 1, "submitted_at": submitted_at,
+                    "updated_at": submitted_at}]).scalar_one()
+                session.execute(insert(CriterionScore), [
+                    {"sheet_id": sheet_id, "criterion_id": criterion.id,
+                     "value": Decimal(str(min(10.0, max(0.0, round((level + rng.gauss(0, 0.6)) * 2) / 2))))}
+                    for criterion in rubric.criteria])
+        categories.append(category)
+    audit.append(session, actor=actor, action="scores.demo_submitted", object_type="round", object_id=round_.id,
+                 data={"sheets": NOTICE_NOMINATIONS * NOTICE_JUDGES_EACH * len(categories), "year": NOTICE_YEAR})
+
+    for category in categories:
+        open_stage(session, category_id=category.id, kind=StageKind.NOMINATION, by=actor)
+        close_stage(session, category_id=category.id, kind=StageKind.NOMINATION, by=actor)
+        skip_stage(session, category_id=category.id, kind=StageKind.FORMAL_REVIEW,
+                   reason="2025年度形式审查由各市总工会线下完成", by=actor)
+        open_stage(session, category_id=category.id, kind=StageKind.ONLINE_REVIEW, by=actor)
+        run = results.create_run(session, round_id=round_.id, category_id=category.id, method="additive",
+                                 reps=100, seed=seed, by=actor)
+        results.approve_run(session, run=run, by=actor)
+        results.unblind(session, run=run, reason="网络评审结果已批准，进入公示程序", by=actor)
+        close_stage(session, category_id=category.id, kind=StageKind.ONLINE_REVIEW, by=actor)
+        skip_stage(session, category_id=category.id, kind=StageKind.PANEL_MEETING,
+                   reason="2025年度以网络评审结果直接公示", by=actor)
+        open_stage(session, category_id=category.id, kind=StageKind.PUBLIC_NOTICE, by=actor)
+        if category.key is CategoryKey.OPERATING_METHOD:
+            first = notices.candidate_ids(session, category)[0]
+            results.name_method(session, nomination_id=first, by=actor)
+        if category.key in NOTICE_PUBLISHED:
+            notice = notices.publish_notice(session, category=category, by=actor)
+            if category.key is CategoryKey.ACHIEVEMENT:
+                notices.file_objection(session, notice_id=notice.id, nomination_id=notice.entries[1].nomination_id,
+                                       **DEMO_OBJECTION)
+    return edition

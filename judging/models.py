@@ -13,6 +13,7 @@ import judging.results.models  # noqa: F401,E402  (result runs, approvals, repor
 from judging.stages.models import Stage, StageKind, StageStatus
 from judging.meetings.models import Meeting, MeetingMember, MeetingNomination, MeetingRecusal, PaperBallot
 import judging.formal_review.models  # noqa: F401,E402  (formal-review checklists and decisions)
+import judging.notices.models  # noqa: F401,E402  (public notices, objections, committee approval)
 
 __all__ = [
     "Assignment", "Attachment", "AuditEvent", "BlindCode", "Category", "CategoryKey", "Criterion", "CriterionLevel",

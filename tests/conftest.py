@@ -82,6 +82,11 @@ def postgres_demo_template(postgres_url) -> Iterator[tuple[str, list]]:
     """A PostgreSQL database holding the demo edition, the template each demo test's database is made from."""
     base = make_url(postgres_url)
     name = f"{base.database}_demo"
+    # Tests without the demo empty the worker's database before they run, not after: empty it here too,
+    # or the demo would be loaded over whatever the last such test left.
+    engine = create_db_engine(postgres_url)
+    _truncate_postgres(engine)
+    engine.dispose()
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{base.database}"'))

@@ -137,6 +137,16 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/organizer/formal-review/categories/{category_id:int}"): {O},
     ("GET", "/organizer/formal-review/nominations/{nomination_id:int}"): {O, A},
     ("POST", "/organizer/formal-review/nominations/{nomination_id:int}"): {O},
+    ("GET", "/organizer/notices"): {O, A},
+    ("POST", "/organizer/notices/categories/{category_id:int}/publish"): {O},
+    ("POST", "/organizer/notices/objections/{objection_id:int}/review"): {O},
+    ("POST", "/organizer/notices/objections/{objection_id:int}/decide"): {O},
+    ("POST", "/organizer/notices/objections/{objection_id:int}/reissue"): {O},
+    ("POST", "/organizer/notices/categories/{category_id:int}/approve"): {O},
+    ("GET", "/public/notices"): PUBLIC, ("GET", "/public/notices/{notice_id:int}"): PUBLIC,
+    ("POST", "/public/notices/{notice_id:int}/objections"): PUBLIC,
+    ("GET", "/public/notices/{notice_id:int}/notice.pdf"): PUBLIC,
+    ("GET", "/public/notices/{notice_id:int}/notice.xlsx"): PUBLIC,
 }
 # The OpenAPI schema and its viewers describe routes, never data; they stay public.
 SCHEMA = re.compile(r"^/schema")

@@ -473,6 +473,7 @@ def approve_run(session: Session, *, run: ResultRun, by: audit.Actor) -> RunAppr
     """Approve ``run``: one per round and category; its scores are frozen from now on."""
     if approval_for(session, round_id=run.round_id, category_id=run.category_id) is not None:
         raise Conflict(N_("A run of this round and category is already approved."))
+    _ensure_lists_open(session, category_id=run.category_id)  # a new approved run would change the awards
     round_ = session.get(Round, run.round_id)
     category = session.get(Category, run.category_id)
     current = gather_inputs(session, round_=round_, category=category)
@@ -697,6 +698,13 @@ def may_see_identities(session: Session, *, run: ResultRun, role: str) -> bool:
                                                   category_id=run.category_id) is not None
 
 
+def _ensure_lists_open(session: Session, *, category_id: int) -> None:
+    """After the committee's approval (审定) a category's lists are read-only (judging.notices)."""
+    from judging.notices.service import ensure_lists_open
+
+    ensure_lists_open(session, category_id=category_id)
+
+
 def award_run(session: Session, *, category: Category) -> ResultRun | None:
     """The approved run that decides a category's awards: the final round's if approved, else the preliminary's."""
     rows = session.execute(select(ResultRun, Round.kind).join(RunApproval, RunApproval.run_id == ResultRun.id)
@@ -764,6 +772,7 @@ def name_method(session: Session, *, nomination_id: int, by: audit.Actor) -> Nam
     category = session.get(Category, nomination.category_id)
     if category.key is not CategoryKey.OPERATING_METHOD:
         raise Conflict(N_("Only operating methods are named after their creator."))
+    _ensure_lists_open(session, category_id=category.id)
     run = award_run(session, category=category)
     if run is None or unblinding_for(session, round_id=run.round_id, category_id=run.category_id) is None:
         raise Conflict(N_("Identities can be revealed only after the run is approved."))
@@ -781,8 +790,34 @@ def name_method(session: Session, *, nomination_id: int, by: audit.Actor) -> Nam
     return row
 
 
+def _winners(session: Session, *, category: Category) -> list[tuple[int, Nomination, str, str, str, str]]:
+    """(place, nomination, title, first inventor, employer, city) of the winners to publish.
+
+    A category that went through public notice (its PUBLIC_NOTICE stage is no longer pending)
+    publishes the list the committee approved, as it stood on notice; others their award list.
+    """
+    from judging.stages.models import StageKind, StageStatus
+    from judging.stages.service import status_of
+
+    if status_of(session, category_id=category.id, kind=StageKind.PUBLIC_NOTICE) is not StageStatus.PENDING:
+        from judging.notices.service import final_list
+
+        entries = final_list(session, category=category)
+        nominations = {n.id: n for n in session.scalars(
+            select(Nomination).where(Nomination.id.in_([e.nomination_id for e in entries])))}
+        return [(e.place, nominations[e.nomination_id], e.named_as or e.title, e.first_completer, e.employer, e.city)
+                for e in entries]
+    _run, awards = award_list(session, category=category, role="organizer")
+    return [(a.place, a.nomination, a.named_as or a.nomination.title, a.identity.first_inventor or "",
+             a.identity.employer, a.identity.city) for a in awards]
+
+
 def publish(session: Session, *, category: Category, by: audit.Actor) -> list[Publication]:
-    """Put the category's winners on the public page: only title, first inventor, employer, city, summary."""
+    """Put the category's winners on the public page: only title, first inventor, employer, city, summary.
+
+    Once a category uses the stage pipeline this happens through the committee's approval
+    (``judging.notices.service.record_approval``); publishing before it is refused.
+    """
     run = award_run(session, category=category)
     if run is None:
         raise Conflict(N_("Approve a run of this category before publishing."))
@@ -790,16 +825,13 @@ def publish(session: Session, *, category: Category, by: audit.Actor) -> list[Pu
         raise Conflict(N_("Reveal identities (unblind) before publishing."))
     if session.scalar(select(func.count()).select_from(Publication).where(Publication.run_id == run.id)):
         raise Conflict(N_("These results are already published."))
-    _run, awards = award_list(session, category=category, role="organizer")
     edition = session.get(Edition, run.edition_id)
     rows = []
-    for award in awards:
-        identity = award.identity
-        row = Publication(run_id=run.id, nomination_id=award.nomination.id, year=edition.year,
-                          category_key=category.key.value, category_name=category.name, place=award.place,
-                          title=award.named_as or award.nomination.title,
-                          first_inventor=identity.first_inventor or "", employer=identity.employer,
-                          city=identity.city, summary=award.nomination.summary, published_by_id=by.id)
+    for place, nomination, title, first_inventor, employer, city in _winners(session, category=category):
+        row = Publication(run_id=run.id, nomination_id=nomination.id, year=edition.year,
+                          category_key=category.key.value, category_name=category.name, place=place,
+                          title=title, first_inventor=first_inventor, employer=employer, city=city,
+                          summary=nomination.summary, published_by_id=by.id)
         session.add(row)
         rows.append(row)
     session.flush()

@@ -40,6 +40,14 @@ class StageStatus(enum.StrEnum):
     SKIPPED = "skipped"
 
 
+STATUS_LABELS = {
+    StageStatus.PENDING: N_("Not started"),
+    StageStatus.OPEN: N_("In progress"),
+    StageStatus.CLOSED: N_("Closed"),
+    StageStatus.SKIPPED: N_("Skipped"),
+}
+
+
 class Stage(Base):
     __tablename__ = "stages"
     __table_args__ = (UniqueConstraint("category_id", "kind"),)

@@ -34,6 +34,8 @@ BLOCKER_CHECKS: dict[StageKind, tuple[str, ...]] = {
     StageKind.FORMAL_REVIEW: ("judging.formal_review.service:formal_review_blockers",),
     StageKind.ONLINE_REVIEW: ("judging.stages.service:online_review_blockers",),
     StageKind.PANEL_MEETING: ("judging.meetings.service:meeting_blockers",),
+    StageKind.PUBLIC_NOTICE: ("judging.notices.service:notice_blockers",),
+    StageKind.APPROVAL: ("judging.notices.service:approval_blockers",),
 }
 
 

@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from judging.nominations.controllers import (
         AuditorNominationsController, JudgeAttachmentController, NominationsController, QuotasController,
     )
+    from judging.notices.controllers import NoticesController, PublicNoticesController
     from judging.panels.controllers import PanelsController
     from judging.results.controllers import PublicController, ResultsApiController, ResultsController
     from judging.scoring.controllers import JudgeController, RoundController, RubricController
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                         ResultsController, ResultsApiController, PublicController, NominationsController,
                         QuotasController, AuditorNominationsController, JudgeAttachmentController, RubricController,
                         MeetingsController, MemberMeetingsController, StagesController, FormalReviewController,
+                        NoticesController, PublicNoticesController,
                         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
                                                    cache_control=CacheControlHeader(max_age=3600))],
         dependencies={"db": Provide(provide_db)},

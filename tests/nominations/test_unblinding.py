@@ -29,8 +29,10 @@ def _run(session_factory, *, approve: bool) -> int:
 
 
 def _unblindings(session_factory) -> int:
+    """Unblindings of the demo's 2026 category (its 2025 edition has its own)."""
     with session_factory() as session:
-        return session.scalar(select(func.count()).select_from(Unblinding))
+        _round_id, category_id = demo_ids(session, CategoryKey.OPERATING_METHOD)
+        return session.scalar(select(func.count()).select_from(Unblinding).where(Unblinding.category_id == category_id))
 
 
 def test_unblinding_needs_approval_and_a_reason_and_happens_once(session_factory, demo):
@@ -47,7 +49,8 @@ def test_unblinding_needs_approval_and_a_reason_and_happens_once(session_factory
         with pytest.raises(Conflict):
             service.unblind(session, run=run, reason="再次揭盲", by=ORGANIZER)
         session.commit()
-        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "results.unblinded")).one()
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "results.unblinded",
+                                                         AuditEvent.object_id == str(run.id))).one()
         assert "结果已批准，准备公示" in event.body.decode() and event.actor == ORGANIZER.label
         assert service.may_see_identities(session, run=run, role="organizer")
 

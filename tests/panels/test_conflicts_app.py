@@ -107,7 +107,10 @@ def test_conflict_and_group_forms_record_and_show_them(client, demo, session_fac
 
     login(client, "organizer", "demo-Office-2026")
     with session_factory() as s:
-        assignment = s.scalar(select(Assignment).where(Assignment.withdrawn_at.is_(None)).order_by(Assignment.id.desc()))
+        edition = s.scalar(select(Edition).where(Edition.year == 2026))  # the demo's 2025 edition is over
+        assignment = s.scalar(select(Assignment).join(Round, Round.id == Assignment.round_id)
+                              .where(Assignment.withdrawn_at.is_(None), Round.edition_id == edition.id)
+                              .order_by(Assignment.id.desc()))
         eid, nid = assignment.expert_id, assignment.nomination_id
     token = csrf_token(client, "/organizer/panels/conflicts")
     missing = client.post("/organizer/panels/conflicts", data={"_csrf_token": token, "expert_id": str(eid),

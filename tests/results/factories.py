@@ -72,7 +72,7 @@ def make_small_edition(session, design, *, tie_rule="shared", top_n=2, key=Categ
 def score_demo_category(session, key: CategoryKey, *, seed: int = 5) -> None:
     """Submit a sheet for every preliminary assignment of a demo category that has none yet."""
     rng = random.Random(seed)
-    edition = session.scalar(select(Edition))
+    edition = session.scalar(select(Edition).order_by(Edition.year.desc()).limit(1))  # the 2026 demo edition
     category = next(c for c in edition.categories if c.key is key)
     preliminary = next(r for r in edition.rounds if r.kind is RoundKind.PRELIMINARY)
     rows = session.execute(select(Assignment.id, Assignment.nomination_id).join(
@@ -96,7 +96,7 @@ def score_demo_category(session, key: CategoryKey, *, seed: int = 5) -> None:
 
 def demo_ids(session, key: CategoryKey) -> tuple[int, int]:
     """(preliminary round id, category id) of a demo category."""
-    edition = session.scalar(select(Edition))
+    edition = session.scalar(select(Edition).order_by(Edition.year.desc()).limit(1))  # the 2026 demo edition
     category = next(c for c in edition.categories if c.key is key)
     preliminary = next(r for r in edition.rounds if r.kind is RoundKind.PRELIMINARY)
     return preliminary.id, category.id

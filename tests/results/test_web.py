@@ -69,7 +69,7 @@ def test_an_auditor_reads_and_recomputes_but_cannot_approve_or_compute(client, d
     with session_factory() as session:
         job = session.scalars(select(Job).order_by(Job.id.desc())).first()
         assert job.status is JobStatus.SUCCEEDED and job.result["outputs_match"] is True
-        assert session.scalar(select(RunApproval)) is None
+        assert session.scalar(select(RunApproval).where(RunApproval.run_id == run_id)) is None
     check = client.get(job.result["next_url"])
     assert "复核计算重现了存储的输出摘要" in check.text
     other_id = _make_run(session_factory, method="additive")
@@ -92,14 +92,14 @@ def test_an_organizer_computes_a_run_through_a_job_and_approves_it(client, demo,
     run_url = re.search(r'href="(/results/runs/\d+)"', job_page).group(1)
     run_page = client.get(run_url).text
     with session_factory() as session:
-        run = session.scalars(select(ResultRun)).one()
+        run = session.scalars(select(ResultRun).where(ResultRun.round_id == round_id)).one()
         assert run.seed == 11 and run.method == "additive"
     assert run.output_digest in run_page and run.input_digest in run_page
     assert 'id="entries"' in run_page and "<svg" in run_page
     client.post(f"{run_url}/approve", data={"_csrf_token": token})
     assert "已批准" in client.get(run_url).text
     with session_factory() as session:
-        assert session.scalar(select(RunApproval.run_id)) == run.id
+        assert session.scalar(select(RunApproval.run_id).where(RunApproval.round_id == round_id)) == run.id
 
 
 def test_unsubmitted_sheets_warn_and_ask_to_confirm(client, demo, session_factory):
@@ -116,7 +116,7 @@ def test_unsubmitted_sheets_warn_and_ask_to_confirm(client, demo, session_factor
     confirmed = client.post("/results/runs", data={**form, "confirm": "1"}, follow_redirects=False)
     assert confirmed.status_code in (302, 303)
     with session_factory() as session:
-        assert session.scalars(select(ResultRun)).one().unsubmitted == 1
+        assert session.scalars(select(ResultRun).where(ResultRun.round_id == round_id)).one().unsubmitted == 1
 
 
 def test_json_api_is_read_only_and_in_the_openapi_schema(client, demo, session_factory):

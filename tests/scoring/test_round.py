@@ -215,7 +215,8 @@ def test_progress_dashboard_counts_per_category_and_judge(client, judge, session
     with session_factory() as session:
         assigned = session.scalar(select(func.count()).select_from(Assignment)
                                   .where(Assignment.round_id == round_id, Assignment.withdrawn_at.is_(None)))
-        sheets = session.execute(select(ScoreSheet.status)).scalars().all()
+        sheets = session.execute(select(ScoreSheet.status).join(Assignment, Assignment.id == ScoreSheet.assignment_id)
+                                 .where(Assignment.round_id == round_id)).scalars().all()
     figures = re.search(r'class="round-figures">.*?</div>\s*</div>', page, re.S).group(0)
     numbers = [int(n) for n in re.findall(r"<b>(\d+)</b>", figures)]
     assert numbers[0] == assigned

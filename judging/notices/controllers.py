@@ -1,0 +1,244 @@
+"""Pages of the public notice: the organizer's (and auditor's) page per edition, and the public pages
+where anyone reads a notice, downloads it as PDF/XLSX and files an objection.
+
+Thin handlers: read the form, call one service function, commit, answer; a refusal re-renders the
+page with the reason and the form as typed (nothing stored).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+
+from judging.accounts.models import Role
+from judging.db.base import utcnow
+from judging.editions.models import Category, Edition
+from judging.errors import JudgingError, N_, NotFound
+from judging.notices import service
+from judging.notices.documents import XLSX_TYPE, notice_xlsx
+from judging.nominations.models import Nomination
+from judging.notices.models import OBJECTION_LABELS, CommitteeApproval, Notice
+from judging.results.service import award_run
+from judging.stages.models import STATUS_LABELS, StageKind, StageStatus
+from judging.stages.service import blockers, status_of
+from judging.web.auth import requires_role
+from judging.web.forms import error_status, form_int, form_text, request_actor
+from judging.web.rendering import DbSession, error_text, gettext_for, render
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+organizer_only = requires_role(Role.ORGANIZER)
+# The public objection form: a few short fields and at most GROUNDS_MAX characters of grounds.
+OBJECTION_BODY_LIMIT = 64 * 1024
+
+
+def _form_date(data: dict[str, Any], name: str) -> dt.date | None:
+    raw = form_text(data, name)
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise JudgingError(N_("{field} must be a date (YYYY-MM-DD)."), field=name) from None
+
+
+def _edition(db, year: int | None) -> Edition | None:
+    """The edition asked for; by default the latest one with something on notice, else the latest."""
+    stmt = select(Edition).order_by(Edition.year.desc()).limit(1)
+    if year is not None:
+        return db.scalar(stmt.where(Edition.year == year))
+    return db.scalar(stmt.where(Edition.id.in_(select(Notice.edition_id)))) or db.scalar(stmt)
+
+
+def _overview(request: Request, db, *, year: int | None, error: str | None = None, form: dict | None = None,
+              status_code: int = 200) -> Template:
+    edition = _edition(db, year)
+    if edition is None and year is not None:
+        raise NotFoundException()
+    categories = []
+    for category in (edition.categories if edition else []):
+        notice = service.current_notice(db, category_id=category.id)
+        run = award_run(db, category=category)
+        on_list = {e.nomination_id for e in notice.entries} if notice else set()
+        stages = {kind: status_of(db, category_id=category.id, kind=kind)
+                  for kind in (StageKind.PUBLIC_NOTICE, StageKind.APPROVAL)}
+        categories.append({
+            "category": category,
+            "notice_stage": stages[StageKind.PUBLIC_NOTICE], "approval_stage": stages[StageKind.APPROVAL],
+            # What keeps the open stage of the two from closing.
+            "blockers": [b for kind, status in stages.items() if status is StageStatus.OPEN
+                         for b in blockers(db, category=category, kind=kind)],
+            "notice": notice, "versions": service.notices_of(db, category_id=category.id),
+            "objections": service.objections_of(db, category_id=category.id),
+            "approval": service.approval_of(db, category_id=category.id),
+            "period_over": notice is not None and service.period_over(notice),
+            "candidates": len(service.candidate_ids(db, category)),
+            # Nominations of the award run not on the list: what an upheld objection may bring in instead.
+            "reserves": [] if run is None else [
+                e for e in sorted(run.entries, key=lambda e: e.rank) if e.nomination_id not in on_list][:10],
+        })
+    titles = dict(db.execute(select(Nomination.id, Nomination.title).where(
+        Nomination.id.in_([e.nomination_id for c in categories for e in c["reserves"]]))).all())
+    years = list(db.scalars(select(Edition.year).order_by(Edition.year.desc())))
+    return render(request, "pages/organizer_notices.html", edition=edition, categories=categories, years=years,
+                  titles=titles, labels=OBJECTION_LABELS, stage_labels=STATUS_LABELS, default_days=service.DEFAULT_DAYS, error=error,
+                  form=form or {}, status_code=status_code)
+
+
+class NoticesController(Controller):
+    """The organizer runs the notice and records the approval; the auditor reads the same page."""
+
+    path = "/organizer/notices"
+    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+
+    @get("/", sync_to_thread=True)
+    def home(self, request: Request, db: DbSession, year: FromQuery[int | None] = None) -> Template:
+        return _overview(request, db, year=year)
+
+    def _act(self, request: Request, db, data: dict[str, Any], action) -> Template | Redirect:
+        year = int(form_text(data, "year")) if form_text(data, "year").isdigit() else None
+        try:
+            action()
+            db.commit()
+        except JudgingError as exc:
+            db.rollback()
+            if isinstance(exc, NotFound):
+                raise NotFoundException() from None
+            return _overview(request, db, year=year, error=error_text(request, exc), form=data,
+                             status_code=error_status(exc))
+        return Redirect(path="/organizer/notices/", query_params={"year": str(year)} if year else {})
+
+    @staticmethod
+    def _category(db, category_id: int) -> Category:
+        category = db.get(Category, category_id)
+        if category is None:
+            raise NotFound("category")
+        return category
+
+    @post("/categories/{category_id:int}/publish", sync_to_thread=True, guards=[organizer_only])
+    def publish(self, request: Request, db: DbSession, category_id: FromPath[int],
+                data: FormData) -> Template | Redirect:
+        return self._act(request, db, data, lambda: service.publish_notice(
+            db, category=self._category(db, category_id), by=request_actor(request),
+            days=form_int(data, "days", service.DEFAULT_DAYS), starts_on=_form_date(data, "starts_on")))
+
+    @post("/objections/{objection_id:int}/review", sync_to_thread=True, guards=[organizer_only])
+    def review(self, request: Request, db: DbSession, objection_id: FromPath[int],
+                data: FormData) -> Template | Redirect:
+        return self._act(request, db, data, lambda: service.start_review(
+            db, objection_id=objection_id, by=request_actor(request)))
+
+    @post("/objections/{objection_id:int}/decide", sync_to_thread=True, guards=[organizer_only])
+    def decide(self, request: Request, db: DbSession, objection_id: FromPath[int],
+                data: FormData) -> Template | Redirect:
+        def action():
+            outcome = form_text(data, "outcome")
+            if outcome not in ("upheld", "rejected"):
+                service.get_objection(db, objection_id)  # an unknown id is a 404 before a bad outcome
+                raise JudgingError(N_("Choose whether the objection is upheld or rejected."))
+            service.decide_objection(db, objection_id=objection_id, upheld=outcome == "upheld",
+                                     finding=form_text(data, "finding"), by=request_actor(request))
+
+        return self._act(request, db, data, action)
+
+    @post("/objections/{objection_id:int}/reissue", sync_to_thread=True, guards=[organizer_only])
+    def reissue(self, request: Request, db: DbSession, objection_id: FromPath[int],
+                data: FormData) -> Template | Redirect:
+        replacement = form_text(data, "replacement_id")
+        return self._act(request, db, data, lambda: service.reissue_notice(
+            db, objection_id=objection_id, replacement_id=form_int(data, "replacement_id") if replacement else None,
+            by=request_actor(request), days=form_int(data, "days", service.DEFAULT_DAYS),
+            starts_on=_form_date(data, "starts_on")))
+
+    @post("/categories/{category_id:int}/approve", sync_to_thread=True, guards=[organizer_only])
+    def approve(self, request: Request, db: DbSession, category_id: FromPath[int],
+                data: FormData) -> Template | Redirect:
+        def action():
+            category = self._category(db, category_id)
+            approved_on = _form_date(data, "approved_on")
+            if approved_on is None:
+                raise JudgingError(N_("Give the date of the committee's approval."))
+            service.record_approval(db, category=category, approved_on=approved_on,
+                                    reference=form_text(data, "reference"), by=request_actor(request))
+
+        return self._act(request, db, data, action)
+
+
+def _public_notice(db, notice_id: int) -> Notice:
+    try:
+        return service.get_notice(db, notice_id)
+    except NotFound:
+        raise NotFoundException() from None
+
+
+def _notice_page(request: Request, db, notice: Notice, *, error: str | None = None, form: dict | None = None,
+                 status_code: int = 200) -> Template:
+    current = notice if notice.current else service.current_notice(db, category_id=notice.category_id)
+    replaced = db.get(Notice, notice.replaces_id) if notice.replaces_id else None
+    now = utcnow()
+    return render(request, "pages/public_notice.html", notice=notice, current=current, replaced=replaced,
+                  accepting=notice.current and service.opens_at(notice) <= now < service.closes_at(notice),
+                  not_yet=now < service.opens_at(notice),
+                  approval=service.approval_of(db, category_id=notice.category_id),
+                  received=request.query_params.get("received") == "1", error=error, form=form or {},
+                  limits={"name": service.NAME_MAX, "employer": service.EMPLOYER_MAX,
+                          "grounds": service.GROUNDS_MAX},
+                  status_code=status_code)
+
+
+class PublicNoticesController(Controller):
+    """Reachable without login: the notices, their documents and the objection form."""
+
+    path = "/public/notices"
+
+    @get("/", sync_to_thread=True, include_in_schema=False)
+    def index(self, request: Request, db: DbSession) -> Template:
+        notices = service.public_notices(db)
+        approved = {a.notice_id for a in db.scalars(select(CommitteeApproval))}
+        return render(request, "pages/public_notices.html", notices=notices, approved=approved,
+                      over={n.id: service.period_over(n) for n in notices})
+
+    @get("/{notice_id:int}", sync_to_thread=True, include_in_schema=False)
+    def show(self, request: Request, db: DbSession, notice_id: FromPath[int]) -> Template:
+        return _notice_page(request, db, _public_notice(db, notice_id))
+
+    @post("/{notice_id:int}/objections", sync_to_thread=True, include_in_schema=False,
+          request_max_body_size=OBJECTION_BODY_LIMIT)
+    def object(self, request: Request, db: DbSession, notice_id: FromPath[int],
+               data: FormData) -> Template | Redirect:
+        notice = _public_notice(db, notice_id)
+        form = {k: form_text(data, k) for k in ("nomination_id", "name", "employer", "phone", "grounds")}
+        try:
+            nomination = form["nomination_id"]
+            service.file_objection(db, notice_id=notice.id,
+                                   nomination_id=int(nomination) if nomination.isdigit() else None,
+                                   name=form["name"], employer=form["employer"], phone=form["phone"],
+                                   grounds=form["grounds"],
+                                   client_address=request.client.host if request.client else None)
+            db.commit()
+        except JudgingError as exc:
+            db.rollback()
+            return _notice_page(request, db, _public_notice(db, notice_id), error=error_text(request, exc),
+                                form=form, status_code=error_status(exc))
+        return Redirect(path=f"/public/notices/{notice_id}", query_params={"received": "1"})
+
+    @get("/{notice_id:int}/notice.pdf", sync_to_thread=True, include_in_schema=False)
+    def pdf(self, db: DbSession, notice_id: FromPath[int]) -> Response:
+        notice = _public_notice(db, notice_id)
+        return Response(content=notice.pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="notice-{notice.year}-{notice.id}'
+                                                        f'-v{notice.version}.pdf"',
+                                 "X-Content-SHA256": notice.pdf_sha256})
+
+    @get("/{notice_id:int}/notice.xlsx", sync_to_thread=True, include_in_schema=False)
+    def xlsx(self, request: Request, db: DbSession, notice_id: FromPath[int]) -> Response:
+        notice = _public_notice(db, notice_id)
+        return Response(content=notice_xlsx(notice, gettext=gettext_for(request)), media_type=XLSX_TYPE,
+                        headers={"Content-Disposition": f'attachment; filename="notice-{notice.year}-{notice.id}'
+                                                        f'-v{notice.version}.xlsx"'})

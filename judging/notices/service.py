@@ -1,0 +1,433 @@
+"""Public notice (公示) of a category's candidates, objections (异议) and the committee's approval (审定).
+
+Services take a Session, never commit, and write one audit event with each change. The flow of a
+category: ``publish_notice`` (the PUBLIC_NOTICE stage open) → objections filed by anyone within the
+period (``file_objection``) → each taken under review and upheld or rejected (``start_review``,
+``decide_objection``) → an upheld objection that changes the list makes a new version with its own
+full period (``reissue_notice``) → after the period, with no open objection, the stage closes and,
+in the APPROVAL stage, ``record_approval`` records the committee's decision and publishes the final
+lists, which from then on cannot change (``ensure_lists_open``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from judging import audit
+from judging.db.base import utcnow
+from judging.editions.models import Category, Edition
+from judging.errors import Conflict, JudgingError, N_, NotFound
+from judging.nominations.models import Nomination, NominationStatus
+from judging.notices.models import (
+    OBJECTION_LABELS, OPEN_OBJECTION, CommitteeApproval, Notice, NoticeEntry, Objection, ObjectionStatus,
+)
+from judging.results import service as results
+from judging.results.models import NamedMethod
+from judging.stages.models import StageKind
+from judging.stages.service import Blocker, require_open
+
+DEFAULT_DAYS = 7  # the usual 公示 period
+MAX_DAYS = 30
+# Limits of the public objection form: a real objection fits easily, a flood does not.
+NAME_MAX, EMPLOYER_MAX, GROUNDS_MAX = 50, 200, 5000
+PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,22}[0-9]$")
+# At most this many objections per client address within the window (cf. the login lock-out).
+MAX_OBJECTIONS_PER_ADDRESS = 5
+OBJECTION_WINDOW = dt.timedelta(hours=1)
+PUBLIC = audit.Actor.system("public")
+
+
+class NoticeError(JudgingError):
+    """A refusal of the notice procedure; nothing was changed."""
+
+
+# --------------------------------------------------------------------------- dates in the edition's zone
+
+
+def _zone() -> ZoneInfo:
+    from judging.settings import get_settings
+
+    return ZoneInfo(get_settings().timezone)
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(_zone()).date()
+
+
+def local_time(moment: dt.datetime) -> str:
+    return moment.astimezone(_zone()).strftime("%Y-%m-%d %H:%M")
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=_zone())
+
+
+def opens_at(notice: Notice) -> dt.datetime:
+    return _start_of(notice.starts_on)
+
+
+def closes_at(notice: Notice) -> dt.datetime:
+    """The end of the period: midnight after its last day, local time."""
+    return _start_of(notice.ends_on + dt.timedelta(days=1))
+
+
+def period_over(notice: Notice, now: dt.datetime | None = None) -> bool:
+    return (now or utcnow()) >= closes_at(notice)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def candidate_ids(session: Session, category: Category) -> list[int]:
+    """The nominations a category puts on notice, in their order: the top N of its approved award run.
+
+    The one place that decides the candidates (the panel meeting's outcome will be preferred here).
+    """
+    run = results.award_run(session, category=category)
+    if run is None:
+        return []
+    return [e.nomination_id for e in sorted(run.entries, key=lambda e: (e.rank, e.code)) if e.in_top]
+
+
+def current_notice(session: Session, *, category_id: int) -> Notice | None:
+    return session.scalar(select(Notice).where(Notice.category_id == category_id, Notice.superseded_at.is_(None)))
+
+
+def notices_of(session: Session, *, category_id: int) -> list[Notice]:
+    return list(session.scalars(select(Notice).where(Notice.category_id == category_id)
+                                .order_by(Notice.version.desc())))
+
+
+def objections_of(session: Session, *, category_id: int) -> list[Objection]:
+    return list(session.scalars(select(Objection).where(Objection.category_id == category_id)
+                                .order_by(Objection.received_at, Objection.id)))
+
+
+def open_objections(session: Session, *, category_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Objection).where(
+        Objection.category_id == category_id, Objection.status.in_(OPEN_OBJECTION)))
+
+
+def approval_of(session: Session, *, category_id: int) -> CommitteeApproval | None:
+    return session.scalar(select(CommitteeApproval).where(CommitteeApproval.category_id == category_id))
+
+
+def public_notices(session: Session) -> list[Notice]:
+    """The current version of every category's notice, newest edition first."""
+    return list(session.scalars(select(Notice).where(Notice.superseded_at.is_(None))
+                                .order_by(Notice.year.desc(), Notice.category_id)))
+
+
+def get_notice(session: Session, notice_id: int) -> Notice:
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise NotFound("notice")
+    return notice
+
+
+def get_objection(session: Session, objection_id: int) -> Objection:
+    objection = session.get(Objection, objection_id)
+    if objection is None:
+        raise NotFound("objection")
+    return objection
+
+
+# --------------------------------------------------------------------------- publishing a notice
+
+
+def _entries(session: Session, category: Category, nomination_ids: list[int]) -> list[NoticeEntry]:
+    """Snapshot rows of the given nominations, in order, with their public fields as they are now."""
+    people = results.identities(session, nomination_ids)
+    titles = dict(session.execute(select(Nomination.id, Nomination.title)
+                                  .where(Nomination.id.in_(nomination_ids))).all())
+    named = dict(session.execute(select(NamedMethod.nomination_id, NamedMethod.name)
+                                 .where(NamedMethod.nomination_id.in_(nomination_ids))).all())
+    rows = []
+    for nomination_id in nomination_ids:
+        identity = people.get(nomination_id)
+        if identity is None:
+            raise NotFound("identity")
+        rows.append(NoticeEntry(nomination_id=nomination_id, place=0, title=titles[nomination_id],
+                                named_as=named.get(nomination_id), completers=list(identity.inventors),
+                                employer=identity.employer, city=identity.city))
+    return _placed(category, rows)
+
+
+def _placed(category: Category, rows: list[NoticeEntry]) -> list[NoticeEntry]:
+    """Number the rows 1..n and mark May Day medal recommendations by place (SPEC §1)."""
+    for place, row in enumerate(rows, start=1):
+        row.place = place
+        row.may_day = category.key in results.MAY_DAY_CATEGORIES and place <= results.MAY_DAY_TOP
+    return rows
+
+
+def _require_unblinded(session: Session, category: Category) -> None:
+    run = results.award_run(session, category=category)
+    if run is None or results.unblinding_for(session, round_id=run.round_id, category_id=category.id) is None:
+        raise Conflict(N_("Reveal identities (unblind) before publishing."))
+
+
+def _new_notice(session: Session, *, category: Category, entries: list[NoticeEntry], days: int,
+                starts_on: dt.date | None, now: dt.datetime, by: audit.Actor, replaces: Notice | None = None,
+                objection: Objection | None = None) -> Notice:
+    from judging.notices.documents import notice_pdf
+
+    if not 1 <= days <= MAX_DAYS:
+        raise NoticeError(N_("The notice period must be between 1 and {max} days."), max=MAX_DAYS)
+    today = local_date(now)
+    starts_on = starts_on or today
+    if starts_on < today:
+        raise NoticeError(N_("The notice period cannot start in the past."))
+    edition = session.get(Edition, category.edition_id)
+    version = (session.scalar(select(func.max(Notice.version)).where(Notice.category_id == category.id)) or 0) + 1
+    notice = Notice(edition_id=edition.id, category_id=category.id, version=version, starts_on=starts_on,
+                    ends_on=starts_on + dt.timedelta(days=days - 1), year=edition.year, category_name=category.name,
+                    replaces_id=replaces.id if replaces else None, pdf=b"", pdf_sha256="", published_by_id=by.id,
+                    published_at=now)
+    notice.entries = entries
+    if replaces is not None:
+        replaces.superseded_at = now
+    session.add(notice)
+    session.flush()
+    notice.pdf = notice_pdf(session, notice=notice, edition=edition, replaces=replaces)
+    notice.pdf_sha256 = hashlib.sha256(notice.pdf).hexdigest()
+    session.flush()
+    audit.append(session, actor=by, action="notice.published", object_type="notice", object_id=notice.id,
+                 data={"category": category.id, "version": version, "starts_on": notice.starts_on.isoformat(),
+                       "ends_on": notice.ends_on.isoformat(), "nominations": [e.nomination_id for e in entries],
+                       "replaces": replaces.id if replaces else None,
+                       "objection": objection.id if objection else None, "pdf_sha256": notice.pdf_sha256})
+    return notice
+
+
+def publish_notice(session: Session, *, category: Category, by: audit.Actor, days: int = DEFAULT_DAYS,
+                   starts_on: dt.date | None = None, now: dt.datetime | None = None) -> Notice:
+    """Put the category's candidates on public notice for ``days`` local days from ``starts_on`` (default today)."""
+    now = now or utcnow()
+    require_open(session, category_id=category.id, kind=StageKind.PUBLIC_NOTICE)
+    if session.scalar(select(Notice.id).where(Notice.category_id == category.id).limit(1)) is not None:
+        raise Conflict(N_("This category's list is already on notice; a new version follows only from an upheld "
+                          "objection."))
+    ids = candidate_ids(session, category)
+    if not ids:
+        raise Conflict(N_("There are no candidates to put on notice: approve a result run of this category first."))
+    _require_unblinded(session, category)
+    return _new_notice(session, category=category, entries=_entries(session, category, ids), days=days,
+                       starts_on=starts_on, now=now, by=by)
+
+
+# --------------------------------------------------------------------------- objections
+
+
+def _recent_from(session: Session, client_address: str, now: dt.datetime) -> list[dt.datetime]:
+    return list(session.scalars(select(Objection.received_at).where(
+        Objection.client_address == client_address, Objection.received_at > now - OBJECTION_WINDOW)
+        .order_by(Objection.received_at.desc()).limit(MAX_OBJECTIONS_PER_ADDRESS)))
+
+
+def file_objection(session: Session, *, notice_id: int, nomination_id: int | None, name: str, employer: str,
+                   phone: str, grounds: str, client_address: str | None = None,
+                   now: dt.datetime | None = None) -> Objection:
+    """A real-name objection to one candidate, from anyone, within the period of the current notice."""
+    now = now or utcnow()
+    notice = get_notice(session, notice_id)
+    name, employer, phone, grounds = name.strip(), employer.strip(), phone.strip(), grounds.strip()
+    if not name:
+        raise NoticeError(N_("Objections are accepted under a real name only: give your name."))
+    if not phone:
+        raise NoticeError(N_("Give a phone number where the office can reach you: anonymous objections are "
+                             "not accepted."))
+    if not employer:
+        raise NoticeError(N_("Give your employer."))
+    if not grounds:
+        raise NoticeError(N_("Give the grounds of the objection."))
+    if len(name) > NAME_MAX or len(employer) > EMPLOYER_MAX:
+        raise NoticeError(N_("The name may have at most {name} characters and the employer {employer}."),
+                          name=NAME_MAX, employer=EMPLOYER_MAX)
+    if not PHONE.match(phone):
+        raise NoticeError(N_("The phone number is not valid."))
+    if len(grounds) > GROUNDS_MAX:
+        raise NoticeError(N_("The grounds may have at most {max} characters."), max=GROUNDS_MAX)
+    if not notice.current:
+        raise NoticeError(N_("This notice has been replaced by a newer version; object to the current one."))
+    if now < opens_at(notice):
+        raise NoticeError(N_("The notice period begins on {date}."), date=notice.starts_on.isoformat())
+    if period_over(notice, now):
+        raise NoticeError(N_("The notice period ended on {date}; late objections are not accepted."),
+                          date=notice.ends_on.isoformat())
+    if nomination_id not in {e.nomination_id for e in notice.entries}:
+        raise NoticeError(N_("Choose the candidate on this notice that the objection concerns."))
+    if client_address:
+        recent = _recent_from(session, client_address, now)
+        if len(recent) >= MAX_OBJECTIONS_PER_ADDRESS:
+            until = local_time(recent[-1] + OBJECTION_WINDOW)
+            raise NoticeError(N_("Too many objections from this address. Try again after {until}."), until=until)
+    objection = Objection(notice_id=notice.id, category_id=notice.category_id, nomination_id=nomination_id,
+                          name=name, employer=employer, phone=phone, grounds=grounds, client_address=client_address,
+                          status=ObjectionStatus.RECEIVED, received_at=now)
+    session.add(objection)
+    session.flush()
+    # The objector's phone stays out of the chain; the grounds are fixed by their digest.
+    audit.append(session, actor=PUBLIC, action="notice.objection_received", object_type="objection",
+                 object_id=objection.id,
+                 data={"notice": notice.id, "nomination": nomination_id, "name": name, "employer": employer,
+                       "grounds_sha256": hashlib.sha256(grounds.encode()).hexdigest(), "client": client_address})
+    return objection
+
+
+def _forward_only(objection: Objection) -> NoticeError:
+    return NoticeError(N_("This objection is already {status}; an objection only moves forward."),
+                       status=OBJECTION_LABELS[objection.status])
+
+
+def start_review(session: Session, *, objection_id: int, by: audit.Actor, now: dt.datetime | None = None) -> Objection:
+    """received → under review."""
+    objection = get_objection(session, objection_id)
+    if objection.status is not ObjectionStatus.RECEIVED:
+        raise _forward_only(objection)
+    objection.status, objection.review_started_at = ObjectionStatus.UNDER_REVIEW, now or utcnow()
+    objection.review_started_by_id = by.id
+    session.flush()
+    audit.append(session, actor=by, action="notice.objection_under_review", object_type="objection",
+                 object_id=objection.id, data={"notice": objection.notice_id})
+    return objection
+
+
+def decide_objection(session: Session, *, objection_id: int, upheld: bool, finding: str, by: audit.Actor,
+                     now: dt.datetime | None = None) -> Objection:
+    """under review → upheld or rejected, with the written finding."""
+    objection = get_objection(session, objection_id)
+    if objection.status is ObjectionStatus.RECEIVED:
+        raise NoticeError(N_("Take the objection under review before deciding it."))
+    if objection.status is not ObjectionStatus.UNDER_REVIEW:
+        raise _forward_only(objection)
+    finding = finding.strip()
+    if not finding:
+        raise NoticeError(N_("Write the finding of the review."))
+    if len(finding) > GROUNDS_MAX:
+        raise NoticeError(N_("The finding may have at most {max} characters."), max=GROUNDS_MAX)
+    objection.status = ObjectionStatus.UPHELD if upheld else ObjectionStatus.REJECTED
+    objection.finding, objection.decided_at, objection.decided_by_id = finding, now or utcnow(), by.id
+    session.flush()
+    audit.append(session, actor=by, action="notice.objection_decided", object_type="objection",
+                 object_id=objection.id,
+                 data={"notice": objection.notice_id, "status": objection.status.value, "finding": finding})
+    return objection
+
+
+def reissue_notice(session: Session, *, objection_id: int, replacement_id: int | None, by: audit.Actor,
+                   days: int = DEFAULT_DAYS, starts_on: dt.date | None = None,
+                   now: dt.datetime | None = None) -> Notice:
+    """An upheld objection changes the list: its candidate is removed (or replaced by ``replacement_id``)
+    and the changed list goes on notice again, a new version with its own full period."""
+    now = now or utcnow()
+    objection = get_objection(session, objection_id)
+    if objection.status is not ObjectionStatus.UPHELD:
+        raise NoticeError(N_("Only an upheld objection can change the list."))
+    if objection.new_notice_id is not None:
+        raise Conflict(N_("This objection has already changed the list."))
+    require_open(session, category_id=objection.category_id, kind=StageKind.PUBLIC_NOTICE)
+    category = session.get(Category, objection.category_id)
+    notice = current_notice(session, category_id=category.id)
+    on_list = [e.nomination_id for e in notice.entries]
+    if objection.nomination_id not in on_list:
+        raise Conflict(N_("The candidate this objection concerns is no longer on the list."))
+    kept = [NoticeEntry(nomination_id=e.nomination_id, place=e.place, title=e.title, named_as=e.named_as,
+                        completers=list(e.completers), employer=e.employer, city=e.city)
+            for e in notice.entries if e.nomination_id != objection.nomination_id]
+    if replacement_id is not None:
+        run = results.award_run(session, category=category)
+        ranked = {e.nomination_id for e in run.entries} if run else set()
+        status = session.scalar(select(Nomination.status).where(Nomination.id == replacement_id))
+        if replacement_id not in ranked or replacement_id in on_list or status is NominationStatus.WITHDRAWN:
+            raise NoticeError(N_("The replacement must be a ranked nomination of this category that is not on "
+                                 "the list."))
+        (added,) = _entries(session, category, [replacement_id])
+        kept.insert(on_list.index(objection.nomination_id), added)
+    if not kept:
+        raise NoticeError(N_("The list would be empty; name a replacement."))
+    new = _new_notice(session, category=category, entries=_placed(category, kept), days=days, starts_on=starts_on,
+                      now=now, by=by, replaces=notice, objection=objection)
+    objection.new_notice_id = new.id
+    session.flush()
+    return new
+
+
+# --------------------------------------------------------------------------- approval (审定)
+
+
+def record_approval(session: Session, *, category: Category, approved_on: dt.date, reference: str,
+                    by: audit.Actor, now: dt.datetime | None = None) -> CommitteeApproval:
+    """The committee approved the list last on notice: record it and publish the final lists (read-only after)."""
+    now = now or utcnow()
+    require_open(session, category_id=category.id, kind=StageKind.APPROVAL)
+    if approval_of(session, category_id=category.id) is not None:
+        raise Conflict(N_("The committee's approval of this category is already recorded."))
+    notice = current_notice(session, category_id=category.id)
+    if notice is None:
+        raise Conflict(N_("Nothing of this category has been on public notice."))
+    if not period_over(notice, now):
+        raise Conflict(N_("The notice period runs until {date}; the approval must wait for its end."),
+                       date=notice.ends_on.isoformat())
+    count = open_objections(session, category_id=category.id)
+    if count:
+        raise Conflict(N_("{count} objections are still open; decide them before the approval."), count=count)
+    reference = reference.strip()
+    if not reference:
+        raise NoticeError(N_("Give the reference of the committee's meeting or document."))
+    if len(reference) > 200:
+        raise NoticeError(N_("The reference may have at most {max} characters."), max=200)
+    if not notice.ends_on < approved_on <= local_date(now):
+        raise NoticeError(N_("The approval date must be after the notice period ({date}) and not in the future."),
+                          date=notice.ends_on.isoformat())
+    approval = CommitteeApproval(edition_id=category.edition_id, category_id=category.id, notice_id=notice.id,
+                                 approved_on=approved_on, reference=reference, recorded_by_id=by.id, recorded_at=now)
+    session.add(approval)
+    session.flush()
+    audit.append(session, actor=by, action="notice.approved", object_type="category", object_id=category.id,
+                 data={"notice": notice.id, "version": notice.version, "approved_on": approved_on.isoformat(),
+                       "reference": reference, "nominations": [e.nomination_id for e in notice.entries]})
+    results.publish(session, category=category, by=by)
+    return approval
+
+
+def final_list(session: Session, *, category: Category) -> list[NoticeEntry]:
+    """The approved list of a category that went through public notice (what ``results.publish`` publishes)."""
+    approval = approval_of(session, category_id=category.id)
+    if approval is None:
+        raise Conflict(N_("Publishing needs the committee's approval of the list on notice."))
+    return list(session.get(Notice, approval.notice_id).entries)
+
+
+def ensure_lists_open(session: Session, *, category_id: int) -> None:
+    """Refuse a change to a category's award, medal or named-method lists after the committee's approval."""
+    if approval_of(session, category_id=category_id) is not None:
+        raise Conflict(N_("The committee has approved this category's lists; they can no longer change."))
+
+
+# --------------------------------------------------------------------------- what blocks the stages
+
+
+def notice_blockers(session: Session, category: Category) -> list[Blocker]:
+    notice = current_notice(session, category_id=category.id)
+    if notice is None:
+        return [Blocker(N_("no list has been put on notice"))]
+    found = []
+    if not period_over(notice):
+        found.append(Blocker(N_("the notice period runs until {date}"), {"date": notice.ends_on.isoformat()}))
+    count = open_objections(session, category_id=category.id)
+    if count:
+        found.append(Blocker(N_("{count} objections are open"), {"count": count}))
+    return found
+
+
+def approval_blockers(session: Session, category: Category) -> list[Blocker]:
+    if approval_of(session, category_id=category.id) is None:
+        return [Blocker(N_("the committee's approval has not been recorded"))]
+    return []

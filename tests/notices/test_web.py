@@ -1,0 +1,208 @@
+"""The notice pages: the public reads a notice, downloads it (PDF and XLSX read back) and objects; the
+organizer runs objections and records the approval; the auditor reads; nothing private leaks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import subprocess
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from helpers import csrf_token, login
+from judging.accounts import Role, add_user
+from judging.notices import service
+from judging.notices.models import CommitteeApproval, Notice, Objection, ObjectionStatus
+from judging.results.models import Publication
+from tests.notices.factories import at_notice_stage
+from tests.results.factories import ORGANIZER
+
+PASSWORD = "Gongshi-Secret-2030"
+OBJECTION = {"name": "钱进", "employer": "苏州纺织机械有限公司", "phone": "0512-66881234",
+             "grounds": "该成果已于往年获奖，不应重复申报。"}
+
+
+@pytest.fixture
+def world(session_factory):
+    """A category at the notice stage with its list published today, and an organizer and an auditor."""
+    with session_factory() as session:
+        world = at_notice_stage(session)
+        notice = service.publish_notice(session, category=world["category"], by=ORGANIZER)
+        for username, role in (("office", Role.ORGANIZER), ("inspector", Role.AUDITOR)):
+            add_user(session, username=username, password=PASSWORD, role=role, by=ORGANIZER)
+        session.commit()
+        return {"notice_id": notice.id, "category_id": world["category"].id,
+                "nominations": [n.id for n in world["nominations"]],
+                "secrets": [s for n in world["nominations"] for s in
+                            (n.identity.contact_phone, n.identity.contact_email, *n.identity.patents, n.body)]}
+
+
+def _count(session_factory, model) -> int:
+    with session_factory() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def _file(client, world, **fields):
+    path = f"/public/notices/{world['notice_id']}"
+    client.get(path)  # sets the CSRF cookie (the page has no form once the period is over)
+    data = {"nomination_id": str(world["nominations"][1]), **OBJECTION, **fields,
+            "_csrf_token": client.cookies["csrftoken"]}
+    return client.post(f"{path}/objections", data=data, follow_redirects=False)
+
+
+def _post(client, path: str, **data):
+    return client.post(path, data=data, follow_redirects=False)
+
+
+def test_anyone_reads_the_notice_and_files_a_real_name_objection(client, world, session_factory):
+    index = client.get("/public/notices/")
+    assert index.status_code == 200 and "十大科技成果" in index.text
+    page = client.get(f"/public/notices/{world['notice_id']}")
+    assert page.status_code == 200
+    assert "测试成果01" in page.text and "王一00" in page.text and "测试单位00有限公司" in page.text
+    assert [s for s in world["secrets"] if s and s in page.text] == []
+    response = _file(client, world)
+    assert response.status_code in (302, 303)
+    assert "已收到" in client.get(response.headers["location"]).text
+    with session_factory() as session:
+        objection = session.scalars(select(Objection)).one()
+        assert (objection.name, objection.phone, objection.status) == ("钱进", "0512-66881234",
+                                                                       ObjectionStatus.RECEIVED)
+        assert objection.client_address  # kept for the per-address limit
+    # The objector's name and phone are not public.
+    page = client.get(f"/public/notices/{world['notice_id']}").text
+    assert "0512-66881234" not in page and "钱进" not in page
+
+
+@pytest.mark.parametrize("fields, reason", [({"name": ""}, "异议须实名提出"),
+                                            ({"phone": ""}, "匿名异议不予受理"),
+                                            ({"grounds": ""}, "请写明异议理由"),
+                                            ({"nomination_id": "999999"}, "请选择异议所针对的本次公示对象")])
+def test_an_anonymous_or_incomplete_objection_is_refused_with_the_reason_and_the_form_kept(
+        client, world, session_factory, fields, reason):
+    response = _file(client, world, **fields)
+    assert response.status_code == 400
+    assert reason in response.text and OBJECTION["employer"] in response.text  # the form as typed
+    assert _count(session_factory, Objection) == 0
+
+
+def test_a_late_objection_is_refused(client, world, session_factory):
+    with session_factory() as session:
+        notice = session.get(Notice, world["notice_id"])
+        notice.starts_on, notice.ends_on = dt.date(2020, 1, 1), dt.date(2020, 1, 7)
+        session.commit()
+    assert "逾期异议不予受理" in client.get(f"/public/notices/{world['notice_id']}").text  # no form
+    response = _file(client, world)
+    assert response.status_code == 400 and "公示期已于2020-01-07结束，逾期异议不予受理" in response.text
+    assert _count(session_factory, Objection) == 0
+
+
+def test_an_objection_without_the_csrf_token_or_too_large_is_refused(client, world, session_factory):
+    path = f"/public/notices/{world['notice_id']}/objections"
+    client.get(f"/public/notices/{world['notice_id']}")
+    assert client.post(path, data={"nomination_id": str(world["nominations"][0]), **OBJECTION}).status_code == 403
+    token = client.cookies["csrftoken"]
+    huge = client.post(path, data={"nomination_id": str(world["nominations"][0]), **OBJECTION,
+                                   "grounds": "理" * 40000, "_csrf_token": token})
+    assert huge.status_code == 413
+    assert _count(session_factory, Objection) == 0
+    assert client.get("/public/notices/999999").status_code == 404
+    assert client.post("/public/notices/999999/objections", data={"_csrf_token": token}).status_code == 404
+
+
+def test_the_pdf_is_chinese_with_an_embedded_cjk_font_and_the_chain_head(client, world, tmp_path):
+    response = client.get(f"/public/notices/{world['notice_id']}/notice.pdf")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    text = "".join(page.extract_text().replace("\n", "") for page in PdfReader(io.BytesIO(response.content)).pages)
+    for expected in ("拟表彰名单公示", "十大科技成果", "测试成果01", "王一00", "合作者00", "测试单位00有限公司",
+                     "南京", "公示期", "审计链末端", "匿名或逾期提出的异议不予受理"):
+        assert expected in text, expected
+    assert "测试成果04" not in text  # not a candidate
+    if shutil.which("pdffonts"):
+        path = tmp_path / "notice.pdf"
+        path.write_bytes(response.content)
+        rows = [line.split() for line in subprocess.run(["pdffonts", str(path)], capture_output=True, text=True,
+                                                         check=True).stdout.splitlines()[2:]]
+        assert any("CJK" in row[0] for row in rows) and all(row[-5] == "yes" for row in rows)
+
+
+def test_the_xlsx_lists_the_candidates_and_the_notices_facts(client, world):
+    response = client.get(f"/public/notices/{world['notice_id']}/notice.xlsx")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["公示名单", "公示"]
+    rows = list(book["公示名单"].iter_rows(values_only=True))
+    assert rows[0] == ("名次", "项目名称", "第一完成人", "完成人", "工作单位", "城市", "类别", "推荐五一劳动奖章")
+    assert rows[1] == (1, "测试成果01", "王一00", "王一00、合作者00", "测试单位00有限公司", "南京", "十大科技成果", "是")
+    assert len(rows) == 4
+    facts = dict(book["公示"].iter_rows(values_only=True))
+    assert facts["版本"] == "1" and len(facts["PDF SHA-256摘要"]) == 64
+
+
+def test_the_organizer_reviews_upholds_and_reissues_and_the_auditor_reads(client, world, session_factory):
+    assert _file(client, world).status_code in (302, 303)
+    with session_factory() as session:
+        objection_id = session.scalar(select(Objection.id))
+    login(client, "office", PASSWORD)
+    page = client.get("/organizer/notices/")
+    assert page.status_code == 200 and "0512-66881234" in page.text and "转入核查" in page.text
+    token = csrf_token(client, "/organizer/notices/")
+    base = f"/organizer/notices/objections/{objection_id}"
+    refused = _post(client, f"{base}/decide", outcome="upheld", finding="成立", _csrf_token=token)
+    assert refused.status_code == 400 and "请先将异议转入核查" in refused.text
+    assert _post(client, f"{base}/review", _csrf_token=token).status_code in (302, 303)
+    assert _post(client, f"{base}/decide", outcome="maybe", finding="x", _csrf_token=token).status_code == 400
+    assert _post(client, f"{base}/decide", outcome="upheld", finding="经核查，该成果2028年已获奖，异议成立。",
+                 _csrf_token=token).status_code in (302, 303)
+    replacement = world["nominations"][3]
+    assert _post(client, f"{base}/reissue", replacement_id=str(replacement), days="7",
+                 _csrf_token=token).status_code in (302, 303)
+    for path in (f"{base}/review", f"{base}/decide", f"{base}/reissue"):
+        assert _post(client, path.replace(str(objection_id), "999999"), _csrf_token=token).status_code == 404
+    with session_factory() as session:
+        current = service.current_notice(session, category_id=world["category_id"])
+        assert current.version == 2 and replacement in [e.nomination_id for e in current.entries]
+        assert world["nominations"][1] not in [e.nomination_id for e in current.entries]
+    old = client.get(f"/public/notices/{world['notice_id']}").text
+    assert "本版本已被取代" in old and f"/public/notices/{current.id}" in old
+    new = client.get(f"/public/notices/{current.id}").text
+    assert "因异议成立，名单已调整，公示期重新计算" in new and "测试成果04" in new and "提交异议" in new
+    _post(client, "/logout", _csrf_token=token)
+    login(client, "inspector", PASSWORD)
+    page = client.get("/organizer/notices/")
+    assert page.status_code == 200 and "0512-66881234" in page.text and "经核查，该成果2028年已获奖" in page.text
+    assert "转入核查" not in page.text and 'action="/organizer/notices/' not in page.text  # reading only
+
+
+def test_the_organizer_records_the_approval_and_the_final_list_becomes_public(client, world, session_factory):
+    from judging.stages.models import StageKind
+    from judging.stages.service import close_stage, open_stage
+
+    with session_factory() as session:
+        notice = session.get(Notice, world["notice_id"])
+        notice.starts_on, notice.ends_on = dt.date(2020, 1, 1), dt.date(2020, 1, 7)
+        session.flush()
+        close_stage(session, category_id=world["category_id"], kind=StageKind.PUBLIC_NOTICE, by=ORGANIZER)
+        open_stage(session, category_id=world["category_id"], kind=StageKind.APPROVAL, by=ORGANIZER)
+        session.commit()
+    login(client, "office", PASSWORD)
+    token = csrf_token(client, "/organizer/notices/")
+    path = f"/organizer/notices/categories/{world['category_id']}/approve"
+    missing = _post(client, path, approved_on="2026-01-05", reference="", _csrf_token=token)
+    assert missing.status_code == 400 and "请填写审定会议或文件的编号" in missing.text
+    assert _count(session_factory, CommitteeApproval) == 0
+    today = service.local_date(service.utcnow()).isoformat()
+    done = _post(client, path, approved_on=today, reference="苏工〔2030〕5号", _csrf_token=token)
+    assert done.status_code in (302, 303)
+    assert "苏工〔2030〕5号" in client.get("/organizer/notices/").text
+    assert _count(session_factory, Publication) == 3
+    again = _post(client, path, approved_on=today, reference="苏工〔2030〕5号", _csrf_token=token)
+    assert again.status_code == 409 and "本类别的审定已经登记" in again.text
+    assert _post(client, "/organizer/notices/categories/999999/approve", _csrf_token=token).status_code == 404
+    public = client.get("/public/winners").text
+    assert "测试成果01" in public and "王一00" in public
+    assert "已审定" in client.get("/public/notices/").text
