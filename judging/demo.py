@@ -501,6 +501,9 @@ NOTICE_NOMINATIONS = 6    # per category
 NOTICE_TOP_N = 3
 NOTICE_JUDGES = 8         # judge51 … judge58 of the pool also judged 2025
 NOTICE_JUDGES_EACH = 5
+NOTICE_MEETING_MEMBERS = 9  # judge41 … judge49 sat on the 2025 panel meeting of 十大科技成果
+# Agree votes of the eight members present, shortlist in online rank order: the first three pass 2/3.
+NOTICE_MEETING_AGREE = (8, 7, 6, 5, 2)
 NOTICE_PUBLISHED = (CategoryKey.ACHIEVEMENT, CategoryKey.OPERATING_METHOD)
 DEMO_OBJECTION = {"name": "孙立华", "employer": "常州市轨道交通机车车辆有限公司", "phone": "13705198876",
                   "grounds": "公示的第2名项目中，关键技术由我单位与申报单位合作完成，"
@@ -588,8 +591,14 @@ def _demo_notice_edition(session: Session, *, seed: int, experts: list[Expert], 
         results.approve_run(session, run=run, by=actor)
         results.unblind(session, run=run, reason="网络评审结果已批准，进入公示程序", by=actor)
         close_stage(session, category_id=category.id, kind=StageKind.ONLINE_REVIEW, by=actor)
-        skip_stage(session, category_id=category.id, kind=StageKind.PANEL_MEETING,
-                   reason="2025年度以网络评审结果直接公示", by=actor)
+        if category.key is CategoryKey.ACHIEVEMENT:
+            open_stage(session, category_id=category.id, kind=StageKind.PANEL_MEETING, by=actor)
+            _demo_meeting(session, category=category, run=run, members=experts[40:40 + NOTICE_MEETING_MEMBERS],
+                          actor=actor)
+            close_stage(session, category_id=category.id, kind=StageKind.PANEL_MEETING, by=actor)
+        else:
+            skip_stage(session, category_id=category.id, kind=StageKind.PANEL_MEETING,
+                       reason="2025年度以网络评审结果直接公示", by=actor)
         open_stage(session, category_id=category.id, kind=StageKind.PUBLIC_NOTICE, by=actor)
         if category.key is CategoryKey.OPERATING_METHOD:
             first = notices.candidate_ids(session, category)[0]
@@ -600,3 +609,31 @@ def _demo_notice_edition(session: Session, *, seed: int, experts: list[Expert], 
                 notices.file_objection(session, notice_id=notice.id, nomination_id=notice.entries[1].nomination_id,
                                        **DEMO_OBJECTION)
     return edition
+
+
+def _demo_meeting(session: Session, *, category: Category, run, members: list[Expert], actor: audit.Actor) -> None:
+    """The panel meeting two days before the notice: eight of nine members present, ballots cast on
+    their devices, tallied. Goes through the meetings service, so the ballots stay secret as in use."""
+    from judging.accounts.models import User
+    from judging.meetings import service as meetings
+
+    opens = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).replace(hour=1, minute=0, second=0, microsecond=0)
+    meeting = meetings.create_meeting(
+        session, category_id=category.id, run_id=run.id, top_m=len(NOTICE_MEETING_AGREE),
+        member_expert_ids=[e.id for e in members], chair_expert_id=members[0].id, opens_at=opens,
+        closes_at=opens + dt.timedelta(hours=3), by=actor)
+    seats = list(meeting.members)
+    for index, seat in enumerate(seats):
+        meetings.record_attendance(session, meeting=meeting, member_id=seat.id, present=index < len(seats) - 1,
+                                   by=actor)
+    meetings.open_voting(session, meeting=meeting, by=actor, now=opens)
+    shortlist = sorted(meeting.shortlist, key=lambda row: row.rank)
+    recused = meetings.recusals(session, meeting)
+    users = {e.id: e.user_id for e in members}
+    for index, seat in enumerate(seats[:-1]):
+        choices = {row.nomination_id: "agree" if index < agree else "disagree"
+                   for row, agree in zip(shortlist, NOTICE_MEETING_AGREE) if (seat.id, row.nomination_id) not in recused}
+        meetings.cast_ballot(session, meeting=meeting, user=session.get(User, users[seat.expert_id]), choices=choices,
+                             now=opens + dt.timedelta(minutes=30 + index))
+    meetings.close_voting(session, meeting=meeting, by=actor, now=opens + dt.timedelta(hours=1))
+    meetings.tally(session, meeting=meeting, by=actor, now=opens + dt.timedelta(hours=1, minutes=5))

@@ -27,6 +27,7 @@ from judging.nominations.models import Nomination, NominationStatus
 from judging.notices.models import (
     OBJECTION_LABELS, OPEN_OBJECTION, CommitteeApproval, Notice, NoticeEntry, Objection, ObjectionStatus,
 )
+from judging.meetings.service import passed_nominations
 from judging.results import service as results
 from judging.results.models import NamedMethod
 from judging.stages.models import StageKind
@@ -85,10 +86,11 @@ def period_over(notice: Notice, now: dt.datetime | None = None) -> bool:
 
 
 def candidate_ids(session: Session, category: Category) -> list[int]:
-    """The nominations a category puts on notice, in their order: the top N of its approved award run.
-
-    The one place that decides the candidates (the panel meeting's outcome will be preferred here).
-    """
+    """The nominations a category puts on notice, in their order: those its panel meeting passed (the
+    first N by online rank) when it held one, else the top N of its approved award run."""
+    passed = passed_nominations(session, category.id)
+    if passed is not None:
+        return passed[:category.top_n] if category.top_n else passed
     run = results.award_run(session, category=category)
     if run is None:
         return []

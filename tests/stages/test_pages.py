@@ -49,7 +49,8 @@ def test_the_demo_edition_is_in_online_review_with_every_nomination_passed(demo,
         assert all([s.status for s in v.stages] == [StageStatus.CLOSED, StageStatus.CLOSED, StageStatus.OPEN,
                                                    StageStatus.PENDING, StageStatus.PENDING, StageStatus.PENDING]
                    for v in views)
-        confirmed = session.scalars(select(Nomination.id).where(Nomination.status == NominationStatus.CONFIRMED)).all()
+        confirmed = session.scalars(select(Nomination.id).where(Nomination.edition_id == edition.id,
+                                                                Nomination.status == NominationStatus.CONFIRMED)).all()
         passed = session.scalars(select(Decision.nomination_id).where(Decision.outcome == Outcome.PASSED)).all()
         assert sorted(confirmed) == sorted(passed) and len(passed) == 200
 
