@@ -167,12 +167,13 @@ def test_every_route_is_in_the_access_table(client):
 def ids(demo, session_factory) -> dict[str, int]:
     """Real ids of the demo, the judge's own where a judge may reach them; 999999 where none exists."""
     with session_factory() as session:
-        preliminary = session.scalar(select(Round).where(Round.kind == RoundKind.PRELIMINARY))
+        preliminary = session.scalar(select(Round).where(Round.kind == RoundKind.PRELIMINARY).order_by(Round.id)
+                                      .limit(1))  # the 2026 demo edition's, made first
         judge01 = session.scalar(select(Expert).where(Expert.email == "judge01@example.cn"))
         assignment = session.scalar(select(Assignment).where(Assignment.expert_id == judge01.id,
                                                              Assignment.round_id == preliminary.id).limit(1))
         sheet = session.scalar(select(ScoreSheet.id).limit(1))
-        category = session.scalar(select(Category).limit(1))
+        category = session.scalar(select(Category).order_by(Category.id).limit(1))
     return {"round_id": preliminary.id, "expert_id": judge01.id, "assignment_id": assignment.id,
             "nomination_id": assignment.nomination_id, "category_id": category.id, "sheet_id": sheet or 999999,
             "edition_id": category.edition_id}
@@ -180,7 +181,7 @@ def ids(demo, session_factory) -> dict[str, int]:
 
 def concrete(path: str, ids: dict[str, int]) -> str:
     def value(match):
-        name, kind = match.group(1), match.group(2)
+        name = match.group(1)
         if name in ids:
             return str(ids[name])
         return {"code": "en", "what": "scores.csv", "name": "999999.pdf", "file_path": "app.css",

@@ -15,7 +15,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from judging.accounts.models import Role
 from judging.editions.models import Edition
@@ -28,8 +28,8 @@ from judging.reports.exports import csv_cell
 from judging.stages.models import StageKind
 from judging.stages.service import status_of
 from judging.web.auth import current_user, requires_role
-from judging.web.forms import error_status, form_text, request_actor
-from judging.web.rendering import DbSession, error_text, gettext_for, render
+from judging.web.forms import commit_or_refuse, form_text, request_actor
+from judging.web.rendering import DbSession, gettext_for, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PAGE = 100
@@ -133,18 +133,12 @@ class FormalReviewController(Controller):
                        data: FormData) -> Response:
         _organizer_only(request)
         items = items_from_form(data)
-        try:
-            service.set_checklist(db, edition=_edition(db), category_id=category_id, items=items,
-                                  by=request_actor(request))
-            db.commit()
-        except NotFound:
-            db.rollback()
-            raise NotFoundException() from None
-        except JudgingError as exc:
-            db.rollback()
-            return self._checklist_page(request, db, category_id, error=error_text(request, exc), items=items,
-                                        status_code=error_status(exc))
-        return Redirect(path=f"/organizer/formal-review/categories/{category_id}", query_params={"notice": "saved"})
+        return commit_or_refuse(
+            request, db, lambda: service.set_checklist(db, edition=_edition(db), category_id=category_id, items=items,
+                                                       by=request_actor(request)),
+            then=f"/organizer/formal-review/categories/{category_id}",
+            refused=lambda error, status: self._checklist_page(request, db, category_id, error=error, items=items,
+                                                               status_code=status))
 
     # ------------------------------------------------------------------------------ decisions
 
@@ -173,7 +167,7 @@ class FormalReviewController(Controller):
         _organizer_only(request)
         form = {"reasons": str(data.get("reasons", "")).strip(), "override_reason": form_text(data, "override_reason"),
                 "deadline": form_text(data, "deadline"), "tick": _values(data, "tick")}
-        try:
+        def decide() -> None:
             outcome = form_text(data, "outcome")
             if outcome not in {o.value for o in Outcome}:
                 raise JudgingError(N_("Choose pass, return for correction or not accepted."))
@@ -187,12 +181,8 @@ class FormalReviewController(Controller):
                            by=request_actor(request), reasons=form["reasons"], deadline=deadline,
                            override_reason=form["override_reason"],
                            ticked=[int(t) for t in form["tick"] if t.isdigit()])
-            db.commit()
-        except NotFound:
-            db.rollback()
-            raise NotFoundException() from None
-        except JudgingError as exc:
-            db.rollback()
-            return self._nomination_page(request, db, nomination_id, error=error_text(request, exc), form=form,
-                                         status_code=error_status(exc))
-        return Redirect(path=f"/organizer/formal-review/nominations/{nomination_id}", query_params={"notice": "saved"})
+
+        return commit_or_refuse(
+            request, db, decide, then=f"/organizer/formal-review/nominations/{nomination_id}",
+            refused=lambda error, status: self._nomination_page(request, db, nomination_id, error=error, form=form,
+                                                                status_code=status))

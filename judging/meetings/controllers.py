@@ -28,7 +28,7 @@ from judging.results.models import ResultRun, RunApproval
 from judging.stages.models import StageKind, StageStatus
 from judging.stages.service import status_of
 from judging.web.auth import current_user, requires_role
-from judging.web.forms import error_status, form_int, form_text, request_actor
+from judging.web.forms import commit_or_refuse, error_status, form_int, form_text, request_actor
 from judging.web.rendering import DbSession, error_text, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -151,20 +151,14 @@ class MeetingsController(Controller):
     @get("/{meeting_id:int}", sync_to_thread=True)
     def show(self, request: Request, db: DbSession, meeting_id: FromPath[int]) -> Template:
         meeting = _meeting(db, meeting_id)
-        return render(request, "pages/meeting.html", error=request.query_params.get("error"),
-                      **_meeting_view(db, meeting))
+        return render(request, "pages/meeting.html", **_meeting_view(db, meeting))
 
-    def _act(self, request: Request, db: Session, meeting_id: int, action: Callable[[Meeting], Any]) -> Redirect:
+    def _act(self, request: Request, db: Session, meeting_id: int, action: Callable[[Meeting], Any]) -> Response:
         meeting = _meeting(db, meeting_id)
-        try:
-            action(meeting)
-            db.commit()
-        except JudgingError as exc:
-            db.rollback()
-            if error_status(exc) == 404:
-                raise NotFoundException() from None
-            return Redirect(path=f"/meetings/{meeting_id}", query_params={"error": error_text(request, exc)})
-        return Redirect(path=f"/meetings/{meeting_id}")
+        return commit_or_refuse(
+            request, db, lambda: action(meeting), then=f"/meetings/{meeting_id}", query={},
+            refused=lambda error, status: render(request, "pages/meeting.html", error=error, status_code=status,
+                                                 **_meeting_view(db, _meeting(db, meeting_id))))
 
     @post("/{meeting_id:int}/shortlist", sync_to_thread=True, guards=[organizer_only])
     def shortlist(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:

@@ -19,7 +19,7 @@ from litestar.response import Redirect, Template
 
 from judging.accounts.models import Role
 from judging.editions.service import current_edition
-from judging.errors import N_, Conflict, JudgingError, NotFound
+from judging.errors import N_, JudgingError, NotFound
 from judging.jobs import start_job
 import judging.nominations.jobs  # noqa: F401  (registers the job kinds these pages start)
 from judging.nominations import service
@@ -27,7 +27,7 @@ from judging.nominations.models import NominationImport, NominationStatus
 from judging.nominations.storage import AttachmentStore, StagedUpload
 from judging.web.auth import current_user, requires_role
 from judging.web.rendering import DbSession, error_text, gettext_for, render
-from judging.web.forms import form_text, request_actor
+from judging.web.forms import commit_or_refuse, form_text, request_actor
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -152,17 +152,10 @@ class NominationsController(Controller):
 
     def _act(self, request: Request, db, nomination_id: int, action) -> Response:
         edition = _edition(db)
-        try:
-            action(edition)
-            db.commit()
-        except NotFound:
-            db.rollback()
-            raise NotFoundException() from None
-        except JudgingError as exc:
-            db.rollback()
-            return _view_page(request, db, nomination_id, readonly=False, error=error_text(request, exc),
-                              status_code=409 if isinstance(exc, Conflict) else 400)
-        return Redirect(path=f"/organizer/nominations/{nomination_id}", query_params={"notice": "saved"})
+        return commit_or_refuse(
+            request, db, lambda: action(edition), then=f"/organizer/nominations/{nomination_id}",
+            refused=lambda error, status: _view_page(request, db, nomination_id, readonly=False, error=error,
+                                                     status_code=status))
 
     @post("/{nomination_id:int}", sync_to_thread=True)
     def edit(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:

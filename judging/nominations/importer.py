@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from judging import audit
-from judging.editions.models import Category, Edition
+from judging.editions.models import Edition
 from judging.formal_review import service as formal_review
 from judging.nominations import service
 from judging.nominations.attachments import AttachmentError, CleanFile, read_zip_archive, sanitize
@@ -30,7 +30,7 @@ from judging.nominations.models import (
 from judging.nominations.redaction import leftovers, redact
 from judging.nominations.rows import NominationRow, parse_nomination_rows
 from judging.nominations.storage import AttachmentStore
-from judging.tabular import RowError, TableError, read_table
+from judging.tabular import TableError, read_table
 from judging.textsim import near_duplicates, normalize_company, normalize_text
 
 # User-facing texts in one place (translated by service.translate_problem through nominations.po).

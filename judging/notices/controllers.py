@@ -29,7 +29,7 @@ from judging.results.service import award_run
 from judging.stages.models import STATUS_LABELS, StageKind, StageStatus
 from judging.stages.service import blockers, status_of
 from judging.web.auth import requires_role
-from judging.web.forms import error_status, form_int, form_text, request_actor
+from judging.web.forms import commit_or_refuse, error_status, form_int, form_text, request_actor
 from judging.web.rendering import DbSession, error_text, gettext_for, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -101,18 +101,12 @@ class NoticesController(Controller):
     def home(self, request: Request, db: DbSession, year: FromQuery[int | None] = None) -> Template:
         return _overview(request, db, year=year)
 
-    def _act(self, request: Request, db, data: dict[str, Any], action) -> Template | Redirect:
+    def _act(self, request: Request, db, data: dict[str, Any], action) -> Response:
         year = int(form_text(data, "year")) if form_text(data, "year").isdigit() else None
-        try:
-            action()
-            db.commit()
-        except JudgingError as exc:
-            db.rollback()
-            if isinstance(exc, NotFound):
-                raise NotFoundException() from None
-            return _overview(request, db, year=year, error=error_text(request, exc), form=data,
-                             status_code=error_status(exc))
-        return Redirect(path="/organizer/notices/", query_params={"year": str(year)} if year else {})
+        return commit_or_refuse(
+            request, db, action, then="/organizer/notices/", query={"year": str(year)} if year else {},
+            refused=lambda error, status: _overview(request, db, year=year, error=error, form=data,
+                                                    status_code=status))
 
     @staticmethod
     def _category(db, category_id: int) -> Category:

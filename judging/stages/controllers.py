@@ -13,7 +13,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from judging.accounts.models import Role
 from judging.editions.models import Category, Edition
@@ -23,8 +23,8 @@ from judging.formal_review.service import state_counts
 from judging.stages import service
 from judging.stages.models import StageKind
 from judging.web.auth import current_user, requires_role
-from judging.web.forms import error_status, form_text, request_actor
-from judging.web.rendering import DbSession, error_text, render
+from judging.web.forms import commit_or_refuse, form_text, request_actor
+from judging.web.rendering import DbSession, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -74,18 +74,11 @@ class StagesController(Controller):
         category = db.get(Category, category_id)
         if category is None or kind not in {k.value for k in StageKind}:
             raise NotFoundException()
-        edition = category.edition
-        try:
-            action(category, StageKind(kind))
-            db.commit()
-        except NotFound:
-            db.rollback()
-            raise NotFoundException() from None
-        except JudgingError as exc:
-            db.rollback()
-            return stages_page(request, db, db.get(Edition, edition.id), error=error_text(request, exc),
-                               status_code=error_status(exc))
-        return Redirect(path=f"/organizer/editions/{edition.id}/stages", query_params={"notice": "saved"})
+        edition_id = category.edition_id
+        return commit_or_refuse(
+            request, db, lambda: action(category, StageKind(kind)), then=f"/organizer/editions/{edition_id}/stages",
+            refused=lambda error, status: stages_page(request, db, db.get(Edition, edition_id), error=error,
+                                                      status_code=status))
 
     @post("/stages/{category_id:int}/{kind:str}/open", sync_to_thread=True)
     def open(self, request: Request, db: DbSession, category_id: FromPath[int], kind: FromPath[str]) -> Response:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from litestar import Request
+from litestar import Request, Response
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect
+from sqlalchemy.orm import Session
 
 from judging import audit
 from judging.accounts import actor_of
 from judging.errors import Conflict, JudgingError, N_, NotFound
 from judging.web.auth import current_user
+from judging.web.rendering import error_text
 
 
 def form_text(data: dict[str, Any], name: str, default: str = "") -> str:
@@ -34,6 +39,21 @@ def error_status(error: JudgingError) -> int:
     if isinstance(error, NotFound):
         return 404
     return 409 if isinstance(error, Conflict) else 400
+
+
+def commit_or_refuse(request: Request, db: Session, change: Callable[[], Any], *, then: str,
+                     refused: Callable[[str, int], Response], query: dict[str, str] | None = None) -> Response:
+    """Run a service change and commit it, then redirect to ``then``; a refusal rolls everything back
+    and answers ``refused(message, status)`` (the page again, with the reason); an unknown id is a 404."""
+    try:
+        change()
+        db.commit()
+    except JudgingError as exc:
+        db.rollback()
+        if isinstance(exc, NotFound):
+            raise NotFoundException() from None
+        return refused(error_text(request, exc), error_status(exc))
+    return Redirect(path=then, query_params={"notice": "saved"} if query is None else query)
 
 
 def request_actor(request: Request) -> audit.Actor:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from helpers import csrf_token, login
+from helpers import login
 from judging import audit
 from judging.demo import DEMO_PASSWORDS
 from judging.editions.models import Category, CategoryKey, Edition

@@ -3,7 +3,6 @@ round trip, reproduced by an auditor's recomputation, frozen by approval; bad in
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
