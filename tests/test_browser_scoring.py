@@ -295,13 +295,13 @@ def test_judge_chooses_a_grade_sees_the_band_and_counts_the_opinion(site, chromi
 
 
 def test_organizer_views_a_locked_rubric_and_edits_an_open_one(site, chromium):
-    from judging.editions.models import Category, CategoryKey
+    from judging.editions.models import Category, CategoryKey, Edition
     from judging.nominations.models import Nomination
     from judging.panels.models import Assignment
 
     base, session_factory = site.base, site.session_factory
     with session_factory() as session:
-        ids = {c.key: c.id for c in session.scalars(select(Category))}
+        ids = {c.key: c.id for c in session.scalars(select(Category).join(Edition).where(Edition.year == 2026))}
         for sheet in session.scalars(select(ScoreSheet).join(Assignment, Assignment.id == ScoreSheet.assignment_id)
                                      .join(Nomination, Nomination.id == Assignment.nomination_id)
                                      .where(Nomination.category_id == ids[CategoryKey.CHIEF_EMPLOYEE])):

@@ -53,7 +53,8 @@ def commit_or_refuse(request: Request, db: Session, change: Callable[[], Any], *
         if isinstance(exc, NotFound):
             raise NotFoundException() from None
         return refused(error_text(request, exc), error_status(exc))
-    return Redirect(path=then, query_params={"notice": "saved"} if query is None else query)
+    params = {"notice": "saved"} if query is None else query
+    return Redirect(path=then, query_params=params or None)
 
 
 def request_actor(request: Request) -> audit.Actor:
