@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,7 +43,10 @@ def _meeting(db: Session, meeting_id: int) -> Meeting:
         raise NotFoundException() from None
 
 
-def _edition(db: Session) -> Edition | None:
+def _edition(db: Session, year: int | None = None) -> Edition | None:
+    """The edition of ``year`` (the current one when not given); None when there is none."""
+    if year is not None:
+        return db.scalar(select(Edition).where(Edition.year == year))
     try:
         return current_edition(db)
     except NotFound:
@@ -102,9 +105,9 @@ class MeetingsController(Controller):
     path = "/meetings"
     guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
 
-    def _overview(self, request: Request, db: Session, *, error: str | None = None, form: dict | None = None,
-                  status_code: int = 200) -> Template:
-        edition = _edition(db)
+    def _overview(self, request: Request, db: Session, *, year: int | None = None, error: str | None = None,
+                  form: dict | None = None, status_code: int = 200) -> Template:
+        edition = _edition(db, year)
         categories = []
         for category in (edition.categories if edition else []):
             categories.append({
@@ -119,13 +122,14 @@ class MeetingsController(Controller):
         defaults = {"opens_at": tomorrow.strftime(LOCAL_FORMAT),
                     "closes_at": (tomorrow + dt.timedelta(hours=3)).strftime(LOCAL_FORMAT),
                     "quorum": "2/3", "threshold": "2/3", "top_m": "15"}
-        return render(request, "pages/meetings_home.html", edition=edition, categories=categories,
+        years = list(db.scalars(select(Edition.year).order_by(Edition.year.desc())))
+        return render(request, "pages/meetings_home.html", edition=edition, categories=categories, years=years,
                       candidates=_panel_candidates(db), form={**defaults, **(form or {})}, error=error,
                       open_status=StageStatus.OPEN, status_code=status_code)
 
     @get("/", sync_to_thread=True)
-    def home(self, request: Request, db: DbSession) -> Template:
-        return self._overview(request, db)
+    def home(self, request: Request, db: DbSession, year: FromQuery[int | None] = None) -> Template:
+        return self._overview(request, db, year=year)
 
     @post("/", sync_to_thread=True, guards=[organizer_only])
     def create(self, request: Request, db: DbSession, data: FormData) -> Template | Redirect:

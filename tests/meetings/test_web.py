@@ -180,3 +180,22 @@ def test_paper_ballots_through_the_pages_need_a_second_organizer(client, demo, s
         entry = db.get(PaperBallot, entry.id)
         assert (entry.status, entry.choices) == (PaperStatus.CONFIRMED, None)
         assert [row.agree for row in db.get(Meeting, meeting_id).shortlist] == [1] * len(nominations)
+
+
+def test_the_2025_demo_meeting_is_listed_under_its_year_and_passed_the_notices_candidates(client, demo,
+                                                                                         session_factory):
+    from judging.editions.models import Category, CategoryKey, Edition
+    from judging.notices.service import candidate_ids
+
+    login(client, "auditor", DEMO_PASSWORDS["auditor"])
+    current = client.get("/meetings")
+    assert "/meetings?year=2025" in current.text and "2026年度" in current.text
+    page = client.get("/meetings?year=2025")
+    assert page.status_code == 200 and "2025年度" in page.text
+    with session_factory() as db:
+        category = db.scalar(select(Category).join(Edition).where(Edition.year == 2025,
+                                                                 Category.key == CategoryKey.ACHIEVEMENT))
+        meeting = db.scalar(select(Meeting).where(Meeting.category_id == category.id))
+        assert meeting.status is MeetingStatus.TALLIED and f"/meetings/{meeting.id}" in page.text
+        passed = service.passed_nominations(db, category.id)
+        assert len(passed) == 3 and candidate_ids(db, category) == passed
