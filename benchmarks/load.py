@@ -8,9 +8,10 @@ Phases, each bounded in time, all on loopback:
 
 1. logins: judges arrive evenly over --ramp-seconds; each opens the login page and logs in
    (argon2id, 64 MiB: the expensive request, so its latency is reported apart).
-2. steady state (--seconds): each judge opens the queue, then its unsubmitted sheets one after the
-   other: opens the sheet, autosaves it every 2-4 s with changing values (6 times), submits and
-   confirms. Requests/s and p50/p95/p99 of this phase are the figures to hold to the targets.
+2. steady state (--seconds): each judge, starting at a random moment of the first 4 s, opens the
+   queue, then its unsubmitted sheets one after the other: opens the sheet, autosaves it every
+   2-4 s with changing values (4-8 times), submits and confirms. Requests/s and p50/p95/p99 of
+   this phase are the figures to hold to the targets.
 3. saturation (--saturate-seconds): every judge autosaves one draft back to back, with no pause;
    then the same number of connections post the same form back to back to a bare Litestar
    endpoint (benchmarks/bare_app.py, also uvicorn with --workers) that parses it without a
@@ -64,7 +65,6 @@ SCORE_FIELD = re.compile(r'name="(score-\d+)"')
 QUEUE_ROW = re.compile(r'href="/judge/sheets/(\d+)".*?class="badge (\w+)"', re.S)
 STEPS = [str(Decimal(v) / 2) for v in range(0, 21)]
 COMMENT = "创新性突出，经济效益显著，建议推荐。" * 2
-SAVES_PER_SHEET = 6
 TIMEOUT = 30  # seconds for one request: past it the request is an error
 
 
@@ -222,14 +222,19 @@ class Judge:
                                data={"_csrf_token": token, "version": shown.group(1) or shown.group(2)})
 
     async def steady(self, stop_at: float) -> None:
-        """Score sheets as a judge does: autosave every 2-4 s, submit after a few saves."""
+        """Score sheets as a judge does: autosave every 2-4 s, submit after 4-8 saves.
+
+        Judges start at a random moment of the first autosave interval, as real judges are at
+        different points of their work: not 300 queue pages in the same millisecond.
+        """
+        await asyncio.sleep(self.rng.uniform(0, 4))
         for assignment_id in await self.open_sheets():
             opened = time.monotonic() < stop_at and await self.open_sheet(assignment_id)
             if not opened:
                 return
             version, token, fields = opened
             self.draft = assignment_id
-            for _ in range(SAVES_PER_SHEET):
+            for _ in range(self.rng.randint(4, 8)):
                 await asyncio.sleep(min(self.rng.uniform(2, 4), max(0.0, stop_at - time.monotonic())))
                 if time.monotonic() >= stop_at:
                     return
@@ -530,7 +535,7 @@ def run(url: str, *, judges: int, ramp: float, seconds: float, saturate: float, 
     finally:
         stop(server)
     report(f"logins ({len(usernames)} judges over {ramp:.0f} s)", phases["logins"], ("login",))
-    report("steady state (autosave every 2-4 s, submit after 6)", phases["steady"])
+    report("steady state (autosave every 2-4 s, submit after 4-8)", phases["steady"])
     if "saturation" in phases:
         report("saturation, app (autosaves back to back)", phases["saturation"], ("autosave",))
     checked, lost, verification = check_database(url, writes)
