@@ -289,7 +289,7 @@ async def client_process_main(base: str, usernames: list[str], password: str, se
         await judge.log_in()
 
     start = await together()
-    # judges arrive evenly over the ramp in every process: interleave the processes' arrivals
+    # each process spreads its share of the judges over the whole ramp
     results["logins"] = await run_phase(judges, log_in, start + args["ramp"] + TIMEOUT, ramp=args["ramp"])
     start = await together()
     results["steady"] = await run_phase(judges, Judge.steady, start + args["seconds"])
@@ -307,7 +307,8 @@ def client_process(base, usernames, password, seed, args, barrier, queue) -> Non
 
 
 def gather(processes, queue, timeout: float) -> list:
-    """Start the client processes and collect one result from each (a crashed one ends the wait)."""
+    """Start the client processes and collect one result from each (a crashed one makes the wait
+    time out; the others are ended)."""
     for process in processes:
         process.start()
     try:
@@ -327,7 +328,7 @@ def drive_judges(base: str, usernames: list[str], password: str, *, clients: int
     deadline = ramp + 2 * TIMEOUT + seconds + saturate + 120
     barrier, queue = ctx.Barrier(clients, timeout=deadline), ctx.Queue()
     args = {"ramp": ramp, "seconds": seconds, "saturate": saturate}
-    # judge i goes to process i % clients, so each process's ramp covers the whole ramp
+    # judge i goes to process i % clients
     processes = [ctx.Process(target=client_process, args=(base, usernames[i::clients], password, 1000 + i, args,
                                                           barrier, queue)) for i in range(clients)]
     outputs = gather(processes, queue, deadline)
