@@ -1,28 +1,51 @@
 """Load: 300 simulated judges against `judging serve --workers 2` on PostgreSQL, then a check that
 every acknowledged save is stored with its last value and that the audit chain verifies.
 
-Usage: python benchmarks/load.py [--judges 300] [--seconds 60] [--saturate-seconds 15]
+Usage: python benchmarks/load.py [--judges 300] [--ramp-seconds 30] [--seconds 60]
+                                 [--saturate-seconds 15] [--workers 2] [--clients 2] [--database-url URL]
 
-Phase 1 (realistic): each judge logs in, opens the queue, opens two sheets, autosaves each every
-2–4 s with changing values, then submits. Phase 2 (saturation): the same judges fire autosaves
-back to back, first against the app, then against a bare Litestar endpoint (benchmarks/bare_app.py,
-also 2 uvicorn workers) that parses the same form without a database: the ratio of the two
-throughputs is what the application costs on top of HTTP. Everything runs on loopback; every loop
-is bounded in time. Figures are printed, never asserted. Client and servers share this machine's
-2 cores, so the client's own CPU use lowers both throughputs.
+Phases, each bounded in time, all on loopback:
+
+1. logins: judges arrive evenly over --ramp-seconds; each opens the login page and logs in
+   (argon2id, 64 MiB: the expensive request, so its latency is reported apart).
+2. steady state (--seconds): each judge, starting at a random moment of the first 4 s, opens the
+   queue, then its unsubmitted sheets one after the other: opens the sheet, autosaves it every
+   2-4 s with changing values (4-8 times), submits and confirms. Requests/s and p50/p95/p99 of
+   this phase are the figures to hold to the targets.
+3. saturation (--saturate-seconds): every judge autosaves one draft back to back, with no pause;
+   then the same number of connections post the same form back to back to a bare Litestar
+   endpoint (benchmarks/bare_app.py, also uvicorn with --workers) that parses it without a
+   database. The ratio of the two throughputs is what the application costs on top of HTTP.
+
+The judges are split over --clients processes, each with its own event loop and one aiohttp
+connection pool (each judge keeps its own cookie jar); phases start together (a barrier) and the
+processes' figures are merged. A request counts as an error unless it gets the answer a browser
+expects (an exception, a timeout, an unexpected status); nothing is retried. Afterwards every
+acknowledged save is looked up in the database: its values must be the last acknowledged ones (or
+those of a later save that was sent but never answered, which the server may have committed), and
+the audit chain must verify. The server's own log (uvicorn's, access lines included) is kept in
+the run's folder and its warnings and errors are counted.
+
+By default a temporary database is created on the local PostgreSQL server
+(postgresql+psycopg://postgres@127.0.0.1:5432/<new>, or JUDGING_BENCH_POSTGRES_SERVER) and
+dropped afterwards. Client and servers share this machine's cores: the client's CPU time is
+printed, since it is taken from the servers. Figures are printed, never asserted here.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing as mp
 import os
 import random
 import re
+import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -30,7 +53,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
@@ -41,142 +63,336 @@ TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 VERSION = re.compile(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"')
 SCORE_FIELD = re.compile(r'name="(score-\d+)" class="score"')  # numeric criteria
 GRADE_CHOICE = re.compile(r'class="grade" id="[^"]+" name="(score-\d+)"\s+value="([^"]+)"')  # one grade of a table
-SHEET_LINK = re.compile(r'href="/judge/sheets/(\d+)"')
+QUEUE_ROW = re.compile(r'href="/judge/sheets/(\d+)".*?class="badge (\w+)"', re.S)
 STEPS = [str(v) for v in range(0, 11)]  # whole numbers fit every demo scale (0–10 by 0.5, 0–20 and 0–30 by 1)
+COMMENT = "创新性突出，经济效益显著，建议推荐。" * 2
+TIMEOUT = 30  # seconds for one request: past it the request is an error
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError("server exited") from None
-            time.sleep(0.2)
-    raise RuntimeError("server did not start")
-
+# ------------------------------------------------------------------------------------ results
 
 @dataclass
 class Stats:
+    """What one client process saw in one phase (merged across processes by ``merge``)."""
+
     latencies: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+    cpu: float = 0.0  # the client process's own CPU seconds in the phase
+
+    def add(self, kind: str, ms: float) -> None:
+        self.latencies.setdefault(kind, []).append(ms)
+
+    def count(self, kinds=None) -> int:
+        return sum(len(v) for k, v in self.latencies.items() if kinds is None or k in kinds)
+
+    def samples(self) -> list[float]:
+        return [v for values in self.latencies.values() for v in values]
+
+
+@dataclass
+class Writes:
     # assignment id -> values of the last save the server acknowledged
     acknowledged: dict[int, dict[str, str]] = field(default_factory=dict)
     # assignment id -> values sent after that save whose answer never came (timed out, connection
     # lost): the server may have committed one of them, which is not a lost write
     unanswered: dict[int, list[dict[str, str]]] = field(default_factory=dict)
 
-    def add(self, kind: str, ms: float) -> None:
-        self.latencies.setdefault(kind, []).append(ms)
 
-    def all(self) -> list[float]:
-        return [v for values in self.latencies.values() for v in values]
+def merge(parts: list[Stats]) -> Stats:
+    total = Stats(elapsed=max(p.elapsed for p in parts), cpu=sum(p.cpu for p in parts))
+    for part in parts:
+        for kind, values in part.latencies.items():
+            total.latencies.setdefault(kind, []).extend(values)
+        total.errors.extend(part.errors)
+    return total
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float] | None:
+    if len(samples) < 2:
+        return None
+    q = statistics.quantiles(samples, n=100, method="inclusive")
+    return q[49], q[94], q[98]
 
 
 def pct(samples: list[float]) -> str:
-    if len(samples) < 2:
-        return "n/a"
-    q = statistics.quantiles(sorted(samples), n=100, method="inclusive")
-    return f"p50 {q[49]:7.1f}  p95 {q[94]:7.1f}  p99 {q[98]:7.1f} ms"
+    q = percentiles(samples)
+    return "n/a" if q is None else f"p50 {q[0]:7.1f}  p95 {q[1]:7.1f}  p99 {q[2]:7.1f} ms"
 
 
-async def timed(stats: Stats, kind: str, call):
-    started = time.perf_counter()
-    response = await call
-    stats.add(kind, (time.perf_counter() - started) * 1000)
-    return response
+def report(title: str, stats: Stats, kinds=None) -> float:
+    """Print the phase; return its rate (of ``kinds`` only, when given)."""
+    rate = stats.count(kinds) / stats.elapsed if stats.elapsed else 0.0
+    what = "requests" if kinds is None else "/".join(kinds)
+    print(f"{title}: {stats.count()} requests in {stats.elapsed:.1f} s; {what} {rate:.1f}/s; "
+          f"errors {len(stats.errors)}; client CPU {stats.cpu:.1f} s")
+    print(f"  all requests      {pct(stats.samples())}")
+    for kind, values in sorted(stats.latencies.items()):
+        print(f"  {kind:<17} {pct(values)}  (n={len(values)})")
+    for error in stats.errors[:5]:
+        print("  error:", error)
+    return rate
 
 
-async def judge_session(base: str, username: str, password: str, stats: Stats, stop_at: float, *, paced: bool,
-                        rng: random.Random, transport: httpx.AsyncHTTPTransport) -> None:
-    # One client (cookie jar) per judge over one shared connection pool: creating 300 pools would
-    # cost the client more CPU than the server spends answering.
-    async with httpx.AsyncClient(base_url=base, timeout=30, transport=transport) as client:
+# ------------------------------------------------------------------------------- the judges
+
+def _cause(exc: BaseException) -> str:
+    """The exception and what caused it, e.g. 'ServerDisconnectedError <- ConnectionResetError: ...'."""
+    parts = []
+    while exc is not None and len(parts) < 3:
+        parts.append(f"{type(exc).__name__}: {exc}".rstrip(": "))
+        exc = exc.__cause__ or exc.__context__
+    return " <- ".join(parts)
+
+
+class Judge:
+    """One judge's browser: a cookie jar over the process's shared connection pool."""
+
+    def __init__(self, username: str, password: str, base: str, connector, rng: random.Random,
+                 writes: Writes) -> None:
+        import aiohttp
+
+        self.username, self.password, self.rng, self.writes = username, password, rng, writes
+        self.http = aiohttp.ClientSession(base, connector=connector, connector_owner=False,
+                                          cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                          timeout=aiohttp.ClientTimeout(total=TIMEOUT))
+        self.stats = Stats()
+        self.draft: int | None = None  # a sheet left as a draft, for the saturation phase
+
+    async def request(self, kind: str, method: str, path: str, expect: tuple[int, ...], **kwargs) -> str | None:
+        """The response's text, or None after recording an error (unexpected status, exception)."""
+        started = time.perf_counter()
         try:
-            page = await timed(stats, "login page", client.get("/login"))
-            token = TOKEN.search(page.text).group(1)
-            response = await timed(stats, "login", client.post("/login", data={
-                "username": username, "password": password, "_csrf_token": token}))
-            if response.status_code not in (302, 303):
-                stats.errors.append(f"login {username}: {response.status_code}")
+            async with self.http.request(method, path, allow_redirects=False, **kwargs) as response:
+                body = await response.text()
+        except Exception as exc:  # noqa: BLE001 - every failure is counted, with its cause
+            self.stats.errors.append(f"{kind} ({self.username}): {_cause(exc)}")
+            return None
+        self.stats.add(kind, (time.perf_counter() - started) * 1000)
+        if response.status not in expect:
+            self.stats.errors.append(f"{kind} ({self.username}): HTTP {response.status} {body[:80]!r}")
+            return None
+        return body
+
+    async def log_in(self) -> bool:
+        page = await self.request("login page", "GET", "/login", (200,))
+        token = page and TOKEN.search(page)
+        if not token:
+            return False
+        answer = await self.request("login", "POST", "/login", (302, 303), data={
+            "username": self.username, "password": self.password, "_csrf_token": token.group(1)})
+        return answer is not None
+
+    async def open_sheets(self) -> list[int]:
+        """The unsubmitted sheets of the judge's queue, in a random order."""
+        queue = await self.request("queue", "GET", "/judge", (200,))
+        if queue is None:
+            return []
+        sheets = [int(a) for a, status in dict(QUEUE_ROW.findall(queue)).items() if status != "submitted"]
+        self.rng.shuffle(sheets)
+        return sheets
+
+    async def open_sheet(self, assignment_id: int) -> tuple[int, str, dict[str, list[str]]] | None:
+        """The sheet's version, CSRF token and each criterion's field with the values it takes."""
+        page = await self.request("sheet page", "GET", f"/judge/sheets/{assignment_id}", (200,))
+        version, token = page and VERSION.search(page), page and TOKEN.search(page)
+        if not (version and token):
+            return None
+        fields = {name: STEPS for name in SCORE_FIELD.findall(page)}
+        for name, value in GRADE_CHOICE.findall(page):
+            fields.setdefault(name, []).append(value)
+        return int(version.group(1) or version.group(2)), token.group(1), fields
+
+    async def autosave(self, assignment_id: int, version: int, token: str,
+                       fields: dict[str, list[str]]) -> int | None:
+        """One autosave; the new version, or None after an error."""
+        values = {name: self.rng.choice(choices) for name, choices in fields.items()}
+        self.writes.unanswered.setdefault(assignment_id, []).append(values)
+        body = await self.request("autosave", "POST", f"/judge/sheets/{assignment_id}/draft", (200,),
+                                  headers={"accept": "application/json"},
+                                  data={"_csrf_token": token, "version": str(version), "comment": COMMENT,
+                                        "familiarity": "familiar", **values})
+        if body is None:
+            return None
+        self.writes.acknowledged[assignment_id] = values
+        self.writes.unanswered[assignment_id] = []
+        return int(re.search(r'"version":\s*(\d+)', body).group(1))
+
+    async def submit(self, assignment_id: int, version: int, token: str) -> None:
+        review = await self.request("submit", "POST", f"/judge/sheets/{assignment_id}/submit", (200,),
+                                    data={"_csrf_token": token, "version": str(version), "comment": COMMENT,
+                                          "familiarity": "familiar", **self.writes.acknowledged[assignment_id]})
+        shown = review and VERSION.search(review)  # the confirmation page names the version it shows
+        if shown:
+            await self.request("confirm", "POST", f"/judge/sheets/{assignment_id}/confirm", (302, 303),
+                               data={"_csrf_token": token, "version": shown.group(1) or shown.group(2)})
+
+    async def steady(self, stop_at: float) -> None:
+        """Score sheets as a judge does: autosave every 2-4 s, submit after 4-8 saves.
+
+        Judges start at a random moment of the first autosave interval, as real judges are at
+        different points of their work: not 300 queue pages in the same millisecond.
+        """
+        await asyncio.sleep(self.rng.uniform(0, 4))
+        for assignment_id in await self.open_sheets():
+            opened = time.monotonic() < stop_at and await self.open_sheet(assignment_id)
+            if not opened:
                 return
-            queue = await timed(stats, "queue", client.get("/judge"))
-            sheets = list(dict.fromkeys(int(x) for x in SHEET_LINK.findall(queue.text)))
-            rng.shuffle(sheets)
-            for assignment_id in sheets[:2]:
-                if time.monotonic() > stop_at:
+            version, token, fields = opened
+            self.draft = assignment_id
+            for _ in range(self.rng.randint(4, 8)):
+                await asyncio.sleep(min(self.rng.uniform(2, 4), max(0.0, stop_at - time.monotonic())))
+                if time.monotonic() >= stop_at:
                     return
-                await work_on_sheet(client, assignment_id, stats, stop_at, paced=paced, rng=rng)
-        except httpx.HTTPError as exc:
-            stats.errors.append(f"{username}: {type(exc).__name__}")
+                version = await self.autosave(assignment_id, version, token, fields)
+                if version is None:
+                    break  # the sheet's state is unknown after an error: go on with the next one
+            else:
+                await self.submit(assignment_id, version, token)
+                self.draft = None
 
-
-async def work_on_sheet(client, assignment_id: int, stats: Stats, stop_at: float, *, paced: bool,
-                        rng: random.Random) -> None:
-    page = await timed(stats, "sheet page", client.get(f"/judge/sheets/{assignment_id}"))
-    match = VERSION.search(page.text)
-    fields = list(dict.fromkeys(SCORE_FIELD.findall(page.text)))
-    grades: dict[str, list[str]] = {}
-    for name, value in GRADE_CHOICE.findall(page.text):
-        grades.setdefault(name, []).append(value)
-    if page.status_code != 200 or not match or not fields or "readonly" in page.text and "disabled" in page.text:
-        return  # already submitted (the demo submits some sheets): nothing to edit
-    version = int(match.group(1) or match.group(2))
-    token = TOKEN.search(page.text).group(1)
-    values: dict[str, str] = {}
-    saves = 0
-    while time.monotonic() < stop_at and (not paced or saves < 6):
-        values = {**{name: rng.choice(STEPS) for name in fields},
-                  **{name: rng.choice(choices) for name, choices in grades.items()}}
-        form = {"_csrf_token": token, "version": str(version), "comment": "创新性突出，经济效益显著，建议推荐。" * 2,
-                "familiarity": "familiar", **values}
-        stats.unanswered.setdefault(assignment_id, []).append(values)
-        response = await timed(stats, "autosave", client.post(f"/judge/sheets/{assignment_id}/draft", data=form,
-                                                              headers={"accept": "application/json"}))
-        if response.status_code != 200:
-            stats.errors.append(f"autosave {assignment_id}: {response.status_code} {response.text[:80]!r}")
+    async def saturate(self, stop_at: float) -> None:
+        """Autosave one draft back to back until ``stop_at``."""
+        sheets = [self.draft] if self.draft else await self.open_sheets()
+        opened = sheets and await self.open_sheet(sheets[0])
+        if not opened:
             return
-        version = response.json()["version"]
-        stats.acknowledged[assignment_id] = values
-        stats.unanswered[assignment_id] = []
-        saves += 1
-        if paced:
-            await asyncio.sleep(rng.uniform(2, 4))
-    if paced and time.monotonic() < stop_at:
-        form = {"_csrf_token": token, "version": str(version), "comment": "创新性突出，经济效益显著，建议推荐。" * 2,
-                "familiarity": "familiar", **values}
-        review = await timed(stats, "submit", client.post(f"/judge/sheets/{assignment_id}/submit", data=form))
-        if review.status_code != 200:
-            stats.errors.append(f"submit {assignment_id}: {review.status_code}")
-            return
-        shown = VERSION.search(review.text)  # the confirmation names the version it shows
-        confirm = await timed(stats, "confirm", client.post(
-            f"/judge/sheets/{assignment_id}/confirm",
-            data={"_csrf_token": token, "version": shown.group(1) or shown.group(2)}, follow_redirects=False))
-        if confirm.status_code not in (302, 303):
-            stats.errors.append(f"confirm {assignment_id}: {confirm.status_code}")
+        version, token, fields = opened
+        while version is not None and time.monotonic() < stop_at:
+            version = await self.autosave(sheets[0], version, token, fields)
 
 
-async def bare_session(base: str, stats: Stats, stop_at: float, transport: httpx.AsyncHTTPTransport) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30, transport=transport) as client:
-        version = 0
-        while time.monotonic() < stop_at:
-            form = {"_csrf_token": "x", "version": str(version), "comment": "创新性突出，经济效益显著，建议推荐。" * 2,
-                    "familiarity": "familiar", **{f"score-{i}": "5" for i in range(4)}}
-            response = await timed(stats, "bare", client.post("/bare", data=form))
-            if response.status_code != 200:
-                stats.errors.append(f"bare {response.status_code}")
-                return
-            version = response.json()["version"]
+async def run_phase(judges, phase, stop_at: float, ramp: float = 0.0) -> Stats:
+    for judge in judges:
+        judge.stats = Stats()
+    cpu, started = time.process_time(), time.monotonic()
 
+    async def one(index: int, judge: Judge):
+        if ramp:
+            await asyncio.sleep(ramp * index / len(judges))
+        await phase(judge, stop_at)
+
+    await asyncio.gather(*(one(i, judge) for i, judge in enumerate(judges)))
+    stats = merge([judge.stats for judge in judges])
+    stats.elapsed, stats.cpu = time.monotonic() - started, time.process_time() - cpu
+    return stats
+
+
+async def client_process_main(base: str, usernames: list[str], password: str, seed: int, args: dict,
+                              barrier) -> tuple[dict[str, Stats], Writes]:
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=len(usernames))
+    rng, writes = random.Random(seed), Writes()
+    judges = [Judge(name, password, base, connector, random.Random(rng.random()), writes) for name in usernames]
+    results: dict[str, Stats] = {}
+
+    async def together() -> float:
+        await asyncio.to_thread(barrier.wait)
+        return time.monotonic()
+
+    async def log_in(judge, _stop_at):
+        await judge.log_in()
+
+    start = await together()
+    # each process spreads its share of the judges over the whole ramp
+    results["logins"] = await run_phase(judges, log_in, start + args["ramp"] + TIMEOUT, ramp=args["ramp"])
+    start = await together()
+    results["steady"] = await run_phase(judges, Judge.steady, start + args["seconds"])
+    if args["saturate"]:
+        start = await together()
+        results["saturation"] = await run_phase(judges, Judge.saturate, start + args["saturate"])
+    for judge in judges:
+        await judge.http.close()
+    await connector.close()
+    return results, writes
+
+
+def client_process(base, usernames, password, seed, args, barrier, queue) -> None:
+    queue.put(asyncio.run(client_process_main(base, usernames, password, seed, args, barrier)))
+
+
+def gather(processes, queue, timeout: float) -> list:
+    """Start the client processes and collect one result from each (a crashed one makes the wait
+    time out; the others are ended)."""
+    for process in processes:
+        process.start()
+    try:
+        return [queue.get(timeout=timeout) for _ in processes]
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.terminate()
+
+
+def drive_judges(base: str, usernames: list[str], password: str, *, clients: int, ramp: float, seconds: float,
+                 saturate: float) -> tuple[dict[str, Stats], Writes]:
+    """Run the judge phases from ``clients`` processes; their figures merged."""
+    ctx = mp.get_context("spawn")
+    clients = max(1, min(clients, len(usernames)))
+    deadline = ramp + 2 * TIMEOUT + seconds + saturate + 120
+    barrier, queue = ctx.Barrier(clients, timeout=deadline), ctx.Queue()
+    args = {"ramp": ramp, "seconds": seconds, "saturate": saturate}
+    # judge i goes to process i % clients
+    processes = [ctx.Process(target=client_process, args=(base, usernames[i::clients], password, 1000 + i, args,
+                                                          barrier, queue)) for i in range(clients)]
+    outputs = gather(processes, queue, deadline)
+    phases = {phase: merge([out[0][phase] for out in outputs]) for phase in outputs[0][0]}
+    writes = Writes()
+    for _, part in outputs:  # each process has its own judges, so their assignments are disjoint
+        writes.acknowledged.update(part.acknowledged)
+        writes.unanswered.update(part.unanswered)
+    return phases, writes
+
+
+# ---------------------------------------------------------------------------- bare endpoint
+
+async def bare_process_main(base: str, connections: int, seconds: float, barrier) -> Stats:
+    import aiohttp
+
+    stats = Stats()
+    form = {"_csrf_token": "x", "comment": COMMENT, "familiarity": "familiar",
+            **{f"score-{i}": "5" for i in range(4)}}
+    async with aiohttp.ClientSession(base, connector=aiohttp.TCPConnector(limit=connections),
+                                     timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as http:
+        async def one() -> None:
+            version = 0
+            while time.monotonic() < stop_at:
+                started = time.perf_counter()
+                try:
+                    async with http.post("/bare", data={**form, "version": str(version)}) as response:
+                        body = await response.json()
+                except Exception as exc:  # noqa: BLE001
+                    stats.errors.append(f"bare: {_cause(exc)}")
+                    return
+                stats.add("bare", (time.perf_counter() - started) * 1000)
+                if response.status != 200:
+                    stats.errors.append(f"bare: HTTP {response.status}")
+                    return
+                version = body["version"]
+
+        await asyncio.to_thread(barrier.wait)
+        cpu, started = time.process_time(), time.monotonic()
+        stop_at = started + seconds
+        await asyncio.gather(*(one() for _ in range(connections)))
+    stats.elapsed, stats.cpu = time.monotonic() - started, time.process_time() - cpu
+    return stats
+
+
+def bare_process(base, connections, seconds, barrier, queue) -> None:
+    queue.put(asyncio.run(bare_process_main(base, connections, seconds, barrier)))
+
+
+def drive_bare(base: str, connections: int, *, clients: int, seconds: float) -> Stats:
+    ctx = mp.get_context("spawn")
+    barrier, queue = ctx.Barrier(clients, timeout=seconds + 60), ctx.Queue()
+    shares = [connections // clients + (i < connections % clients) for i in range(clients)]
+    processes = [ctx.Process(target=bare_process, args=(base, share, seconds, barrier, queue)) for share in shares]
+    return merge(gather(processes, queue, seconds + TIMEOUT + 60))
+
+
+# ---------------------------------------------------------------------------------- database
 
 def prepare_database(url: str, n_judges: int) -> tuple[str, list[str]]:
     """Demo edition plus enough judges (with assignments and undertakings) to reach ``n_judges``."""
@@ -212,7 +428,7 @@ def prepare_database(url: str, n_judges: int) -> tuple[str, list[str]]:
                 session.add(Assignment(round_id=preliminary.id, nomination_id=nomination_id, expert_id=expert.id))
         session.flush()
         audit.append(session, actor=audit.Actor.system("benchmark"), action="benchmark.judges_added",
-                     object_type="round", object_id=preliminary.id, data={"judges": n_judges - 60})
+                     object_type="round", object_id=preliminary.id, data={"judges": max(0, n_judges - 60)})
         edition = session.scalar(select(Edition))
         for user in session.scalars(select(User).where(User.role == Role.JUDGE)).all():
             accept_undertaking(session, judge=user, edition=edition)
@@ -223,7 +439,7 @@ def prepare_database(url: str, n_judges: int) -> tuple[str, list[str]]:
     return DEMO_PASSWORDS["judge"], usernames
 
 
-def check_database(url: str, stats: Stats) -> tuple[int, int, object]:
+def check_database(url: str, writes: Writes) -> tuple[int, int, object]:
     """Count acknowledged sheets whose stored values are neither the last acknowledged save nor a
     later one that was sent but never answered."""
     from judging import audit
@@ -233,121 +449,156 @@ def check_database(url: str, stats: Stats) -> tuple[int, int, object]:
     engine = create_db_engine(url)
     lost = 0
     with make_session_factory(engine)() as session:
-        for assignment_id, values in stats.acknowledged.items():
+        for assignment_id, values in writes.acknowledged.items():
             sheet = session.scalar(select(ScoreSheet).where(ScoreSheet.assignment_id == assignment_id))
             stored = {} if sheet is None else {
                 f"score-{row.criterion_id}": row.value for row in
                 session.scalars(select(CriterionScore).where(CriterionScore.sheet_id == sheet.id))}
-            candidates = [values, *stats.unanswered.get(assignment_id, [])]
+            candidates = [values, *writes.unanswered.get(assignment_id, [])]
             if not any(all(stored.get(name) == Decimal(value) for name, value in candidate.items())
                        for candidate in candidates):
                 lost += 1
         verification = audit.verify(session)
     engine.dispose()
-    return len(stats.acknowledged), lost, verification
+    return len(writes.acknowledged), lost, verification
 
 
-def start_server(args: list[str], env: dict[str, str], health: str) -> subprocess.Popen:
-    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    wait_ready(health, process)
-    return process
+# ------------------------------------------------------------------------------------ servers
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
-async def run_judges(base: str, usernames, password: str, seconds: float, *, paced: bool) -> tuple[Stats, float]:
-    stats, rng = Stats(), random.Random(11)
-    transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=len(usernames),
-                                                             max_keepalive_connections=len(usernames)))
+def start_server(args: list[str], env: dict[str, str], health: str, log: Path) -> subprocess.Popen:
+    # The log goes to a file: a pipe nobody reads would block the server once its buffer is full.
+    with log.open("ab") as output:  # its own process group: stop() ends the workers with it
+        process = subprocess.Popen(args, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(health, timeout=1)
+            return process
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited; see {log}") from None
+            time.sleep(0.2)
+    stop(process)
+    raise RuntimeError(f"server did not start; see {log}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop the server and its worker processes (a worker outliving a killed supervisor would keep
+    serving stuck requests and skew the next measurement)."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        print("  (the server did not stop within 20 s: killed)")
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def server_problems(log: Path) -> list[str]:
+    """Warnings, errors and 5xx answers in a server log."""
+    lines = log.read_text(errors="replace").splitlines()
+    return [line for line in lines if line.startswith(("WARNING", "ERROR", "CRITICAL", "Traceback"))
+            or re.search(r'HTTP/1\.1" 5\d\d', line)]
+
+
+# --------------------------------------------------------------------------------------- main
+
+@dataclass
+class Outcome:
+    """The figures a run produced (the printed report, as numbers, for the test suite)."""
+
+    phases: dict[str, Stats]
+    checked: int
+    lost: int
+    chain_valid: bool
+    server_problems: list[str]
+    bare: Stats | None = None
+
+
+def run(url: str, *, judges: int, ramp: float, seconds: float, saturate: float, workers: int, clients: int,
+        folder: Path) -> Outcome:
+    """The whole load run against the (empty) database at ``url``; prints the report as it goes."""
     started = time.monotonic()
-    stop_at = started + seconds
-    tasks = []
-    for index, username in enumerate(usernames):
-        if paced:
-            await asyncio.sleep(min(10.0, seconds / 6) / len(usernames))  # a ramp-up, as judges arrive
-        tasks.append(asyncio.create_task(judge_session(base, username, password, stats, stop_at, paced=paced,
-                                                       rng=random.Random(rng.random()), transport=transport)))
-    await asyncio.gather(*tasks)
-    await transport.aclose()
-    return stats, time.monotonic() - started
-
-
-async def run_bare(base: str, clients: int, seconds: float) -> tuple[Stats, float]:
-    stats = Stats()
-    transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=clients,
-                                                             max_keepalive_connections=clients))
-    started = time.monotonic()
-    await asyncio.gather(*(bare_session(base, stats, started + seconds, transport) for _ in range(clients)))
-    await transport.aclose()
-    return stats, time.monotonic() - started
-
-
-def report(title: str, stats: Stats, elapsed: float) -> float:
-    samples = stats.all()
-    rate = len(samples) / elapsed
-    print(f"{title}: {len(samples)} requests in {elapsed:.1f} s = {rate:.0f} req/s; errors {len(stats.errors)}")
-    print(f"  all requests      {pct(samples)}")
-    for kind, values in sorted(stats.latencies.items()):
-        print(f"  {kind:<17} {pct(values)}  (n={len(values)})")
-    for error in stats.errors[:5]:
-        print("  error:", error)
-    return rate
+    password, usernames = prepare_database(url, judges)
+    print(f"database: demo edition + {len(usernames)} judges, set up in {time.monotonic() - started:.1f} s; "
+          f"{workers} server workers, {clients} client processes, {os.cpu_count()} CPUs (shared)")
+    env = {**os.environ, "JUDGING_DATABASE_URL": url, "JUDGING_EMBEDDED_WORKER": "0",
+           "JUDGING_VAR_DIR": str(folder / "var"), "JUDGING_SECRET_KEY": "load-test-secret"}
+    port, log = free_port(), folder / "serve.log"
+    server = start_server([str(Path(sys.executable).parent / "judging"), "serve", "--workers", str(workers),
+                           "--port", str(port)], env, f"http://127.0.0.1:{port}/healthz", log)
+    try:
+        phases, writes = drive_judges(f"http://127.0.0.1:{port}", usernames, password, clients=clients, ramp=ramp,
+                                      seconds=seconds, saturate=saturate)
+    finally:
+        stop(server)
+    report(f"logins ({len(usernames)} judges over {ramp:.0f} s)", phases["logins"], ("login",))
+    report("steady state (autosave every 2-4 s, submit after 4-8)", phases["steady"])
+    if "saturation" in phases:
+        report("saturation, app (autosaves back to back)", phases["saturation"], ("autosave",))
+    checked, lost, verification = check_database(url, writes)
+    problems = server_problems(log)
+    print(f"acknowledged sheets checked: {checked}; lost writes: {lost}; audit chain "
+          f"{'valid' if verification.valid else 'BROKEN'} ({verification.length} events); "
+          f"server log: {len(problems)} warnings/errors/5xx ({log})")
+    for line in problems[:5]:
+        print("  server:", line)
+    outcome = Outcome(phases, checked, lost, verification.valid, problems)
+    if saturate:
+        bare_port, bare_log = free_port(), folder / "bare.log"
+        bare_server = start_server([sys.executable, "-m", "uvicorn", "bare_app:app", "--app-dir",
+                                    str(REPO / "benchmarks"), "--workers", str(workers), "--port", str(bare_port),
+                                    "--timeout-keep-alive", "30"],
+                                   dict(os.environ), f"http://127.0.0.1:{bare_port}/schema", bare_log)
+        try:
+            outcome.bare = drive_bare(f"http://127.0.0.1:{bare_port}", len(usernames), clients=clients,
+                                      seconds=saturate)
+        finally:
+            stop(bare_server)
+        bare_rate = report("saturation, bare endpoint (same form, no database)", outcome.bare)
+        app_rate = phases["saturation"].count(("autosave",)) / phases["saturation"].elapsed
+        print(f"autosave throughput: app {app_rate:.0f}/s vs bare {bare_rate:.0f}/s = {app_rate / bare_rate:.0%}")
+    return outcome
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--judges", type=int, default=300)
-    parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--saturate-seconds", type=float, default=15)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--ramp-seconds", type=float, default=30, help="judges log in evenly over this time")
+    parser.add_argument("--seconds", type=float, default=60, help="steady state")
+    parser.add_argument("--saturate-seconds", type=float, default=15, help="0: no saturation phase")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers of each server")
+    parser.add_argument("--clients", type=int, default=2, help="client processes")
+    parser.add_argument("--database-url", help="an empty database to use (default: a temporary PostgreSQL one)")
     args = parser.parse_args()
 
-    server = make_url(os.environ.get("JUDGING_BENCH_POSTGRES_SERVER", DEFAULT_SERVER))
-    name = f"judging_load_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    processes: list[subprocess.Popen] = []
-    try:
-        setup_started = time.monotonic()
-        password, usernames = prepare_database(url, args.judges)
-        print(f"database {name}: demo edition + {len(usernames)} judges, set up in "
-              f"{time.monotonic() - setup_started:.1f} s")
-        port, bare_port = free_port(), free_port()
-        env = {**os.environ, "JUDGING_DATABASE_URL": url, "JUDGING_EMBEDDED_WORKER": "0",
-               "JUDGING_VAR_DIR": f"/tmp/{name}", "JUDGING_SECRET_KEY": "load-test-secret"}
-        judging = str(Path(sys.executable).parent / "judging")
-        processes.append(start_server([judging, "serve", "--workers", str(args.workers), "--port", str(port)],
-                                      env, f"http://127.0.0.1:{port}/healthz"))
-        base = f"http://127.0.0.1:{port}"
-
-        stats, elapsed = asyncio.run(run_judges(base, usernames, password, args.seconds, paced=True))
-        report(f"realistic load, {len(usernames)} judges, {args.workers} workers", stats, elapsed)
-        saved, lost, verification = check_database(url, stats)
-        print(f"  acknowledged sheets checked: {saved}; lost writes: {lost}; audit chain "
-              f"{'valid' if verification.valid else 'BROKEN'} ({verification.length} events)")
-
-        app_stats, app_elapsed = asyncio.run(run_judges(base, usernames, password, args.saturate_seconds,
-                                                        paced=False))
-        app_rate = len(app_stats.latencies.get("autosave", [])) / app_elapsed
-        report("saturation, app", app_stats, app_elapsed)
-        saved, lost, verification = check_database(url, app_stats)
-        print(f"  acknowledged sheets checked: {saved}; lost writes: {lost}; audit chain "
-              f"{'valid' if verification.valid else 'BROKEN'} ({verification.length} events)")
-        processes.append(start_server([sys.executable, "-m", "uvicorn", "bare_app:app", "--app-dir",
-                                       str(REPO / "benchmarks"), "--workers", str(args.workers), "--port",
-                                       str(bare_port), "--log-level", "warning", "--no-access-log"],
-                                      dict(os.environ), f"http://127.0.0.1:{bare_port}/schema"))
-        bare_stats, bare_elapsed = asyncio.run(run_bare(f"http://127.0.0.1:{bare_port}", len(usernames),
-                                                        args.saturate_seconds))
-        bare_rate = report("saturation, bare endpoint", bare_stats, bare_elapsed)
-        print(f"autosave throughput: app {app_rate:.0f}/s vs bare {bare_rate:.0f}/s = {app_rate / bare_rate:.0%}")
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=20)
+    folder = Path(tempfile.mkdtemp(prefix="judging-load-"))
+    admin = name = None
+    url = args.database_url
+    if url is None:
+        server = make_url(os.environ.get("JUDGING_BENCH_POSTGRES_SERVER", DEFAULT_SERVER))
+        name = f"judging_load_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        run(url, judges=args.judges, ramp=args.ramp_seconds, seconds=args.seconds, saturate=args.saturate_seconds,
+            workers=args.workers, clients=args.clients, folder=folder)
+    finally:
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ def test_new_user_gets_an_argon2id_hash_and_an_audit_event(db):
     ("wang", "short", "at least 12"),
     ("wang", "x" * 129, "at most 128"),
     ("liming", "my-liming-password", "username"),
+    ("wang", "qwertyuiop123", "common or leaked"),  # ASVS 2.1.7: a leaked password, padded to length
+    ("wang", "Sunshine-2026!", "common or leaked"),
     ("a b", "long-enough-password", "username must be"),
 ])
 def test_bad_accounts_are_refused_and_nothing_is_stored(db, username, password, message):

@@ -24,6 +24,15 @@ def test_users_add_reads_the_password_from_stdin_and_refuses_duplicates(db_url):
     assert again.stderr.strip() == "judging: error: The username 'zhou.jie' is already taken."
 
 
+def test_users_add_refuses_a_common_password_and_creates_nothing(db_url):
+    refused = run("users", "add", "--role", "judge", "--username", "zhou.jie", url=db_url, stdin="Password2026!\n")
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == ("judging: error: This password is on a list of common or leaked passwords: "
+                                      "choose another.")
+    assert run("users", "add", "--role", "judge", "--username", "zhou.jie", url=db_url,
+               stdin="a-long-password-1\n").returncode == 0
+
+
 def test_users_add_can_generate_a_password(db_url):
     result = run("users", "add", "--role", "auditor", "--username", "sun.li", "--generate-password", url=db_url)
     assert result.returncode == 0

@@ -36,6 +36,8 @@ FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENC
 UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 PAGE = 100
 SYNC_COMMIT_PAIRS = 20_000  # above this many pairs, committing runs as a background job
+# An expert table: at most importer.MAX_ROWS (20,000) rows of a few hundred bytes, twice that in UTF-16.
+MAX_EXPERT_UPLOAD = 16 * 1024 * 1024
 
 
 def _edition(db):
@@ -321,7 +323,7 @@ class PanelsController(Controller):
     def experts(self, request: Request, db: DbSession) -> Template:
         return self._experts_page(request, db)
 
-    @post("/experts/import", sync_to_thread=True)
+    @post("/experts/import", sync_to_thread=True, request_max_body_size=MAX_EXPERT_UPLOAD)
     def import_experts(self, request: Request, db: DbSession, data: UploadData) -> Template:
         upload = data.get("file")
         content = b""

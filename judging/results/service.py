@@ -504,6 +504,25 @@ def ensure_not_frozen(session: Session, assignment_id: int) -> None:
         raise Conflict(N_("The results of this round and category are approved; its scores can no longer change."))
 
 
+_APPROVALS_SEEN = "results.any_approval"  # session.info key: (transaction, whether any run is approved)
+
+
+def _any_approval(session: Session) -> bool:
+    """Whether any run is approved, asked once per transaction (an autosave's guarded UPDATE and its
+    flush would otherwise ask twice); an approval flushed in the transaction makes it ask again."""
+    transaction = session.get_transaction()
+    seen = session.info.get(_APPROVALS_SEEN)
+    if seen is None or seen[0] is not transaction:
+        seen = (transaction, bool(session.scalar(select(func.count()).select_from(RunApproval))))
+        session.info[_APPROVALS_SEEN] = seen
+    return seen[1]
+
+
+def _forget_approvals_seen(session: Session, flush_context) -> None:
+    if any(isinstance(obj, RunApproval) for obj in session.new):
+        session.info.pop(_APPROVALS_SEEN, None)
+
+
 def _frozen_guard(session: Session, flush_context, instances) -> None:
     """Refuse any flush that adds, changes or deletes a frozen sheet or its criterion scores.
 
@@ -534,7 +553,7 @@ def _check_frozen_objects(session: Session) -> None:
         return
     if sheet_ids:
         assignment_ids |= set(session.scalars(select(ScoreSheet.assignment_id).where(ScoreSheet.id.in_(sheet_ids))))
-    if not session.scalar(select(func.count()).select_from(RunApproval)):
+    if not _any_approval(session):
         return
     for assignment_id in sorted(assignment_ids):
         ensure_not_frozen(session, assignment_id)
@@ -550,7 +569,7 @@ def _frozen_statement_guard(state) -> None:
         return
     session = state.session
     with session.no_autoflush:
-        if not session.scalar(select(func.count()).select_from(RunApproval)):
+        if not _any_approval(session):
             return
         where = state.statement.whereclause
         if entity is ScoreSheet:
@@ -565,6 +584,7 @@ def _frozen_statement_guard(state) -> None:
 
 event.listen(Session, "before_flush", _frozen_guard)
 event.listen(Session, "do_orm_execute", _frozen_statement_guard)
+event.listen(Session, "after_flush", _forget_approvals_seen)
 
 
 # --------------------------------------------------------------------------- comparing runs

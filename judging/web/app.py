@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from judging.web.rendering import provide_db, render
 TEMPLATE_DIR = REPO_ROOT / "templates"
 MAX_FORM_BODY = 2 * 1024 * 1024
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+logger = logging.getLogger(__name__)
 
 
 @get("/healthz", sync_to_thread=True, include_in_schema=False)
@@ -57,6 +59,13 @@ def _id_out_of_range(request: Request, exc: Exception) -> Response:
     if isinstance(exc, OverflowError) or getattr(orig, "sqlstate", None) == "22003":
         return _not_found(request, NotFoundException())
     raise exc
+
+
+def _internal_error(request: Request, exc: Exception) -> Response:
+    """An unexpected failure: log it with its traceback (Litestar itself logs only in debug mode)
+    and answer a plain 500."""
+    logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return Response(content={"status_code": 500, "detail": "Internal Server Error"}, status_code=500)
 
 
 def _not_found(request: Request, exc: NotFoundException) -> Response:
@@ -113,7 +122,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         csrf_config=csrf,
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment(settings))),
         exception_handlers={NotAuthorizedException: _not_authorized, NotFoundException: _not_found,
-                            StatementError: _id_out_of_range, OverflowError: _id_out_of_range},
+                            StatementError: _id_out_of_range, OverflowError: _id_out_of_range,
+                            500: _internal_error},
         state=state,
         on_startup=[lambda app: _start_embedded_worker(app, settings)],
         on_shutdown=[_stop_embedded_worker, lambda: engine.dispose()],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Request
@@ -46,8 +46,14 @@ def error_text(request: Request, error: JudgingError) -> str:
     return error.render(gettext_for(request))
 
 
-def provide_db(request: Request) -> Iterator[Session]:
-    """A session per request; handlers that change state commit explicitly before they answer."""
+async def provide_db(request: Request) -> AsyncIterator[Session]:
+    """A session per request; handlers that change state commit explicitly before they answer.
+
+    Async on purpose, so that closing it (which gives its connection back to the pool) runs on the
+    event loop. Litestar closes a sync generator in the same thread pool as the handlers, queued
+    behind them: under a burst larger than the pool, the sessions holding every connection then
+    waited to be closed behind handlers waiting for a connection, until the pool timed out (500).
+    """
     session = request.app.state.session_factory()
     try:
         yield session

@@ -27,7 +27,9 @@ SECURITY_HEADERS = {
 }
 
 
-def add_security_headers(response: Response) -> Response:
+async def add_security_headers(response: Response) -> Response:
+    # Async although it does no I/O: Litestar runs a sync hook in the handlers' thread pool, where it
+    # would queue behind waiting handlers while the request's session still holds its connection.
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     # Pages carry confidential content: no shared or browser cache may keep them.

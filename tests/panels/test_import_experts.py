@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from helpers import csrf_token, login
 from judging import audit
 from judging.audit.models import AuditEvent
+from judging.panels.controllers import MAX_EXPERT_UPLOAD
 from judging.panels.importer import import_experts
 from judging.panels.models import Expert
 
@@ -98,6 +99,25 @@ def test_import_page_shows_row_errors(client, demo, session_factory):
     assert ok.status_code == 200 and "已导入 2 位专家" in ok.text
     with session_factory() as s:
         assert _count(s) == before + 2
+
+
+def test_an_oversized_expert_table_gets_413_and_changes_nothing(client, demo, session_factory):
+    login(client, "organizer", "demo-Office-2026")
+    token = csrf_token(client, "/organizer/panels/experts")
+    with session_factory() as s:
+        before = _count(s), s.scalar(select(func.count()).select_from(AuditEvent))
+    rows = GOOD.replace("王建国", "赵建国").replace("李芳", "钱芳").encode("utf-8")
+    table = HEADER.encode("utf-8") + rows * (MAX_EXPERT_UPLOAD // len(rows) + 1)
+    response = client.post("/organizer/panels/experts/import", data={"_csrf_token": token},
+                           files={"file": ("专家.csv", table, "text/csv")})
+    assert response.status_code == 413
+    # the route's own limit, not the 2 MiB every form gets: a 3 MiB table is read (and refused: too many rows)
+    table = table[:3 * 1024 * 1024]
+    response = client.post("/organizer/panels/experts/import", data={"_csrf_token": token},
+                           files={"file": ("专家.csv", table, "text/csv")})
+    assert response.status_code == 400 and 'id="import-report"' in response.text
+    with session_factory() as s:
+        assert (_count(s), s.scalar(select(func.count()).select_from(AuditEvent))) == before
 
 
 def test_edit_and_deactivate_an_expert(client, demo, session_factory):

@@ -118,6 +118,22 @@ def test_approval_freezes_the_scores_of_its_round_and_category(session_factory, 
         assert service.recompute_run(session, run=run, by=AUDITOR).outputs_match
 
 
+def test_an_approval_freezes_scores_later_in_the_same_transaction(session_factory, demo):
+    with session_factory() as session:
+        round_id, category_id = demo_ids(session, CategoryKey.OPERATING_METHOD)
+        run = service.create_run(session, round_id=round_id, category_id=category_id, method="mean", reps=REPS,
+                                 by=ORGANIZER)
+        # the guard asks once per transaction whether any run is approved: none yet ...
+        session.execute(update(ScoreSheet).where(ScoreSheet.id == -1).values(comment="")
+                        .execution_options(synchronize_session=False))
+        service.approve_run(session, run=run, by=ORGANIZER)
+        # ... and asks again once one is
+        sheet = session.scalar(select(ScoreSheet).where(ScoreSheet.assignment_id == run.inputs["sheets"][0]["assignment"]))
+        sheet.scores[0].value = Decimal("1.5")
+        with pytest.raises(Conflict):
+            session.flush()
+
+
 def test_one_approval_per_round_and_category_and_not_after_scores_changed(session_factory, demo):
     with session_factory() as session:
         round_id, category_id = demo_ids(session, CategoryKey.OPERATING_METHOD)
