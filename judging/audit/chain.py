@@ -53,8 +53,11 @@ class Actor:
         return cls(None, label)
 
 
-def _lock_chain_head(session: Session) -> None:
-    # SQLite serializes writers at BEGIN IMMEDIATE (see judging.db.engine); PostgreSQL needs a lock.
+def lock_chain_head(session: Session) -> None:
+    """Hold the chain head until the transaction ends (``append`` does; a check that must not race
+    an audited change, such as the frozen-score guard against an approval, takes it first).
+
+    SQLite serializes writers at BEGIN IMMEDIATE (see judging.db.engine); PostgreSQL needs a lock."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_LOCK})
 
@@ -62,7 +65,7 @@ def _lock_chain_head(session: Session) -> None:
 def append(session: Session, *, actor: Actor, action: str, object_type: str, object_id: Any,
            data: dict[str, Any] | None = None, at: dt.datetime | None = None) -> AuditEvent:
     """Add one event to the chain inside the caller's transaction (committed with the change)."""
-    _lock_chain_head(session)
+    lock_chain_head(session)
     head = session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
     seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
     at = at or utcnow()

@@ -471,6 +471,7 @@ def approval_for(session: Session, *, round_id: int, category_id: int) -> RunApp
 
 def approve_run(session: Session, *, run: ResultRun, by: audit.Actor) -> RunApproval:
     """Approve ``run``: one per round and category; its scores are frozen from now on."""
+    audit.lock_chain_head(session)  # no score may change between the digest check below and the commit
     if approval_for(session, round_id=run.round_id, category_id=run.category_id) is not None:
         raise Conflict(N_("A run of this round and category is already approved."))
     _ensure_lists_open(session, category_id=run.category_id)  # a new approved run would change the awards
@@ -513,6 +514,9 @@ def _any_approval(session: Session) -> bool:
     transaction = session.get_transaction()
     seen = session.info.get(_APPROVALS_SEEN)
     if seen is None or seen[0] is not transaction:
+        # Under the chain lock, held to the end of the transaction: an approval being committed is
+        # waited for and seen, and none can commit before this change does (approve_run locks first).
+        audit.lock_chain_head(session)
         seen = (transaction, bool(session.scalar(select(func.count()).select_from(RunApproval))))
         session.info[_APPROVALS_SEEN] = seen
     return seen[1]

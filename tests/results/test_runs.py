@@ -246,3 +246,40 @@ def test_runs_compare_raw_mean_and_calibrated_naming_the_judges_behind_a_move(db
     assert moved["move"] > 0
     harsh = next(d for d in additive.judges if d.expert_id == made["experts"][1].id)
     assert harsh.severity > 0 and moved["judges"][0][0] == harsh.code
+
+
+def test_a_score_change_racing_an_approval_waits_for_it_and_is_refused(session_factory, db_url):
+    """PostgreSQL runs the two transactions side by side (SQLite serializes whole write transactions)."""
+    import threading
+
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite starts every write transaction with BEGIN IMMEDIATE: no interleaving to test")
+    with session_factory() as setup:
+        world = make_small_edition(setup, [(n, j, 4 + (n + j) % 5) for n in range(3) for j in range(3)])
+        run_id = service.create_run(setup, round_id=world["round"].id, category_id=world["category"].id,
+                                    method="mean", by=ORGANIZER).id
+        score_id = setup.scalar(select(CriterionScore.id).order_by(CriterionScore.id).limit(1))
+        setup.commit()
+    approver = session_factory()
+    service.approve_run(approver, run=approver.get(ResultRun, run_id), by=ORGANIZER)  # not committed yet
+    outcome: dict[str, object] = {}
+
+    def change_a_score() -> None:
+        with session_factory() as saver:
+            saver.get(CriterionScore, score_id).value = Decimal("1")
+            try:
+                saver.commit()
+                outcome["saved"] = True
+            except Conflict as exc:
+                outcome["refused"] = exc
+
+    saver = threading.Thread(target=change_a_score)
+    saver.start()
+    saver.join(1.0)
+    assert saver.is_alive(), "the change must wait for the approval's transaction"
+    approver.commit()
+    approver.close()
+    saver.join(30)
+    assert "refused" in outcome and "saved" not in outcome
+    with session_factory() as check:
+        assert check.get(CriterionScore, score_id).value != Decimal("1")
