@@ -29,8 +29,13 @@ def start_app(database_url: str, var_dir: Path, *, port: int | None = None) -> t
     """Start `judging serve` as an operator would; return the process and its base URL once it answers."""
     port = port or free_port()
     env = {**os.environ, "JUDGING_DATABASE_URL": database_url, "JUDGING_VAR_DIR": str(var_dir)}
-    process = subprocess.Popen([str(Path(sys.executable).parent / "judging"), "serve", "--port", str(port)],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    var_dir.mkdir(parents=True, exist_ok=True)
+    log = var_dir / "serve.log"
+    # A file, not a pipe: nobody reads a pipe while the tests run, and a full one (~64 KiB of access
+    # log) would stop the server mid-test.
+    with log.open("ab") as output:
+        process = subprocess.Popen([str(Path(sys.executable).parent / "judging"), "serve", "--port", str(port)],
+                                   env=env, stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -40,7 +45,7 @@ def start_app(database_url: str, var_dir: Path, *, port: int | None = None) -> t
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError("the app did not start:\n" + (process.stdout.read() if process.stdout else ""))
+                raise RuntimeError("the app did not start:\n" + log.read_text(errors="replace"))
             time.sleep(0.2)
 
 
