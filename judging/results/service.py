@@ -505,26 +505,37 @@ def ensure_not_frozen(session: Session, assignment_id: int) -> None:
         raise Conflict(N_("The results of this round and category are approved; its scores can no longer change."))
 
 
-_APPROVALS_SEEN = "results.any_approval"  # session.info key: (transaction, whether any run is approved)
+_APPROVALS_SEEN = "results.approvals_seen"  # session.info key: (transaction, number of approved runs)
+_TOUCHED = "results.scores_touched"  # session.info key: what the transaction changed of sheets and scores
+# session.info key: (transaction, approved runs when it first looked, approvals it added itself)
+_APPROVALS_BASELINE = "results.approvals_baseline"
 
 
-def _any_approval(session: Session) -> bool:
-    """Whether any run is approved, asked once per transaction (an autosave's guarded UPDATE and its
+def _approvals(session: Session) -> int:
+    """How many runs are approved, asked once per transaction (an autosave's guarded UPDATE and its
     flush would otherwise ask twice); an approval flushed in the transaction makes it ask again."""
     transaction = session.get_transaction()
     seen = session.info.get(_APPROVALS_SEEN)
     if seen is None or seen[0] is not transaction:
-        # Under the chain lock, held to the end of the transaction: an approval being committed is
-        # waited for and seen, and none can commit before this change does (approve_run locks first).
-        audit.lock_chain_head(session)
-        seen = (transaction, bool(session.scalar(select(func.count()).select_from(RunApproval))))
+        seen = (transaction, session.scalar(select(func.count()).select_from(RunApproval)))
         session.info[_APPROVALS_SEEN] = seen
+        baseline = session.info.get(_APPROVALS_BASELINE)
+        if baseline is None or baseline[0] is not transaction:
+            session.info[_APPROVALS_BASELINE] = (transaction, seen[1], 0)
     return seen[1]
 
 
 def _forget_approvals_seen(session: Session, flush_context) -> None:
-    if any(isinstance(obj, RunApproval) for obj in session.new):
+    added = sum(isinstance(obj, RunApproval) for obj in session.new)
+    if added:
         session.info.pop(_APPROVALS_SEEN, None)
+        baseline = session.info.get(_APPROVALS_BASELINE)
+        if baseline is not None and baseline[0] is session.get_transaction():
+            session.info[_APPROVALS_BASELINE] = (baseline[0], baseline[1], baseline[2] + added)
+
+
+def _touched(session: Session) -> dict:
+    return session.info.setdefault(_TOUCHED, {"assignments": set(), "sheets": set(), "statements": []})
 
 
 def _frozen_guard(session: Session, flush_context, instances) -> None:
@@ -555,12 +566,27 @@ def _check_frozen_objects(session: Session) -> None:
                 sheet_ids.add(obj.sheet_id)
     if not assignment_ids and not sheet_ids:
         return
+    touched = _touched(session)
+    touched["assignments"] |= assignment_ids
+    touched["sheets"] |= sheet_ids
+    if _approvals(session):
+        _ensure_assignments_open(session, assignment_ids, sheet_ids)
+
+
+def _ensure_assignments_open(session: Session, assignment_ids: set[int], sheet_ids: set[int]) -> None:
     if sheet_ids:
-        assignment_ids |= set(session.scalars(select(ScoreSheet.assignment_id).where(ScoreSheet.id.in_(sheet_ids))))
-    if not _any_approval(session):
-        return
+        assignment_ids = assignment_ids | set(session.scalars(
+            select(ScoreSheet.assignment_id).where(ScoreSheet.id.in_(sheet_ids))))
     for assignment_id in sorted(assignment_ids):
         ensure_not_frozen(session, assignment_id)
+
+
+def _assignments_of_statement(session: Session, entity: type, where) -> set[int]:
+    if entity is ScoreSheet:
+        stmt = select(ScoreSheet.assignment_id)
+    else:
+        stmt = select(ScoreSheet.assignment_id).join(CriterionScore, CriterionScore.sheet_id == ScoreSheet.id)
+    return set(session.scalars(stmt.where(where) if where is not None else stmt))
 
 
 def _frozen_statement_guard(state) -> None:
@@ -572,23 +598,44 @@ def _frozen_statement_guard(state) -> None:
     if entity not in (ScoreSheet, CriterionScore):
         return
     session = state.session
+    where = state.statement.whereclause
+    _touched(session)["statements"].append((entity, where))
     with session.no_autoflush:
-        if not _any_approval(session):
-            return
-        where = state.statement.whereclause
-        if entity is ScoreSheet:
-            stmt = select(ScoreSheet.assignment_id)
-        else:
-            stmt = select(ScoreSheet.assignment_id).join(CriterionScore, CriterionScore.sheet_id == ScoreSheet.id)
-        if where is not None:
-            stmt = stmt.where(where)
-        for assignment_id in sorted(set(session.scalars(stmt))):
-            ensure_not_frozen(session, assignment_id)
+        if _approvals(session):
+            _ensure_assignments_open(session, _assignments_of_statement(session, entity, where), set())
+
+
+def _frozen_commit_guard(session: Session) -> None:
+    """Check again, under the chain lock, a transaction that changed scores: an approval committed
+    since the checks above (they run before the lock, so that saves do not queue behind each other
+    for longer than their audit append) is seen here, and approve_run holds the lock from before its
+    digest check, so none can commit between this check and this commit."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    if _TOUCHED not in session.info:
+        return
+    touched = session.info.pop(_TOUCHED)
+    audit.lock_chain_head(session)  # normally held already: the change's audit event took it
+    baseline = session.info.get(_APPROVALS_BASELINE)
+    now = session.scalar(select(func.count()).select_from(RunApproval))
+    if baseline is not None and baseline[0] is session.get_transaction() and now == baseline[1] + baseline[2]:
+        return  # no other transaction approved a run meanwhile
+    assignments = set(touched["assignments"])
+    with session.no_autoflush:
+        for entity, where in touched["statements"]:
+            assignments |= _assignments_of_statement(session, entity, where)
+        _ensure_assignments_open(session, assignments, touched["sheets"])
+
+
+def _forget_touched(session: Session, *args) -> None:
+    session.info.pop(_TOUCHED, None)
 
 
 event.listen(Session, "before_flush", _frozen_guard)
 event.listen(Session, "do_orm_execute", _frozen_statement_guard)
 event.listen(Session, "after_flush", _forget_approvals_seen)
+event.listen(Session, "before_commit", _frozen_commit_guard)
+event.listen(Session, "after_rollback", _forget_touched)
 
 
 # --------------------------------------------------------------------------- comparing runs
