@@ -48,17 +48,15 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+from benchmarks.scratch_db import benchmark_database  # noqa: E402
 TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 VERSION = re.compile(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"')
 SCORE_FIELD = re.compile(r'name="(score-\d+)" class="score"')  # numeric criteria
@@ -413,7 +411,7 @@ def prepare_database(url: str, n_judges: int) -> tuple[str, list[str]]:
         load_demo(session, seed=2026)
         session.commit()
         template = session.scalar(select(User).where(User.username == "judge01"))
-        preliminary = session.scalar(select(Round).where(Round.kind == RoundKind.PRELIMINARY))
+        preliminary = session.scalar(select(Round).where(Round.kind == RoundKind.PRELIMINARY).order_by(Round.id))
         coded = session.scalars(select(BlindCode.nomination_id).where(BlindCode.round_id == preliminary.id)).all()
         for index in range(61, n_judges + 1):
             user = User(username=f"judge{index:03d}", display_name=f"专家{index:03d}", role=Role.JUDGE,
@@ -429,7 +427,7 @@ def prepare_database(url: str, n_judges: int) -> tuple[str, list[str]]:
         session.flush()
         audit.append(session, actor=audit.Actor.system("benchmark"), action="benchmark.judges_added",
                      object_type="round", object_id=preliminary.id, data={"judges": max(0, n_judges - 60)})
-        edition = session.scalar(select(Edition))
+        edition = session.scalar(select(Edition).order_by(Edition.id))  # the 2026 demo, made first
         for user in session.scalars(select(User).where(User.role == Role.JUDGE)).all():
             accept_undertaking(session, judge=user, edition=edition)
         session.commit()
@@ -582,24 +580,9 @@ def main() -> None:
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="judging-load-"))
-    admin = name = None
-    url = args.database_url
-    if url is None:
-        server = make_url(os.environ.get("JUDGING_BENCH_POSTGRES_SERVER", DEFAULT_SERVER))
-        name = f"judging_load_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = server.set(database=name).render_as_string(hide_password=False)
-    try:
+    with benchmark_database(args.database_url, prefix="judging_load") as url:
         run(url, judges=args.judges, ramp=args.ramp_seconds, seconds=args.seconds, saturate=args.saturate_seconds,
             workers=args.workers, clients=args.clients, folder=folder)
-    finally:
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
 
 if __name__ == "__main__":
     main()

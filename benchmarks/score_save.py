@@ -23,7 +23,6 @@ import statistics
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 os.environ.setdefault("JUDGING_PASSWORD_PROFILE", "cheapest")
@@ -34,11 +33,11 @@ import uvicorn  # noqa: E402
 from litestar import Litestar, post  # noqa: E402
 from litestar.enums import RequestEncodingType  # noqa: E402
 from litestar.params import Body  # noqa: E402
-from sqlalchemy import create_engine, event, select, text  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from typing import Annotated, Any  # noqa: E402
 
-DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+from benchmarks.scratch_db import benchmark_database  # noqa: E402
 
 
 @post("/bare", sync_to_thread=False)
@@ -73,7 +72,11 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=400)
     parser.add_argument("--database-url", help="an empty database to use (default: a temporary PostgreSQL one)")
     args = parser.parse_args()
+    with benchmark_database(args.database_url, prefix="judging_bench") as url:
+        _measure(url, args.saves)
 
+
+def _measure(url: str, n_saves: int) -> None:
     from judging.accounts.models import User
     from judging.db import create_db_engine, make_session_factory, upgrade
     from judging.demo import DEMO_PASSWORDS, load_demo
@@ -84,15 +87,6 @@ def main() -> None:
     from judging.settings import Settings
     from judging.web.app import create_app
 
-    admin = name = None
-    url = args.database_url
-    if url is None:
-        server = make_url(os.environ.get("JUDGING_BENCH_POSTGRES_SERVER", DEFAULT_SERVER))
-        name = f"judging_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = server.set(database=name).render_as_string(hide_password=False)
     engine = create_db_engine(url)
     try:
         upgrade(engine)
@@ -106,7 +100,11 @@ def main() -> None:
                 .join(Rubric, Rubric.category_id == Nomination.category_id)
                 .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
                 .where(User.username == "judge01", ScoreSheet.id.is_(None)).limit(1)).one()
-            criteria = session.scalars(select(Criterion.id).where(Criterion.rubric_id == rubric_id)).all()
+            # Each criterion's possible values: its grades, or its numeric range by its step.
+            choices = {c.id: [str(g.value) for g in c.grades] or
+                       [str(c.scale_min + k * c.scale_step)
+                        for k in range(int((c.scale_max - c.scale_min) / c.scale_step) + 1)]
+                       for c in session.scalars(select(Criterion).where(Criterion.rubric_id == rubric_id))}
         settings = Settings(database_url=url, secret_key="benchmark", var_dir=Path("/tmp"), jobs_backend="immediate",
                             embedded_worker=False)
         app_port, bare_port = _free_port(), _free_port()
@@ -119,11 +117,11 @@ def main() -> None:
                                         "_csrf_token": token})
             sheet = client.get(f"/judge/sheets/{assignment_id}")
             token = re.search(r'name="_csrf_token" value="([^"]+)"', sheet.text).group(1)
-            version, saves, steps = 0, [], [str(v / 2) for v in range(0, 21)]
-            for i in range(args.saves + 20):
+            version, saves = 0, []
+            for i in range(n_saves + 20):
                 form = {"_csrf_token": token, "version": str(version), "comment": f"第{i}次修改",
                         "familiarity": "familiar",
-                        **{f"score-{cid}": steps[(i + j) % len(steps)] for j, cid in enumerate(criteria)}}
+                        **{f"score-{cid}": values[(i + j) % len(values)] for j, (cid, values) in enumerate(choices.items())}}
                 started = time.perf_counter()
                 response = client.post(f"/judge/sheets/{assignment_id}/draft", data=form,
                                        headers={"accept": "application/json"})
@@ -135,9 +133,9 @@ def main() -> None:
 
         with httpx.Client(base_url=f"http://127.0.0.1:{bare_port}", timeout=10) as client:
             bares = []
-            for i in range(args.saves + 20):
+            for i in range(n_saves + 20):
                 form = {"_csrf_token": "x", "version": str(i), "comment": f"第{i}次修改", "familiarity": "familiar",
-                        **{f"score-{cid}": "5" for cid in criteria}}
+                        **{f"score-{cid}": values[0] for cid, values in choices.items()}}
                 started = time.perf_counter()
                 response = client.post("/bare", data=form, headers={"accept": "application/json"})
                 elapsed = (time.perf_counter() - started) * 1000
@@ -154,11 +152,11 @@ def main() -> None:
             judge = session.scalar(select(User).where(User.username == "judge01"))
             session.expunge(judge)
         statements = []
-        event.listen(engine, "before_cursor_execute", lambda *a: statements.append(1))
+        event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, *a: statements.append(sql))
         services = []
-        for i in range(args.saves + 20):
+        for i in range(n_saves + 20):
             form = {"comment": f"第{i}次", "familiarity": "familiar",
-                    **{f"score-{cid}": steps[(i + 3 * j) % len(steps)] for j, cid in enumerate(criteria)}}
+                    **{f"score-{cid}": values[(i + 3 * j) % len(values)] for j, (cid, values) in enumerate(choices.items())}}
             started = time.perf_counter()
             with factory() as session:
                 version = save_draft(session, judge=judge, assignment_id=assignment_id, data=form,
@@ -166,10 +164,12 @@ def main() -> None:
                 session.commit()
             if i >= 20:
                 services.append((time.perf_counter() - started) * 1000)
-        per_save = len(statements) / (args.saves + 20)
+        per_save = len(statements) / (n_saves + 20)
+        if os.environ.get("JUDGING_BENCH_SHOW_SQL"):  # the statements of the last save, to see where they go
+            print("\n".join(" ".join(sql.split())[:110] for sql in statements[-round(per_save):]))
 
         backend = make_url(url).get_backend_name()
-        print(f"autosave round trip on {backend}, {args.saves} saves after 20 warm-up, one user, keep-alive")
+        print(f"autosave round trip on {backend}, {n_saves} saves after 20 warm-up, one user, keep-alive")
         print(f"{'endpoint':<34}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
         for label, samples in [("POST /judge/sheets/{id}/draft", saves), ("bare Litestar POST (no database)", bares),
                                ("save_draft + commit (no HTTP)", services)]:
@@ -181,11 +181,6 @@ def main() -> None:
         print(f"target p95 <= 30 ms: {'met' if p95 <= 30 else 'NOT met'} ({p95:.1f} ms)")
     finally:
         engine.dispose()
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
 
 if __name__ == "__main__":
     main()

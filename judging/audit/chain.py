@@ -53,13 +53,22 @@ class Actor:
         return cls(None, label)
 
 
-def lock_chain_head(session: Session) -> None:
-    """Hold the chain head until the transaction ends (``append`` does; a check that must not race
-    an audited change, such as the frozen-score guard against an approval, takes it first).
+_LOCK_HELD = "audit.chain_lock_held"  # session.info key: the transaction holding the lock
 
-    SQLite serializes writers at BEGIN IMMEDIATE (see judging.db.engine); PostgreSQL needs a lock."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_LOCK})
+
+def lock_chain_head(session: Session) -> None:
+    """Hold the chain head until the transaction ends (``append`` does; so does a check that must not
+    race an audited change, such as the frozen-score check at commit against an approval).
+
+    SQLite serializes writers at BEGIN IMMEDIATE (see judging.db.engine); PostgreSQL needs a lock,
+    asked once per transaction (it is held to the transaction's end)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_LOCK_HELD) is transaction:
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_LOCK})
+    session.info[_LOCK_HELD] = session.get_transaction()
 
 
 def append(session: Session, *, actor: Actor, action: str, object_type: str, object_id: Any,

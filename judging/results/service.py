@@ -507,6 +507,7 @@ def ensure_not_frozen(session: Session, assignment_id: int) -> None:
 
 _APPROVALS_SEEN = "results.approvals_seen"  # session.info key: (transaction, number of approved runs)
 _TOUCHED = "results.scores_touched"  # session.info key: what the transaction changed of sheets and scores
+_CLEARED = "results.assignments_cleared"  # session.info key: assignments found not frozen in the transaction
 # session.info key: (transaction, approved runs when it first looked, approvals it added itself)
 _APPROVALS_BASELINE = "results.approvals_baseline"
 
@@ -573,12 +574,20 @@ def _check_frozen_objects(session: Session) -> None:
         _ensure_assignments_open(session, assignment_ids, sheet_ids)
 
 
-def _ensure_assignments_open(session: Session, assignment_ids: set[int], sheet_ids: set[int]) -> None:
+def _ensure_assignments_open(session: Session, assignment_ids: set[int], sheet_ids: set[int], *,
+                             fresh: bool = False) -> None:
+    """``ensure_not_frozen`` for each; within a transaction an assignment found open is not asked again
+    while the number of approvals it saw holds (``fresh``: ask anyway)."""
     if sheet_ids:
         assignment_ids = assignment_ids | set(session.scalars(
             select(ScoreSheet.assignment_id).where(ScoreSheet.id.in_(sheet_ids))))
-    for assignment_id in sorted(assignment_ids):
+    key = (session.get_transaction(), _approvals(session))
+    cleared = session.info.get(_CLEARED)
+    if fresh or cleared is None or cleared[0] != key:
+        cleared = session.info[_CLEARED] = (key, set())
+    for assignment_id in sorted(assignment_ids - cleared[1]):
         ensure_not_frozen(session, assignment_id)
+        cleared[1].add(assignment_id)
 
 
 def _assignments_of_statement(session: Session, entity: type, where) -> set[int]:
@@ -624,7 +633,7 @@ def _frozen_commit_guard(session: Session) -> None:
     with session.no_autoflush:
         for entity, where in touched["statements"]:
             assignments |= _assignments_of_statement(session, entity, where)
-        _ensure_assignments_open(session, assignments, touched["sheets"])
+        _ensure_assignments_open(session, assignments, touched["sheets"], fresh=True)
 
 
 def _forget_touched(session: Session, *args) -> None:
