@@ -192,3 +192,21 @@ def test_a_burst_larger_than_the_connection_pool_is_answered(db_url, tmp_path):
 def test_an_id_too_large_for_the_database_is_simply_not_found(client, demo):
     login(client, "organizer", DEMO_PASSWORDS["organizer"])
     assert client.get("/organizer/rounds/54696708573488973955595105206272").status_code == 404
+
+
+def test_a_refusal_no_controller_caught_is_answered_with_its_message_not_a_500(client):
+    """E.g. the frozen-score check at commit when a save raced an approval (tests/results/test_runs.py)."""
+    from litestar.testing import RequestFactory
+
+    from judging.errors import Conflict
+    from judging.web.app import _refused
+
+    app = client.app
+    conflict = Conflict("The results of this round and category are approved; its scores can no longer change.")
+    as_json = _refused(RequestFactory(app=app).post("/judge/sheets/1/draft", headers={"accept": "application/json"}),
+                       conflict)
+    assert as_json.status_code == 409
+    assert as_json.content == {"error": "该轮次该类别的评审结果已批准，评分不能再更改。", "kind": "conflict"}
+    as_page = _refused(RequestFactory(app=app).post("/judge/sheets/1/submit", headers={"accept": "text/html"}),
+                       conflict)
+    assert as_page.status_code == 409 and as_page.template_name == "pages/refused.html"

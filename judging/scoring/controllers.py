@@ -318,7 +318,7 @@ class RoundController(Controller):
         return Redirect(path=f"/organizer/rounds/{round_id}")
 
     def _error_page(self, request: Request, error: JudgingError, *, back: str) -> Template:
-        return render(request, "pages/organizer_round_error.html", status_code=_status(error),
+        return render(request, "pages/refused.html", status_code=_status(error),
                       message=error.render(gettext_for(request)), back=back)
 
     @get("/rounds/{round_id:int}/behind.csv", sync_to_thread=True)

@@ -20,10 +20,12 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import StatementError
 
 from judging.db import create_db_engine, make_session_factory
+from judging.errors import JudgingError, NotFound
 from judging.settings import REPO_ROOT, Settings, get_settings
 from judging.web.auth import SessionUserMiddleware
 from judging.web.security import add_security_headers
-from judging.web.rendering import provide_db, render
+from judging.web.forms import error_status
+from judging.web.rendering import error_text, provide_db, render
 
 TEMPLATE_DIR = REPO_ROOT / "templates"
 MAX_FORM_BODY = 2 * 1024 * 1024
@@ -66,6 +68,18 @@ def _internal_error(request: Request, exc: Exception) -> Response:
     and answer a plain 500."""
     logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     return Response(content={"status_code": 500, "detail": "Internal Server Error"}, status_code=500)
+
+
+def _refused(request: Request, exc: JudgingError) -> Response:
+    """A refusal no controller caught, such as the frozen-score check at commit when a save raced an
+    approval: the message and its status, not a 500 (nothing was changed: the transaction rolled back)."""
+    if isinstance(exc, NotFound):
+        return _not_found(request, NotFoundException())
+    message, status = error_text(request, exc), error_status(exc)
+    if _wants_html(request) and request.headers.get("hx-request") != "true":
+        return render(request, "pages/refused.html", status_code=status, message=message, back="/")
+    return Response(content={"error": message, "kind": "conflict" if status == 409 else "invalid"},
+                    status_code=status)
 
 
 def _not_found(request: Request, exc: NotFoundException) -> Response:
@@ -122,6 +136,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         csrf_config=csrf,
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment(settings))),
         exception_handlers={NotAuthorizedException: _not_authorized, NotFoundException: _not_found,
+                            JudgingError: _refused,
                             StatementError: _id_out_of_range, OverflowError: _id_out_of_range,
                             500: _internal_error},
         state=state,
