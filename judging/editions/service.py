@@ -22,6 +22,14 @@ def current_edition(session: Session) -> Edition:
     return edition
 
 
+def current_edition_or_none(session: Session) -> Edition | None:
+    """The most recent edition, or None before any has been set up (pages then say so)."""
+    try:
+        return current_edition(session)
+    except NotFound:
+        return None
+
+
 def has_edition(session: Session) -> bool:
     return session.scalar(select(func.count()).select_from(Edition)) > 0
 

@@ -28,7 +28,7 @@ from judging.reports.exports import csv_cell
 from judging.stages.models import StageKind
 from judging.stages.service import status_of
 from judging.web.auth import current_user, requires_role
-from judging.web.forms import commit_or_refuse, form_text, request_actor
+from judging.web.forms import commit_or_refuse, form_text, form_values, request_actor
 from judging.web.rendering import DbSession, gettext_for, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -43,17 +43,12 @@ def _edition(db) -> Edition:
         raise NotFoundException() from None
 
 
-def _values(data: dict[str, Any], name: str) -> list[str]:
-    value = data.get(name, [])
-    return [str(v) for v in (value if isinstance(value, list) else [value]) if str(v).strip()]
-
-
 def items_from_form(data: dict[str, Any]) -> list[dict]:
     """The checklist form's fields as checklist items (checked by ``service.clean_items``)."""
     items: list[dict] = []
     if form_text(data, "attachments_on"):
         items.append({"kind": "attachments", "min_count": form_text(data, "attachments_min"),
-                      "kinds": _values(data, "attachments_kinds")})
+                      "kinds": form_values(data, "attachments_kinds")})
     if form_text(data, "quota_on"):
         items.append({"kind": "quota"})
     if form_text(data, "window_on"):
@@ -166,7 +161,7 @@ class FormalReviewController(Controller):
     def decide(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
         _organizer_only(request)
         form = {"reasons": str(data.get("reasons", "")).strip(), "override_reason": form_text(data, "override_reason"),
-                "deadline": form_text(data, "deadline"), "tick": _values(data, "tick")}
+                "deadline": form_text(data, "deadline"), "tick": form_values(data, "tick")}
         def decide() -> None:
             outcome = form_text(data, "outcome")
             if outcome not in {o.value for o in Outcome}:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from judging.accounts.models import Role, User
 from judging.editions.models import Category, Edition
-from judging.editions.service import current_edition
+from judging.editions.service import current_edition_or_none
 from judging.errors import JudgingError, N_, NotFound
 from judging.meetings import service, sheet
 from judging.meetings.models import Meeting, MeetingMember, MeetingRecusal, MeetingStatus, PaperBallot
@@ -28,7 +28,7 @@ from judging.results.models import ResultRun, RunApproval
 from judging.stages.models import StageKind, StageStatus
 from judging.stages.service import status_of
 from judging.web.auth import current_user, requires_role
-from judging.web.forms import commit_or_refuse, error_status, form_int, form_text, request_actor
+from judging.web.forms import commit_or_refuse, error_status, form_int, form_ints, form_text, request_actor
 from judging.web.rendering import DbSession, error_text, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -47,19 +47,7 @@ def _edition(db: Session, year: int | None = None) -> Edition | None:
     """The edition of ``year`` (the current one when not given); None when there is none."""
     if year is not None:
         return db.scalar(select(Edition).where(Edition.year == year))
-    try:
-        return current_edition(db)
-    except NotFound:
-        return None
-
-
-def _ints(data: dict[str, Any], name: str) -> list[int]:
-    value = data.get(name, [])
-    values = value if isinstance(value, list) else [value]
-    try:
-        return [int(v) for v in values if str(v).strip()]
-    except ValueError:
-        raise JudgingError(N_("{field} must be a whole number."), field=name) from None
+    return current_edition_or_none(db)
 
 
 def _local_time(request: Request, data: dict[str, Any], name: str, label: str) -> dt.datetime:
@@ -139,7 +127,7 @@ class MeetingsController(Controller):
         try:
             meeting = service.create_meeting(
                 db, category_id=form_int(data, "category_id"), run_id=form_int(data, "run_id"),
-                top_m=form_int(data, "top_m"), member_expert_ids=_ints(data, "member"),
+                top_m=form_int(data, "top_m"), member_expert_ids=form_ints(data, "member"),
                 chair_expert_id=form_int(data, "chair", 0), opens_at=_local_time(request, data, "opens_at", N_("Voting opens")),
                 closes_at=_local_time(request, data, "closes_at", N_("Voting closes")),
                 quorum=service.parse_fraction(form["quorum"], field=N_("Quorum")),
@@ -167,7 +155,7 @@ class MeetingsController(Controller):
     @post("/{meeting_id:int}/shortlist", sync_to_thread=True, guards=[organizer_only])
     def shortlist(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:
         return self._act(request, db, meeting_id, lambda m: service.set_shortlist(
-            db, meeting=m, nomination_ids=_ints(data, "nomination"), by=request_actor(request)))
+            db, meeting=m, nomination_ids=form_ints(data, "nomination"), by=request_actor(request)))
 
     @post("/{meeting_id:int}/attendance", sync_to_thread=True, guards=[organizer_only])
     def attendance(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:

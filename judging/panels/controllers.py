@@ -16,8 +16,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy import func, or_, select
 
 from judging.accounts.models import Role
-from judging.editions.models import Category, Round
-from judging.editions.service import current_edition
+from judging.editions.models import Category, Edition, Round
+from judging.editions.service import current_edition_or_none
 from judging.errors import N_, JudgingError, NotFound
 from judging.jobs import start_job
 from judging.nominations.models import Nomination
@@ -40,11 +40,8 @@ SYNC_COMMIT_PAIRS = 20_000  # above this many pairs, committing runs as a backgr
 MAX_EXPERT_UPLOAD = 16 * 1024 * 1024
 
 
-def _edition(db):
-    try:
-        return current_edition(db)
-    except NotFound:
-        return None
+def _edition(db) -> Edition | None:
+    return current_edition_or_none(db)
 
 
 def _round_category(db, round_id: int, category_id: int) -> tuple[Round, Category]:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from judging.accounts.models import Role
 from judging.editions.models import Category, Edition, Round
-from judging.editions.service import current_edition
+from judging.editions.service import current_edition_or_none
 from judging.errors import JudgingError, N_, NotFound
 from judging.jobs import start_job
 from judging.nominations.models import Nomination
@@ -42,10 +42,7 @@ def _run(db, run_id: int) -> ResultRun:
 
 
 def _edition(db) -> Edition | None:
-    try:
-        return current_edition(db)
-    except NotFound:
-        return None
+    return current_edition_or_none(db)
 
 
 def _overview(request: Request, db, *, error: str | None = None, warning: dict | None = None,

@@ -27,7 +27,7 @@ from judging.db.base import utcnow
 from judging.editions.models import Edition, Round
 from judging.panels.models import Assignment, Expert
 from judging.scoring.models import ScoreSheet
-from judging.editions.service import current_edition
+from judging.editions.service import current_edition_or_none
 from judging.errors import N_, Conflict, JudgingError, NotFound
 from judging.scoring import rubrics, service
 from judging.scoring.rules import (
@@ -74,10 +74,7 @@ def _version(data: dict[str, Any]) -> int:
 
 
 def _edition(db) -> Edition | None:
-    try:
-        return current_edition(db)
-    except NotFound:
-        return None
+    return current_edition_or_none(db)
 
 
 # ------------------------------------------------------------------------------------------ judge

@@ -35,6 +35,19 @@ def form_int(data: dict[str, Any], name: str, default: int | None = None) -> int
         raise JudgingError(N_("{field} must be a whole number."), field=name) from None
 
 
+def form_values(data: dict[str, Any], name: str) -> list[str]:
+    """Every non-blank value of a field that may be sent several times (checkboxes, multi-selects)."""
+    value = data.get(name, [])
+    return [str(v).strip() for v in (value if isinstance(value, list) else [value]) if str(v).strip()]
+
+
+def form_ints(data: dict[str, Any], name: str) -> list[int]:
+    try:
+        return [int(v) for v in form_values(data, name)]
+    except ValueError:
+        raise JudgingError(N_("{field} must be a whole number."), field=name) from None
+
+
 def error_status(error: JudgingError) -> int:
     if isinstance(error, NotFound):
         return 404
