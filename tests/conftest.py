@@ -54,7 +54,9 @@ def postgres_url() -> Iterator[str]:
     engine.dispose()
     yield url
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        # The worker's demo copy too (see _postgres_copy): left behind, one per worker and run would pile up.
+        for database in (f"{name}_copy", name):
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
     admin.dispose()
 
 
