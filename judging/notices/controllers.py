@@ -26,7 +26,7 @@ from judging.notices.documents import XLSX_TYPE, notice_xlsx
 from judging.nominations.models import Nomination
 from judging.notices.models import OBJECTION_LABELS, CommitteeApproval, Notice
 from judging.results.service import award_run
-from judging.stages.models import STATUS_LABELS, StageKind, StageStatus
+from judging.stages.models import StageKind, StageStatus
 from judging.stages.service import blockers, status_of
 from judging.web.auth import requires_role
 from judging.web.forms import commit_or_refuse, error_status, form_int, form_text, request_actor
@@ -87,7 +87,7 @@ def _overview(request: Request, db, *, year: int | None, error: str | None = Non
         Nomination.id.in_([e.nomination_id for c in categories for e in c["reserves"]]))).all())
     years = list(db.scalars(select(Edition.year).order_by(Edition.year.desc())))
     return render(request, "pages/organizer_notices.html", edition=edition, categories=categories, years=years,
-                  titles=titles, labels=OBJECTION_LABELS, stage_labels=STATUS_LABELS, default_days=service.DEFAULT_DAYS, error=error,
+                  titles=titles, labels=OBJECTION_LABELS, default_days=service.DEFAULT_DAYS, error=error,
                   form=form or {}, status_code=status_code)
 
 

@@ -39,6 +39,11 @@ class StageStatus(enum.StrEnum):
     CLOSED = "closed"
     SKIPPED = "skipped"
 
+    @property
+    def label(self) -> str:
+        """The message id naming the status on pages (translate it with ``_()``)."""
+        return STATUS_LABELS[self]
+
 
 STATUS_LABELS = {
     StageStatus.PENDING: N_("Not started"),

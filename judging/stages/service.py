@@ -91,13 +91,18 @@ def stage_rows(session: Session, *, category_id: int) -> dict[StageKind, Stage]:
     return {row.kind: row for row in session.scalars(select(Stage).where(Stage.category_id == category_id))}
 
 
+def _stage(session: Session, category_id: int, kind: StageKind) -> Stage | None:
+    return session.scalar(select(Stage).where(Stage.category_id == category_id, Stage.kind == kind))
+
+
 def status_of(session: Session, *, category_id: int, kind: StageKind) -> StageStatus:
-    row = session.scalar(select(Stage).where(Stage.category_id == category_id, Stage.kind == kind))
+    row = _stage(session, category_id, kind)
     return row.status if row is not None else StageStatus.PENDING
 
 
 def _row(session: Session, category: Category, kind: StageKind) -> Stage:
-    row = session.scalar(select(Stage).where(Stage.category_id == category.id, Stage.kind == kind))
+    """The stage's row, made (pending) when the category has none yet."""
+    row = _stage(session, category.id, kind)
     if row is None:
         row = Stage(edition_id=category.edition_id, category_id=category.id, kind=kind, status=StageStatus.PENDING,
                     note="")
@@ -137,7 +142,7 @@ def open_stage(session: Session, *, category_id: int, kind: StageKind, by: audit
 def close_stage(session: Session, *, category_id: int, kind: StageKind, by: audit.Actor,
                 now: dt.datetime | None = None) -> Stage:
     category = _category(session, category_id)
-    row = session.scalar(select(Stage).where(Stage.category_id == category_id, Stage.kind == kind))
+    row = _stage(session, category_id, kind)
     if row is None or row.status is not StageStatus.OPEN:
         raise StageError(N_("{stage} is not open for this category."), stage=STAGE_LABELS[kind])
     found = blockers(session, category=category, kind=kind)
