@@ -505,34 +505,27 @@ def ensure_not_frozen(session: Session, assignment_id: int) -> None:
         raise Conflict(N_("The results of this round and category are approved; its scores can no longer change."))
 
 
-_APPROVALS_SEEN = "results.approvals_seen"  # session.info key: (transaction, number of approved runs)
+# session.info key: [transaction, approved runs when it first looked, approvals it flushed since]
+_APPROVALS = "results.approvals"
 _TOUCHED = "results.scores_touched"  # session.info key: what the transaction changed of sheets and scores
 _CLEARED = "results.assignments_cleared"  # session.info key: assignments found not frozen in the transaction
-# session.info key: (transaction, approved runs when it first looked, approvals it added itself)
-_APPROVALS_BASELINE = "results.approvals_baseline"
 
 
 def _approvals(session: Session) -> int:
-    """How many runs are approved, asked once per transaction (an autosave's guarded UPDATE and its
-    flush would otherwise ask twice); an approval flushed in the transaction makes it ask again."""
+    """How many runs are approved as the transaction sees them: counted once per transaction (an
+    autosave's guarded UPDATE and its flush would otherwise ask twice), plus the ones it approved."""
     transaction = session.get_transaction()
-    seen = session.info.get(_APPROVALS_SEEN)
-    if seen is None or seen[0] is not transaction:
-        seen = (transaction, session.scalar(select(func.count()).select_from(RunApproval)))
-        session.info[_APPROVALS_SEEN] = seen
-        baseline = session.info.get(_APPROVALS_BASELINE)
-        if baseline is None or baseline[0] is not transaction:
-            session.info[_APPROVALS_BASELINE] = (transaction, seen[1], 0)
-    return seen[1]
+    state = session.info.get(_APPROVALS)
+    if state is None or state[0] is not transaction:
+        counted = session.scalar(select(func.count()).select_from(RunApproval))
+        state = session.info[_APPROVALS] = [transaction, counted, 0]
+    return state[1] + state[2]
 
 
-def _forget_approvals_seen(session: Session, flush_context) -> None:
-    added = sum(isinstance(obj, RunApproval) for obj in session.new)
-    if added:
-        session.info.pop(_APPROVALS_SEEN, None)
-        baseline = session.info.get(_APPROVALS_BASELINE)
-        if baseline is not None and baseline[0] is session.get_transaction():
-            session.info[_APPROVALS_BASELINE] = (baseline[0], baseline[1], baseline[2] + added)
+def _count_own_approvals(session: Session, flush_context) -> None:
+    state = session.info.get(_APPROVALS)
+    if state is not None and state[0] is session.get_transaction():
+        state[2] += sum(isinstance(obj, RunApproval) for obj in session.new)
 
 
 def _touched(session: Session) -> dict:
@@ -625,9 +618,9 @@ def _frozen_commit_guard(session: Session) -> None:
         return
     touched = session.info.pop(_TOUCHED)
     audit.lock_chain_head(session)  # normally held already: the change's audit event took it
-    baseline = session.info.get(_APPROVALS_BASELINE)
+    counted = _approvals(session)
     now = session.scalar(select(func.count()).select_from(RunApproval))
-    if baseline is not None and baseline[0] is session.get_transaction() and now == baseline[1] + baseline[2]:
+    if now == counted:
         return  # no other transaction approved a run meanwhile
     assignments = set(touched["assignments"])
     with session.no_autoflush:
@@ -642,7 +635,7 @@ def _forget_touched(session: Session, *args) -> None:
 
 event.listen(Session, "before_flush", _frozen_guard)
 event.listen(Session, "do_orm_execute", _frozen_statement_guard)
-event.listen(Session, "after_flush", _forget_approvals_seen)
+event.listen(Session, "after_flush", _count_own_approvals)
 event.listen(Session, "before_commit", _frozen_commit_guard)
 event.listen(Session, "after_rollback", _forget_touched)
 
