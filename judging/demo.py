@@ -514,6 +514,7 @@ def _demo_notice_edition(session: Session, *, seed: int, experts: list[Expert], 
     """The 2025 edition at the public notice stage (its own random stream: the 2026 demo is unchanged)."""
     from sqlalchemy import insert
 
+    from judging.awards import service as awards
     from judging.notices import service as notices
     from judging.results import service as results
     from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
@@ -601,8 +602,8 @@ def _demo_notice_edition(session: Session, *, seed: int, experts: list[Expert], 
                        reason="2025年度以网络评审结果直接公示", by=actor)
         open_stage(session, category_id=category.id, kind=StageKind.PUBLIC_NOTICE, by=actor)
         if category.key is CategoryKey.OPERATING_METHOD:
-            first = notices.candidate_ids(session, category)[0]
-            results.name_method(session, nomination_id=first, by=actor)
+            first = awards.candidate_ids(session, category)[0]
+            awards.name_method(session, nomination_id=first, by=actor)
         if category.key in NOTICE_PUBLISHED:
             notice = notices.publish_notice(session, category=category, by=actor)
             if category.key is CategoryKey.ACHIEVEMENT:

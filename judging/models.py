@@ -8,8 +8,9 @@ from judging.editions.models import (
 from judging.jobs.models import Job, JobStatus
 from judging.nominations.models import Attachment, BlindCode, Nomination, NominationIdentity, NominationStatus
 from judging.panels.models import Assignment, Conflict, ConflictSource, Expert
-from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
-import judging.results.models  # noqa: F401,E402  (result runs, approvals, reports, publication)
+from judging.scoring.models import CriterionScore, ScoreFreeze, ScoreSheet, SheetStatus
+import judging.results.models  # noqa: F401,E402  (result runs, approvals, reports)
+import judging.awards.models  # noqa: F401,E402  (publication, named methods)
 from judging.stages.models import Stage, StageKind, StageStatus
 from judging.meetings.models import Meeting, MeetingMember, MeetingNomination, MeetingRecusal, PaperBallot
 import judging.formal_review.models  # noqa: F401,E402  (formal-review checklists and decisions)
@@ -18,5 +19,5 @@ import judging.notices.models  # noqa: F401,E402  (public notices, objections, c
 __all__ = [
     "Assignment", "Attachment", "AuditEvent", "BlindCode", "Category", "CategoryKey", "Criterion", "CriterionLevel",
     "Conflict", "ConflictSource", "CriterionScore", "Edition", "EditionStatus", "Expert", "Job", "Meeting", "MeetingMember", "MeetingNomination", "MeetingRecusal", "PaperBallot", "JobStatus", "LoginFailure", "Nomination", "NominationIdentity", "NominationStatus",
-    "Role", "Round", "RoundKind", "RoundStatus", "Rubric", "ScoreSheet", "SheetStatus", "Stage", "StageKind", "StageStatus", "User", "UserSession",
+    "Role", "Round", "RoundKind", "RoundStatus", "Rubric", "ScoreFreeze", "ScoreSheet", "SheetStatus", "Stage", "StageKind", "StageStatus", "User", "UserSession",
 ]

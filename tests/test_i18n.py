@@ -6,7 +6,7 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 
-from judging.web.i18n import translations
+from judging.i18n import translations
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}

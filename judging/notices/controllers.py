@@ -25,6 +25,7 @@ from judging.notices import service
 from judging.notices.documents import XLSX_TYPE, notice_xlsx
 from judging.nominations.models import Nomination
 from judging.notices.models import OBJECTION_LABELS, CommitteeApproval, Notice
+from judging.awards import service as awards
 from judging.results.service import award_run
 from judging.stages.models import StageKind, StageStatus
 from judging.stages.service import blockers, status_of
@@ -78,7 +79,7 @@ def _overview(request: Request, db, *, year: int | None, error: str | None = Non
             "objections": service.objections_of(db, category_id=category.id),
             "approval": service.approval_of(db, category_id=category.id),
             "period_over": notice is not None and service.period_over(notice),
-            "candidates": len(service.candidate_ids(db, category)),
+            "candidates": len(awards.candidate_ids(db, category)),
             # Nominations of the award run not on the list: what an upheld objection may bring in instead.
             "reserves": [] if run is None else [
                 e for e in sorted(run.entries, key=lambda e: e.rank) if e.nomination_id not in on_list][:10],

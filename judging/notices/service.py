@@ -6,7 +6,7 @@ period (``file_objection``) → each taken under review and upheld or rejected (
 ``decide_objection``) → an upheld objection that changes the list makes a new version with its own
 full period (``reissue_notice``) → after the period, with no open objection, the stage closes and,
 in the APPROVAL stage, ``record_approval`` records the committee's decision and publishes the final
-lists, which from then on cannot change (``ensure_lists_open``).
+lists through the awards part, which from then on cannot change (``awards.ensure_lists_open``).
 """
 
 from __future__ import annotations
@@ -27,9 +27,8 @@ from judging.nominations.models import Nomination, NominationStatus
 from judging.notices.models import (
     OBJECTION_LABELS, OPEN_OBJECTION, CommitteeApproval, Notice, NoticeEntry, Objection, ObjectionStatus,
 )
-from judging.meetings.service import passed_nominations
+from judging.awards import service as awards
 from judging.results import service as results
-from judging.results.models import NamedMethod
 from judging.stages.models import StageKind
 from judging.stages.service import Blocker, require_open
 
@@ -85,18 +84,6 @@ def period_over(notice: Notice, now: dt.datetime | None = None) -> bool:
 # --------------------------------------------------------------------------- reading
 
 
-def candidate_ids(session: Session, category: Category) -> list[int]:
-    """The nominations a category puts on notice, in their order: those its panel meeting passed (the
-    first N by online rank) when it held one, else the top N of its approved award run."""
-    passed = passed_nominations(session, category.id)
-    if passed is not None:
-        return passed[:category.top_n] if category.top_n else passed
-    run = results.award_run(session, category=category)
-    if run is None:
-        return []
-    return [e.nomination_id for e in sorted(run.entries, key=lambda e: (e.rank, e.code)) if e.in_top]
-
-
 def current_notice(session: Session, *, category_id: int) -> Notice | None:
     return session.scalar(select(Notice).where(Notice.category_id == category_id, Notice.superseded_at.is_(None)))
 
@@ -148,8 +135,7 @@ def _entries(session: Session, category: Category, nomination_ids: list[int]) ->
     people = results.identities(session, nomination_ids)
     titles = dict(session.execute(select(Nomination.id, Nomination.title)
                                   .where(Nomination.id.in_(nomination_ids))).all())
-    named = dict(session.execute(select(NamedMethod.nomination_id, NamedMethod.name)
-                                 .where(NamedMethod.nomination_id.in_(nomination_ids))).all())
+    named = awards.method_names(session, nomination_ids)
     rows = []
     for nomination_id in nomination_ids:
         identity = people.get(nomination_id)
@@ -165,7 +151,7 @@ def _placed(category: Category, rows: list[NoticeEntry]) -> list[NoticeEntry]:
     """Number the rows 1..n and mark May Day medal recommendations by place (SPEC §1)."""
     for place, row in enumerate(rows, start=1):
         row.place = place
-        row.may_day = category.key in results.MAY_DAY_CATEGORIES and place <= results.MAY_DAY_TOP
+        row.may_day = awards.recommends_may_day(category, place)
     return rows
 
 
@@ -216,7 +202,7 @@ def publish_notice(session: Session, *, category: Category, by: audit.Actor, day
     if session.scalar(select(Notice.id).where(Notice.category_id == category.id).limit(1)) is not None:
         raise Conflict(N_("This category's list is already on notice; a new version follows only from an upheld "
                           "objection."))
-    ids = candidate_ids(session, category)
+    ids = awards.candidate_ids(session, category)
     if not ids:
         raise Conflict(N_("There are no candidates to put on notice: approve a result run of this category first."))
     _require_unblinded(session, category)
@@ -395,22 +381,10 @@ def record_approval(session: Session, *, category: Category, approved_on: dt.dat
     audit.append(session, actor=by, action="notice.approved", object_type="category", object_id=category.id,
                  data={"notice": notice.id, "version": notice.version, "approved_on": approved_on.isoformat(),
                        "reference": reference, "nominations": [e.nomination_id for e in notice.entries]})
-    results.publish(session, category=category, by=by)
+    awards.publish(session, category=category, by=by, approved=[
+        awards.Winner(e.place, e.nomination_id, e.named_as or e.title, e.first_completer, e.employer, e.city)
+        for e in notice.entries])
     return approval
-
-
-def final_list(session: Session, *, category: Category) -> list[NoticeEntry]:
-    """The approved list of a category that went through public notice (what ``results.publish`` publishes)."""
-    approval = approval_of(session, category_id=category.id)
-    if approval is None:
-        raise Conflict(N_("Publishing needs the committee's approval of the list on notice."))
-    return list(session.get(Notice, approval.notice_id).entries)
-
-
-def ensure_lists_open(session: Session, *, category_id: int) -> None:
-    """Refuse a change to a category's award, medal or named-method lists after the committee's approval."""
-    if approval_of(session, category_id=category_id) is not None:
-        raise Conflict(N_("The committee has approved this category's lists; they can no longer change."))
 
 
 # --------------------------------------------------------------------------- what blocks the stages

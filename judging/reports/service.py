@@ -30,7 +30,7 @@ from judging.results import service as results
 from judging.results.models import Report, ResultRun, RunCheck
 from judging.scoring.models import ScoreSheet
 from judging.settings import REPO_ROOT
-from judging.web.i18n import translations
+from judging.i18n import translations
 
 KINDS = ("ranking", "nomination", "judge", "audit")
 AUDIENCES = ("committee", "auditor")

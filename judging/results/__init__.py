@@ -1,21 +1,13 @@
-"""Result runs, approval (which freezes scores), recomputation, advancing, unblinding, awards, publication.
-
-``is_frozen(session, assignment_id)`` / ``ensure_not_frozen(...)`` are what the scoring service asks
-before changing a sheet; a flush guard refuses such changes in any case.
-"""
+"""Result runs, approval (scoring freezes the scores), recomputation, advancing and unblinding."""
 
 from judging.results.models import (
-    Advancement, JudgeDiagnostic, NamedMethod, Publication, Report, ResultEntry, ResultRun, RunApproval, RunCheck,
-    Unblinding,
+    Advancement, JudgeDiagnostic, Report, ResultEntry, ResultRun, RunApproval, RunCheck, Unblinding,
 )
 from judging.results.service import (
-    advance, approve_run, award_list, create_run, ensure_not_frozen, gather_inputs, is_frozen, may_day_list,
-    preflight, publish, recompute_run, unblind,
+    advance, approve_run, create_run, gather_inputs, preflight, recompute_run, unblind,
 )
 
 __all__ = [
-    "Advancement", "JudgeDiagnostic", "NamedMethod", "Publication", "Report", "ResultEntry", "ResultRun",
-    "RunApproval", "RunCheck", "Unblinding", "advance", "approve_run", "award_list", "create_run",
-    "ensure_not_frozen", "gather_inputs", "is_frozen", "may_day_list", "preflight", "publish", "recompute_run",
-    "unblind",
+    "Advancement", "JudgeDiagnostic", "Report", "ResultEntry", "ResultRun", "RunApproval", "RunCheck", "Unblinding",
+    "advance", "approve_run", "create_run", "gather_inputs", "preflight", "recompute_run", "unblind",
 ]

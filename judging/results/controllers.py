@@ -1,4 +1,4 @@
-"""Result pages (organizers and auditors), the read-only JSON API, and the public winners page.
+"""Result pages (organizers and auditors) and the read-only JSON API.
 
 Thin handlers: read the request, call one service function, commit, answer. Long work (a run, a
 recomputation, a report) is started as a background job and the page goes to /jobs/{id}.
@@ -13,7 +13,7 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from judging.accounts.models import Role
 from judging.editions.models import Category, Edition, Round
@@ -237,55 +237,6 @@ class ResultsController(Controller):
         return Response(content=content, media_type=media_type,
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
-    # ------------------------------------------------------------------ awards and publication
-
-    @get("/awards", sync_to_thread=True)
-    def awards(self, request: Request, db: DbSession) -> Template:
-        edition = _edition(db)
-        user = current_user(request)
-        lists = []
-        if edition:
-            for category in edition.categories:
-                run, awards = service.award_list(db, category=category, role=user.role.value)
-                published = run is not None and bool(db.scalar(
-                    select(func.count()).select_from(service.Publication).where(service.Publication.run_id == run.id)))
-                unblinded = run is not None and service.unblinding_for(
-                    db, round_id=run.round_id, category_id=run.category_id) is not None
-                lists.append({"category": category, "run": run, "awards": awards, "published": published,
-                              "unblinded": unblinded})
-        medals = service.may_day_list(db, edition=edition, role=user.role.value) if edition else []
-        return render(request, "pages/results_awards.html", edition=edition, lists=lists, medals=medals,
-                      error=request.query_params.get("error"))
-
-    def _awards_action(self, request: Request, action) -> Redirect:
-        db = request.app.state.session_factory()
-        try:
-            action(db)
-            db.commit()
-        except JudgingError as exc:
-            db.rollback()
-            return Redirect(path="/results/awards", query_params={"error": error_text(request, exc)})
-        finally:
-            db.close()
-        return Redirect(path="/results/awards")
-
-    @post("/awards/{category_id:int}/publish", sync_to_thread=True, guards=[organizer_only])
-    def publish(self, request: Request, category_id: FromPath[int]) -> Redirect:
-        by = actor_of(current_user(request))
-
-        def action(db):
-            category = db.get(Category, category_id)
-            if category is None:
-                raise NotFound("category")
-            service.publish(db, category=category, by=by)
-
-        return self._awards_action(request, action)
-
-    @post("/methods/{nomination_id:int}/name", sync_to_thread=True, guards=[organizer_only])
-    def name_method(self, request: Request, nomination_id: FromPath[int]) -> Redirect:
-        by = actor_of(current_user(request))
-        return self._awards_action(request, lambda db: service.name_method(db, nomination_id=nomination_id, by=by))
-
 
 # ---------------------------------------------------------------------- JSON API (read-only)
 
@@ -339,18 +290,3 @@ class ResultsApiController(Controller):
                             "assignments": f.assignments, "drafts": f.drafts, "submitted": f.submitted,
                             "approved_run_id": approval.run_id if approval else None})
         return out
-
-
-# ---------------------------------------------------------------------- the public page (成果网)
-
-
-class PublicController(Controller):
-    path = "/public"
-
-    @get("/winners", sync_to_thread=True, include_in_schema=False)
-    def winners(self, request: Request, db: DbSession, year: FromQuery[int | None] = None,
-                category: FromQuery[str | None] = None, q: FromQuery[str] = "") -> Template:
-        rows = service.public_winners(db, year=year, category_key=category, query=q[:100])
-        years = sorted({y for (y,) in db.execute(select(service.Publication.year).distinct())}, reverse=True)
-        return render(request, "pages/public_winners.html", rows=rows, years=years, year=year, category=category,
-                      q=q[:100], categories=[k.value for k in service.CategoryKey])

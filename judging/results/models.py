@@ -1,4 +1,4 @@
-"""Result runs (immutable), their approval, recomputations, advancement, unblinding, reports, publication.
+"""Result runs (immutable), their approval, recomputations, advancement, unblinding and reports.
 
 A run is written once, in the transaction that computed it, and never updated: approval, checks and
 everything that happens to a run later are rows of their own that point at it.
@@ -178,39 +178,5 @@ class Report(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
     pages: Mapped[int] = mapped_column(Integer, default=0)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class Publication(Base):
-    """A winner on the public results page (成果网): only the fields the public may read, copied once."""
-
-    __tablename__ = "publications"
-    __table_args__ = (UniqueConstraint("run_id", "nomination_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("result_runs.id", ondelete="CASCADE"), index=True)
-    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), index=True)
-    year: Mapped[int] = mapped_column(Integer, index=True)
-    category_key: Mapped[str] = mapped_column(String(24))
-    category_name: Mapped[str] = mapped_column(String(100))
-    place: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(300))
-    first_inventor: Mapped[str] = mapped_column(String(100))
-    employer: Mapped[str] = mapped_column(String(200))
-    city: Mapped[str] = mapped_column(String(50))
-    summary: Mapped[str] = mapped_column(Text, default="")
-    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class NamedMethod(Base):
-    """An operating method published under its creator's name (e.g. 张三操作法), as its nomination asks."""
-
-    __tablename__ = "named_methods"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -12,29 +12,30 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import event, exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import judgestats
 from judgestats.reliability import judge_consistency, krippendorff_alpha
 from judging import audit
 from judging.audit.chain import canonical_json
-from judging.editions.models import Category, CategoryKey, Criterion, Edition, Round, RoundKind, ScaleKind
+from judging.editions.models import Category, Criterion, Edition, Round, RoundKind, ScaleKind
 from judging.errors import Conflict, JudgingError, N_, NotFound
 from judging.nominations.blinding import new_code
 from judging.nominations.models import BlindCode, Nomination, NominationIdentity, NominationStatus
 from judging.panels.models import Assignment
 from judging.results.models import (
-    Advancement, JudgeDiagnostic, NamedMethod, Publication, ResultEntry, ResultRun, RunApproval, RunCheck, Unblinding,
+    Advancement, JudgeDiagnostic, ResultEntry, ResultRun, RunApproval, RunCheck, Unblinding,
 )
+from judging.scoring import service as scoring
 from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
 from judging.scoring.rules import CONFIDENCE_WEIGHTS, weighted_total
+from judging.stages.models import StageKind, StageStatus
+from judging.stages.service import status_of
 
 METHODS = ("mean", "trimmed_mean", "trimmed", "zscore", "additive", "confidence", "affine", "mixed", "rasch")
 TIE_RULES = ("shared", "item_se", "raw_mean", "item_order")
 DEFAULT_REPS = 200
-MAY_DAY_CATEGORIES = (CategoryKey.ACHIEVEMENT, CategoryKey.OPERATING_METHOD)
-MAY_DAY_TOP = 10
 
 Progress = Callable[[float, str], None]
 
@@ -470,11 +471,13 @@ def approval_for(session: Session, *, round_id: int, category_id: int) -> RunApp
 
 
 def approve_run(session: Session, *, run: ResultRun, by: audit.Actor) -> RunApproval:
-    """Approve ``run``: one per round and category; its scores are frozen from now on."""
+    """Approve ``run``: one per round and category; scoring freezes its scores from now on."""
     audit.lock_chain_head(session)  # no score may change between the digest check below and the commit
     if approval_for(session, round_id=run.round_id, category_id=run.category_id) is not None:
         raise Conflict(N_("A run of this round and category is already approved."))
-    _ensure_lists_open(session, category_id=run.category_id)  # a new approved run would change the awards
+    if status_of(session, category_id=run.category_id, kind=StageKind.PUBLIC_NOTICE) is not StageStatus.PENDING:
+        # The list on notice (and what the committee approves of it) rests on the approved run.
+        raise Conflict(N_("This category's list is on public notice; no other run can be approved."))
     round_ = session.get(Round, run.round_id)
     category = session.get(Category, run.category_id)
     current = gather_inputs(session, round_=round_, category=category)
@@ -486,158 +489,9 @@ def approve_run(session: Session, *, run: ResultRun, by: audit.Actor) -> RunAppr
     audit.append(session, actor=by, action="result_run.approved", object_type="result_run", object_id=run.id,
                  data={"round": run.round_id, "category": run.category_id, "input_digest": run.input_digest,
                        "output_digest": run.output_digest})
+    scoring.freeze_scores(session, round_id=run.round_id, category_id=run.category_id,
+                          reason=f"result run {run.id} approved", by=by)
     return approval
-
-
-def is_frozen(session: Session, assignment_id: int) -> bool:
-    """True when the assignment's round and category have an approved run: its sheet may not change."""
-    with session.no_autoflush:
-        return bool(session.scalar(select(exists().where(
-            Assignment.id == assignment_id,
-            Nomination.id == Assignment.nomination_id,
-            RunApproval.round_id == Assignment.round_id,
-            RunApproval.category_id == Nomination.category_id))))
-
-
-def ensure_not_frozen(session: Session, assignment_id: int) -> None:
-    """Raise Conflict when the sheet of ``assignment_id`` is frozen by an approved run."""
-    if is_frozen(session, assignment_id):
-        raise Conflict(N_("The results of this round and category are approved; its scores can no longer change."))
-
-
-# session.info key: [transaction, approved runs when it first looked, approvals it flushed since]
-_APPROVALS = "results.approvals"
-_TOUCHED = "results.scores_touched"  # session.info key: what the transaction changed of sheets and scores
-_CLEARED = "results.assignments_cleared"  # session.info key: assignments found not frozen in the transaction
-
-
-def _approvals(session: Session) -> int:
-    """How many runs are approved as the transaction sees them: counted once per transaction (an
-    autosave's guarded UPDATE and its flush would otherwise ask twice), plus the ones it approved."""
-    transaction = session.get_transaction()
-    state = session.info.get(_APPROVALS)
-    if state is None or state[0] is not transaction:
-        counted = session.scalar(select(func.count()).select_from(RunApproval))
-        state = session.info[_APPROVALS] = [transaction, counted, 0]
-    return state[1] + state[2]
-
-
-def _count_own_approvals(session: Session, flush_context) -> None:
-    state = session.info.get(_APPROVALS)
-    if state is not None and state[0] is session.get_transaction():
-        state[2] += sum(isinstance(obj, RunApproval) for obj in session.new)
-
-
-def _touched(session: Session) -> dict:
-    return session.info.setdefault(_TOUCHED, {"assignments": set(), "sheets": set(), "statements": []})
-
-
-def _frozen_guard(session: Session, flush_context, instances) -> None:
-    """Refuse any flush that adds, changes or deletes a frozen sheet or its criterion scores.
-
-    A safety net under the scoring service (which should ask ``ensure_not_frozen`` first and show
-    the message): whatever code path tries to change a frozen score, the database write is refused.
-    """
-    with session.no_autoflush:
-        _check_frozen_objects(session)
-
-
-def _check_frozen_objects(session: Session) -> None:
-    assignment_ids: set[int] = set()
-    sheet_ids: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, ScoreSheet):
-            if obj in session.dirty and not session.is_modified(obj, include_collections=False):
-                continue
-            if obj.assignment_id is not None:
-                assignment_ids.add(obj.assignment_id)
-        elif isinstance(obj, CriterionScore):
-            if obj in session.dirty and not session.is_modified(obj):
-                continue
-            if obj.sheet is not None and obj.sheet.assignment_id is not None:
-                assignment_ids.add(obj.sheet.assignment_id)
-            elif obj.sheet_id is not None:
-                sheet_ids.add(obj.sheet_id)
-    if not assignment_ids and not sheet_ids:
-        return
-    touched = _touched(session)
-    touched["assignments"] |= assignment_ids
-    touched["sheets"] |= sheet_ids
-    if _approvals(session):
-        _ensure_assignments_open(session, assignment_ids, sheet_ids)
-
-
-def _ensure_assignments_open(session: Session, assignment_ids: set[int], sheet_ids: set[int], *,
-                             fresh: bool = False) -> None:
-    """``ensure_not_frozen`` for each; within a transaction an assignment found open is not asked again
-    while the number of approvals it saw holds (``fresh``: ask anyway)."""
-    if sheet_ids:
-        assignment_ids = assignment_ids | set(session.scalars(
-            select(ScoreSheet.assignment_id).where(ScoreSheet.id.in_(sheet_ids))))
-    key = (session.get_transaction(), _approvals(session))
-    cleared = session.info.get(_CLEARED)
-    if fresh or cleared is None or cleared[0] != key:
-        cleared = session.info[_CLEARED] = (key, set())
-    for assignment_id in sorted(assignment_ids - cleared[1]):
-        ensure_not_frozen(session, assignment_id)
-        cleared[1].add(assignment_id)
-
-
-def _assignments_of_statement(session: Session, entity: type, where) -> set[int]:
-    if entity is ScoreSheet:
-        stmt = select(ScoreSheet.assignment_id)
-    else:
-        stmt = select(ScoreSheet.assignment_id).join(CriterionScore, CriterionScore.sheet_id == ScoreSheet.id)
-    return set(session.scalars(stmt.where(where) if where is not None else stmt))
-
-
-def _frozen_statement_guard(state) -> None:
-    """The same refusal for ORM-enabled UPDATE/DELETE statements on sheets and criterion scores."""
-    if not (state.is_update or state.is_delete):
-        return
-    mapper = state.bind_mapper
-    entity = mapper.class_ if mapper is not None else None
-    if entity not in (ScoreSheet, CriterionScore):
-        return
-    session = state.session
-    where = state.statement.whereclause
-    _touched(session)["statements"].append((entity, where))
-    with session.no_autoflush:
-        if _approvals(session):
-            _ensure_assignments_open(session, _assignments_of_statement(session, entity, where), set())
-
-
-def _frozen_commit_guard(session: Session) -> None:
-    """Check again, under the chain lock, a transaction that changed scores: an approval committed
-    since the checks above (they run before the lock, so that saves do not queue behind each other
-    for longer than their audit append) is seen here, and approve_run holds the lock from before its
-    digest check, so none can commit between this check and this commit."""
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    if _TOUCHED not in session.info:
-        return
-    touched = session.info.pop(_TOUCHED)
-    audit.lock_chain_head(session)  # normally held already: the change's audit event took it
-    counted = _approvals(session)
-    now = session.scalar(select(func.count()).select_from(RunApproval))
-    if now == counted:
-        return  # no other transaction approved a run meanwhile
-    assignments = set(touched["assignments"])
-    with session.no_autoflush:
-        for entity, where in touched["statements"]:
-            assignments |= _assignments_of_statement(session, entity, where)
-        _ensure_assignments_open(session, assignments, touched["sheets"], fresh=True)
-
-
-def _forget_touched(session: Session, *args) -> None:
-    session.info.pop(_TOUCHED, None)
-
-
-event.listen(Session, "before_flush", _frozen_guard)
-event.listen(Session, "do_orm_execute", _frozen_statement_guard)
-event.listen(Session, "after_flush", _count_own_approvals)
-event.listen(Session, "before_commit", _frozen_commit_guard)
-event.listen(Session, "after_rollback", _forget_touched)
 
 
 # --------------------------------------------------------------------------- comparing runs
@@ -771,13 +625,6 @@ def may_see_identities(session: Session, *, run: ResultRun, role: str) -> bool:
                                                   category_id=run.category_id) is not None
 
 
-def _ensure_lists_open(session: Session, *, category_id: int) -> None:
-    """After the committee's approval (审定) a category's lists are read-only (judging.notices)."""
-    from judging.notices.service import ensure_lists_open
-
-    ensure_lists_open(session, category_id=category_id)
-
-
 def award_run(session: Session, *, category: Category) -> ResultRun | None:
     """The approved run that decides a category's awards: the final round's if approved, else the preliminary's."""
     rows = session.execute(select(ResultRun, Round.kind).join(RunApproval, RunApproval.run_id == ResultRun.id)
@@ -785,144 +632,3 @@ def award_run(session: Session, *, category: Category) -> ResultRun | None:
                            .where(ResultRun.category_id == category.id)).all()
     by_kind = {kind: run for run, kind in rows}
     return by_kind.get(RoundKind.FINAL) or by_kind.get(RoundKind.PRELIMINARY)
-
-
-@dataclass(frozen=True)
-class Award:
-    place: int
-    entry: ResultEntry
-    nomination: Nomination
-    identity: NominationIdentity | None
-    named_as: str | None
-
-
-def award_list(session: Session, *, category: Category, role: str) -> tuple[ResultRun | None, list[Award]]:
-    """The category's winners (top N of the approved award run); identities only where the role may see them."""
-    run = award_run(session, category=category)
-    if run is None:
-        return None, []
-    top = [e for e in run.entries if e.in_top]
-    top.sort(key=lambda e: e.rank)
-    ids = [e.nomination_id for e in top]
-    nominations = {n.id: n for n in session.scalars(select(Nomination).where(Nomination.id.in_(ids)))}
-    people = identities(session, ids) if may_see_identities(session, run=run, role=role) else {}
-    named = dict(session.execute(select(NamedMethod.nomination_id, NamedMethod.name)
-                                 .where(NamedMethod.nomination_id.in_(ids))).all())
-    return run, [Award(e.rank, e, nominations[e.nomination_id], people.get(e.nomination_id),
-                       named.get(e.nomination_id)) for e in top]
-
-
-@dataclass(frozen=True)
-class MedalCandidate:
-    category: Category
-    place: int
-    title: str
-    first_inventor: str
-    employer: str
-    city: str
-    nomination_id: int
-
-
-def may_day_list(session: Session, *, edition: Edition, role: str) -> list[MedalCandidate]:
-    """First inventor of each of the top 10 achievements and top 10 operating methods (approved runs only)."""
-    out = []
-    for category in edition.categories:
-        if category.key not in MAY_DAY_CATEGORIES:
-            continue
-        run, awards = award_list(session, category=category, role=role)
-        for award in awards:
-            if award.place > MAY_DAY_TOP or award.identity is None:
-                continue
-            out.append(MedalCandidate(category, award.place, award.named_as or award.nomination.title,
-                                      award.identity.first_inventor or "", award.identity.employer,
-                                      award.identity.city, award.nomination.id))
-    return out
-
-
-def name_method(session: Session, *, nomination_id: int, by: audit.Actor) -> NamedMethod:
-    """Publish an operating method under its first inventor's name (e.g. 张三操作法), as the nomination asks."""
-    nomination = _find(session, Nomination, nomination_id, "nomination")
-    category = session.get(Category, nomination.category_id)
-    if category.key is not CategoryKey.OPERATING_METHOD:
-        raise Conflict(N_("Only operating methods are named after their creator."))
-    _ensure_lists_open(session, category_id=category.id)
-    run = award_run(session, category=category)
-    if run is None or unblinding_for(session, round_id=run.round_id, category_id=run.category_id) is None:
-        raise Conflict(N_("Identities can be revealed only after the run is approved."))
-    identity = identities(session, [nomination_id]).get(nomination_id)
-    if identity is None or not identity.first_inventor:
-        raise NotFound("identity")
-    if session.scalar(select(NamedMethod).where(NamedMethod.nomination_id == nomination_id)) is not None:
-        raise Conflict(N_("This method is already named."))
-    suffix = next((form for form in ("操作法", "作业法", "工作法", "检修法") if nomination.title.endswith(form)), "操作法")
-    row = NamedMethod(nomination_id=nomination_id, name=f"{identity.first_inventor}{suffix}", created_by_id=by.id)
-    session.add(row)
-    session.flush()
-    audit.append(session, actor=by, action="results.method_named", object_type="nomination", object_id=nomination_id,
-                 data={"name": row.name})
-    return row
-
-
-def _winners(session: Session, *, category: Category) -> list[tuple[int, Nomination, str, str, str, str]]:
-    """(place, nomination, title, first inventor, employer, city) of the winners to publish.
-
-    A category that went through public notice (its PUBLIC_NOTICE stage is no longer pending)
-    publishes the list the committee approved, as it stood on notice; others their award list.
-    """
-    from judging.stages.models import StageKind, StageStatus
-    from judging.stages.service import status_of
-
-    if status_of(session, category_id=category.id, kind=StageKind.PUBLIC_NOTICE) is not StageStatus.PENDING:
-        from judging.notices.service import final_list
-
-        entries = final_list(session, category=category)
-        nominations = {n.id: n for n in session.scalars(
-            select(Nomination).where(Nomination.id.in_([e.nomination_id for e in entries])))}
-        return [(e.place, nominations[e.nomination_id], e.named_as or e.title, e.first_completer, e.employer, e.city)
-                for e in entries]
-    _run, awards = award_list(session, category=category, role="organizer")
-    return [(a.place, a.nomination, a.named_as or a.nomination.title, a.identity.first_inventor or "",
-             a.identity.employer, a.identity.city) for a in awards]
-
-
-def publish(session: Session, *, category: Category, by: audit.Actor) -> list[Publication]:
-    """Put the category's winners on the public page: only title, first inventor, employer, city, summary.
-
-    Once a category uses the stage pipeline this happens through the committee's approval
-    (``judging.notices.service.record_approval``); publishing before it is refused.
-    """
-    run = award_run(session, category=category)
-    if run is None:
-        raise Conflict(N_("Approve a run of this category before publishing."))
-    if unblinding_for(session, round_id=run.round_id, category_id=run.category_id) is None:
-        raise Conflict(N_("Reveal identities (unblind) before publishing."))
-    if session.scalar(select(func.count()).select_from(Publication).where(Publication.run_id == run.id)):
-        raise Conflict(N_("These results are already published."))
-    edition = session.get(Edition, run.edition_id)
-    rows = []
-    for place, nomination, title, first_inventor, employer, city in _winners(session, category=category):
-        row = Publication(run_id=run.id, nomination_id=nomination.id, year=edition.year,
-                          category_key=category.key.value, category_name=category.name, place=place,
-                          title=title, first_inventor=first_inventor, employer=employer, city=city,
-                          summary=nomination.summary, published_by_id=by.id)
-        session.add(row)
-        rows.append(row)
-    session.flush()
-    audit.append(session, actor=by, action="results.published", object_type="result_run", object_id=run.id,
-                 data={"category": category.id, "count": len(rows)})
-    return rows
-
-
-def public_winners(session: Session, *, year: int | None = None, category_key: str | None = None,
-                   query: str = "") -> list[Publication]:
-    stmt = select(Publication)
-    if year:
-        stmt = stmt.where(Publication.year == year)
-    if category_key:
-        stmt = stmt.where(Publication.category_key == category_key)
-    if query.strip():
-        like = f"%{query.strip()}%"
-        stmt = stmt.where(Publication.title.like(like) | Publication.first_inventor.like(like)
-                          | Publication.employer.like(like) | Publication.city.like(like)
-                          | Publication.summary.like(like))
-    return list(session.scalars(stmt.order_by(Publication.year.desc(), Publication.category_key, Publication.place)))

@@ -82,3 +82,18 @@ class UndertakingAcceptance(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     text_sha256: Mapped[str] = mapped_column(String(64))
     accepted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ScoreFreeze(Base):
+    """The scores of one round and category may no longer change (an approved result run rests on them).
+
+    Scoring owns the rule; whoever freezes (the results part, at approval) calls scoring's service."""
+
+    __tablename__ = "score_freezes"
+    __table_args__ = (UniqueConstraint("round_id", "category_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(200))
+    frozen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

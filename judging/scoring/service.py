@@ -29,7 +29,7 @@ from judging.errors import N_, Conflict, JudgingError, NotFound
 from judging.nominations.models import BlindCode, Nomination
 from judging.panels.models import Assignment, Conflict as ExpertConflict, ConflictSource, Expert
 from judging.scoring.models import (
-    CriterionScore, DeadlineExtension, ScoreSheet, SheetStatus, UndertakingAcceptance,
+    CriterionScore, DeadlineExtension, ScoreFreeze, ScoreSheet, SheetStatus, UndertakingAcceptance,
 )
 from judging.scoring.rules import (
     CONFIDENCE_WEIGHTS, FAMILIARITY_LABELS, FieldError, SheetInput, SheetInvalid, check_complete, field_name,
@@ -276,6 +276,39 @@ def _check_writable(ctx: SheetContext, *, now: dt.datetime) -> None:
         raise DeadlinePassed(reason)
 
 
+# ------------------------------------------------------------------------------------ freezing
+
+def freeze_scores(session: Session, *, round_id: int, category_id: int, reason: str,
+                  by: audit.Actor) -> ScoreFreeze:
+    """From now on no sheet of this round and category may change (an approved run rests on them).
+
+    The caller holds the audit chain head from before it read the scores it approves (see
+    ``ensure_not_frozen``), so no save slips in between that reading and this freeze."""
+    if is_frozen(session, round_id=round_id, category_id=category_id):
+        raise Conflict(N_("The scores of this round and category are already frozen."))
+    freeze = ScoreFreeze(round_id=round_id, category_id=category_id, reason=reason)
+    session.add(freeze)
+    session.flush()
+    audit.append(session, actor=by, action="scores.frozen", object_type="round", object_id=round_id,
+                 data={"category": category_id, "reason": reason})
+    return freeze
+
+
+def is_frozen(session: Session, *, round_id: int, category_id: int) -> bool:
+    return session.scalar(select(ScoreFreeze.id).where(ScoreFreeze.round_id == round_id,
+                                                       ScoreFreeze.category_id == category_id)) is not None
+
+
+def ensure_not_frozen(session: Session, *, round_id: int, category_id: int) -> None:
+    """Refuse a change to a frozen round and category.
+
+    Every sheet change asks this after its audit append: the append holds the chain head to the end of
+    the transaction and a freeze is written under the same lock, so a freeze that committed first is
+    seen here, and one that comes later waits for this change and then sees it (its digest check fails)."""
+    if is_frozen(session, round_id=round_id, category_id=category_id):
+        raise Conflict(N_("The results of this round and category are approved; its scores can no longer change."))
+
+
 def _mirror(sheet: ScoreSheet, **values) -> None:
     """Show in the loaded object what a guarded UPDATE just wrote, without writing it a second time."""
     for key, value in values.items():
@@ -361,6 +394,7 @@ def save_draft(session: Session, *, judge: User, assignment_id: int, data: Sheet
     ctx.sheet = sheet
     audit.append(session, actor=_actor(judge), action="sheet.draft_saved", object_type="score_sheet",
                  object_id=sheet.id, data=_audit_data(ctx, sheet, values), at=now)
+    ensure_not_frozen(session, round_id=ctx.round.id, category_id=ctx.rubric.category_id)
     return ctx
 
 
@@ -387,6 +421,7 @@ def submit_sheet(session: Session, *, judge: User, assignment_id: int, version: 
     _mirror(sheet, version=version + 1, status=SheetStatus.SUBMITTED, submitted_at=now, updated_at=now)
     audit.append(session, actor=_actor(judge), action="sheet.submitted", object_type="score_sheet",
                  object_id=sheet.id, data=_audit_data(ctx, sheet, values), at=now)
+    ensure_not_frozen(session, round_id=ctx.round.id, category_id=ctx.rubric.category_id)
     return ctx
 
 
@@ -470,6 +505,10 @@ def reopen_sheet(session: Session, *, sheet_id: int, by: User, reason: str,
                        "values": {str(s.criterion_id): str(s.value) for s in sorted(sheet.scores,
                                                                                    key=lambda s: s.criterion_id)}},
                  at=now)
+    round_id, category_id = session.execute(
+        select(Assignment.round_id, Nomination.category_id).join(Nomination, Nomination.id == Assignment.nomination_id)
+        .where(Assignment.id == sheet.assignment_id)).one()
+    ensure_not_frozen(session, round_id=round_id, category_id=category_id)
     return sheet
 
 

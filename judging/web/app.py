@@ -109,7 +109,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     from judging.notices.controllers import NoticesController, PublicNoticesController
     from judging.panels.controllers import PanelsController
-    from judging.results.controllers import PublicController, ResultsApiController, ResultsController
+    from judging.awards.controllers import AwardsController, PublicController
+    from judging.results.controllers import ResultsApiController, ResultsController
     from judging.scoring.controllers import JudgeController, RoundController, RubricController
     from judging.stages.controllers import StagesController
     from judging.web.i18n_controller import set_language
@@ -122,7 +123,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return Litestar(
         route_handlers=[healthz, home, set_language, AccountController, OrganizerController, JudgeController,
                         RoundController, AuditorController, AdminController, JobController, PanelsController,
-                        ResultsController, ResultsApiController, PublicController, NominationsController,
+                        ResultsController, ResultsApiController, AwardsController, PublicController, NominationsController,
                         QuotasController, AuditorNominationsController, JudgeAttachmentController, RubricController,
                         MeetingsController, MemberMeetingsController, StagesController, FormalReviewController,
                         NoticesController, PublicNoticesController,

@@ -7,7 +7,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from judging.web.i18n import SUPPORTED_LOCALES
+from judging.i18n import SUPPORTED_LOCALES
 from judging.web.rendering import LANG_COOKIE
 
 

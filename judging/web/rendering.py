@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from judging.errors import JudgingError
 from judging.web.auth import current_user
-from judging.web.i18n import LOCALE_NAMES, pick_locale, translations
+from judging.i18n import LOCALE_NAMES, pick_locale, translations
 
 LANG_COOKIE = "lang"
 

@@ -185,7 +185,7 @@ def test_paper_ballots_through_the_pages_need_a_second_organizer(client, demo, s
 def test_the_2025_demo_meeting_is_listed_under_its_year_and_passed_the_notices_candidates(client, demo,
                                                                                          session_factory):
     from judging.editions.models import Category, CategoryKey, Edition
-    from judging.notices.service import candidate_ids
+    from judging.awards.service import candidate_ids
 
     login(client, "auditor", DEMO_PASSWORDS["auditor"])
     current = client.get("/meetings")

@@ -25,7 +25,7 @@ from judging.nominations.models import (
     NominationStatus,
 )
 from judging.nominations.storage import AttachmentStore
-from judging.web.i18n import translations
+from judging.i18n import translations
 
 CITIES = {"南京": 412, "无锡": 335, "徐州": 248, "常州": 221, "苏州": 693, "南通": 289, "连云港": 115,
           "淮安": 126, "盐城": 171, "扬州": 142, "镇江": 108, "泰州": 140, "宿迁": 112, "省电力工会": 60}

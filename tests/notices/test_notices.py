@@ -12,8 +12,9 @@ from judging.errors import Conflict, JudgingError
 from judging.nominations.models import NominationIdentity
 from judging.notices import service
 from judging.notices.models import CommitteeApproval, Notice, Objection, ObjectionStatus
+from judging.awards import service as awards
 from judging.results import service as results
-from judging.results.models import Publication
+from judging.awards.models import Publication
 from judging.stages.models import Stage, StageKind, StageStatus
 from judging.stages.service import StageBlocked, StageError, close_stage, open_stage
 from tests.notices.factories import UTC, at_notice_stage
@@ -48,7 +49,7 @@ def test_publishing_copies_the_candidates_in_for_seven_local_days_and_is_audited
     nominations = world["nominations"]
     assert (notice.version, notice.starts_on, notice.ends_on) == (1, dt.date(2030, 5, 1), dt.date(2030, 5, 7))
     assert service.closes_at(notice) == dt.datetime(2030, 5, 7, 16, 0, tzinfo=UTC)  # midnight in Shanghai
-    assert service.candidate_ids(db, world["category"]) == [n.id for n in nominations[:3]]
+    assert awards.candidate_ids(db, world["category"]) == [n.id for n in nominations[:3]]
     assert [(e.place, e.nomination_id, e.title, e.first_completer, e.employer, e.city, e.may_day)
             for e in notice.entries] == [
         (i + 1, nominations[i].id, f"测试成果{i + 1:02d}", nominations[i].identity.inventors[0],
@@ -249,7 +250,7 @@ def _to_approval(db, world, notice):
 def test_publishing_results_before_the_committees_approval_is_refused_once_the_category_uses_the_pipeline(db):
     world, _notice = _published(db)
     with pytest.raises(Conflict, match="needs the committee's approval"):
-        results.publish(db, category=world["category"], by=ORGANIZER)
+        awards.publish(db, category=world["category"], by=ORGANIZER)
     assert _count(db, Publication) == 0
 
 
@@ -288,7 +289,7 @@ def test_the_approval_publishes_the_list_as_last_on_notice_and_makes_the_lists_r
     refusals = [
         (lambda: service.record_approval(db, category=category, approved_on=today, reference="再次", by=ORGANIZER),
          "already recorded"),
-        (lambda: results.publish(db, category=category, by=ORGANIZER), "already published"),
+        (lambda: awards.publish(db, category=category, by=ORGANIZER), "already published"),
         (lambda: results.approve_run(db, run=run, by=ORGANIZER), "already approved"),
         (lambda: service.reissue_notice(db, objection_id=objection.id, replacement_id=None, by=ORGANIZER),
          "already changed the list"),
@@ -311,13 +312,13 @@ def test_no_new_approved_run_or_named_method_after_the_committees_approval(db):
     service.record_approval(db, category=category, approved_on=service.local_date(service.utcnow()),
                             reference="苏工〔2030〕6号", by=ORGANIZER)
     with pytest.raises(Conflict, match="can no longer change"):
-        results.name_method(db, nomination_id=notice.entries[0].nomination_id, by=ORGANIZER)
+        awards.name_method(db, nomination_id=notice.entries[0].nomination_id, by=ORGANIZER)
     final = db.scalar(select(Round).where(Round.edition_id == world["edition"].id, Round.kind == RoundKind.FINAL))
     run = results.create_run(db, round_id=world["round"].id, category_id=category.id, method="mean", reps=20,
                              by=ORGANIZER)
     run.round_id = final.id  # a run of the final round would become the award run
     db.flush()
-    with pytest.raises(Conflict, match="can no longer change"):
+    with pytest.raises(Conflict, match="no other run can be approved"):
         results.approve_run(db, run=run, by=ORGANIZER)
     assert results.award_run(db, category=category).round_id == world["round"].id
 

@@ -17,7 +17,7 @@ from helpers import csrf_token, login
 from judging.accounts import Role, add_user
 from judging.notices import service
 from judging.notices.models import CommitteeApproval, Notice, Objection, ObjectionStatus
-from judging.results.models import Publication
+from judging.awards.models import Publication
 from tests.notices.factories import at_notice_stage
 from tests.results.factories import ORGANIZER
 

@@ -12,6 +12,7 @@ from judging.demo import DEMO_PASSWORDS
 from judging.editions.models import Category, CategoryKey, Edition
 from judging.errors import Conflict
 from judging.nominations.models import BlindCode, Nomination, NominationIdentity
+from judging.awards import service as award_service
 from judging.results import service
 from judging.results.models import Advancement, ResultRun
 from results.factories import ORGANIZER, demo_ids, score_demo_category
@@ -37,7 +38,7 @@ def test_may_day_list_is_exactly_the_first_inventors_of_the_approved_top_10s(ses
         session.commit()
         edition = session.scalar(select(Edition).order_by(Edition.year.desc()).limit(1))
         # Before the operating methods are unblinded, organizers get only the achievements' inventors.
-        early = service.may_day_list(session, edition=edition, role="organizer")
+        early = award_service.may_day_list(session, edition=edition, role="organizer")
         assert {m.category.key for m in early} == {CategoryKey.ACHIEVEMENT}
         service.unblind(session, run=method, reason="公示前揭盲", by=ORGANIZER)
         session.commit()
@@ -48,11 +49,11 @@ def test_may_day_list_is_exactly_the_first_inventors_of_the_approved_top_10s(ses
             for entry in top:
                 identity = session.get(NominationIdentity, entry.nomination_id)
                 expected.add((run.category_id, entry.rank, identity.inventors[0]))
-        medals = service.may_day_list(session, edition=edition, role="organizer")
+        medals = award_service.may_day_list(session, edition=edition, role="organizer")
         assert {(m.category.id, m.place, m.first_inventor) for m in medals} == expected
         assert len(medals) == 20
         assert {(m.category.id, m.place, m.first_inventor)
-                for m in service.may_day_list(session, edition=edition, role="auditor")} == expected
+                for m in award_service.may_day_list(session, edition=edition, role="auditor")} == expected
 
 
 def test_identities_are_revealed_only_after_approval_and_the_act_is_audited(session_factory, demo):
@@ -63,14 +64,14 @@ def test_identities_are_revealed_only_after_approval_and_the_act_is_audited(sess
         with pytest.raises(Conflict):
             service.unblind(session, run=run, reason="提前查看", by=ORGANIZER)
         category = session.get(Category, category_id)
-        _run, awards = service.award_list(session, category=category, role="organizer")
+        _run, awards = award_service.award_list(session, category=category, role="organizer")
         assert awards == []
         service.approve_run(session, run=run, by=ORGANIZER)
-        _run, awards = service.award_list(session, category=category, role="organizer")
+        _run, awards = award_service.award_list(session, category=category, role="organizer")
         assert len(awards) == 10 and all(a.identity is None for a in awards)
         service.unblind(session, run=run, reason="批准后揭盲", by=ORGANIZER)
         session.commit()
-        _run, awards = service.award_list(session, category=category, role="organizer")
+        _run, awards = award_service.award_list(session, category=category, role="organizer")
         assert all(a.identity is not None for a in awards)
         event = session.scalars(select(audit.AuditEvent).where(audit.AuditEvent.action == "results.unblinded",
                                                                audit.AuditEvent.object_id == str(run.id))).one()
@@ -111,8 +112,8 @@ def test_the_public_page_lists_winners_and_no_confidential_field(client, demo, s
         run = _approved_run(session, CategoryKey.OPERATING_METHOD)
         category = session.get(Category, run.category_id)
         first = min(run.entries, key=lambda e: e.rank)
-        named = service.name_method(session, nomination_id=first.nomination_id, by=ORGANIZER)
-        published = service.publish(session, category=category, by=ORGANIZER)
+        named = award_service.name_method(session, nomination_id=first.nomination_id, by=ORGANIZER)
+        published = award_service.publish(session, category=category, by=ORGANIZER)
         session.commit()
         assert len(published) == 10
         winners = {p.nomination_id for p in published}
@@ -123,7 +124,7 @@ def test_the_public_page_lists_winners_and_no_confidential_field(client, demo, s
         secrets += [n.body for n in nominations]
         firsts = [i.inventors[0] for i in identities]
         with pytest.raises(Conflict):
-            service.publish(session, category=category, by=ORGANIZER)
+            award_service.publish(session, category=category, by=ORGANIZER)
     page = client.get("/public/winners")  # anonymous visitors may read it
     assert page.status_code == 200
     assert named.name in page.text and named.name.endswith(("操作法", "作业法", "工作法", "检修法"))

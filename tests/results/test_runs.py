@@ -15,6 +15,9 @@ from judging.jobs import Job, JobStatus, start_job
 from judging.panels.models import Assignment
 from judging.results import service
 from judging.results.models import ResultEntry, ResultRun, RunApproval
+from judging.accounts.models import Role, User
+from judging.nominations.models import Nomination
+from judging.scoring import service as scoring
 from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
 from results.factories import ORGANIZER, AUDITOR, demo_ids, make_small_edition
 
@@ -73,6 +76,20 @@ def test_two_runs_on_the_same_scores_have_the_same_digests(session_factory, demo
         assert a.output_digest == b.output_digest != c.output_digest
 
 
+def _organizer(session) -> User:
+    user = User(username="office-freeze", display_name="办公室", role=Role.ORGANIZER, password_hash="-")
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _submitted_sheet(session, category_id: int) -> ScoreSheet:
+    return session.scalar(select(ScoreSheet).join(Assignment, Assignment.id == ScoreSheet.assignment_id)
+                          .join(Nomination, Nomination.id == Assignment.nomination_id)
+                          .where(Nomination.category_id == category_id, ScoreSheet.status == SheetStatus.SUBMITTED)
+                          .order_by(ScoreSheet.id).limit(1))
+
+
 def test_approval_freezes_the_scores_of_its_round_and_category(session_factory, demo):
     with session_factory() as session:
         round_id, category_id = demo_ids(session, CategoryKey.OPERATING_METHOD)
@@ -81,57 +98,34 @@ def test_approval_freezes_the_scores_of_its_round_and_category(session_factory, 
                                  by=ORGANIZER)
         service.approve_run(session, run=run, by=ORGANIZER)
         session.commit()
-        sheet_row = run.inputs["sheets"][0]
-        assignment_id = sheet_row["assignment"]
-        other_assignment = session.scalar(select(Assignment.id).join(
-            service.Nomination, service.Nomination.id == Assignment.nomination_id).where(
-            service.Nomination.category_id == other_category).limit(1))
+        run_id = run.id
     with session_factory() as session:
-        assert service.is_frozen(session, assignment_id)
-        assert not service.is_frozen(session, other_assignment)
-        with pytest.raises(Conflict):
-            service.ensure_not_frozen(session, assignment_id)
-        # Any path that writes a frozen score is refused: an ORM change ...
-        sheet = session.scalar(select(ScoreSheet).where(ScoreSheet.assignment_id == assignment_id))
-        sheet.scores[0].value = Decimal("1.5")
-        with pytest.raises(Conflict):
-            session.flush()
-        session.rollback()
-        # ... a guarded UPDATE such as the scoring service's reopening uses ...
-        with pytest.raises(Conflict):
-            session.execute(update(ScoreSheet).where(ScoreSheet.assignment_id == assignment_id)
-                            .values(status=SheetStatus.DRAFT).execution_options(synchronize_session=False))
-        session.rollback()
-        # ... and deleting a criterion score.
-        score = session.scalar(select(CriterionScore).join(ScoreSheet).where(ScoreSheet.assignment_id == assignment_id))
-        session.delete(score)
-        with pytest.raises(Conflict):
-            session.flush()
+        office = _organizer(session)
+        assert scoring.is_frozen(session, round_id=round_id, category_id=category_id)
+        assert not scoring.is_frozen(session, round_id=round_id, category_id=other_category)
+        frozen = _submitted_sheet(session, category_id)
+        with pytest.raises(Conflict, match="approved"):
+            scoring.reopen_sheet(session, sheet_id=frozen.id, by=office, reason="复核评分")
         session.rollback()
         # The other category's scores may still change.
-        other = session.scalar(select(ScoreSheet).where(ScoreSheet.assignment_id == other_assignment))
-        other.comment = "补充意见"
-        session.flush()
+        office = _organizer(session)
+        other = _submitted_sheet(session, other_category)
+        assert scoring.reopen_sheet(session, sheet_id=other.id, by=office, reason="复核评分").status is SheetStatus.DRAFT
         session.rollback()
     with session_factory() as session:
-        run = session.get(ResultRun, run.id)
-        assert service.recompute_run(session, run=run, by=AUDITOR).outputs_match
+        assert service.recompute_run(session, run=session.get(ResultRun, run_id), by=AUDITOR).outputs_match
 
 
 def test_an_approval_freezes_scores_later_in_the_same_transaction(session_factory, demo):
     with session_factory() as session:
         round_id, category_id = demo_ids(session, CategoryKey.OPERATING_METHOD)
+        office = _organizer(session)
         run = service.create_run(session, round_id=round_id, category_id=category_id, method="mean", reps=REPS,
                                  by=ORGANIZER)
-        # the guard asks once per transaction whether any run is approved: none yet ...
-        session.execute(update(ScoreSheet).where(ScoreSheet.id == -1).values(comment="")
-                        .execution_options(synchronize_session=False))
         service.approve_run(session, run=run, by=ORGANIZER)
-        # ... and asks again once one is
-        sheet = session.scalar(select(ScoreSheet).where(ScoreSheet.assignment_id == run.inputs["sheets"][0]["assignment"]))
-        sheet.scores[0].value = Decimal("1.5")
-        with pytest.raises(Conflict):
-            session.flush()
+        with pytest.raises(Conflict, match="approved"):
+            scoring.reopen_sheet(session, sheet_id=_submitted_sheet(session, category_id).id, by=office,
+                                 reason="复核评分")
 
 
 def test_one_approval_per_round_and_category_and_not_after_scores_changed(session_factory, demo):
@@ -258,7 +252,8 @@ def test_a_score_change_racing_an_approval_waits_for_it_and_is_refused(session_f
         world = make_small_edition(setup, [(n, j, 4 + (n + j) % 5) for n in range(3) for j in range(3)])
         run_id = service.create_run(setup, round_id=world["round"].id, category_id=world["category"].id,
                                     method="mean", by=ORGANIZER).id
-        score_id = setup.scalar(select(CriterionScore.id).order_by(CriterionScore.id).limit(1))
+        sheet_id = _submitted_sheet(setup, world["category"].id).id
+        office_id = _organizer(setup).id
         setup.commit()
     approver = session_factory()
     service.approve_run(approver, run=approver.get(ResultRun, run_id), by=ORGANIZER)  # not committed yet
@@ -266,8 +261,8 @@ def test_a_score_change_racing_an_approval_waits_for_it_and_is_refused(session_f
 
     def change_a_score() -> None:
         with session_factory() as saver:
-            saver.get(CriterionScore, score_id).value = Decimal("1")
             try:
+                scoring.reopen_sheet(saver, sheet_id=sheet_id, by=saver.get(User, office_id), reason="复核评分")
                 saver.commit()
                 outcome["saved"] = True
             except Conflict as exc:
@@ -282,4 +277,4 @@ def test_a_score_change_racing_an_approval_waits_for_it_and_is_refused(session_f
     saver.join(30)
     assert "refused" in outcome and "saved" not in outcome
     with session_factory() as check:
-        assert check.get(CriterionScore, score_id).value != Decimal("1")
+        assert check.get(ScoreSheet, sheet_id).status is SheetStatus.SUBMITTED

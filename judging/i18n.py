@@ -10,7 +10,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 SUPPORTED_LOCALES = ("zh_CN", "en")
 LOCALE_NAMES = {"zh_CN": "中文", "en": "English"}
 
