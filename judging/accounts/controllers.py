@@ -1,4 +1,4 @@
-"""Login, logout and the landing redirect to each role's home."""
+"""Login, logout, the landing redirect to each role's home, and the admin's list of accounts."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
+from sqlalchemy import select
 
-from judging.accounts.models import Role
+from judging.accounts.models import Role, User
 from judging.accounts.service import LoginLocked, authenticate, end_session
-from judging.web.auth import SESSION_COOKIE, current_user
+from judging.web.auth import SESSION_COOKIE, current_user, requires_role
 from judging.web.rendering import DbSession, render
 
 ROLE_HOME = {Role.ORGANIZER: "/organizer", Role.JUDGE: "/judge", Role.AUDITOR: "/auditor", Role.ADMIN: "/admin"}
@@ -72,3 +73,15 @@ class AccountController(Controller):
         response = Redirect(path="/login")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
+
+
+class AdminController(Controller):
+    """The admin's list of accounts."""
+
+    path = "/admin"
+    guards = [requires_role(Role.ADMIN)]
+
+    @get("/", sync_to_thread=True)
+    def home(self, request: Request, db: DbSession) -> Template:
+        users = db.scalars(select(User).order_by(User.role, User.username)).all()
+        return render(request, "pages/admin_home.html", users=users)

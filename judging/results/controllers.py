@@ -25,6 +25,7 @@ import judging.results.jobs  # noqa: F401  (registers the job kinds this page st
 from judging.results import service
 from judging.results.models import Report, ResultRun, RunCheck
 from judging.results.naming import rule_words
+from judging.scoring.progress import category_figures
 from judging.web.auth import current_user, requires_role
 from judging.web.rendering import DbSession, error_text, gettext_for, render
 from judging.accounts import actor_of
@@ -278,8 +279,6 @@ class ResultsApiController(Controller):
 
     @get("/progress", sync_to_thread=True, summary="Submitted and outstanding sheets per round and category")
     def progress(self, db: DbSession) -> list[dict[str, Any]]:
-        from judging.editions.service import category_figures
-
         edition = _edition(db)
         out = []
         for round_ in (edition.rounds if edition else []):

@@ -29,7 +29,7 @@ from judging.panels.models import Assignment, Expert
 from judging.scoring.models import ScoreSheet
 from judging.editions.service import current_edition_or_none
 from judging.errors import N_, Conflict, JudgingError, NotFound
-from judging.scoring import rubrics, service
+from judging.scoring import progress as progress_of, rubrics, service
 from judging.scoring.rules import (
     FAMILIARITY_LABELS, SheetInvalid, band_of, field_name, opinion_length, plain, weighted_total,
 )
@@ -292,7 +292,7 @@ class RoundController(Controller):
     @get("/rounds/{round_id:int}", sync_to_thread=True)
     def dashboard(self, request: Request, db: DbSession, round_id: FromPath[int]) -> Template:
         round_ = self._round(db, round_id)
-        progress = service.round_progress(db, round_=round_)
+        progress = progress_of.round_progress(db, round_=round_)
         template = "fragments/round_progress.html" if request.headers.get("hx-request") == "true" \
             else "pages/organizer_round.html"
         return render(request, template, round=round_, progress=progress, now=utcnow(),
@@ -321,7 +321,7 @@ class RoundController(Controller):
     @get("/rounds/{round_id:int}/behind.csv", sync_to_thread=True)
     def behind_csv(self, request: Request, db: DbSession, round_id: FromPath[int]) -> Response:
         round_ = self._round(db, round_id)
-        progress = service.round_progress(db, round_=round_)
+        progress = progress_of.round_progress(db, round_=round_)
         gettext, zone = gettext_for(request), _zone(request)
         out = io.StringIO()
         writer = csv.writer(out)
@@ -348,9 +348,9 @@ class RoundController(Controller):
         expert = db.get(Expert, expert_id)
         if expert is None:
             raise NotFoundException()
-        rows = service.judge_round_sheets(db, round_=round_, expert_id=expert_id)
+        rows = progress_of.judge_round_sheets(db, round_=round_, expert_id=expert_id)
         return render(request, "pages/organizer_round_judge.html", status_code=status_code, round=round_,
-                      expert=expert, rows=rows, extension=service.round_extension(db, round_=round_,
+                      expert=expert, rows=rows, extension=progress_of.round_extension(db, round_=round_,
                                                                                    expert_id=expert_id),
                       deadline=service.effective_deadline(db, round_=round_, expert_id=expert_id),
                       error=error, form=form or {})

@@ -12,11 +12,11 @@ import datetime as dt
 import enum
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -78,10 +78,10 @@ def effective_deadline(session: Session, *, round_: Round, expert_id: int) -> dt
     """The round's deadline, or the expert's extension when an organizer granted a later one."""
     extension = session.scalar(select(DeadlineExtension.deadline_at).where(
         DeadlineExtension.round_id == round_.id, DeadlineExtension.expert_id == expert_id))
-    return _later(round_.deadline_at, extension)
+    return later_deadline(round_.deadline_at, extension)
 
 
-def _later(deadline: dt.datetime | None, extension: dt.datetime | None) -> dt.datetime | None:
+def later_deadline(deadline: dt.datetime | None, extension: dt.datetime | None) -> dt.datetime | None:
     if deadline is None:
         return None  # no deadline at all: an extension cannot make it stricter
     return max(deadline, extension) if extension else deadline
@@ -173,7 +173,7 @@ def judge_queue(session: Session, *, judge: User) -> list[QueueItem]:
         .where(Expert.user_id == judge.id, Round.status == RoundStatus.OPEN, Assignment.withdrawn_at.is_(None))).all()
     items = [QueueItem(assignment_id, code, title, category_name, round_name,
                        QueueStatus(status.value) if status else QueueStatus.NOT_STARTED,
-                       _later(deadline, extension), reopened_at is not None and status is SheetStatus.DRAFT)
+                       later_deadline(deadline, extension), reopened_at is not None and status is SheetStatus.DRAFT)
              for (assignment_id, code, title, category_name, round_name, status, reopened_at, deadline,
                   extension) in rows]
     return sorted(items, key=lambda item: hashlib.sha256(f"{judge.id}:{item.code}".encode()).digest())
@@ -263,7 +263,7 @@ def sheet_context(session: Session, *, judge: User, assignment_id: int, full: bo
                                     .options(selectinload(Nomination.attachments)))
         category = session.get(Category, category_id)
     return SheetContext(assignment, round_, nomination, code, category, rubric, sheet,
-                        _later(round_.deadline_at, extension), acceptance is not None)
+                        later_deadline(round_.deadline_at, extension), acceptance is not None)
 
 
 def _check_writable(ctx: SheetContext, *, now: dt.datetime) -> None:
@@ -532,137 +532,3 @@ def extend_deadline(session: Session, *, round_: Round, expert_id: int, until: d
     audit.append(session, actor=_actor(by), action="deadline.extended", object_type="round", object_id=round_.id,
                  data={"expert_id": expert_id, "until": until, "previous": previous, "reason": reason}, at=now)
     return extension
-
-
-# --------------------------------------------------------------------------- organizer: progress
-
-@dataclass
-class Progress:
-    assigned: int = 0
-    draft: int = 0
-    submitted: int = 0
-    overdue: int = 0
-
-    @property
-    def not_started(self) -> int:
-        return self.assigned - self.draft - self.submitted
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.submitted / self.assigned) if self.assigned else 0
-
-
-@dataclass
-class CategoryProgress(Progress):
-    category: Category | None = None
-
-
-@dataclass
-class JudgeProgress(Progress):
-    expert: Expert | None = None
-    username: str = ""
-    deadline: dt.datetime | None = None
-    extended: bool = False
-    expected: int = 0
-
-    @property
-    def behind(self) -> bool:
-        return self.submitted < self.assigned and (self.overdue > 0 or self.submitted < self.expected)
-
-
-@dataclass
-class RoundProgress:
-    round: Round
-    categories: list[CategoryProgress]
-    judges: list[JudgeProgress]
-    total: Progress = field(default_factory=Progress)
-    elapsed: float = 0.0
-
-    @property
-    def behind(self) -> list[JudgeProgress]:
-        return [judge for judge in self.judges if judge.behind]
-
-
-def _elapsed(round_: Round, deadline: dt.datetime | None, now: dt.datetime) -> float:
-    if round_.opens_at is None or deadline is None or deadline <= round_.opens_at:
-        return 1.0 if deadline is not None and now > deadline else 0.0
-    share = (now - round_.opens_at) / (deadline - round_.opens_at)
-    return min(1.0, max(0.0, share))
-
-
-def round_progress(session: Session, *, round_: Round, now: dt.datetime | None = None) -> RoundProgress:
-    """Assigned, draft, submitted and overdue sheets per category and per judge, in one grouped query.
-
-    A judge is behind schedule when an item is overdue, or when fewer sheets are submitted than
-    the share of the judge's time already gone (from the round's opening to the judge's deadline).
-    """
-    now = now or utcnow()
-    rows = session.execute(
-        select(Nomination.category_id, Assignment.expert_id, ScoreSheet.status, func.count())
-        .join(Nomination, Nomination.id == Assignment.nomination_id)
-        .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
-        .where(Assignment.round_id == round_.id, Assignment.withdrawn_at.is_(None))
-        .group_by(Nomination.category_id, Assignment.expert_id, ScoreSheet.status)).all()
-    extensions = dict(session.execute(select(DeadlineExtension.expert_id, DeadlineExtension.deadline_at)
-                                      .where(DeadlineExtension.round_id == round_.id)).all())
-    experts = {expert.id: (expert, username) for expert, username in session.execute(
-        select(Expert, User.username).outerjoin(User, User.id == Expert.user_id)
-        .where(Expert.id.in_({row[1] for row in rows})))} if rows else {}
-    categories = {c.id: CategoryProgress(category=c) for c in round_.edition.categories}
-    judges: dict[int, JudgeProgress] = {}
-    total = Progress()
-    for category_id, expert_id, status, count in rows:
-        if expert_id not in judges:
-            expert, username = experts[expert_id]
-            deadline = _later(round_.deadline_at, extensions.get(expert_id))
-            judges[expert_id] = JudgeProgress(expert=expert, username=username or "", deadline=deadline,
-                                              extended=expert_id in extensions and deadline != round_.deadline_at)
-        judge = judges[expert_id]
-        overdue = judge.deadline is not None and now > judge.deadline and status is not SheetStatus.SUBMITTED
-        category = categories.setdefault(category_id, CategoryProgress(category=session.get(Category, category_id)))
-        for progress in (category, judge, total):
-            progress.assigned += count
-            if status is SheetStatus.SUBMITTED:
-                progress.submitted += count
-            elif status is SheetStatus.DRAFT:
-                progress.draft += count
-            if overdue:
-                progress.overdue += count
-    for judge in judges.values():
-        judge.expected = int(judge.assigned * _elapsed(round_, judge.deadline, now))
-    ordered = sorted(judges.values(), key=lambda j: (-(j.assigned - j.submitted), j.username))
-    return RoundProgress(round_, [c for c in categories.values() if c.assigned or c.category], ordered, total,
-                         _elapsed(round_, round_.deadline_at, now))
-
-
-@dataclass(frozen=True)
-class JudgeSheetRow:
-    """One assignment of a judge in a round, as the organizer sees it (no scores: nobody edits them here)."""
-
-    assignment_id: int
-    code: str
-    title: str
-    category_name: str
-    sheet: ScoreSheet | None
-    withdrawn_at: dt.datetime | None
-    withdrawn_reason: str | None
-
-
-def judge_round_sheets(session: Session, *, round_: Round, expert_id: int) -> list[JudgeSheetRow]:
-    if session.get(Expert, expert_id) is None:
-        raise NotFound("expert")
-    rows = session.execute(
-        select(Assignment, BlindCode.code, Nomination.title, Category.name, ScoreSheet)
-        .join(Nomination, Nomination.id == Assignment.nomination_id)
-        .join(Category, Category.id == Nomination.category_id)
-        .outerjoin(BlindCode, (BlindCode.nomination_id == Nomination.id) & (BlindCode.round_id == round_.id))
-        .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
-        .where(Assignment.round_id == round_.id, Assignment.expert_id == expert_id)
-        .order_by(Category.position, BlindCode.code)).all()
-    return [JudgeSheetRow(a.id, code or "", title, category_name, sheet, a.withdrawn_at, a.withdrawn_reason)
-            for a, code, title, category_name, sheet in rows]
-
-
-def round_extension(session: Session, *, round_: Round, expert_id: int) -> DeadlineExtension | None:
-    return session.scalar(select(DeadlineExtension).where(DeadlineExtension.round_id == round_.id,
-                                                          DeadlineExtension.expert_id == expert_id))

@@ -98,9 +98,8 @@ def template_environment(settings: Settings) -> Environment:
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
     """The whole app; tests pass their own settings and engine, ``judging serve`` uses the environment."""
-    from judging.accounts.controllers import AccountController, home
+    from judging.accounts.controllers import AccountController, AdminController, home
     from judging.audit.controllers import AuditorController
-    from judging.editions.controllers import AdminController, OrganizerController
     from judging.formal_review.controllers import FormalReviewController
     from judging.jobs.controllers import JobController
     from judging.meetings.controllers import MeetingsController, MemberMeetingsController
@@ -113,6 +112,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from judging.results.controllers import ResultsApiController, ResultsController
     from judging.scoring.controllers import JudgeController, RoundController, RubricController
     from judging.stages.controllers import StagesController
+    from judging.web.home import OrganizerController
     from judging.web.i18n_controller import set_language
 
     settings = settings or get_settings()
