@@ -1,4 +1,9 @@
-"""Issuing the per-round blind codes that are the only handle judges get on a nomination."""
+"""Issuing the per-round blind codes that are the only handle judges get on a nomination.
+
+The one issuer of codes: confirming a nomination, passing formal review, committing an assignment and
+advancing to the final round all come here. Which nominations may have a code is the caller's rule
+(formal review, above intake, decides who is admitted); this module only keeps codes unique.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +21,9 @@ def ensure_blind_codes(session: Session, *, round_id: int, nomination_ids: Itera
                        by: audit.Actor) -> dict[int, str]:
     """Give every listed nomination a code in the round (keeping codes already issued); audited.
 
-    Only nominations the formal review lets through get one (see ``judging.formal_review.service.admitted``).
+    A new code differs from every code of every round (the column is unique), not only this round's.
     """
-    # Formal review builds on intake (it imports this package): imported here, when called.
-    from judging.formal_review.service import admitted_ids
-
-    wanted = admitted_ids(session, nomination_ids)
+    wanted = set(nomination_ids)
     existing = dict(session.execute(select(BlindCode.nomination_id, BlindCode.code)
                                     .where(BlindCode.round_id == round_id)).all())
     missing = sorted(wanted - existing.keys())

@@ -24,7 +24,7 @@ from judging.jobs import start_job
 import judging.nominations.jobs  # noqa: F401  (registers the job kinds these pages start)
 from judging.nominations import service
 from judging.nominations.models import NominationImport, NominationStatus
-from judging.nominations.storage import AttachmentStore, StagedUpload
+from judging.nominations.storage import StagedUpload
 from judging.web.auth import current_user, requires_role
 from judging.web.rendering import DbSession, error_text, gettext_for, render
 from judging.web.forms import commit_or_refuse, form_text, request_actor
@@ -252,21 +252,3 @@ class AuditorNominationsController(Controller):
     @get("/{nomination_id:int}", sync_to_thread=True)
     def view(self, request: Request, db: DbSession, nomination_id: FromPath[int]) -> Template:
         return _view_page(request, db, nomination_id, readonly=True)
-
-
-class JudgeAttachmentController(Controller):
-    """A judge downloads an attachment of an own assignment, named ``<code>-<n>.<ext>`` and nothing else."""
-
-    path = "/judge/attachments"
-    guards = [requires_role(Role.JUDGE)]
-
-    @get("/{assignment_id:int}/{name:str}", sync_to_thread=True)
-    def download(self, request: Request, db: DbSession, assignment_id: FromPath[int], name: FromPath[str]) -> Response:
-        try:
-            found = service.judge_attachment(db, judge=current_user(request), assignment_id=assignment_id, name=name,
-                                             store=AttachmentStore(request.app.state.settings.var_dir))
-        except NotFound:
-            raise NotFoundException() from None
-        return Response(content=found.data, media_type=found.media_type,
-                        headers={"content-disposition": f'attachment; filename="{found.filename}"',
-                                 "cache-control": "no-store"})

@@ -15,9 +15,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from judging import audit
-from judging.accounts.models import User
 from judging.db.base import utcnow
-from judging.editions.models import Category, Edition, Round, RoundKind, RoundStatus
+from judging.editions.models import Category, Edition, Round, RoundKind
 from judging.errors import N_, Conflict, JudgingError, NotFound
 from judging.nominations import attachments as attachments_mod
 from judging.nominations import rows as rows_mod
@@ -28,9 +27,9 @@ from judging.nominations.models import (
 )
 from judging.nominations.quotas import allocate_targets
 from judging.nominations.redaction import Hit, NameIndex, leftovers
-from judging.nominations.storage import AttachmentStore
-from judging.panels.models import Assignment, Expert
 from judging import tabular
+from judging.stages.models import StageKind, StageStatus
+from judging.stages.service import status_of
 from judging.textsim import short_forms
 
 #: Flag kinds, in the order the organizer's page lists them.
@@ -438,7 +437,10 @@ def confirm(session: Session, *, edition: Edition, nomination_id: int, by: audit
                  object_id=nomination.id, data={"acknowledged_flags": [f.id for f in flags],
                                                 "acknowledged_leftovers": found})
     preliminary = _preliminary(edition)
-    if preliminary is not None:
+    # Once formal review is under way, a nomination gets its code when it passes (formal review issues it).
+    reviewed = status_of(session, category_id=nomination.category_id, kind=StageKind.FORMAL_REVIEW) \
+        not in (StageStatus.PENDING, StageStatus.SKIPPED)
+    if preliminary is not None and not reviewed:
         ensure_blind_codes(session, round_id=preliminary.id, nomination_ids=[nomination.id], by=by)
     return nomination
 
@@ -501,46 +503,6 @@ def import_flags(session: Session, *, record: NominationImport) -> list[tuple[No
         select(NominationFlag, Nomination).join(Nomination, Nomination.id == NominationFlag.nomination_id)
         .join(NominationOriginal, NominationOriginal.nomination_id == Nomination.id)
         .where(NominationOriginal.import_id == record.id).order_by(NominationFlag.id).limit(1000))]
-
-
-# ------------------------------------------------------------------------------------------- judge
-
-@dataclass(frozen=True)
-class JudgeFile:
-    filename: str
-    media_type: str
-    data: bytes
-
-
-MEDIA_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg",
-               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
-
-
-def judge_attachment(session: Session, *, judge: User, assignment_id: int, name: str,
-                     store: AttachmentStore) -> JudgeFile:
-    """An attachment of the judge's own active assignment in an open round, under its blinded name.
-
-    NotFound for anything else (another judge's assignment, a withdrawn one, a closed round, a
-    name that is not ``<code>-<n>.<ext>`` of this nomination), so nothing can be probed.
-    """
-    row = session.execute(
-        select(Assignment.nomination_id, BlindCode.code)
-        .join(Expert, Expert.id == Assignment.expert_id)
-        .join(Round, Round.id == Assignment.round_id)
-        .join(BlindCode, (BlindCode.nomination_id == Assignment.nomination_id) & (BlindCode.round_id == Round.id))
-        .where(Assignment.id == assignment_id, Expert.user_id == judge.id, Assignment.withdrawn_at.is_(None),
-               Round.status == RoundStatus.OPEN)).first()
-    if row is None:
-        raise NotFound("assignment")
-    nomination_id, code = row
-    for attachment in session.scalars(select(Attachment).where(Attachment.nomination_id == nomination_id)):
-        if attachment.blinded_name(code) == name:
-            try:
-                data = store.get(attachment.stored_name)
-            except FileNotFoundError:
-                raise NotFound("attachment") from None
-            return JudgeFile(name, MEDIA_TYPES.get(attachment.kind, "application/octet-stream"), data)
-    raise NotFound("attachment")
 
 
 # ---------------------------------------------------------------------------------- error messages

@@ -88,6 +88,40 @@ def overview_rows(db, edition) -> list[dict]:
     return rows
 
 
+def swap_page(request, db, assignment_id: int, *, error: str | None = None,
+               status_code: int = 200) -> Template:
+    assignment = db.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFoundException()
+    nomination = db.get(Nomination, assignment.nomination_id)
+    round_, category = _round_category(db, assignment.round_id, nomination.category_id)
+    experts = service.active_experts(db)
+    loads = service.round_loads(db, round_id=round_.id)
+    identity = service._identities(db, [nomination.id]).get(nomination.id)
+    plan = service.committed_plan(db, round_id=round_.id, category_id=category.id)
+    rows = [(nomination.id, identity.employer if identity else "", identity.city if identity else "")]
+    cset = conflicts_mod.conflict_set(db, nominations=rows, experts=experts,
+                                      same_city=bool(plan.settings.get("same_city")) if plan else False)
+    taken = set(db.scalars(select(Assignment.expert_id).where(Assignment.round_id == round_.id,
+                                                              Assignment.nomination_id == nomination.id)))
+    from judging.panels.affinity import affinity_matrix
+
+    aff = affinity_matrix([service.nomination_text(nomination, identity)], [e.fields for e in experts],
+                          category.key.value)
+    aff = aff if hasattr(aff, "shape") and not hasattr(aff, "tocsr") else aff.toarray()
+    candidates = []
+    for j, expert in enumerate(experts):
+        if expert.id in taken:
+            continue
+        candidates.append({"expert": expert, "affinity": float(aff[0, j]), "load": loads.get(expert.id, 0),
+                           "conflict": bool(cset.matrix[0, j]),
+                           "full": loads.get(expert.id, 0) >= expert.max_load})
+    candidates.sort(key=lambda c: (c["conflict"] or c["full"], -c["affinity"]))
+    return render(request, "pages/panels_swap.html", assignment=assignment, nomination=nomination,
+                  round=round_, category=category, current=db.get(Expert, assignment.expert_id),
+                  candidates=candidates[:40], error=error, status_code=status_code)
+
+
 class PanelsController(Controller):
     path = "/organizer/panels"
     guards = [requires_role(Role.ORGANIZER)]
@@ -119,26 +153,6 @@ class PanelsController(Controller):
                            database_url=request.app.state.settings.database_url,
                            params={"round_id": round_id, "category_id": int(category_id) if category_id else None,
                                    "by_id": user.id, "by_label": user.username})
-        return Redirect(path=f"/jobs/{job_id}")
-
-    @post("/rounds/{round_id:int}/experts/{expert_id:int}/drop", sync_to_thread=True)
-    def drop_out(self, request: Request, db: DbSession, round_id: FromPath[int], expert_id: FromPath[int],
-                 data: FormData) -> Redirect:
-        try:
-            service.withdraw_expert(db, round_id=round_id, expert_id=expert_id, reason=form_text(data, "reason"),
-                                    by=request_actor(request))
-            db.commit()
-        except JudgingError as exc:
-            db.rollback()
-            if isinstance(exc, NotFound):
-                raise NotFoundException() from None
-            return Redirect(path=f"/organizer/panels/experts/{expert_id}", query_params={"error": error_text(request, exc)})
-        user = current_user(request)
-        db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
-        job_id = start_job(request.app.state.session_factory, kind="panels.refill", by=request_actor(request),
-                           database_url=request.app.state.settings.database_url,
-                           params={"round_id": round_id, "category_id": None, "by_id": user.id,
-                                   "by_label": user.username})
         return Redirect(path=f"/jobs/{job_id}")
 
     # ------------------------------------------------------------------ one round and category
@@ -246,58 +260,6 @@ class PanelsController(Controller):
 
     # ------------------------------------------------------------------------------- swap
 
-    @get("/assignments/{assignment_id:int}/swap", sync_to_thread=True)
-    def swap_form(self, request: Request, db: DbSession, assignment_id: FromPath[int]) -> Template:
-        return self._swap_page(request, db, assignment_id, error=request.query_params.get("error"))
-
-    def _swap_page(self, request, db, assignment_id: int, *, error: str | None = None,
-                   status_code: int = 200) -> Template:
-        assignment = db.get(Assignment, assignment_id)
-        if assignment is None:
-            raise NotFoundException()
-        nomination = db.get(Nomination, assignment.nomination_id)
-        round_, category = _round_category(db, assignment.round_id, nomination.category_id)
-        experts = service.active_experts(db)
-        loads = service.round_loads(db, round_id=round_.id)
-        identity = service._identities(db, [nomination.id]).get(nomination.id)
-        plan = service.committed_plan(db, round_id=round_.id, category_id=category.id)
-        rows = [(nomination.id, identity.employer if identity else "", identity.city if identity else "")]
-        cset = conflicts_mod.conflict_set(db, nominations=rows, experts=experts,
-                                          same_city=bool(plan.settings.get("same_city")) if plan else False)
-        taken = set(db.scalars(select(Assignment.expert_id).where(Assignment.round_id == round_.id,
-                                                                  Assignment.nomination_id == nomination.id)))
-        from judging.panels.affinity import affinity_matrix
-
-        aff = affinity_matrix([service.nomination_text(nomination, identity)], [e.fields for e in experts],
-                              category.key.value)
-        aff = aff if hasattr(aff, "shape") and not hasattr(aff, "tocsr") else aff.toarray()
-        candidates = []
-        for j, expert in enumerate(experts):
-            if expert.id in taken:
-                continue
-            candidates.append({"expert": expert, "affinity": float(aff[0, j]), "load": loads.get(expert.id, 0),
-                               "conflict": bool(cset.matrix[0, j]),
-                               "full": loads.get(expert.id, 0) >= expert.max_load})
-        candidates.sort(key=lambda c: (c["conflict"] or c["full"], -c["affinity"]))
-        return render(request, "pages/panels_swap.html", assignment=assignment, nomination=nomination,
-                      round=round_, category=category, current=db.get(Expert, assignment.expert_id),
-                      candidates=candidates[:40], error=error, status_code=status_code)
-
-    @post("/assignments/{assignment_id:int}/swap", sync_to_thread=True)
-    def swap(self, request: Request, db: DbSession, assignment_id: FromPath[int], data: FormData) -> Template | Redirect:
-        try:
-            new = service.swap_expert(db, assignment_id=assignment_id, expert_id=form_int(data, "expert_id"),
-                                      reason=form_text(data, "reason"), by=request_actor(request))
-            nomination = db.get(Nomination, new.nomination_id)
-            target = f"/organizer/panels/rounds/{new.round_id}/categories/{nomination.category_id}"
-            db.commit()
-        except JudgingError as exc:
-            db.rollback()
-            if isinstance(exc, NotFound) and db.get(Assignment, assignment_id) is None:
-                raise NotFoundException() from None
-            return self._swap_page(request, db, assignment_id, error=error_text(request, exc),
-                                   status_code=error_status(exc))
-        return Redirect(path=target, query_params={"notice": "swapped"})
 
     # ---------------------------------------------------------------------------- experts
 

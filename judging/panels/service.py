@@ -33,7 +33,7 @@ from judging.editions.models import Category, Edition, Round, RoundKind, RoundSt
 from judging.errors import N_, Conflict, JudgingError, NotFound
 from judging.formal_review.service import admitted, admitted_ids
 from judging.nominations.codes import ensure_blind_codes
-from judging.nominations.models import Nomination, NominationIdentity, NominationStatus
+from judging.nominations.models import BlindCode, Nomination, NominationIdentity, NominationStatus
 from judging.panels import conflicts as conflicts_mod
 from judging.panels.affinity import NominationText, affinity_matrix, explain
 from judging.panels.assignment import InfeasibleAssignment, solve
@@ -61,21 +61,22 @@ def get_round_category(session: Session, *, round_id: int, category_id: int) -> 
 
 def eligible_nominations(session: Session, *, round_: Round, category: Category) -> list[Nomination]:
     """CONFIRMED nominations of the round's edition and category that the formal review let through;
-    in a final round, only those that advanced to it when any did."""
+    in a final round, only those holding its blind code when any does.
+
+    Advancing (``results.advance``) issues the final round's codes to exactly the nominations that go
+    on, so that code is the ticket. A final round nobody advanced to still takes every nomination, as
+    before; the stage rules that forbid assigning it without a shortlist are a later change.
+    """
     query = (select(Nomination).where(Nomination.edition_id == round_.edition_id,
                                       Nomination.category_id == category.id,
                                       Nomination.status == NominationStatus.CONFIRMED, admitted())
              .order_by(Nomination.id))
     if round_.kind is RoundKind.FINAL:
-        try:
-            from judging.results.models import Advancement
-        except ImportError:  # the results part is optional for assignment
-            Advancement = None
-        if Advancement is not None:
-            advanced = set(session.scalars(select(Advancement.nomination_id)
-                                           .where(Advancement.round_id == round_.id)))
-            if advanced:
-                return [n for n in session.scalars(query) if n.id in advanced]
+        ticketed = query.where(Nomination.id.in_(select(BlindCode.nomination_id)
+                                                 .where(BlindCode.round_id == round_.id)))
+        found = list(session.scalars(ticketed))
+        if found:
+            return found
     return list(session.scalars(query))
 
 
@@ -463,7 +464,7 @@ def commit_plan(session: Session, *, plan_id: int, by: audit.Actor, now: dt.date
         raise Conflict(N_("{name} would exceed their load cap; preview again."), name=over[0].name)
     session.execute(insert(Assignment), [{"round_id": round_.id, "nomination_id": a, "expert_id": b,
                                           "created_at": now} for a, b in pairs])
-    ensure_blind_codes(session, round_id=round_.id, nomination_ids=nomination_ids, by=by)
+    ensure_blind_codes(session, round_id=round_.id, nomination_ids=admitted_ids(session, nomination_ids), by=by)
     plan.status = PlanStatus.COMMITTED
     plan.committed_at = now
     session.flush()
@@ -569,7 +570,8 @@ def refill_round(session: Session, *, round_id: int, by: audit.Actor, category_i
                 caps[j] -= 1
         session.execute(insert(Assignment), [{"round_id": round_.id, "nomination_id": a, "expert_id": b,
                                               "created_at": utcnow()} for a, b in new_pairs])
-        ensure_blind_codes(session, round_id=round_.id, nomination_ids=[a for a, _ in new_pairs], by=by)
+        ensure_blind_codes(session, round_id=round_.id,
+                           nomination_ids=admitted_ids(session, [a for a, _ in new_pairs]), by=by)
         session.flush()
         audit.append(session, actor=by, action="assignments.refilled", object_type="round", object_id=round_.id,
                      data={"category_id": category.id, "k": k,
@@ -580,96 +582,6 @@ def refill_round(session: Session, *, round_id: int, by: audit.Actor, category_i
 
 
 # ------------------------------------------------------------------------ drop-out and swap
-
-
-def _submitted_assignment_ids(session: Session, assignment_ids: Sequence[int]) -> set[int]:
-    from judging.scoring.models import ScoreSheet, SheetStatus
-
-    if not assignment_ids:
-        return set()
-    return set(session.scalars(select(ScoreSheet.assignment_id).where(
-        ScoreSheet.assignment_id.in_(list(assignment_ids)), ScoreSheet.status == SheetStatus.SUBMITTED)))
-
-
-def withdraw_expert(session: Session, *, round_id: int, expert_id: int, reason: str, by: audit.Actor,
-                    now: dt.datetime | None = None) -> list[int]:
-    """An expert drops out of a round: their assignments without a submitted sheet are withdrawn
-    (submitted ones stand). Returns the withdrawn assignment ids; audited. Refill afterwards."""
-    now = now or utcnow()
-    reason = (reason or "").strip()
-    if not reason:
-        raise JudgingError(N_("Give the reason why the expert drops out."))
-    round_ = session.get(Round, round_id)
-    expert = session.get(Expert, expert_id)
-    if round_ is None or expert is None:
-        raise NotFound("expert")
-    if round_.status is RoundStatus.CLOSED:
-        raise Conflict(N_("The round is closed."))
-    assignments = list(session.scalars(select(Assignment).where(
-        Assignment.round_id == round_id, Assignment.expert_id == expert_id, Assignment.withdrawn_at.is_(None))))
-    submitted = _submitted_assignment_ids(session, [a.id for a in assignments])
-    withdrawn = []
-    for assignment in assignments:
-        if assignment.id in submitted:
-            continue
-        assignment.withdrawn_at = now
-        assignment.withdrawn_reason = reason
-        withdrawn.append(assignment.id)
-    session.flush()
-    audit.append(session, actor=by, action="expert.dropped_out", object_type="expert", object_id=expert_id,
-                 data={"round_id": round_id, "reason": reason, "withdrawn": withdrawn}, at=now)
-    return withdrawn
-
-
-def swap_expert(session: Session, *, assignment_id: int, expert_id: int, reason: str, by: audit.Actor,
-                now: dt.datetime | None = None) -> Assignment:
-    """Replace the expert of one assignment by another, checked for conflicts and caps. Audited.
-
-    The old assignment is withdrawn (kept on record), a new one is added; a submitted sheet
-    cannot be swapped away.
-    """
-    now = now or utcnow()
-    reason = (reason or "").strip()
-    if not reason:
-        raise JudgingError(N_("Give the reason for the change."))
-    old = session.get(Assignment, assignment_id)
-    if old is None or old.withdrawn_at is not None:
-        raise NotFound("assignment")
-    round_ = session.get(Round, old.round_id)
-    if round_.status is RoundStatus.CLOSED:
-        raise Conflict(N_("The round is closed."))
-    if _submitted_assignment_ids(session, [old.id]):
-        raise Conflict(N_("This judge has submitted the sheet; it cannot be swapped."))
-    expert = session.get(Expert, expert_id)
-    if expert is None:
-        raise NotFound("expert")
-    if not expert.active:
-        raise Conflict(N_("{name} is deactivated."), name=expert.name)
-    if expert.id == old.expert_id or session.scalar(select(Assignment.id).where(
-            Assignment.round_id == old.round_id, Assignment.nomination_id == old.nomination_id,
-            Assignment.expert_id == expert.id)) is not None:
-        raise Conflict(N_("{name} already has (or had) this nomination in this round."), name=expert.name)
-    nomination = session.get(Nomination, old.nomination_id)
-    plan = committed_plan(session, round_id=round_.id, category_id=nomination.category_id)
-    edition = session.get(Edition, round_.edition_id)
-    same_city = bool(plan.settings.get("same_city")) if plan else conflicts_mod.same_city_rule(edition, round_)
-    reasons = conflicts_mod.pair_reasons(session, nomination_id=old.nomination_id, expert=expert,
-                                         same_city=same_city)
-    if reasons:
-        raise Conflict(N_("{name} has a conflict of interest with this nomination ({reasons})."),
-                       name=expert.name, reasons=", ".join(reasons))
-    load = round_loads(session, round_id=round_.id).get(expert.id, 0)
-    if load + 1 > expert.max_load:
-        raise Conflict(N_("{name} is at their load cap ({cap})."), name=expert.name, cap=expert.max_load)
-    old.withdrawn_at = now
-    old.withdrawn_reason = reason
-    new = Assignment(round_id=old.round_id, nomination_id=old.nomination_id, expert_id=expert.id, created_at=now)
-    session.add(new)
-    session.flush()
-    audit.append(session, actor=by, action="assignment.swapped", object_type="assignment", object_id=new.id,
-                 data={"round_id": old.round_id, "nomination_id": old.nomination_id, "from_expert": old.expert_id,
-                       "to_expert": expert.id, "withdrawn_assignment": old.id, "reason": reason}, at=now)
-    return new
 
 
 # ----------------------------------------------------------------------------- explanation

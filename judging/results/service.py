@@ -21,7 +21,7 @@ from judging import audit
 from judging.audit.chain import canonical_json
 from judging.editions.models import Category, Criterion, Edition, Round, RoundKind, ScaleKind
 from judging.errors import Conflict, JudgingError, N_, NotFound
-from judging.nominations.blinding import new_code
+from judging.nominations.codes import ensure_blind_codes
 from judging.nominations.models import BlindCode, Nomination, NominationIdentity, NominationStatus
 from judging.panels.models import Assignment
 from judging.results.models import (
@@ -566,14 +566,9 @@ def advance(session: Session, *, run: ResultRun, top_m: int, by: audit.Actor) ->
     if already:
         raise Conflict(N_("Nominations of this category have already advanced to the final round."))
     chosen = [e for e in sorted(run.entries, key=lambda e: e.rank) if e.rank <= top_m]
-    existing = set(session.scalars(select(BlindCode.code).where(BlindCode.round_id == final.id)))
-    has_code = set(session.scalars(select(BlindCode.nomination_id).where(BlindCode.round_id == final.id)))
+    ensure_blind_codes(session, round_id=final.id, nomination_ids=[e.nomination_id for e in chosen], by=by)
     rows = []
     for entry in chosen:
-        if entry.nomination_id not in has_code:
-            code = new_code(existing)
-            existing.add(code)
-            session.add(BlindCode(round_id=final.id, nomination_id=entry.nomination_id, code=code))
         row = Advancement(run_id=run.id, round_id=final.id, nomination_id=entry.nomination_id, rank=entry.rank,
                           created_by_id=by.id)
         session.add(row)

@@ -29,13 +29,18 @@ from judging.panels.models import Assignment, Expert
 from judging.scoring.models import ScoreSheet
 from judging.editions.service import current_edition_or_none
 from judging.errors import N_, Conflict, JudgingError, NotFound
-from judging.scoring import progress as progress_of, rubrics, service
+from judging.jobs import start_job
+from judging.nominations.models import Nomination
+from judging.panels.controllers import swap_page
+from judging.panels.jobs import start_refill
+from judging.nominations.storage import AttachmentStore
+from judging.scoring import files, progress as progress_of, roster, rubrics, service
 from judging.scoring.rules import (
     FAMILIARITY_LABELS, SheetInvalid, band_of, field_name, opinion_length, plain, weighted_total,
 )
 from judging.web.auth import current_user, requires_role
-from judging.web.rendering import DbSession, gettext_for, render
-from judging.web.forms import error_status
+from judging.web.rendering import DbSession, error_text, gettext_for, render
+from judging.web.forms import error_status, form_int, form_text, request_actor
 
 logger = logging.getLogger(__name__)
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -238,8 +243,6 @@ def _start_refill(request: Request, round_id: int) -> None:
     the judge must not see. The declaration is already committed; if the job cannot be queued
     the organizer refills from the panels page (the gap shows there).
     """
-    from judging.panels.jobs import start_refill
-
     state = request.app.state
     try:
         start_refill(state.session_factory, round_id=round_id, database_url=state.settings.database_url,
@@ -461,3 +464,69 @@ class RubricController(Controller):
             db.rollback()
             return self._page(request, db, category_id, fields=dict(data), error=error, status_code=_status(error))
         return Redirect(path=f"/organizer/rubrics/{category_id}", query_params={"saved": "1"})
+
+
+class RosterController(Controller):
+    """An expert drops out of a round, or one assignment goes to another expert (the panels pages' forms
+    post here: whether it may happen is scoring's rule, a submitted sheet stands)."""
+
+    path = "/organizer/panels"
+    guards = [requires_role(Role.ORGANIZER)]
+
+    @post("/rounds/{round_id:int}/experts/{expert_id:int}/drop", sync_to_thread=True)
+    def drop_out(self, request: Request, db: DbSession, round_id: FromPath[int], expert_id: FromPath[int],
+                 data: FormData) -> Redirect:
+        try:
+            roster.withdraw_expert(db, round_id=round_id, expert_id=expert_id, reason=form_text(data, "reason"),
+                                    by=request_actor(request))
+            db.commit()
+        except JudgingError as exc:
+            db.rollback()
+            if isinstance(exc, NotFound):
+                raise NotFoundException() from None
+            return Redirect(path=f"/organizer/panels/experts/{expert_id}", query_params={"error": error_text(request, exc)})
+        user = current_user(request)
+        db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
+        job_id = start_job(request.app.state.session_factory, kind="panels.refill", by=request_actor(request),
+                           database_url=request.app.state.settings.database_url,
+                           params={"round_id": round_id, "category_id": None, "by_id": user.id,
+                                   "by_label": user.username})
+        return Redirect(path=f"/jobs/{job_id}")
+
+    @get("/assignments/{assignment_id:int}/swap", sync_to_thread=True)
+    def swap_form(self, request: Request, db: DbSession, assignment_id: FromPath[int]) -> Template:
+        return swap_page(request, db, assignment_id, error=request.query_params.get("error"))
+
+    @post("/assignments/{assignment_id:int}/swap", sync_to_thread=True)
+    def swap(self, request: Request, db: DbSession, assignment_id: FromPath[int], data: FormData) -> Template | Redirect:
+        try:
+            new = roster.swap_expert(db, assignment_id=assignment_id, expert_id=form_int(data, "expert_id"),
+                                      reason=form_text(data, "reason"), by=request_actor(request))
+            nomination = db.get(Nomination, new.nomination_id)
+            target = f"/organizer/panels/rounds/{new.round_id}/categories/{nomination.category_id}"
+            db.commit()
+        except JudgingError as exc:
+            db.rollback()
+            if isinstance(exc, NotFound) and db.get(Assignment, assignment_id) is None:
+                raise NotFoundException() from None
+            return swap_page(request, db, assignment_id, error=error_text(request, exc),
+                                   status_code=error_status(exc))
+        return Redirect(path=target, query_params={"notice": "swapped"})
+
+
+class JudgeAttachmentController(Controller):
+    """A judge downloads an attachment of an own assignment, named ``<code>-<n>.<ext>`` and nothing else."""
+
+    path = "/judge/attachments"
+    guards = [requires_role(Role.JUDGE)]
+
+    @get("/{assignment_id:int}/{name:str}", sync_to_thread=True)
+    def download(self, request: Request, db: DbSession, assignment_id: FromPath[int], name: FromPath[str]) -> Response:
+        try:
+            found = files.judge_attachment(db, judge=current_user(request), assignment_id=assignment_id, name=name,
+                                             store=AttachmentStore(request.app.state.settings.var_dir))
+        except NotFound:
+            raise NotFoundException() from None
+        return Response(content=found.data, media_type=found.media_type,
+                        headers={"content-disposition": f'attachment; filename="{found.filename}"',
+                                 "cache-control": "no-store"})

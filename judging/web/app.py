@@ -104,13 +104,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from judging.jobs.controllers import JobController
     from judging.meetings.controllers import MeetingsController, MemberMeetingsController
     from judging.nominations.controllers import (
-        AuditorNominationsController, JudgeAttachmentController, NominationsController, QuotasController,
+        AuditorNominationsController, NominationsController, QuotasController,
     )
     from judging.notices.controllers import NoticesController, PublicNoticesController
     from judging.panels.controllers import PanelsController
     from judging.awards.controllers import AwardsController, PublicController
     from judging.results.controllers import ResultsApiController, ResultsController
-    from judging.scoring.controllers import JudgeController, RoundController, RubricController
+    from judging.scoring.controllers import (
+        JudgeAttachmentController, JudgeController, RosterController, RoundController, RubricController,
+    )
     from judging.stages.controllers import StagesController
     from judging.web.home import OrganizerController
     from judging.web.i18n_controller import set_language
@@ -122,7 +124,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                       cookie_samesite="lax", cookie_httponly=False, exclude=["/healthz"])
     return Litestar(
         route_handlers=[healthz, home, set_language, AccountController, OrganizerController, JudgeController,
-                        RoundController, AuditorController, AdminController, JobController, PanelsController,
+                        RoundController, RosterController, AuditorController, AdminController, JobController, PanelsController,
                         ResultsController, ResultsApiController, AwardsController, PublicController, NominationsController,
                         QuotasController, AuditorNominationsController, JudgeAttachmentController, RubricController,
                         MeetingsController, MemberMeetingsController, StagesController, FormalReviewController,

@@ -14,7 +14,7 @@ from judging.editions.models import Category, CategoryKey, Round, RoundKind
 from judging.errors import Conflict, NotFound
 from judging.formal_review import service
 from judging.formal_review.models import Checklist, Decision, Outcome
-from judging.formal_review.service import FormalReviewError, State
+from judging.formal_review.service import FormalReviewError, State, admitted_ids
 from judging.nominations import importer
 from judging.nominations.codes import ensure_blind_codes
 from judging.nominations.models import (
@@ -376,7 +376,7 @@ def test_only_passed_nominations_are_blinded_and_assigned_once_formal_review_sta
     _decide(db, world, 3, Outcome.REJECTED, reasons="不符合条件")
 
     assert [n.id for n in eligible_nominations(db, round_=preliminary, category=category)] == ids[:2]
-    assert set(ensure_blind_codes(db, round_id=preliminary.id, nomination_ids=ids, by=ORGANIZER)) == set(ids[:2])
+    assert admitted_ids(db, ids) == set(ids[:2])
     plan = preview_plan(db, round_id=preliminary.id, category_id=category.id, by=ORGANIZER,
                         settings=PlanSettings(k=2, max_load=10))
     assert {a for a, _b in plan.pairs} == set(ids[:2])

@@ -16,6 +16,7 @@ from judging.editions.models import Round, RoundKind
 from judging.errors import Conflict as ConflictError, JudgingError
 from judging.panels import conflicts, service
 from judging.panels.models import Assignment, Conflict, ConflictSource, Expert
+from judging.scoring import roster
 from judging.scoring.models import ScoreSheet
 
 ORGANIZER = audit.Actor(None, "organizer")
@@ -85,7 +86,7 @@ def test_drop_out_withdraws_unsubmitted_items_and_refills_them(session_factory, 
         preliminary = s.scalar(select(Round).where(Round.kind == RoundKind.PRELIMINARY))
         _user, expert, _a = _open_assignment(s, "judge05")
         before = _active(s, preliminary.id)
-        withdrawn = service.withdraw_expert(s, round_id=preliminary.id, expert_id=expert.id,
+        withdrawn = roster.withdraw_expert(s, round_id=preliminary.id, expert_id=expert.id,
                                             reason="因病无法参加评审", by=ORGANIZER)
         assert withdrawn
         new = service.refill_round(s, round_id=preliminary.id, by=ORGANIZER)
@@ -125,8 +126,8 @@ def test_swap_is_checked_for_conflicts_and_audited(session_factory, demo):
         conflicts.add_conflict(s, expert_id=blocked.id, nomination_id=a.nomination_id, reason="同一课题组",
                                by=ORGANIZER)
         with pytest.raises(ConflictError):
-            service.swap_expert(s, assignment_id=a.id, expert_id=blocked.id, reason="调整", by=ORGANIZER)
-        new = service.swap_expert(s, assignment_id=a.id, expert_id=free.id, reason="专业更对口", by=ORGANIZER)
+            roster.swap_expert(s, assignment_id=a.id, expert_id=blocked.id, reason="调整", by=ORGANIZER)
+        new = roster.swap_expert(s, assignment_id=a.id, expert_id=free.id, reason="专业更对口", by=ORGANIZER)
         s.commit()
         assert new.expert_id == free.id and s.get(Assignment, a.id).withdrawn_at is not None
         assert s.scalar(select(AuditEvent).where(AuditEvent.action == "assignment.swapped")) is not None
