@@ -13,7 +13,8 @@ from rich.table import Table
 
 from judging import audit
 from judging.errors import JudgingError
-from judging.settings import get_settings
+from judging import parts
+from judging.settings import Settings, get_settings
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -25,21 +26,21 @@ class CommandError(Exception):
     """A one-line refusal: printed to stderr, exit code 2, nothing written."""
 
 
-def _engine():
+def _engine(settings: Settings):
     from judging.db import DatabaseError, create_db_engine
 
     try:
-        return create_db_engine(get_settings().database_url)
+        return create_db_engine(settings.database_url)
     except DatabaseError as exc:
         raise CommandError(str(exc)) from exc
 
 
-def _migrated_engine():
+def _migrated_engine(settings: Settings):
     from sqlalchemy.exc import OperationalError
 
     from judging.db import upgrade
 
-    engine = _engine()
+    engine = _engine(settings)
     try:
         upgrade(engine)
     except OperationalError as exc:
@@ -48,7 +49,7 @@ def _migrated_engine():
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    engine = _migrated_engine()
+    engine = _migrated_engine(args.settings)
     console.print(f"Database ready at {engine.url.render_as_string(hide_password=True)}")
     return 0
 
@@ -67,7 +68,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from judging.demo import DEMO_PASSWORDS, load_demo
     from judging.editions.service import has_edition
 
-    engine = _migrated_engine()
+    engine = _migrated_engine(args.settings)
     with session_scope(make_session_factory(engine)) as session:
         if has_edition(session):
             if args.if_empty:
@@ -101,7 +102,7 @@ def _progress() -> Progress:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    _migrated_engine()
+    _migrated_engine(args.settings)
     uvicorn.run("judging.web.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="info", proxy_headers=True,
                 # Judges' browsers autosave every few seconds: keep their connections open between saves.
@@ -113,10 +114,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from judging.db import make_session_factory
     from judging.jobs.service import make_consumer, recover_interrupted
 
-    settings = get_settings()
+    settings = args.settings
     if settings.jobs_backend == "immediate":
         raise CommandError("JUDGING_JOBS_BACKEND=immediate runs jobs in the caller; there is nothing to consume")
-    engine = _migrated_engine()
+    engine = _migrated_engine(args.settings)
     consumer = make_consumer(workers=args.workers)
     recovered = recover_interrupted(make_session_factory(engine), database_url=settings.database_url)
     if recovered:
@@ -144,7 +145,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
         password = getpass.getpass("Password: ")
         if getpass.getpass("Repeat password: ") != password:
             raise CommandError("the two passwords differ")
-    engine = _migrated_engine()
+    engine = _migrated_engine(args.settings)
     try:
         with session_scope(make_session_factory(engine)) as session:
             add_user(session, username=args.username, password=password, role=role,
@@ -158,7 +159,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from judging.db import make_session_factory
 
-    engine = _migrated_engine()
+    engine = _migrated_engine(args.settings)
     with make_session_factory(engine)() as session:
         result = audit.verify(session)
     if result.valid:
@@ -174,9 +175,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
     from judging.backup import BackupError, backup
 
-    _migrated_engine()
+    _migrated_engine(args.settings)
     try:
-        path, manifest = backup(get_settings().database_url, Path(args.output))
+        path, manifest = backup(args.settings.database_url, Path(args.output))
     except BackupError as exc:
         raise CommandError(str(exc)) from exc
     console.print(f"snapshot {path} ({manifest.backend}), audit chain {manifest.chain_length} events, "
@@ -189,9 +190,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     from judging.backup import BackupError, restore
 
-    _engine()
+    _engine(args.settings)
     try:
-        manifest = restore(get_settings().database_url, Path(args.snapshot))
+        manifest = restore(args.settings.database_url, Path(args.snapshot))
     except BackupError as exc:
         raise CommandError(str(exc)) from exc
     console.print(f"restored {args.snapshot}: audit chain verified, {manifest.chain_length} events, "
@@ -247,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # The environment is read here, once; every command gets the settings and runs with the parts installed.
+    args.settings = get_settings()
+    parts.install(args.settings)
     try:
         return args.run(args)
     except CommandError as exc:

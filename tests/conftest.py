@@ -165,6 +165,18 @@ def demo(request, db_url):
     return request.getfixturevalue("postgres_demo_template")[1]
 
 
+@pytest.fixture(autouse=True)
+def installed_parts(tmp_path_factory):
+    """Every test runs with the parts installed as a process of the product does (stage checks, job
+    handlers; jobs run in the caller's thread). ``create_app`` installs them again with its settings."""
+    from judging.parts import assemble
+    from judging.settings import Settings
+
+    registry = assemble()
+    registry.install(Settings(var_dir=tmp_path_factory.getbasetemp(), jobs_backend="immediate"))
+    return registry
+
+
 @pytest.fixture
 def settings(db_url, tmp_path):
     from judging.settings import Settings

@@ -12,5 +12,5 @@ def _slow(ctx, params):
     return {"steps": params["steps"]}
 
 
-job_kind("test.slow")(_slow)
-job_kind("test.slow_resumable", resumable=True)(_slow)
+slow = job_kind("test.slow")(lambda ctx, params: _slow(ctx, params))
+slow_resumable = job_kind("test.slow_resumable", resumable=True)(lambda ctx, params: _slow(ctx, params))

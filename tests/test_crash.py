@@ -110,13 +110,19 @@ def test_saves_acknowledged_before_a_sigkill_are_all_there(db_url, demo, session
     assert chain.valid
 
 
+# A worker process as `judging worker` runs it, with the slow test kinds beside the parts' own.
 WORKER = """
 import sys
 sys.path.insert(0, sys.argv[1])
-from judging.jobs import service
-service.JOB_MODULES.append("slow_jobs")
-from judging.cli import main
-sys.exit(main(["worker", "--workers", "2"]))
+import slow_jobs
+from judging import jobs, parts
+from judging.db import create_db_engine, make_session_factory
+from judging.settings import get_settings
+settings = get_settings()
+parts.assemble().install(settings, extra_job_kinds=jobs.kinds_in(slow_jobs))
+jobs.recover_interrupted(make_session_factory(create_db_engine(settings.database_url)),
+                         database_url=settings.database_url)
+jobs.service.make_consumer(workers=2).run()
 """
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import time
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from helpers import login
 from judging import audit
 from judging.demo import DEMO_PASSWORDS
-from judging.jobs import Job, JobStatus, job_kind, recover_interrupted, start_job
+from judging.jobs import Job, JobStatus, job_kind, kinds_in, recover_interrupted, start_job
 from judging.jobs.service import _run_job_by_url, make_huey
 from judging.settings import Settings
 
@@ -35,6 +36,15 @@ def _fail(ctx, params):
 def _resumable(ctx, params):
     RESUMED.append(ctx.job_id)
     return {"ok": True}
+
+
+@pytest.fixture(autouse=True)
+def test_kinds(request, installed_parts, tmp_path):
+    """The parts' job kinds and this module's test kinds (after the app, which installs only the parts')."""
+    if "client" in request.fixturenames:
+        request.getfixturevalue("client")
+    installed_parts.install(Settings(var_dir=tmp_path, jobs_backend="immediate"),
+                            extra_job_kinds=kinds_in(sys.modules[__name__]))
 
 
 def _job(session_factory, job_id) -> Job:

@@ -27,11 +27,11 @@ from judging.db.base import utcnow
 from judging.editions.models import Category, Edition, RoundKind
 from judging.errors import N_, Conflict, JudgingError, NotFound
 from judging.formal_review.models import Checklist, Decision, Outcome
-from judging.nominations import service as intake
+from judging.nominations import importer, service as intake
 from judging.nominations.attachments import KINDS as ATTACHMENT_FORMATS
 from judging.nominations.codes import ensure_blind_codes
 from judging.nominations.models import (
-    Attachment, Nomination, NominationIdentity, NominationOriginal, NominationStatus,
+    Attachment, Nomination, NominationIdentity, NominationImport, NominationOriginal, NominationStatus,
 )
 from judging.settings import get_settings
 from judging.stages.models import Stage, StageKind, StageStatus
@@ -349,6 +349,16 @@ def mark_resubmitted(session: Session, *, nomination_id: int, by: audit.Actor, s
     audit.append(session, actor=by, action="formal_review.resubmitted", object_type="nomination",
                  object_id=nomination_id, data={"decision_id": decision.id, "source": source})
     return decision
+
+
+def import_with_corrections(session: Session, *, edition: Edition, by: audit.Actor, **upload) -> NominationImport:
+    """Import an upload through the intake's importer, taking the corrected rows of returned nominations
+    (until their deadline) as their resubmission; ``upload``: the importer's other arguments."""
+    record = importer.import_nominations(session, edition=edition, by=by,
+                                         correctable=correctable_ids(session, edition_id=edition.id), **upload)
+    for nomination_id, source in record.resubmitted:
+        mark_resubmitted(session, nomination_id=nomination_id, by=by, source=source)
+    return record
 
 
 # ------------------------------------------------------------------------------------- the stage

@@ -1,7 +1,9 @@
 """Background jobs (huey) with progress that pages and the CLI can show."""
 
 from judging.jobs.models import Job, JobStatus
-from judging.jobs.service import JobContext, get_huey, get_job, job_kind, recover_interrupted, run_job, start_job
+from judging.jobs.service import (
+    JobContext, JobKind, configure, get_huey, get_job, job_kind, kinds_in, recover_interrupted, run_job, start_job,
+)
 
-__all__ = ["Job", "JobContext", "JobStatus", "get_huey", "get_job", "job_kind", "recover_interrupted", "run_job",
-           "start_job"]
+__all__ = ["Job", "JobContext", "JobKind", "JobStatus", "configure", "get_huey", "get_job", "job_kind", "kinds_in",
+           "recover_interrupted", "run_job", "start_job"]

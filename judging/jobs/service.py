@@ -2,17 +2,20 @@
 
 huey keeps the queue (SQLite file for the embedded set-up, Redis in production), so a queued job
 survives restarts; our ``jobs`` table keeps what users see (status, progress, result, error).
+
+The job system of a process is configured once, by whoever starts the process (the app, the worker,
+the CLI: see ``judging.parts``), with its settings and the handler of every job kind. A handler is
+marked with ``@job_kind`` where it is defined; marking registers nothing, the parts list does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import importlib
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +29,7 @@ from judging.db import create_db_engine, make_session_factory
 from judging.db.base import utcnow
 from judging.errors import JudgingError, N_, NotFound
 from judging.jobs.models import Job, JobStatus
-from judging.settings import Settings, get_settings
+from judging.settings import Settings
 
 STALE_BEATS = 6  # missed heartbeats after which a running job's worker is taken for dead
 PROGRESS_INTERVAL_SECONDS = 0.5
@@ -40,25 +43,59 @@ class JobKind:
     resumable: bool = False
 
 
-_KINDS: dict[str, JobKind] = {}
-
-
 def job_kind(name: str, *, resumable: bool = False):
-    """Register ``fn(ctx, params) -> result`` as the handler of jobs of kind ``name``."""
+    """Mark ``fn(ctx, params) -> result`` as the handler of jobs of kind ``name`` (``judging.parts`` lists it)."""
 
-    def register(fn):
-        _KINDS[name] = JobKind(name, fn, resumable)
+    def mark(fn):
+        fn.job_kind = JobKind(name, fn, resumable)
         return fn
 
-    return register
+    return mark
+
+
+def kinds_in(module) -> list[JobKind]:
+    """The job kinds whose handlers ``module`` defines (marked with ``@job_kind``)."""
+    return [value.job_kind for value in vars(module).values() if isinstance(getattr(value, "job_kind", None), JobKind)]
+
+
+class JobsNotConfigured(RuntimeError):
+    """A job was started or run before the process configured its job system."""
+
+
+@dataclass
+class _Configuration:
+    settings: Settings
+    kinds: dict[str, JobKind]
+    huey: Huey
+    task: Callable[..., Any]
+
+
+_CONFIGURATION: _Configuration | None = None
+
+
+def configure(settings: Settings, kinds: Iterable[JobKind]) -> Huey:
+    """Set this process's job queue and handlers (again: a test or a new app may configure anew)."""
+    global _CONFIGURATION
+    huey = make_huey(settings)
+    table = {kind.name: kind for kind in kinds}
+    _CONFIGURATION = _Configuration(settings, table, huey, huey.task(name="judging.run_job")(_run_job_by_url))
+    return huey
+
+
+def _configuration() -> _Configuration:
+    if _CONFIGURATION is None:
+        raise JobsNotConfigured("the job system is not configured: the app, the worker and the CLI configure it "
+                                "from judging.parts before any job starts")
+    return _CONFIGURATION
 
 
 class JobContext:
-    """What a running job gets: a session factory for its own transactions and a progress callback."""
+    """What a running job gets: a session factory for its own transactions, the settings and progress."""
 
-    def __init__(self, job_id: int, session_factory: sessionmaker[Session]):
+    def __init__(self, job_id: int, session_factory: sessionmaker[Session], settings: Settings):
         self.job_id = job_id
         self.session_factory = session_factory
+        self.settings = settings  # the process's settings, for handlers that need them (time zone, var folder)
         self._last_report = 0.0
 
     def progress(self, fraction: float, message: str = "", *, force: bool = False) -> None:
@@ -72,10 +109,8 @@ class JobContext:
             session.commit()
 
 
-@functools.cache
 def get_huey() -> Huey:
-    settings = get_settings()
-    return make_huey(settings)
+    return _configuration().huey
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -96,14 +131,9 @@ def _run_job_by_url(job_id: int, database_url: str) -> None:
     run_job(job_id, _worker_session_factory(database_url))
 
 
-@functools.cache
-def _queued_task():
-    return get_huey().task(name="judging.run_job")(_run_job_by_url)
-
-
 def dispatch(job_id: int, database_url: str) -> None:
     """Hand a committed job to the queue (in immediate mode it runs now, in this thread)."""
-    _queued_task()(job_id, database_url)
+    _configuration().task(job_id, database_url)
 
 
 class EmbeddedConsumer(Consumer):
@@ -117,25 +147,14 @@ class EmbeddedConsumer(Consumer):
 
 
 def make_consumer(*, workers: int = 1, embedded: bool = False) -> Consumer:
-    _queued_task()
-    load_job_kinds()
     consumer_class = EmbeddedConsumer if embedded else Consumer
     return consumer_class(get_huey(), workers=workers, worker_type="thread", periodic=False)
-
-
-# Modules that register job kinds; the worker imports them so every kind has its handler.
-JOB_MODULES: list[str] = ["judging.results.jobs", "judging.panels.jobs", "judging.nominations.jobs"]
-
-
-def load_job_kinds() -> None:
-    for module in JOB_MODULES:
-        importlib.import_module(module)
 
 
 def start_job(session_factory: sessionmaker[Session], *, kind: str, params: dict[str, Any], by: audit.Actor,
               database_url: str) -> int:
     """Record a job (audited) in its own transaction, then queue it; returns its id."""
-    if kind not in _KINDS:
+    if kind not in _configuration().kinds:
         raise JudgingError(N_("Unknown job kind {kind}."), kind=kind)
     with session_factory() as session:
         job = Job(kind=kind, params=params, created_by_id=by.id, message="")
@@ -150,7 +169,7 @@ def start_job(session_factory: sessionmaker[Session], *, kind: str, params: dict
 
 
 def _heartbeat(stop: threading.Event, job_id: int, session_factory) -> None:
-    while not stop.wait(get_settings().job_heartbeat_seconds):
+    while not stop.wait(_configuration().settings.job_heartbeat_seconds):
         with session_factory() as session:
             session.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=utcnow()))
             session.commit()
@@ -164,7 +183,7 @@ def run_job(job_id: int, session_factory: sessionmaker[Session]) -> None:
             return
         job.status, job.started_at, job.heartbeat_at = JobStatus.RUNNING, utcnow(), utcnow()
         job.attempts += 1
-        kind, params = _KINDS.get(job.kind), dict(job.params)
+        kind, params = _configuration().kinds.get(job.kind), dict(job.params)
         session.commit()
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(stop, job_id, session_factory), daemon=True)
@@ -172,7 +191,7 @@ def run_job(job_id: int, session_factory: sessionmaker[Session]) -> None:
     try:
         if kind is None:
             raise JudgingError(N_("Unknown job kind {kind}."), kind=job.kind)
-        result = kind.run(JobContext(job_id, session_factory), params) or {}
+        result = kind.run(JobContext(job_id, session_factory, _configuration().settings), params) or {}
         values = dict(status=JobStatus.SUCCEEDED, progress=1.0, result=result)
     except Exception as exc:  # noqa: BLE001 (any failure must end the job, not the worker)
         message = str(exc) if isinstance(exc, JudgingError) else f"{type(exc).__name__}: {exc}"
@@ -193,13 +212,14 @@ def recover_interrupted(session_factory: sessionmaker[Session], *, database_url:
     another live worker is running is left alone.
     """
     now = now or utcnow()
-    stale_after = dt.timedelta(seconds=STALE_BEATS * get_settings().job_heartbeat_seconds)
+    configuration = _configuration()
+    stale_after = dt.timedelta(seconds=STALE_BEATS * configuration.settings.job_heartbeat_seconds)
     requeue: list[int] = []
     with session_factory() as session:
         stale = session.scalars(select(Job).where(Job.status == JobStatus.RUNNING,
                                                   Job.heartbeat_at < now - stale_after)).all()
         for job in stale:
-            kind = _KINDS.get(job.kind)
+            kind = configuration.kinds.get(job.kind)
             if kind is not None and kind.resumable:
                 job.status, job.message = JobStatus.QUEUED, "resumed after the worker stopped"
                 requeue.append(job.id)

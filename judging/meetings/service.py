@@ -623,7 +623,7 @@ def cancel_meeting(session: Session, *, meeting: Meeting, reason: str, by: audit
 
 
 def meeting_blockers(session: Session, category: Category) -> list[Blocker]:
-    """What keeps the category's panel-meeting stage from closing (BLOCKER_CHECKS)."""
+    """What keeps the category's panel-meeting stage from closing (declared in judging.parts)."""
     meeting = current_meeting(session, category_id=category.id)
     if meeting is None:
         return [Blocker(N_("no panel meeting has been set up"))]

@@ -21,7 +21,6 @@ from judging.accounts.models import Role
 from judging.editions.service import current_edition
 from judging.errors import N_, JudgingError, NotFound
 from judging.jobs import start_job
-import judging.nominations.jobs  # noqa: F401  (registers the job kinds these pages start)
 from judging.nominations import service
 from judging.nominations.models import NominationImport, NominationStatus
 from judging.nominations.storage import StagedUpload

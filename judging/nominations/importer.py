@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from judging import audit
 from judging.editions.models import Edition
-from judging.formal_review import service as formal_review
 from judging.nominations import service
 from judging.nominations.attachments import AttachmentError, CleanFile, read_zip_archive, sanitize
 from judging.nominations.models import (
@@ -83,17 +82,21 @@ def import_nominations(
     by: audit.Actor,
     progress: Progress | None = None,
     written: list[str] | None = None,
+    correctable: Collection[int] = frozenset(),
 ) -> NominationImport:
     """Import one upload into `edition` (see the module docstring); returns the import's report row.
 
     Files written to `store` belong to this transaction: if the caller rolls back, it should remove
-    ``record.written`` (kept on the returned object) from the store.
+    ``record.written`` (kept on the returned object) from the store. ``correctable``: nominations whose
+    corrected row may still arrive (formal review returned them); an updated one goes back to RECEIVED
+    and is listed in ``record.resubmitted`` as ``(nomination id, source)`` for the caller to record.
     """
     report = progress or (lambda fraction, message="": None)
     record = NominationImport(edition_id=edition.id, filename=filename[:300], archive_name=archive_name[:300],
                               sha256=hashlib.sha256(table_data + (archive_data or b"")).hexdigest(),
                               keep_valid=keep_valid, status="rejected", created_by_id=by.id, errors=[])
     record.written = written if written is not None else []  # type: ignore[attr-defined]
+    record.resubmitted = []  # type: ignore[attr-defined]
     errors: list[dict] = []
     notices: list[dict] = []
 
@@ -137,8 +140,6 @@ def import_nominations(
         .where(NominationOriginal.edition_id == edition.id))}
     attachment_header = next((h for h in table.headers if h and h.strip() and h.strip() in
                               ("附件", "附件文件", "附件名称", "附件清单", "attachments", "files")), "attachments")
-    # Nominations returned by the formal review take their corrected row until the deadline.
-    correctable = formal_review.correctable_ids(session, edition_id=edition.id)
     planned: list[_Planned] = []
     unchanged = 0
     archive_failed = any(e["row"] is None for e in errors)
@@ -249,8 +250,7 @@ def import_nominations(
             if nomination.id in correctable:
                 # The corrected text needs its redaction reviewed again, then a new formal-review decision.
                 nomination.status = NominationStatus.RECEIVED
-                formal_review.mark_resubmitted(session, nomination_id=nomination.id, by=by,
-                                               source=f"import {record.id} row {row.row}")
+                record.resubmitted.append((nomination.id, f"import {record.id} row {row.row}"))
         for number, clean in enumerate(plan.files, start=1):
             stored = store.put(clean.data)
             record.written.append(stored)  # type: ignore[attr-defined]

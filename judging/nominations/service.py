@@ -29,7 +29,7 @@ from judging.nominations.quotas import allocate_targets
 from judging.nominations.redaction import Hit, NameIndex, leftovers
 from judging import tabular
 from judging.stages.models import StageKind, StageStatus
-from judging.stages.service import status_of
+from judging.stages.service import Blocker, status_of
 from judging.textsim import short_forms
 
 #: Flag kinds, in the order the organizer's page lists them.
@@ -503,6 +503,20 @@ def import_flags(session: Session, *, record: NominationImport) -> list[tuple[No
         select(NominationFlag, Nomination).join(Nomination, Nomination.id == NominationFlag.nomination_id)
         .join(NominationOriginal, NominationOriginal.nomination_id == Nomination.id)
         .where(NominationOriginal.import_id == record.id).order_by(NominationFlag.id).limit(1000))]
+
+
+# ---------------------------------------------------------------------------------- the stage
+
+def intake_blockers(session: Session, category: Category) -> list[Blocker]:
+    counts = dict(session.execute(select(Nomination.status, func.count()).where(Nomination.category_id == category.id)
+                                  .group_by(Nomination.status)).all())
+    found = []
+    if not sum(counts.values()):
+        found.append(Blocker(N_("no nomination has been received")))
+    if counts.get(NominationStatus.RECEIVED):
+        found.append(Blocker(N_("{count} nominations wait for the organizer's confirmation"),
+                             {"count": counts[NominationStatus.RECEIVED]}))
+    return found
 
 
 # ---------------------------------------------------------------------------------- error messages

@@ -23,7 +23,6 @@ from judging.jobs import start_job
 from judging.nominations.models import Nomination
 from judging.panels import conflicts as conflicts_mod
 from judging.panels import importer
-import judging.panels.jobs  # noqa: F401  (registers the job kinds these pages start)
 from judging.panels import service
 from judging.panels.models import (
     Assignment, AssignmentPlan, Conflict as ExpertConflict, EmployerGroup, Expert,

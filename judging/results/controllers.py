@@ -21,7 +21,6 @@ from judging.editions.service import current_edition_or_none
 from judging.errors import JudgingError, N_, NotFound
 from judging.jobs import start_job
 from judging.nominations.models import Nomination
-import judging.results.jobs  # noqa: F401  (registers the job kinds this page starts)
 from judging.results import service
 from judging.results.models import Report, ResultRun, RunCheck
 from judging.results.naming import rule_words

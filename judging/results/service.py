@@ -31,7 +31,7 @@ from judging.scoring import service as scoring
 from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
 from judging.scoring.rules import CONFIDENCE_WEIGHTS, weighted_total
 from judging.stages.models import StageKind, StageStatus
-from judging.stages.service import status_of
+from judging.stages.service import Blocker, status_of
 
 METHODS = ("mean", "trimmed_mean", "trimmed", "zscore", "additive", "confidence", "affine", "mixed", "rasch")
 TIE_RULES = ("shared", "item_se", "raw_mean", "item_order")
@@ -492,6 +492,22 @@ def approve_run(session: Session, *, run: ResultRun, by: audit.Actor) -> RunAppr
     scoring.freeze_scores(session, round_id=run.round_id, category_id=run.category_id,
                           reason=f"result run {run.id} approved", by=by)
     return approval
+
+
+# --------------------------------------------------------------------------- the stage
+
+
+def online_review_blockers(session: Session, category: Category) -> list[Blocker]:
+    """The online rounds end with an approved result run for the category in each round it was judged in."""
+    judged_rounds = session.scalars(
+        select(Round).join(Assignment, Assignment.round_id == Round.id)
+        .join(Nomination, Nomination.id == Assignment.nomination_id)
+        .where(Nomination.category_id == category.id).distinct().order_by(Round.id)).all()
+    if not judged_rounds:
+        return [Blocker(N_("no nomination has been assigned to judges"))]
+    approved = set(session.scalars(select(RunApproval.round_id).where(RunApproval.category_id == category.id)))
+    return [Blocker(N_("no result run of {round} has been approved"), {"round": round_.name})
+            for round_ in judged_rounds if round_.id not in approved]
 
 
 # --------------------------------------------------------------------------- comparing runs

@@ -2,19 +2,18 @@
 
 A stage with no row is pending. Stages go in `StageKind` order: one opens when every stage before
 it is closed or skipped, and closes when nothing blocks it. What blocks a stage is worked out by the
-part that owns the stage (formal review, results, meetings, notices): ``BLOCKER_CHECKS`` names each
-part's check, imported when asked so that no module registers anything as an import side effect.
+part that owns the stage's work (intake, formal review, results, meetings, notices), which declares its
+check in ``judging.parts``; the app, the worker and the CLI install them with ``install_checks``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from judging import audit
@@ -27,17 +26,6 @@ ORDER = list(StageKind)
 # A category may go without these (e.g. 首席员工 without a panel meeting); the others are the law.
 SKIPPABLE = frozenset({StageKind.FORMAL_REVIEW, StageKind.PANEL_MEETING})
 DONE = frozenset({StageStatus.CLOSED, StageStatus.SKIPPED})
-
-# "module:function" of each part's check: (session, category) -> list[Blocker].
-BLOCKER_CHECKS: dict[StageKind, tuple[str, ...]] = {
-    StageKind.NOMINATION: ("judging.stages.service:intake_blockers",),
-    StageKind.FORMAL_REVIEW: ("judging.formal_review.service:formal_review_blockers",),
-    StageKind.ONLINE_REVIEW: ("judging.stages.service:online_review_blockers",),
-    StageKind.PANEL_MEETING: ("judging.meetings.service:meeting_blockers",),
-    StageKind.PUBLIC_NOTICE: ("judging.notices.service:notice_blockers",),
-    StageKind.APPROVAL: ("judging.notices.service:approval_blockers",),
-}
-
 
 @dataclass(frozen=True)
 class Blocker:
@@ -70,14 +58,22 @@ class StageBlocked(StageError):
                                             reasons="；".join(b.render(gettext) for b in self.blockers))
 
 
-def _resolve(path: str) -> Callable[[Session, Category], list[Blocker]]:
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
+BlockerCheck = Callable[[Session, Category], list[Blocker]]
+_CHECKS: dict[StageKind, tuple[BlockerCheck, ...]] = {}
+
+
+def install_checks(checks: dict[StageKind, tuple[BlockerCheck, ...]]) -> None:
+    """Each stage's blocker checks, declared by the parts that own its work (``judging.parts`` assembles them)."""
+    _CHECKS.clear()
+    _CHECKS.update(checks)
 
 
 def blockers(session: Session, *, category: Category, kind: StageKind) -> list[Blocker]:
     """Everything that keeps ``kind`` from closing for ``category`` (empty: it may close)."""
-    return [b for path in BLOCKER_CHECKS.get(kind, ()) for b in _resolve(path)(session, category)]
+    if kind not in _CHECKS:
+        raise RuntimeError("the stage checks are not installed: the app, the worker and the CLI install them "
+                           "from judging.parts")
+    return [b for check in _CHECKS[kind] for b in check(session, category)]
 
 
 def _category(session: Session, category_id: int) -> Category:
@@ -219,37 +215,3 @@ def pipeline(session: Session, *, edition: Edition) -> list[CategoryPipeline]:
                  if current is not None and current.status is StageStatus.OPEN else [])
         result.append(CategoryPipeline(category, stages, current.kind if current else None, found))
     return result
-
-
-# Checks of the stages whose work lives in parts without a stage module of their own.
-
-def intake_blockers(session: Session, category: Category) -> list[Blocker]:
-    from judging.nominations.models import Nomination, NominationStatus
-
-    counts = dict(session.execute(select(Nomination.status, func.count()).where(Nomination.category_id == category.id)
-                                  .group_by(Nomination.status)).all())
-    found = []
-    if not sum(counts.values()):
-        found.append(Blocker(N_("no nomination has been received")))
-    if counts.get(NominationStatus.RECEIVED):
-        found.append(Blocker(N_("{count} nominations wait for the organizer's confirmation"),
-                             {"count": counts[NominationStatus.RECEIVED]}))
-    return found
-
-
-def online_review_blockers(session: Session, category: Category) -> list[Blocker]:
-    """The online rounds end with an approved result run for the category in each round it was judged in."""
-    from judging.editions.models import Round
-    from judging.panels.models import Assignment
-    from judging.nominations.models import Nomination
-    from judging.results.models import RunApproval
-
-    judged_rounds = session.scalars(
-        select(Round).join(Assignment, Assignment.round_id == Round.id)
-        .join(Nomination, Nomination.id == Assignment.nomination_id)
-        .where(Nomination.category_id == category.id).distinct().order_by(Round.id)).all()
-    if not judged_rounds:
-        return [Blocker(N_("no nomination has been assigned to judges"))]
-    approved = set(session.scalars(select(RunApproval.round_id).where(RunApproval.category_id == category.id)))
-    return [Blocker(N_("no result run of {round} has been approved"), {"round": round_.name})
-            for round_ in judged_rounds if round_.id not in approved]

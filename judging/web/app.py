@@ -20,11 +20,15 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import StatementError
 
 from judging.db import create_db_engine, make_session_factory
+from judging.jobs.service import get_huey, make_consumer, recover_interrupted
 from judging.errors import JudgingError, NotFound
+from judging.parts import assemble
 from judging.settings import REPO_ROOT, Settings, get_settings
 from judging.web.auth import SessionUserMiddleware
 from judging.web.security import add_security_headers
 from judging.web.forms import error_status
+from judging.web.home import OrganizerController
+from judging.web.i18n_controller import set_language
 from judging.web.rendering import error_text, provide_db, render
 
 TEMPLATE_DIR = REPO_ROOT / "templates"
@@ -97,38 +101,18 @@ def template_environment(settings: Settings) -> Environment:
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
-    """The whole app; tests pass their own settings and engine, ``judging serve`` uses the environment."""
-    from judging.accounts.controllers import AccountController, AdminController, home
-    from judging.audit.controllers import AuditorController
-    from judging.formal_review.controllers import FormalReviewController
-    from judging.jobs.controllers import JobController
-    from judging.meetings.controllers import MeetingsController, MemberMeetingsController
-    from judging.nominations.controllers import (
-        AuditorNominationsController, NominationsController, QuotasController,
-    )
-    from judging.notices.controllers import NoticesController, PublicNoticesController
-    from judging.panels.controllers import PanelsController
-    from judging.awards.controllers import AwardsController, PublicController
-    from judging.results.controllers import ResultsApiController, ResultsController
-    from judging.scoring.controllers import (
-        JudgeAttachmentController, JudgeController, RosterController, RoundController, RubricController,
-    )
-    from judging.stages.controllers import StagesController
-    from judging.web.home import OrganizerController
-    from judging.web.i18n_controller import set_language
+    """The whole app; tests pass their own settings and engine, ``judging serve`` uses the environment.
 
+    The parts are assembled and installed in this process (stage checks, job system) before it serves."""
     settings = settings or get_settings()
+    registry = assemble()
+    registry.install(settings)
     engine = engine or create_db_engine(settings.database_url)
     state = State({"settings": settings, "engine": engine, "session_factory": make_session_factory(engine)})
     csrf = CSRFConfig(secret=settings.resolved_secret_key(), cookie_secure=settings.secure_cookies,
                       cookie_samesite="lax", cookie_httponly=False, exclude=["/healthz"])
     return Litestar(
-        route_handlers=[healthz, home, set_language, AccountController, OrganizerController, JudgeController,
-                        RoundController, RosterController, AuditorController, AdminController, JobController, PanelsController,
-                        ResultsController, ResultsApiController, AwardsController, PublicController, NominationsController,
-                        QuotasController, AuditorNominationsController, JudgeAttachmentController, RubricController,
-                        MeetingsController, MemberMeetingsController, StagesController, FormalReviewController,
-                        NoticesController, PublicNoticesController,
+        route_handlers=[healthz, set_language, OrganizerController, *registry.handlers,
                         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
                                                    cache_control=CacheControlHeader(max_age=3600))],
         dependencies={"db": Provide(provide_db)},
@@ -150,7 +134,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 def _start_embedded_worker(app: Litestar, settings: Settings) -> None:
     """In the single-box set-up the app runs its own job consumer threads (see judging.jobs)."""
-    from judging.jobs.service import get_huey, make_consumer, recover_interrupted
 
     app.state.consumer = None
     if not settings.embedded_worker or get_huey().immediate:

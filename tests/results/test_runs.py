@@ -21,7 +21,6 @@ from judging.scoring import service as scoring
 from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
 from results.factories import ORGANIZER, AUDITOR, demo_ids, make_small_edition
 
-import judging.results.jobs  # noqa: F401  (registers the job kinds)
 
 REPS = 40
 
