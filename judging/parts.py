@@ -1,5 +1,8 @@
 """The parts of the product, listed once: their pages, their background jobs and their stage checks.
 
+The pages that gather several parts (the organizer's home, the stages of an edition) belong to the web
+layer above, which adds them when it assembles the app.
+
 The app (``judging.web.app``), the worker and the CLI assemble the same list and install it, with the
 process's settings, before they serve anything; nothing registers itself when it happens to be imported.
 ``assemble`` refuses a list in which a stage has no blocker check, or a page starts a job kind that no
@@ -27,7 +30,6 @@ from judging.panels import controllers as panel_pages, jobs as panel_jobs
 from judging.results import controllers as result_pages, jobs as result_jobs, service as results
 from judging.scoring import controllers as scoring_pages
 from judging.settings import Settings
-from judging.stages import controllers as stage_pages
 from judging.stages.models import StageKind
 from judging.stages.service import BlockerCheck, install_checks
 
@@ -48,7 +50,6 @@ PARTS: tuple[Part, ...] = (
     Part("accounts", handlers=(accounts_pages.home, accounts_pages.AccountController, accounts_pages.AdminController)),
     Part("audit", handlers=(audit_pages.AuditorController,)),
     Part("jobs", handlers=(job_pages.JobController,)),
-    Part("stages", handlers=(stage_pages.StagesController,)),
     Part("nominations", handlers=(nomination_pages.NominationsController, nomination_pages.QuotasController,
                                   nomination_pages.AuditorNominationsController),
          job_modules=(nomination_jobs,), starts=("nominations.import", "nominations.confirm_clean"),

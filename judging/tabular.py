@@ -1,4 +1,5 @@
-"""Read uploaded CSV/XLSX tables into header names and numbered rows, and map column aliases."""
+"""Read uploaded CSV/XLSX tables into header names and numbered rows, map column aliases, and write cells
+that a spreadsheet opens safely."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import io
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "ColumnMap",
@@ -321,3 +323,32 @@ def resolve_columns(
 
         raise TableError("missing", columns=", ".join(label(f) for f in missing))
     return ColumnMap({f: ix[0] for f, ix in found.items()}, headers, tuple(unknown))
+
+
+# ------------------------------------------------------------------------------------------ writing
+
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def formula_safe(value: Any) -> Any:
+    """A text that a spreadsheet would run as a formula (=, +, -, @ and not a number) is quoted."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)  # shortest exact form: the number that was stored
+    return formula_safe(value)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

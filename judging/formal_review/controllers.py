@@ -24,7 +24,7 @@ from judging.errors import N_, JudgingError, NotFound
 from judging.formal_review import service
 from judging.formal_review.models import Outcome
 from judging.nominations.service import known_units
-from judging.reports.exports import csv_cell
+from judging.tabular import csv_cell
 from judging.stages.models import StageKind
 from judging.stages.service import status_of
 from judging.web.auth import current_user, requires_role

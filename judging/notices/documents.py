@@ -16,7 +16,7 @@ from judging.editions.models import Edition
 from judging.errors import N_
 from judging.notices.models import Notice
 from judging.notices.service import local_time
-from judging.reports.exports import XLSX_TYPE
+from judging.tabular import XLSX_TYPE
 from judging.reports.service import render_pdf
 
 __all__ = ["XLSX_TYPE", "notice_context", "notice_pdf", "notice_xlsx"]

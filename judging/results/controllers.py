@@ -21,7 +21,7 @@ from judging.editions.service import current_edition_or_none
 from judging.errors import JudgingError, N_, NotFound
 from judging.jobs import start_job
 from judging.nominations.models import Nomination
-from judging.results import service
+from judging.results import exports, service
 from judging.results.models import Report, ResultRun, RunCheck
 from judging.results.naming import rule_words
 from judging.scoring.progress import category_figures
@@ -224,8 +224,6 @@ class ResultsController(Controller):
 
     @get("/runs/{run_id:int}/export/{what:str}", sync_to_thread=True)
     def export(self, request: Request, db: DbSession, run_id: FromPath[int], what: FromPath[str]) -> Response:
-        from judging.reports import exports
-
         run = _run(db, run_id)
         name, _, fmt = what.partition(".")
         if name not in exports.TABLES or fmt not in ("csv", "xlsx"):

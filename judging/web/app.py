@@ -30,6 +30,7 @@ from judging.web.forms import error_status
 from judging.web.home import OrganizerController
 from judging.web.i18n_controller import set_language
 from judging.web.rendering import error_text, provide_db, render
+from judging.web.stages import StagesController
 
 TEMPLATE_DIR = REPO_ROOT / "templates"
 MAX_FORM_BODY = 2 * 1024 * 1024
@@ -112,7 +113,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     csrf = CSRFConfig(secret=settings.resolved_secret_key(), cookie_secure=settings.secure_cookies,
                       cookie_samesite="lax", cookie_httponly=False, exclude=["/healthz"])
     return Litestar(
-        route_handlers=[healthz, set_language, OrganizerController, *registry.handlers,
+        route_handlers=[healthz, set_language, OrganizerController, StagesController, *registry.handlers,
                         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
                                                    cache_control=CacheControlHeader(max_age=3600))],
         dependencies={"db": Provide(provide_db)},

@@ -15,7 +15,6 @@ from judging.errors import Conflict, NotFound
 from judging.formal_review import service
 from judging.formal_review.models import Checklist, Decision, Outcome
 from judging.formal_review.service import FormalReviewError, State, admitted_ids
-from judging.nominations import importer
 from judging.nominations.codes import ensure_blind_codes
 from judging.nominations.models import (
     Attachment, BlindCode, Nomination, NominationIdentity, NominationStatus,
@@ -276,8 +275,8 @@ FACT_HEADER = [*HEADER, "完成时间", "第一完成人是否一线职工"]
 
 
 def _import(db, edition, rows, tmp_path):
-    return importer.import_nominations(db, edition=edition, table_data=csv_bytes(rows, header=FACT_HEADER),
-                                       filename="推荐汇总.csv", store=AttachmentStore(tmp_path), by=ORGANIZER)
+    return service.import_with_corrections(db, edition=edition, table_data=csv_bytes(rows, header=FACT_HEADER),
+                                           filename="推荐汇总.csv", store=AttachmentStore(tmp_path), by=ORGANIZER)
 
 
 def test_a_corrected_row_reimported_comes_back_for_a_new_decision(db, tmp_path):

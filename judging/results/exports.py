@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 from judging.nominations.models import Nomination
 from judging.panels.models import Expert
 from judging.results.models import ResultRun
+from judging.tabular import CSV_TYPE, XLSX_TYPE, csv_cell, formula_safe
 
 TABLES = ("scores", "results", "judges")
-CSV_TYPE = "text/csv; charset=utf-8"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def metadata(run: ResultRun, gettext) -> list[tuple[str, Any]]:
@@ -70,24 +69,6 @@ def table_rows(session: Session, *, run: ResultRun, table: str, role: str) -> tu
     raise ValueError(f"unknown table {table!r}")
 
 
-def csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)  # shortest exact form: the number that was stored
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not _is_number(value):
-        return "'" + value  # no formulas when opened in a spreadsheet
-    return value
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def export(session: Session, *, run: ResultRun, table: str, fmt: str, role: str, gettext) -> tuple[bytes, str]:
     """The table as CSV or XLSX, headed by the run's metadata (its rule in words in ``gettext``'s language)."""
     header, rows = table_rows(session, run=run, table=table, role=role)
@@ -106,8 +87,7 @@ def export(session: Session, *, run: ResultRun, table: str, fmt: str, role: str,
         sheet = book.create_sheet(table)
         sheet.append(header)
         for row in rows:
-            sheet.append([("'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") and not _is_number(v)
-                           else v) for v in row])
+            sheet.append([formula_safe(v) for v in row])
         meta = book.create_sheet("run")
         for key, value in metadata(run, gettext):
             meta.append([key, str(value)])

@@ -2,6 +2,7 @@
 
 Organizers open, close, skip (with a reason) and schedule stages through ``judging.stages.service``;
 a refusal (including what blocks a stage from closing) is shown on the page. Auditors read it.
+It is a page of the web layer because it shows what several parts own (stages, formal review's counts).
 """
 
 from __future__ import annotations
