@@ -29,7 +29,7 @@ from judging.notices import controllers as notice_pages, service as notices
 from judging.panels import controllers as panel_pages, jobs as panel_jobs
 from judging.results import controllers as result_pages, jobs as result_jobs, service as results
 from judging.scoring import controllers as scoring_pages
-from judging.settings import Settings
+from judging.settings import Settings, install as install_settings
 from judging.stages.models import StageKind
 from judging.stages.service import BlockerCheck, install_checks
 
@@ -88,9 +88,10 @@ class Registry:
     stage_checks: dict[StageKind, tuple[BlockerCheck, ...]]
 
     def install(self, settings: Settings, *, extra_job_kinds: Iterable[jobs.JobKind] = ()) -> None:
-        """Make this process run with these parts: the stage checks and the job system with its handlers.
+        """Make this process run with these parts and settings: the stage checks, the job system with its handlers.
 
         ``extra_job_kinds``: handlers a process adds to the parts' own (the crash tests' slow jobs)."""
+        install_settings(settings)
         install_checks(self.stage_checks)
         jobs.configure(settings, [*self.job_kinds, *extra_job_kinds])
 

@@ -72,4 +72,21 @@ class Settings:
 
 @functools.cache
 def get_settings() -> Settings:
+    """The environment's settings: read by the entry points only (the CLI, ``create_app`` without settings,
+    Alembic), which then install them; services ask ``current()``."""
     return Settings.from_environment()
+
+
+_CURRENT: list[Settings] = []
+
+
+def install(settings: Settings) -> None:
+    """The settings this process runs with (``judging.parts`` installs them with the parts)."""
+    _CURRENT[:] = [settings]
+
+
+def current() -> Settings:
+    """The installed settings, for services that need one (the competition's time zone)."""
+    if not _CURRENT:
+        raise RuntimeError("no settings are installed: the app, the worker and the CLI install them at startup")
+    return _CURRENT[0]

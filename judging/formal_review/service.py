@@ -33,7 +33,7 @@ from judging.nominations.codes import ensure_blind_codes
 from judging.nominations.models import (
     Attachment, Nomination, NominationIdentity, NominationImport, NominationOriginal, NominationStatus,
 )
-from judging.settings import get_settings
+from judging import settings
 from judging.stages.models import Stage, StageKind, StageStatus
 from judging.stages.service import Blocker, require_open, status_of
 
@@ -66,7 +66,7 @@ class State:
 
 def local_today() -> dt.date:
     """Deadlines are local calendar dates (the office's time zone)."""
-    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
+    return dt.datetime.now(ZoneInfo(settings.current().timezone)).date()
 
 
 # ------------------------------------------------------------------------------------- checklist

@@ -21,7 +21,7 @@ from judging.editions.service import current_edition_or_none
 from judging.errors import JudgingError, N_, NotFound
 from judging.jobs import start_job
 from judging.nominations.models import Nomination
-from judging.results import exports, service
+from judging.results import comparison, exports, service
 from judging.results.models import Report, ResultRun, RunCheck
 from judging.results.naming import rule_words
 from judging.scoring.progress import category_figures
@@ -120,7 +120,7 @@ class ResultsController(Controller):
                                  .where(Nomination.id.in_([e.nomination_id for e in run.entries]))).all())
         return render(request, "pages/results_run.html", run=run, titles=titles, round=db.get(Round, run.round_id),
                       category=db.get(Category, run.category_id), checks=checks, others=others,
-                      movers=service.raw_vs_calibrated(run), people=people, unblinding=unblinding,
+                      movers=comparison.raw_vs_calibrated(run), people=people, unblinding=unblinding,
                       stored_ok=service.stored_outputs_verify(run),
                       error=request.query_params.get("error"))
 
@@ -177,7 +177,7 @@ class ResultsController(Controller):
     def compare(self, request: Request, db: DbSession, a: FromQuery[int], b: FromQuery[int]) -> Template:
         base, other = _run(db, a), _run(db, b)
         try:
-            rows = service.compare_runs(db, base=base, other=other)
+            rows = comparison.compare_runs(db, base=base, other=other)
         except JudgingError:
             raise NotFoundException() from None
         return render(request, "pages/results_compare.html", base=base, other=other, rows=rows)

@@ -4,6 +4,7 @@ stage's blocker, and that only passed nominations are blinded and assigned once 
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -17,17 +18,39 @@ from judging.formal_review.models import Checklist, Decision, Outcome
 from judging.formal_review.service import FormalReviewError, State, admitted_ids
 from judging.nominations.codes import ensure_blind_codes
 from judging.nominations.models import (
-    Attachment, BlindCode, Nomination, NominationIdentity, NominationStatus,
+    Attachment,
+    BlindCode,
+    Nomination,
+    NominationIdentity,
+    NominationStatus,
 )
 from judging.nominations.service import confirm, withdraw
 from judging.nominations.storage import AttachmentStore
 from judging.panels.models import Assignment, Expert
-from judging.panels.service import PlanSettings, commit_plan, eligible_nominations, preview_plan
+from judging.panels.service import (
+    PlanSettings,
+    commit_plan,
+    eligible_nominations,
+    preview_plan,
+)
+from judging.settings import Settings
 from judging.stages.models import StageKind, StageStatus
-from judging.stages.service import StageBlocked, StageError, close_stage, open_stage, skip_stage, status_of
-from tests.nominations.test_import_service import HEADER, ORGANIZER, csv_bytes, make_edition
+from judging.stages.service import (
+    StageBlocked,
+    StageError,
+    close_stage,
+    open_stage,
+    skip_stage,
+    status_of,
+)
+from tests.nominations.test_import_service import (
+    HEADER,
+    ORGANIZER,
+    csv_bytes,
+    make_edition,
+)
 
-TODAY = service.local_today()
+TODAY = dt.datetime.now(ZoneInfo(Settings().timezone)).date()  # as service.local_today() sees it
 NEXT_WEEK = TODAY + dt.timedelta(days=7)
 CHECKLIST = [{"kind": "attachments", "min_count": "1", "kinds": ["pdf"]}, {"kind": "quota"},
              {"kind": "completion_window", "start": "2024-01-01", "end": "2026-06-30"}, {"kind": "frontline"},

@@ -13,7 +13,7 @@ from judging.editions.models import CategoryKey
 from judging.errors import Conflict, JudgingError
 from judging.jobs import Job, JobStatus, start_job
 from judging.panels.models import Assignment
-from judging.results import service
+from judging.results import comparison, service
 from judging.results.models import ResultEntry, ResultRun, RunApproval
 from judging.accounts.models import Role, User
 from judging.nominations.models import Nomination
@@ -234,7 +234,7 @@ def test_runs_compare_raw_mean_and_calibrated_naming_the_judges_behind_a_move(db
     ids = dict(round_id=made["round"].id, category_id=made["category"].id, reps=REPS, by=ORGANIZER)
     mean = service.create_run(db, method="mean", **ids)
     additive = service.create_run(db, method="additive", **ids)
-    rows = service.compare_runs(db, base=mean, other=additive)
+    rows = comparison.compare_runs(db, base=mean, other=additive)
     moved = next(r for r in rows if r["nomination_id"] == made["nominations"][1].id)
     assert moved["move"] > 0
     harsh = next(d for d in additive.judges if d.expert_id == made["experts"][1].id)
