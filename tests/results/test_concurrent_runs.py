@@ -45,7 +45,8 @@ def worker_threads(monkeypatch, db_url, tmp_path):
     monkeypatch.setattr(jobs, "_queued_task", lambda: task)
     consumer = jobs.EmbeddedConsumer(huey, workers=2, worker_type="thread", periodic=False)
     yield consumer
-    consumer.stop(graceful=True)
+    if consumer.scheduler.ident is not None:  # started (the test may fail before it starts the workers)
+        consumer.stop(graceful=True)
     huey.storage.close()
     # The workers' engine is cached per URL for the process; close its connections, or PostgreSQL
     # refuses to copy this (template) database for the next test.
