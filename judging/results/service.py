@@ -5,7 +5,6 @@ recompute, advance, unblind and publish. Services take a Session, never commit, 
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import judgestats
-from judgestats.reliability import judge_consistency, krippendorff_alpha
+from judgestats.reliability import JudgeConsistency, judge_consistency, krippendorff_alpha
 from judging import audit
 from judging.audit.chain import canonical_json
 from judging.editions.models import Category, Criterion, Edition, Round, RoundKind, ScaleKind
@@ -198,6 +197,60 @@ def _judge_codes(n: int) -> list[str]:
     return [f"J{i + 1:0{width}d}" for i in range(n)]
 
 
+@dataclass(frozen=True)
+class EngineResults:
+    """What the engine returned for one run; each result carries its own warnings as data."""
+
+    cal: judgestats.Calibration
+    ranking: judgestats.Ranking
+    raw_cal: judgestats.Calibration
+    raw: judgestats.Ranking
+    boot: judgestats.RankUncertainty
+    consistency: JudgeConsistency
+    alpha: float | None
+
+    def warning_messages(self) -> list[str]:
+        """The run's engine warnings as stored: each distinct message once, sorted (the digest's form)."""
+        results = (self.cal, self.ranking, self.raw_cal, self.raw, self.boot, self.consistency)
+        return sorted({warning.message for result in results for warning in result.warnings})
+
+
+def _run_engine(inputs: Inputs, *, method: str, options: dict, seed: int, reps: int, top_n: int, tie_rule: str,
+                within_components: bool, confidence: np.ndarray | None,
+                progress: Progress = _no_progress) -> EngineResults:
+    """Calibrate, rank, bootstrap and diagnose ``inputs``; the engine's refusals become JudgingErrors.
+
+    Every call passes ``warn=False``: the warnings are read from the results, never through the
+    process-wide warnings module, which concurrent job threads would share.
+    """
+    item, judge, score = inputs.item, inputs.judge, inputs.score
+    try:
+        cal = judgestats.calibrate(item, judge, score, method=method, confidence=confidence,
+                                   within_components=within_components, warn=False, **options)
+        ranking = judgestats.rank(cal, top_n=top_n, tie_rule=tie_rule, warn=False)
+        raw_cal = judgestats.calibrate(item, judge, score, method="mean", warn=False)
+        raw = judgestats.rank(raw_cal, top_n=top_n, tie_rule="item_order", warn=False)
+        progress(0.3, "bootstrap")
+        boot = judgestats.bootstrap(item, judge, score, method=method, top_n=top_n, reps=reps, seed=seed,
+                                    confidence=confidence, within_components=within_components, warn=False,
+                                    **options)
+        progress(0.8, "diagnostics")
+        consistency = judge_consistency(cal, item, judge, score, warn=False)
+        matrix = np.full((cal.n_judges, cal.n_items), np.nan)
+        matrix[judge, item] = score
+        try:
+            alpha = krippendorff_alpha(matrix, "interval").alpha
+        except ValueError:
+            alpha = None
+    except judgestats.DisconnectedDesignError as exc:
+        raise JudgingError(N_("The design is disconnected ({count} components); compute per component only "
+                              "if you accept that values are comparable only within a component."),
+                           count=exc.n_components) from None
+    except ValueError as exc:
+        raise JudgingError(N_("The engine refused the data: {detail}"), detail=str(exc)) from None
+    return EngineResults(cal, ranking, raw_cal, raw, boot, consistency, alpha)
+
+
 def compute(inputs: Inputs, *, method: str, options: dict, seed: int, reps: int, top_n: int, tie_rule: str,
             within_components: bool, progress: Progress = _no_progress) -> tuple[dict, dict]:
     """Run the engine on ``inputs``: returns (stored options, outputs). Pure: no database."""
@@ -205,36 +258,12 @@ def compute(inputs: Inputs, *, method: str, options: dict, seed: int, reps: int,
         raise JudgingError(N_("Unknown method {method}."), method=method)
     if inputs.item.size == 0:
         raise JudgingError(N_("There are no submitted scores to compute from."))
-    item, judge, score = inputs.item, inputs.judge, inputs.score
     confidence = inputs.confidence if method == "confidence" else None
-    caught: list[str] = []
     progress(0.1, "calibrating")
-    try:
-        with warnings.catch_warnings(record=True) as records:
-            warnings.simplefilter("always")
-            cal = judgestats.calibrate(item, judge, score, method=method, confidence=confidence,
-                                       within_components=within_components, **options)
-            ranking = judgestats.rank(cal, top_n=top_n, tie_rule=tie_rule)
-            raw = judgestats.rank(judgestats.calibrate(item, judge, score, method="mean"), top_n=top_n,
-                                  tie_rule="item_order")
-            progress(0.3, "bootstrap")
-            boot = judgestats.bootstrap(item, judge, score, method=method, top_n=top_n, reps=reps, seed=seed,
-                                        confidence=confidence, within_components=within_components, **options)
-            progress(0.8, "diagnostics")
-            consistency = judge_consistency(cal, item, judge, score)
-            matrix = np.full((cal.n_judges, cal.n_items), np.nan)
-            matrix[judge, item] = score
-            try:
-                alpha = krippendorff_alpha(matrix, "interval").alpha
-            except ValueError:
-                alpha = None
-            caught = sorted({str(r.message) for r in records})
-    except judgestats.DisconnectedDesignError as exc:
-        raise JudgingError(N_("The design is disconnected ({count} components); compute per component only "
-                              "if you accept that values are comparable only within a component."),
-                           count=exc.n_components) from None
-    except ValueError as exc:
-        raise JudgingError(N_("The engine refused the data: {detail}"), detail=str(exc)) from None
+    engine = _run_engine(inputs, method=method, options=options, seed=seed, reps=reps, top_n=top_n,
+                         tie_rule=tie_rule, within_components=within_components, confidence=confidence,
+                         progress=progress)
+    cal, ranking, raw, boot, consistency = engine.cal, engine.ranking, engine.raw, engine.boot, engine.consistency
     stored_options = {
         "method_options": {k: v for k, v in dict(cal.options).items()},
         "requested": dict(options), "top_n": top_n, "tie_rule": tie_rule, "reps": reps,
@@ -276,11 +305,11 @@ def compute(inputs: Inputs, *, method: str, options: dict, seed: int, reps: int,
                     "ties": [[inputs.codes[int(i)] for i in group] for group in ranking.ties],
                     "tie_at_cutoff": ranking.tie_at_cutoff},
         "bootstrap": {"reps": reps, "seed": seed, "scheme": boot.scheme},
-        "reliability": {"krippendorff_alpha": _num(alpha), "sigma": _num(cal.sigma),
+        "reliability": {"krippendorff_alpha": _num(engine.alpha), "sigma": _num(cal.sigma),
                         "n_components": int(cal.n_components), "converged": bool(cal.converged),
                         "iterations": int(cal.iterations),
                         "judges_per_item": _num(np.mean(cal.item_n_scores))},
-        "warnings": caught,
+        "warnings": engine.warning_messages(),
     }
     progress(0.9, "storing")
     return stored_options, outputs

@@ -8,6 +8,10 @@ Arrays in, frozen result objects out; numpy and scipy only. Public API:
 - :mod:`judgestats.reliability`: ``icc``, ``krippendorff_alpha``, ``kendall_w``,
   ``judge_consistency``
 
+Every result that can carry warnings has a ``warnings`` field: a tuple of
+:class:`EngineWarning` (category name and message). Functions also issue them through
+:mod:`warnings` unless called with ``warn=False``.
+
 See ``docs/statistics.md`` for the methods and how to read their diagnostics.
 """
 
@@ -15,6 +19,7 @@ from ._errors import (
     ConvergenceWarning,
     DegenerateDataWarning,
     DisconnectedDesignError,
+    EngineWarning,
     JudgestatsWarning,
 )
 from .calibration import VERSION as __version__
@@ -41,6 +46,7 @@ __all__ = [
     "ConvergenceWarning",
     "DegenerateDataWarning",
     "DisconnectedDesignError",
+    "EngineWarning",
     "JudgestatsWarning",
     "RankUncertainty",
     "Ranking",

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-from ._errors import ConvergenceWarning, DegenerateDataWarning
-from .calibration import Fit, _LIN_DEFAULTS, _linear_fit, _pooled_sigma, register
+from ._errors import ConvergenceWarning, DegenerateDataWarning, WarningLog
+from ._method import LIN_DEFAULTS, Fit, MethodSpec, linear_fit, pooled_sigma
 
 
-@register(
-    "affine",
-    defaults={"min_scores_per_judge": 3, "tol": 1e-10, "max_iter": 2000,
-              "scale_shrinkage": 0.0},
-    checks={"min_scores_per_judge": dict(kind=int, low=3),
-            "tol": dict(kind=float, low=1e-15, high=1e-2),
-            "max_iter": dict(kind=int, low=1),
-            "scale_shrinkage": dict(kind=float, low=0.0)},
-    needs_connected=True,
-    min_scores_per_judge=3,
-)
-def _fit_affine(data, opts, compute_se) -> Fit:
+def _fit_affine(data, opts, compute_se, log: WarningLog) -> Fit:
     ii, jj, y, w = data.item, data.judge, data.score, data.weight
     ni, nj = data.n_items, data.n_judges
-    lin = _linear_fit(data, w, dict(_LIN_DEFAULTS), False)
+    lin = linear_fit(data, w, dict(LIN_DEFAULTS), False, log)
     v = lin["value"].copy()
     a = lin["offset"].copy()
     b = np.ones(nj)
@@ -63,23 +50,21 @@ def _fit_affine(data, opts, compute_se) -> Fit:
             converged = True
             break
     if not converged:
-        warnings.warn(f"affine: alternating least squares did not converge in {it} "
-                      "iterations; result returned with converged=False",
-                      ConvergenceWarning, stacklevel=3)
+        log.warn(ConvergenceWarning, f"affine: alternating least squares did not converge in {it} "
+                 "iterations; result returned with converged=False")
     if flat_judges.any():
         codes = ", ".join(str(int(c)) for c in np.flatnonzero(flat_judges)[:10])
-        warnings.warn(f"affine: judges {codes} scored items of equal calibrated value only; "
-                      "their scale is fixed at 1", DegenerateDataWarning, stacklevel=3)
+        log.warn(DegenerateDataWarning, f"affine: judges {codes} scored items of equal calibrated "
+                 "value only; their scale is fixed at 1")
     if np.any(b <= 0):
         codes = ", ".join(str(int(c)) for c in np.flatnonzero(b <= 0)[:10])
-        warnings.warn(f"affine: judges {codes} have a non-positive scale (their scores run "
-                      "against the consensus); review them", DegenerateDataWarning,
-                      stacklevel=3)
+        log.warn(DegenerateDataWarning, f"affine: judges {codes} have a non-positive scale (their "
+                 "scores run against the consensus); review them")
     fitted = a[jj] + b[jj] * v[ii]
     resid = y - fitted
     wt = w / w.mean()
     dof = data.n_scores - ni - 2 * nj + 2
-    sigma = _pooled_sigma(resid, wt, dof, "affine")
+    sigma = pooled_sigma(resid, wt, dof, "affine", log)
     info = np.bincount(ii, wt * b[jj] ** 2, minlength=ni)
     se = sigma / np.sqrt(info) if compute_se else None
     vbar = v.mean()
@@ -88,3 +73,16 @@ def _fit_affine(data, opts, compute_se) -> Fit:
     return Fit(v, se, sev, b, resid, sigma, it, converged,
                diagnostics={"judge_intercept": a, "residual_dof": dof,
                             "se_method": "conditional"})
+
+
+AFFINE = MethodSpec(
+    "affine", _fit_affine,
+    defaults={"min_scores_per_judge": 3, "tol": 1e-10, "max_iter": 2000,
+              "scale_shrinkage": 0.0},
+    checks={"min_scores_per_judge": dict(kind=int, low=3),
+            "tol": dict(kind=float, low=1e-15, high=1e-2),
+            "max_iter": dict(kind=int, low=1),
+            "scale_shrinkage": dict(kind=float, low=0.0)},
+    needs_connected=True,
+    min_scores_per_judge=3,
+)

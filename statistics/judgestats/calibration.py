@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import warnings
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
-from ._errors import DegenerateDataWarning
+from ._errors import EngineWarning, WarningLog, issue
+from ._method import Fit, wmean_by
 from ._validate import (
     ScoreData,
     check_option,
@@ -19,6 +19,7 @@ from ._validate import (
     validate_scores,
 )
 from .connectivity import components, raise_if_disconnected
+from .registry import METHODS
 
 __all__ = ["Calibration", "calibrate", "METHODS"]
 
@@ -87,6 +88,9 @@ class Calibration:
         Component of each item; values are comparable only within one component.
     diagnostics : Mapping
         Method-specific extras (variance components, thresholds, fit statistics, ...).
+    warnings : tuple of EngineWarning
+        Every warning of the computation (category name and message), in the order raised;
+        empty for clean data. Complete whether or not they were also issued.
     version : str
         ``judgestats.__version__`` that produced the result.
     """
@@ -109,6 +113,7 @@ class Calibration:
     n_components: int
     item_component: np.ndarray
     diagnostics: Mapping[str, Any]
+    warnings: tuple[EngineWarning, ...] = ()
     version: str = VERSION
     _digest: str = field(default="", repr=False)
 
@@ -167,236 +172,6 @@ def compute_digest(data: ScoreData, method, options, outputs: Mapping[str, Any])
     return h.hexdigest()
 
 
-# --------------------------------------------------------------------------- fits
-
-
-@dataclass
-class Fit:
-    """What a method returns (internal)."""
-
-    item_value: np.ndarray
-    item_se: np.ndarray | None
-    judge_severity: np.ndarray
-    judge_scale: np.ndarray | None
-    residuals: np.ndarray
-    sigma: float
-    iterations: int = 1
-    converged: bool = True
-    diagnostics: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class MethodSpec:
-    fit: Callable[[ScoreData, dict, bool], Fit]
-    defaults: dict
-    checks: dict  # option -> kwargs for check_option
-    needs_connected: bool
-    min_scores_per_judge: int | None
-
-
-METHODS: dict[str, MethodSpec] = {}
-
-
-def register(name, *, defaults, checks, needs_connected, min_scores_per_judge):
-    def deco(fn):
-        METHODS[name] = MethodSpec(fn, defaults, checks, needs_connected, min_scores_per_judge)
-        return fn
-
-    return deco
-
-
-def wmean_by(codes, values, w, n):
-    return np.bincount(codes, w * values, minlength=n) / np.bincount(codes, w, minlength=n)
-
-
-def _pooled_sigma(resid, w, dof, what):
-    if dof <= 0:
-        warnings.warn(
-            f"{what}: no residual degrees of freedom (every item has a single score), so "
-            "item standard errors cannot be estimated and are set to inf",
-            DegenerateDataWarning,
-            stacklevel=4,
-        )
-        return float("inf")
-    return float(np.sqrt(np.sum(w * resid**2) / dof))
-
-
-def _descriptive_severity(data, fitted):
-    """Mean of (fitted - score) per judge, centred: positive = scores below the item value."""
-    sev = wmean_by(data.judge, fitted - data.score, data.weight, data.n_judges)
-    return sev - sev.mean()
-
-
-@register("mean", defaults={}, checks={}, needs_connected=False, min_scores_per_judge=None)
-def _fit_mean(data: ScoreData, opts, compute_se) -> Fit:
-    v = wmean_by(data.item, data.score, data.weight, data.n_items)
-    fitted = v[data.item]
-    resid = data.score - fitted
-    wt = data.weight / data.weight.mean()
-    sigma = _pooled_sigma(resid, wt, data.n_scores - data.n_items, "mean")
-    se = sigma / np.sqrt(np.bincount(data.item, wt, minlength=data.n_items))
-    return Fit(v, se, _descriptive_severity(data, fitted), None, resid, sigma, diagnostics={})
-
-
-def trimmed_mask(item, score, n_items, min_scores_to_trim, n_trim):
-    """Boolean mask of the scores kept by the trimming rule (see :func:`calibrate`)."""
-    order = np.lexsort((np.arange(score.size), score, item))
-    counts = np.bincount(item, minlength=n_items)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    pos = np.arange(score.size) - np.repeat(starts, counts)  # rank within item
-    cnt = np.repeat(counts, counts)
-    trim = cnt >= min_scores_to_trim
-    keep_sorted = ~trim | ((pos >= n_trim) & (pos < cnt - n_trim))
-    keep = np.empty(score.size, dtype=bool)
-    keep[order] = keep_sorted
-    return keep
-
-
-_TRIM_CHECKS = {"min_scores_to_trim": dict(kind=int, low=1), "n_trim": dict(kind=int, low=1)}
-
-
-# "trimmed_mean" is the rule of Chinese expert panels: trim only a panel of 5 or more.
-@register("trimmed_mean", defaults={"min_scores_to_trim": 5, "n_trim": 1}, checks=_TRIM_CHECKS,
-          needs_connected=False, min_scores_per_judge=None)
-@register("trimmed", defaults={"min_scores_to_trim": 3, "n_trim": 1}, checks=_TRIM_CHECKS,
-          needs_connected=False, min_scores_per_judge=None)
-def _fit_trimmed(data: ScoreData, opts, compute_se) -> Fit:
-    k, t = opts["min_scores_to_trim"], opts["n_trim"]
-    keep = trimmed_mask(data.item, data.score, data.n_items, k, t)
-    w = np.where(keep, data.weight, 0.0)
-    v = np.bincount(data.item, w * data.score, minlength=data.n_items) / np.bincount(
-        data.item, w, minlength=data.n_items
-    )
-    fitted = v[data.item]
-    resid = data.score - fitted
-    wt = w / w[keep].mean()
-    sigma = _pooled_sigma(resid[keep], wt[keep], int(keep.sum()) - data.n_items, "trimmed")
-    se = sigma / np.sqrt(np.bincount(data.item, wt, minlength=data.n_items))
-    counts = np.bincount(data.item, minlength=data.n_items)
-    return Fit(
-        v, se, _descriptive_severity(data, fitted), None, resid, sigma,
-        diagnostics={"score_used": keep, "item_trimmed": counts >= k},
-    )
-
-
-@register(
-    "zscore",
-    defaults={"min_scores_per_judge": 3, "rescale": True},
-    checks={"min_scores_per_judge": dict(kind=int, low=2), "rescale": dict(kind=bool)},
-    needs_connected=False,
-    min_scores_per_judge=3,
-)
-def _fit_zscore(data: ScoreData, opts, compute_se) -> Fit:
-    y, w, jj, ii = data.score, data.weight, data.judge, data.item
-    nj, ni = data.n_judges, data.n_items
-    m = wmean_by(jj, y, w, nj)
-    cnt = np.bincount(jj, minlength=nj)
-    var = wmean_by(jj, (y - m[jj]) ** 2, w, nj) * cnt / (cnt - 1)
-    sd = np.sqrt(var)
-    flat = sd <= 1e-12 * (1.0 + np.abs(m))
-    if flat.any():
-        codes = ", ".join(str(int(c)) for c in np.flatnonzero(flat)[:10])
-        warnings.warn(
-            f"zscore: judges {codes} gave the same score to every item they scored; "
-            "their standardized scores are set to 0 (they do not separate items)",
-            DegenerateDataWarning,
-            stacklevel=3,
-        )
-    sd_safe = np.where(flat, 1.0, sd)
-    z = np.where(flat[jj], 0.0, (y - m[jj]) / sd_safe[jj])
-    zbar = wmean_by(ii, z, w, ni)
-    scale_sd = float(np.sqrt(np.mean(sd[~flat] ** 2))) if (~flat).any() else 1.0
-    mean_sd = float(np.mean(sd[~flat])) if (~flat).any() else 1.0
-    if opts["rescale"]:
-        mu = float(np.sum(w * y) / np.sum(w))
-        v, unit = mu + scale_sd * zbar, scale_sd
-    else:
-        v, unit = zbar, 1.0
-    zres = z - zbar[ii]
-    fitted = m[jj] + sd_safe[jj] * zbar[ii]
-    resid = y - np.where(flat[jj], m[jj], fitted)
-    wt = w / w.mean()
-    sz = _pooled_sigma(zres, wt, data.n_scores - ni, "zscore")
-    sev = m.mean() - m
-    scale = np.where(flat, 0.0, sd) / mean_sd
-    se = unit * sz / np.sqrt(np.bincount(ii, wt, minlength=ni))
-    return Fit(v, se, sev, scale, resid, unit * sz,
-               diagnostics={"judge_mean": m, "judge_sd": sd, "item_mean_z": zbar})
-
-
-_LIN_DEFAULTS = {"min_scores_per_judge": 2, "solver": "auto", "tol": 1e-12,
-                 "max_iter": 10000, "se": "auto"}
-_LIN_CHECKS = {
-    "min_scores_per_judge": dict(kind=int, low=1),
-    "solver": dict(kind=str, choices={"auto", "dense", "cg"}),
-    "tol": dict(kind=float, low=1e-16, high=1e-2),
-    "max_iter": dict(kind=int, low=1),
-    "se": dict(kind=str, choices={"auto", "exact", "approximate", "none"}),
-}
-
-
-def _linear_fit(data, w, opts, compute_se, ridge=0.0):
-    from ._errors import ConvergenceWarning
-    from ._linear import two_way
-
-    r = two_way(
-        data.item, data.judge, data.score, w, data.n_items, data.n_judges,
-        solver=opts["solver"], tol=opts["tol"], maxiter=opts["max_iter"],
-        se=opts["se"] if compute_se else "none", ridge=ridge,
-    )
-    if not r["converged"]:
-        warnings.warn(
-            f"conjugate gradients stopped after {r['iterations']} iterations before reaching "
-            f"tol={opts['tol']}; result returned with converged=False (raise `max_iter`, or "
-            "use solver='dense')", ConvergenceWarning, stacklevel=4)
-    return r
-
-
-@register("additive", defaults=dict(_LIN_DEFAULTS), checks=dict(_LIN_CHECKS),
-          needs_connected=True, min_scores_per_judge=2)
-def _fit_additive(data: ScoreData, opts, compute_se) -> Fit:
-    w = data.weight
-    r = _linear_fit(data, w, opts, compute_se)
-    dof = data.n_scores - data.n_items - data.n_judges + 1
-    sigma = _pooled_sigma(r["residual"], w / w.mean(), dof, "additive")
-    se = None
-    if r["var_factor"] is not None:
-        se = sigma * np.sqrt(r["var_factor"] * w.mean())
-    return Fit(r["value"], se, -r["offset"], None, r["residual"], sigma,
-               iterations=r["iterations"], converged=r["converged"],
-               diagnostics={"solver": r["solver"], "se_method": r["se_method"],
-                            "residual_dof": dof})
-
-
-@register(
-    "confidence",
-    defaults=dict(_LIN_DEFAULTS, bias_prior=0.0),
-    checks=dict(_LIN_CHECKS, bias_prior=dict(kind=float, low=0.0)),
-    needs_connected=True,
-    min_scores_per_judge=2,
-)
-def _fit_confidence(data: ScoreData, opts, compute_se) -> Fit:
-    declared = data.confidence is not None
-    c = data.confidence if declared else np.ones(data.n_scores)
-    w = c * data.weight
-    r = _linear_fit(data, w, opts, compute_se, ridge=opts["bias_prior"])
-    dof = data.n_scores - data.n_items - data.n_judges + (0 if opts["bias_prior"] > 0 else 1)
-    chi2 = float(np.sum(w * r["residual"] ** 2))
-    if declared:
-        sigma = 1.0
-    else:
-        sigma = _pooled_sigma(r["residual"], w, dof, "confidence")
-    se = None if r["var_factor"] is None else sigma * np.sqrt(r["var_factor"])
-    item_conf = np.bincount(data.item, w, minlength=data.n_items)
-    return Fit(r["value"], se, -r["offset"], None, r["residual"], sigma,
-               iterations=r["iterations"], converged=r["converged"],
-               diagnostics={"solver": r["solver"], "se_method": r["se_method"],
-                            "item_confidence": item_conf,
-                            "chi2": chi2, "residual_dof": dof,
-                            "chi2_per_dof": chi2 / dof if dof > 0 else float("inf"),
-                            "declared_confidence": declared})
-
-
 # --------------------------------------------------------------------------- driver
 
 
@@ -448,24 +223,16 @@ def prepare(item, judge, score, method, *, weight=None, confidence=None, n_items
         ncomp, ic, jc = raise_if_disconnected(data, method)
     else:
         ncomp, ic, jc = components(data)
-    if method in ("trimmed", "trimmed_mean"):
-        k, t = opts["min_scores_to_trim"], opts["n_trim"]
-        if k < 2 * t + 1:
-            raise ValueError(
-                f"`min_scores_to_trim` must be at least 2*n_trim+1={2 * t + 1} so that a "
-                f"score is left after trimming, got {k}")
-    if method == "rasch":
-        from .rasch import check_levels
-
-        opts["levels"] = check_levels(data.score, opts["levels"])
+    if spec.check_data is not None:
+        opts = spec.check_data(data, opts)
     return data, opts, ncomp, ic, jc
 
 
-def fit_prepared(data, method, opts, ncomp, ic, jc, *, compute_se=True) -> Fit:
-    """Fit on validated data, splitting by component when there are several."""
+def fit_prepared(data, method, opts, ncomp, ic, jc, *, log: WarningLog, compute_se=True) -> Fit:
+    """Fit on validated data, splitting by component when there are several; warnings go to ``log``."""
     spec = METHODS[method]
     if ncomp == 1 or not spec.needs_connected:
-        return spec.fit(data, opts, compute_se)
+        return spec.fit(data, opts, compute_se, log)
     iv = np.empty(data.n_items)
     ise = np.empty(data.n_items)
     sev = np.empty(data.n_judges)
@@ -477,7 +244,7 @@ def fit_prepared(data, method, opts, ncomp, ic, jc, *, compute_se=True) -> Fit:
         m = comp_of_score == c
         items, judges = np.flatnonzero(ic == c), np.flatnonzero(jc == c)
         sub = _subset(data, m, items, judges)
-        f = spec.fit(sub, opts, compute_se)
+        f = spec.fit(sub, opts, compute_se, log)
         iv[items] = f.item_value
         if f.item_se is not None:
             ise[items] = f.item_se
@@ -497,7 +264,8 @@ def fit_prepared(data, method, opts, ncomp, ic, jc, *, compute_se=True) -> Fit:
 
 
 def calibrate(item, judge, score, method="additive", *, weight=None, confidence=None,
-              n_items=None, n_judges=None, within_components=False, **options) -> Calibration:
+              n_items=None, n_judges=None, within_components=False, warn=True,
+              **options) -> Calibration:
     """Calibrate judges' scores and estimate a value for every item.
 
     Parameters
@@ -521,6 +289,10 @@ def calibrate(item, judge, score, method="additive", *, weight=None, confidence=
         For methods that need a connected design, calibrate every connected component
         separately instead of raising :class:`DisconnectedDesignError`. Values are then
         comparable only within a component (see ``item_component``).
+    warn : bool, default True
+        Also issue each warning through Python's :mod:`warnings`. Pass False to read them
+        only from the result's ``warnings`` (for example in worker threads, where the
+        :mod:`warnings` module's global state cannot be captured safely).
     **options
         Method options (see each method's function); unknown names raise ``ValueError``.
 
@@ -528,7 +300,9 @@ def calibrate(item, judge, score, method="additive", *, weight=None, confidence=
     -------
     Calibration
         Item values and standard errors, judge severities (and scales), residuals,
-        method, options, iterations, convergence flag and a reproducibility digest.
+        method, options, iterations, convergence flag, a reproducibility digest, and
+        ``warnings``: every warning of the computation as
+        :class:`~judgestats.EngineWarning` data (category name and message).
 
     Raises
     ------
@@ -540,8 +314,9 @@ def calibrate(item, judge, score, method="additive", *, weight=None, confidence=
     Notes
     -----
     Validation is one separate step before any computation. Degenerate but valid data
-    emit :class:`DegenerateDataWarning`; a solver that stops early emits
-    :class:`ConvergenceWarning` and sets ``converged=False``.
+    give a :class:`DegenerateDataWarning`; a solver that stops early gives a
+    :class:`ConvergenceWarning` and sets ``converged=False``. Both are recorded in
+    ``warnings`` and, unless ``warn=False``, issued.
 
     Examples
     --------
@@ -554,11 +329,15 @@ def calibrate(item, judge, score, method="additive", *, weight=None, confidence=
     data, opts, ncomp, ic, jc = prepare(
         item, judge, score, method, weight=weight, confidence=confidence, n_items=n_items,
         n_judges=n_judges, within_components=within_components, options=options)
-    fit = fit_prepared(data, method, opts, ncomp, ic, jc)
-    return build_calibration(data, method, opts, within_components, ncomp, ic, fit)
+    log = WarningLog()
+    fit = fit_prepared(data, method, opts, ncomp, ic, jc, log=log)
+    result = build_calibration(data, method, opts, within_components, ncomp, ic, fit, log)
+    if warn:
+        issue(result.warnings, stacklevel=2)
+    return result
 
 
-def build_calibration(data, method, opts, within_components, ncomp, ic, fit: Fit):
+def build_calibration(data, method, opts, within_components, ncomp, ic, fit: Fit, log: WarningLog):
     bad = [name for name, a in (("item_value", fit.item_value),
                                 ("judge_severity", fit.judge_severity),
                                 ("residuals", fit.residuals))
@@ -592,6 +371,7 @@ def build_calibration(data, method, opts, within_components, ncomp, ic, fit: Fit
         n_components=int(ncomp),
         item_component=_ro(ic),
         diagnostics=_freeze(dict(fit.diagnostics)),
+        warnings=log.entries(),
         version=VERSION,
         _digest=digest,
     )

@@ -7,9 +7,6 @@ within_components``) and the :class:`~judgestats.Calibration` fields it returns.
 
 from __future__ import annotations
 
-from . import affine as _affine  # noqa: F401  (registers "affine")
-from . import mixed as _mixed  # noqa: F401  (registers "mixed")
-from . import rasch as _rasch  # noqa: F401  (registers "rasch")
 from .calibration import Calibration, calibrate
 
 __all__ = [

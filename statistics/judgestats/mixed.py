@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import scipy.linalg as sla
 from scipy.optimize import minimize_scalar
 
-from ._errors import DegenerateDataWarning
+from ._errors import DegenerateDataWarning, WarningLog
 from ._linear import TwoWay
-from .calibration import Fit, register
+from ._method import Fit, MethodSpec
 
 
 def reml_profile(tw: TwoWay, y, w):
@@ -35,16 +33,7 @@ def reml_profile(tw: TwoWay, y, w):
     return objective, quad, lam_s, q, c, Y_i, dof
 
 
-@register(
-    "mixed",
-    defaults={"min_scores_per_judge": 2, "tol": 1e-10, "max_judges": 5000},
-    checks={"min_scores_per_judge": dict(kind=int, low=1),
-            "tol": dict(kind=float, low=1e-14, high=1e-2),
-            "max_judges": dict(kind=int, low=1)},
-    needs_connected=True,
-    min_scores_per_judge=2,
-)
-def _fit_mixed(data, opts, compute_se) -> Fit:
+def _fit_mixed(data, opts, compute_se, log: WarningLog) -> Fit:
     ii, jj, y, w = data.item, data.judge, data.score, data.weight
     ni, nj = data.n_items, data.n_judges
     if nj > opts["max_judges"]:
@@ -71,9 +60,8 @@ def _fit_mixed(data, opts, compute_se) -> Fit:
     sigma2 = quad(loglam) / dof
     tau2 = lam * sigma2
     if loglam <= lo + 1e-6:
-        warnings.warn("mixed: the judge variance is estimated at 0 (REML boundary); judge "
-                      "effects are shrunk to 0 and item values equal the raw means",
-                      DegenerateDataWarning, stacklevel=3)
+        log.warn(DegenerateDataWarning, "mixed: the judge variance is estimated at 0 (REML "
+                 "boundary); judge effects are shrunk to 0 and item values equal the raw means")
     d = lam / (lam * lam_s + 1.0)  # eigenvalues of (S + I/lam)^{-1}
     u = q @ (d * c)
     beta = (Y_i - tw.N @ u) / tw.W_i
@@ -91,3 +79,14 @@ def _fit_mixed(data, opts, compute_se) -> Fit:
                             "judge_icc": tau2 / (tau2 + sigma2),
                             "reml_loglik": float(ll), "judge_blup": u,
                             "shrinkage_lambda": lam})
+
+
+MIXED = MethodSpec(
+    "mixed", _fit_mixed,
+    defaults={"min_scores_per_judge": 2, "tol": 1e-10, "max_judges": 5000},
+    checks={"min_scores_per_judge": dict(kind=int, low=1),
+            "tol": dict(kind=float, low=1e-14, high=1e-2),
+            "max_judges": dict(kind=int, low=1)},
+    needs_connected=True,
+    min_scores_per_judge=2,
+)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Mapping
 
 import numpy as np
 
-from ._errors import DegenerateDataWarning
+from ._errors import DegenerateDataWarning, EngineWarning, WarningLog, issue
 from ._validate import check_option
 from .calibration import Calibration, _canonical, fit_prepared, prepare
 
@@ -52,6 +51,8 @@ class Ranking:
         Calibration method of the ranked values.
     options : Mapping
         ``top_n``, ``tie_rule`` and ``decimals``.
+    warnings : tuple of EngineWarning
+        Warnings of the ranking itself (not those of the calibration, which it carries).
     """
 
     rank: np.ndarray
@@ -63,6 +64,7 @@ class Ranking:
     tie_at_cutoff: bool
     method: str
     options: Mapping[str, Any]
+    warnings: tuple[EngineWarning, ...] = ()
 
 
 def _rank_values(value, *, tie_rule, decimals, se=None, raw=None):
@@ -89,7 +91,7 @@ def _rank_values(value, *, tie_rule, decimals, se=None, raw=None):
 
 
 def rank(calibration: Calibration, top_n: int = 10, tie_rule: str = "shared", *,
-         decimals: int | None = 9) -> Ranking:
+         decimals: int | None = 9, warn: bool = True) -> Ranking:
     """Rank items by calibrated value and select the top ``top_n``.
 
     Parameters
@@ -116,11 +118,16 @@ def rank(calibration: Calibration, top_n: int = 10, tie_rule: str = "shared", *,
         differ only by floating-point rounding count as tied; set it to the number of
         decimals the edition publishes (e.g. 2) to make published ties real ties.
         ``None`` compares exact floating-point values.
+    warn : bool, default True
+        Also issue each warning through Python's :mod:`warnings`; False: only record it
+        in the result's ``warnings``.
 
     Returns
     -------
     Ranking
-        Ranks, order, top items, tie groups and the options used.
+        Ranks, order, top items, tie groups and the options used; ``warnings`` holds a
+        :class:`~judgestats.DegenerateDataWarning` (as data) when the calibration has
+        several components.
 
     Notes
     -----
@@ -147,11 +154,11 @@ def rank(calibration: Calibration, top_n: int = 10, tie_rule: str = "shared", *,
     tie_rule = check_option("tie_rule", tie_rule, kind=str, choices=set(TIE_RULES))
     if decimals is not None:
         decimals = check_option("decimals", decimals, kind=int, low=0, high=15)
+    log = WarningLog()
     if calibration.n_components > 1:
-        warnings.warn(
-            "rank: the calibration has several components (within_components=True); values "
-            "in different components are not on a common scale", DegenerateDataWarning,
-            stacklevel=2)
+        log.warn(DegenerateDataWarning,
+                 "rank: the calibration has several components (within_components=True); values "
+                 "in different components are not on a common scale")
     se = calibration.item_se
     if tie_rule == "item_se" and se is None:
         raise ValueError("tie_rule='item_se' needs `calibration.item_se`")
@@ -168,11 +175,15 @@ def rank(calibration: Calibration, top_n: int = 10, tie_rule: str = "shared", *,
     else:
         cut = False
     top = order[ranks[order] <= top_n]
-    return Ranking(
+    result = Ranking(
         rank=_ro(ranks), order=_ro(order), top=_ro(top), top_n=top_n, tie_rule=tie_rule,
         ties=ties, tie_at_cutoff=bool(cut), method=calibration.method,
         options=MappingProxyType({"top_n": top_n, "tie_rule": tie_rule, "decimals": decimals}),
+        warnings=log.entries(),
     )
+    if warn:
+        issue(result.warnings, stacklevel=2)
+    return result
 
 
 @dataclass(frozen=True, eq=False)
@@ -200,6 +211,9 @@ class RankUncertainty:
         Resampling scheme (``"judge-score-weights"``, see :func:`bootstrap`).
     options : Mapping
         Method options used.
+    warnings : tuple of EngineWarning
+        Warnings of the full-data calibration (those of the replicates are dropped: they
+        repeat the full data's on reweighted copies).
     """
 
     method: str
@@ -214,10 +228,11 @@ class RankUncertainty:
     seed: int
     scheme: str
     options: Mapping[str, Any]
+    warnings: tuple[EngineWarning, ...] = ()
 
 
 def bootstrap(item, judge, score, method="additive", top_n=10, *, reps=200, seed=0,
-              weight=None, confidence=None, n_items=None, n_judges=None,
+              weight=None, confidence=None, n_items=None, n_judges=None, warn=True,
               **options) -> RankUncertainty:
     """Bootstrap rank intervals and top-N probabilities for every item.
 
@@ -236,11 +251,15 @@ def bootstrap(item, judge, score, method="additive", top_n=10, *, reps=200, seed
         same result.
     weight, confidence, n_items, n_judges, **options
         Passed to the calibration method.
+    warn : bool, default True
+        Also issue the full-data calibration's warnings through Python's :mod:`warnings`;
+        False: only record them in the result's ``warnings``.
 
     Returns
     -------
     RankUncertainty
-        Rank intervals (90% and 95%), median rank and top-N probability per item.
+        Rank intervals (90% and 95%), median rank and top-N probability per item, and
+        ``warnings``: the full-data calibration's warnings as data.
 
     Notes
     -----
@@ -285,37 +304,39 @@ def bootstrap(item, judge, score, method="additive", top_n=10, *, reps=200, seed
     data, opts, ncomp, ic, jc = prepare(
         item, judge, score, method, weight=weight, confidence=confidence, n_items=n_items,
         n_judges=n_judges, within_components=within, options=options)
-    full = fit_prepared(data, method, opts, ncomp, ic, jc, compute_se=False)
+    log = WarningLog()
+    full = fit_prepared(data, method, opts, ncomp, ic, jc, log=log, compute_se=False)
     n = data.n_items
     _, base_rank, _ = _rank_values(full.item_value, tie_rule="item_order", decimals=None)
     rng = np.random.Generator(np.random.PCG64(seed))
     ranks = np.empty((reps, n), dtype=np.int32)
-    from dataclasses import replace
-
     rep_opts = dict(opts)
     if method in ("additive", "confidence") and opts["solver"] == "auto":
         rep_opts["solver"] = "cg"  # matrix-free: no refactorisation per replicate
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for r in range(reps):
-            gj = rng.standard_exponential(data.n_judges)
-            es = rng.standard_exponential(data.n_scores)
-            wr = data.weight * gj[data.judge] * es
-            d = replace(data, weight=wr)
-            f = fit_prepared(d, method, rep_opts, ncomp, ic, jc, compute_se=False)
-            order = np.lexsort((np.arange(n), -f.item_value))
-            ranks[r, order] = np.arange(1, n + 1)
+    for r in range(reps):
+        gj = rng.standard_exponential(data.n_judges)
+        es = rng.standard_exponential(data.n_scores)
+        wr = data.weight * gj[data.judge] * es
+        d = replace(data, weight=wr)
+        f = fit_prepared(d, method, rep_opts, ncomp, ic, jc, log=WarningLog(), compute_se=False)
+        order = np.lexsort((np.arange(n), -f.item_value))
+        ranks[r, order] = np.arange(1, n + 1)
+
     def ci(level):
         a = (1 - level) / 2
         lo = np.quantile(ranks, a, axis=0, method="lower")
         hi = np.quantile(ranks, 1 - a, axis=0, method="higher")
         return _ro(np.column_stack([lo, hi]).astype(np.int64))
 
-    return RankUncertainty(
+    result = RankUncertainty(
         method=method, rank=_ro(base_rank), item_value=_ro(full.item_value.copy()),
         rank_median=_ro(np.median(ranks, axis=0)), rank_ci90=ci(0.90), rank_ci95=ci(0.95),
         p_top=_ro((ranks <= top_n).mean(axis=0)), top_n=top_n, reps=reps, seed=seed,
         scheme="judge-score-weights",
         options=MappingProxyType(_canonical(dict(opts, within_components=within))),
+        warnings=log.entries(),
     )
+    if warn:
+        issue(result.warnings, stacklevel=2)
+    return result

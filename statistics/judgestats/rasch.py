@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-from ._errors import ConvergenceWarning, DegenerateDataWarning
+from ._errors import ConvergenceWarning, DegenerateDataWarning, WarningLog
 from ._linear import TwoWay
-from .calibration import Fit, register
+from ._method import Fit, MethodSpec
+from ._validate import ScoreData
+from .connectivity import components
 
 
 def check_levels(score, levels):
@@ -75,18 +75,7 @@ def _moments(p):
     return e, np.maximum(v, 1e-12)
 
 
-@register(
-    "rasch",
-    defaults={"min_scores_per_judge": 2, "levels": None, "tol": 1e-7, "max_iter": 1000,
-              "extreme_adjustment": 0.3},
-    checks={"min_scores_per_judge": dict(kind=int, low=1),
-            "tol": dict(kind=float, low=1e-12, high=1e-2),
-            "max_iter": dict(kind=int, low=1),
-            "extreme_adjustment": dict(kind=float, low=0.01, high=0.5)},
-    needs_connected=True,
-    min_scores_per_judge=2,
-)
-def _fit_rasch(data, opts, compute_se) -> Fit:
+def _fit_rasch(data, opts, compute_se, log: WarningLog) -> Fit:
     levels = np.asarray(opts["levels"])
     x = np.searchsorted(levels, data.score).astype(np.float64)
     K = levels.size - 1
@@ -111,12 +100,12 @@ def _fit_rasch(data, opts, compute_se) -> Fit:
 
     ext_item, ext_judge, core = extremes(np.ones(x.size, dtype=bool))
     if ext_item.any() or ext_judge.any():
-        warnings.warn(
-            f"rasch: {int(ext_item.sum())} items and {int(ext_judge.sum())} judges have "
-            "extreme scores (all lowest or all highest level, possibly after removing other "
-            "extreme elements); they are left out of the joint estimation and measured "
-            f"afterwards, anchored on the others, with totals moved {adj} score points "
-            "inward (Linacre's convention)", DegenerateDataWarning, stacklevel=3)
+        log.warn(DegenerateDataWarning,
+                 f"rasch: {int(ext_item.sum())} items and {int(ext_judge.sum())} judges have "
+                 "extreme scores (all lowest or all highest level, possibly after removing other "
+                 "extreme elements); they are left out of the joint estimation and measured "
+                 f"afterwards, anchored on the others, with totals moved {adj} score points "
+                 "inward (Linacre's convention)")
     if not core.any():
         raise ValueError("`score`: every item or judge has an extreme score (all lowest or "
                          "all highest level); the Rasch model cannot be estimated")
@@ -148,9 +137,6 @@ def _fit_rasch(data, opts, compute_se) -> Fit:
     jmap = np.full(nj, -1)
     jmap[cj_codes] = np.arange(cj_codes.size)
     ci, cj, xc, wcore = imap[ii[core]], jmap[jj[core]], x[core], w[core]
-    from ._validate import ScoreData
-    from .connectivity import components
-
     ncomp, _, _ = components(ScoreData(ci, cj, xc, wcore, None, ci_codes.size, cj_codes.size))
     if ncomp > 1:
         raise ValueError(
@@ -246,8 +232,8 @@ def _fit_rasch(data, opts, compute_se) -> Fit:
         C -= shift
         B -= shift
     if not converged:
-        warnings.warn(f"rasch: joint maximum likelihood did not converge in {it} iterations; "
-                      "result returned with converged=False", ConvergenceWarning, stacklevel=3)
+        log.warn(ConvergenceWarning, f"rasch: joint maximum likelihood did not converge in {it} "
+                 "iterations; result returned with converged=False")
     p = category_probs(B[ii] - C[jj], tau)
     e, v = _moments(p)
     resid = x - e
@@ -271,3 +257,21 @@ def _fit_rasch(data, opts, compute_se) -> Fit:
                             "item_infit": infit_i, "item_outfit": outfit_i,
                             "expected_score": np.interp(e, np.arange(K + 1), levels),
                             "extreme_items": ext_item, "extreme_judges": ext_judge})
+
+
+def _check_levels_option(data: ScoreData, opts: dict) -> dict:
+    return dict(opts, levels=check_levels(data.score, opts["levels"]))
+
+
+RASCH = MethodSpec(
+    "rasch", _fit_rasch,
+    defaults={"min_scores_per_judge": 2, "levels": None, "tol": 1e-7, "max_iter": 1000,
+              "extreme_adjustment": 0.3},
+    checks={"min_scores_per_judge": dict(kind=int, low=1),
+            "tol": dict(kind=float, low=1e-12, high=1e-2),
+            "max_iter": dict(kind=int, low=1),
+            "extreme_adjustment": dict(kind=float, low=0.01, high=0.5)},
+    needs_connected=True,
+    min_scores_per_judge=2,
+    check_data=_check_levels_option,
+)

@@ -3,13 +3,12 @@ per-judge consistency with a calibration."""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
-from ._errors import DegenerateDataWarning
+from ._errors import DegenerateDataWarning, EngineWarning, WarningLog, issue
 from ._validate import check_option, validate_scores
 from .calibration import Calibration
 
@@ -427,6 +426,9 @@ class JudgeConsistency:
         Rasch mean-square fit statistics (information-weighted and unweighted); 1 is
         ideal, > 1.5 noisy/erratic, < 0.5 too predictable (Linacre). ``None`` for other
         methods.
+    warnings : tuple of EngineWarning
+        The :class:`DegenerateDataWarning` naming judges with an undefined correlation, as
+        data; empty when every correlation is defined.
     """
 
     n_scores: np.ndarray
@@ -435,9 +437,11 @@ class JudgeConsistency:
     mean_residual: np.ndarray
     infit: np.ndarray | None
     outfit: np.ndarray | None
+    warnings: tuple[EngineWarning, ...] = ()
 
 
-def judge_consistency(calibration: Calibration, item, judge, score) -> JudgeConsistency:
+def judge_consistency(calibration: Calibration, item, judge, score, *,
+                      warn: bool = True) -> JudgeConsistency:
     """How consistently each judge agrees with the calibrated item values.
 
     Parameters
@@ -446,12 +450,15 @@ def judge_consistency(calibration: Calibration, item, judge, score) -> JudgeCons
         Result of :func:`judgestats.calibrate` on these scores.
     item, judge, score : array_like, shape (n_scores,)
         The scores the calibration was made from, in the same order.
+    warn : bool, default True
+        Also issue the warning through Python's :mod:`warnings`; False: only record it in
+        the result's ``warnings``.
 
     Returns
     -------
     JudgeConsistency
-        Per-judge correlation with calibrated values, residual summaries and (Rasch)
-        infit/outfit mean squares.
+        Per-judge correlation with calibrated values, residual summaries, (Rasch)
+        infit/outfit mean squares, and ``warnings`` as data.
 
     Notes
     -----
@@ -493,19 +500,22 @@ def judge_consistency(calibration: Calibration, item, judge, score) -> JudgeCons
     ok = (cnt >= 3) & (sxx > 1e-24) & (syy > 1e-24)
     corr = np.full(nj, np.nan)
     corr[ok] = sxy[ok] / np.sqrt(sxx[ok] * syy[ok])
+    log = WarningLog()
     if not ok.all():
         codes = ", ".join(str(int(c)) for c in np.flatnonzero(~ok)[:10])
-        warnings.warn(f"judge_consistency: correlation undefined (NaN) for judges {codes} "
-                      "(fewer than 3 scores or no spread)", DegenerateDataWarning,
-                      stacklevel=2)
+        log.warn(DegenerateDataWarning, f"judge_consistency: correlation undefined (NaN) for "
+                 f"judges {codes} (fewer than 3 scores or no spread)")
     r = np.asarray(calibration.residuals)
     d = calibration.diagnostics
     infit = outfit = None
     if calibration.method == "rasch" and "judge_infit" in d:
         infit, outfit = np.asarray(d["judge_infit"]), np.asarray(d["judge_outfit"])
-    return JudgeConsistency(
+    result = JudgeConsistency(
         n_scores=cnt, correlation=corr,
         rms_residual=np.sqrt(np.bincount(jj, r * r, minlength=nj) / cnt),
         mean_residual=np.bincount(jj, r, minlength=nj) / cnt,
-        infit=infit, outfit=outfit,
+        infit=infit, outfit=outfit, warnings=log.entries(),
     )
+    if warn:
+        issue(result.warnings, stacklevel=2)
+    return result

@@ -2,8 +2,10 @@
 
 import io
 import stat
+import struct
 import warnings
 import zipfile
+import zlib
 
 import docx
 import pytest
@@ -266,6 +268,24 @@ def test_size_and_pixel_limits():
         sanitize(make_png(), "图.png", max_pixels=100)
     with pytest.raises(AttachmentError, match="empty"):
         sanitize(b"", "空.pdf")
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that declares ``width`` x ``height`` pixels but holds almost no data (a decompression bomb's shape)."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+            + chunk(b"IEND", b""))
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow's own, from Image.open
+def test_an_image_past_pillows_bomb_threshold_is_refused_from_its_header_whatever_the_limit():
+    assert Image.MAX_IMAGE_PIXELS < 10_000 * 10_000 < 2 * Image.MAX_IMAGE_PIXELS  # Pillow warns, does not refuse
+    for max_pixels in (60_000_000, 500_000_000):
+        with pytest.raises(AttachmentError, match="100000000 pixels"):
+            sanitize(_png_header(10_000, 10_000), "炸弹.png", max_pixels=max_pixels)
 
 
 def test_blinded_name_hides_the_original_name():
