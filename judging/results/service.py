@@ -725,7 +725,7 @@ def advance(session: Session, *, run: ResultRun, top_m: int, by: audit.Actor) ->
         session.add(row)
         rows.append(row)
     session.flush()
-    audit.append(session, actor=by, action="results.advanced", object_type="result_run", object_id=run.id,
+    audit.append(session, actor=by, action="result_run.finalists_advanced", object_type="result_run", object_id=run.id,
                  data={"final_round": final.id, "top_m": top_m,
                        "nominations": [e.nomination_id for e in chosen]})
     return rows
@@ -751,7 +751,7 @@ def unblind(session: Session, *, run: ResultRun, reason: str, by: audit.Actor) -
                      unblinded_by_id=by.id)
     session.add(row)
     session.flush()
-    audit.append(session, actor=by, action="results.unblinded", object_type="result_run", object_id=run.id,
+    audit.append(session, actor=by, action="result_run.unblinded", object_type="result_run", object_id=run.id,
                  data={"round": run.round_id, "category": run.category_id, "reason": row.reason})
     return row
 
@@ -858,7 +858,7 @@ def name_method(session: Session, *, nomination_id: int, by: audit.Actor) -> Nam
     row = NamedMethod(nomination_id=nomination_id, name=f"{identity.first_inventor}{suffix}", created_by_id=by.id)
     session.add(row)
     session.flush()
-    audit.append(session, actor=by, action="results.method_named", object_type="nomination", object_id=nomination_id,
+    audit.append(session, actor=by, action="nomination.method_named", object_type="nomination", object_id=nomination_id,
                  data={"name": row.name})
     return row
 
@@ -908,7 +908,7 @@ def publish(session: Session, *, category: Category, by: audit.Actor) -> list[Pu
         session.add(row)
         rows.append(row)
     session.flush()
-    audit.append(session, actor=by, action="results.published", object_type="result_run", object_id=run.id,
+    audit.append(session, actor=by, action="result_run.published", object_type="result_run", object_id=run.id,
                  data={"category": category.id, "count": len(rows)})
     return rows
 

@@ -357,7 +357,7 @@ def update_rubric(session: Session, *, category_id: int, spec: RubricSpec, by: U
                     for b in c.bands],
             grades=[CriterionGrade(position=k, label=g.label, value=g.value) for k, g in enumerate(c.grades)]))
     session.flush()
-    audit.append(session, actor=audit.Actor(by.id, by.username), action="rubric.updated", object_type="category",
+    audit.append(session, actor=audit.Actor(by.id, by.username), action="category.rubric_updated", object_type="category",
                  object_id=category.id, data={"rubric": rubric.id, "before": before.as_json() if before else None,
                                               "after": spec.as_json()})
     return rubric

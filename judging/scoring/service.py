@@ -115,7 +115,7 @@ def accept_undertaking(session: Session, *, judge: User, edition: Edition, now: 
                                        accepted_at=now or utcnow())
     session.add(acceptance)
     session.flush()
-    audit.append(session, actor=_actor(judge), action="undertaking.accepted", object_type="edition",
+    audit.append(session, actor=_actor(judge), action="edition.undertaking_accepted", object_type="edition",
                  object_id=edition.id, data={"text_sha256": acceptance.text_sha256})
     return acceptance
 
@@ -127,7 +127,7 @@ def set_undertaking_text(session: Session, *, edition: Edition, text: str, by: U
         raise JudgingError(N_("Keep the statement under {limit} characters."), limit=20000)
     edition.settings = {**(edition.settings or {}), "undertaking": text}
     session.flush()
-    audit.append(session, actor=_actor(by), action="undertaking.set", object_type="edition", object_id=edition.id,
+    audit.append(session, actor=_actor(by), action="edition.undertaking_set", object_type="edition", object_id=edition.id,
                  data={"text": text, "text_sha256": _undertaking_hash(edition)})
 
 
@@ -359,7 +359,7 @@ def save_draft(session: Session, *, judge: User, assignment_id: int, data: Sheet
             score.value, score.grade = value, grades[criterion_id]
     session.flush()
     ctx.sheet = sheet
-    audit.append(session, actor=_actor(judge), action="sheet.draft_saved", object_type="score_sheet",
+    audit.append(session, actor=_actor(judge), action="score_sheet.draft_saved", object_type="score_sheet",
                  object_id=sheet.id, data=_audit_data(ctx, sheet, values), at=now)
     return ctx
 
@@ -385,7 +385,7 @@ def submit_sheet(session: Session, *, judge: User, assignment_id: int, version: 
     if changed != 1:
         raise _stale(version + 1)
     _mirror(sheet, version=version + 1, status=SheetStatus.SUBMITTED, submitted_at=now, updated_at=now)
-    audit.append(session, actor=_actor(judge), action="sheet.submitted", object_type="score_sheet",
+    audit.append(session, actor=_actor(judge), action="score_sheet.submitted", object_type="score_sheet",
                  object_id=sheet.id, data=_audit_data(ctx, sheet, values), at=now)
     return ctx
 
@@ -411,7 +411,7 @@ def declare_conflict(session: Session, *, judge: User, assignment_id: int, reaso
                                    source=ConflictSource.DECLARED, reason=reason, created_by_id=judge.id,
                                    created_at=now))
     session.flush()
-    audit.append(session, actor=_actor(judge), action="conflict.declared", object_type="assignment",
+    audit.append(session, actor=_actor(judge), action="assignment.conflict_declared", object_type="assignment",
                  object_id=assignment.id, data={"round_id": assignment.round_id, "expert_id": assignment.expert_id,
                                                 "nomination_id": assignment.nomination_id, "reason": reason}, at=now)
     return assignment
@@ -465,7 +465,7 @@ def reopen_sheet(session: Session, *, sheet_id: int, by: User, reason: str,
         raise _stale(sheet.version + 1)
     _mirror(sheet, version=sheet.version + 1, status=SheetStatus.DRAFT, submitted_at=None, reopened_at=now,
             reopen_reason=reason, updated_at=now)
-    audit.append(session, actor=_actor(by), action="sheet.reopened", object_type="score_sheet", object_id=sheet.id,
+    audit.append(session, actor=_actor(by), action="score_sheet.reopened", object_type="score_sheet", object_id=sheet.id,
                  data={"assignment_id": sheet.assignment_id, "version": sheet.version, "reason": reason,
                        "values": {str(s.criterion_id): str(s.value) for s in sorted(sheet.scores,
                                                                                    key=lambda s: s.criterion_id)}},
@@ -490,7 +490,7 @@ def extend_deadline(session: Session, *, round_: Round, expert_id: int, until: d
         session.add(extension)
     extension.deadline_at, extension.reason, extension.created_by_id, extension.created_at = until, reason, by.id, now
     session.flush()
-    audit.append(session, actor=_actor(by), action="deadline.extended", object_type="round", object_id=round_.id,
+    audit.append(session, actor=_actor(by), action="round.deadline_extended", object_type="round", object_id=round_.id,
                  data={"expert_id": expert_id, "until": until, "previous": previous, "reason": reason}, at=now)
     return extension
 

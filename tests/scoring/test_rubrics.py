@@ -57,7 +57,7 @@ def _organizer(session) -> User:
 def _rubric_events(session_factory) -> list[dict]:
     with session_factory() as session:
         return [json.loads(body) for body in session.scalars(
-            select(AuditEvent.body).where(AuditEvent.action == "rubric.updated").order_by(AuditEvent.seq))]
+            select(AuditEvent.body).where(AuditEvent.action == "category.rubric_updated").order_by(AuditEvent.seq))]
 
 
 def _with(spec: RubricSpec, index: int, **changes) -> RubricSpec:
@@ -190,7 +190,7 @@ def test_a_locked_rubric_page_is_read_only_and_refuses_a_post(client, session_fa
     with session_factory() as session:
         assert rubrics.spec_of(session.get(Category, category_id).rubric) == before
         assert session.scalar(select(func.count()).select_from(AuditEvent)
-                              .where(AuditEvent.action == "rubric.updated")) == 0
+                              .where(AuditEvent.action == "category.rubric_updated")) == 0
 
 
 def test_an_unknown_category_answers_404(client):
