@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from judging import audit
+from judging.accounts import actor_of
 from judging.accounts.models import Role, User
 from judging.db.base import utcnow
 from judging.editions.models import Category, Edition, Round, RoundKind
@@ -425,7 +426,7 @@ def cast_ballot(session: Session, *, meeting: Meeting, user: User, choices: Mapp
     parsed = check_ballot(session, meeting=meeting, member=member, choices=choices, now=now)
     _mark_cast(session, meeting, member, ONLINE)
     _add_counts(session, meeting, parsed)
-    _audit(session, audit.Actor(user.id, user.username), "meeting.ballot_cast", meeting, member=member.id,
+    _audit(session, actor_of(user), "meeting.ballot_cast", meeting, member=member.id,
            expert=member.expert_id, method=ONLINE)
     return member
 

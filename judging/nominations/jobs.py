@@ -1,23 +1,19 @@
 """Background jobs of the intake: importing an uploaded table (and archive), confirming clean nominations.
 
 ``nominations.import`` params: ``{"edition_id", "table", "filename", "archive", "archive_name",
-"keep_valid", "var_dir", "by_id", "by_label"}`` where ``table``/``archive`` name staged uploads.
+"keep_valid", "var_dir"}`` where ``table``/``archive`` name staged uploads.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from judging import audit
 from judging.editions.models import Edition
 from judging.errors import NotFound
 from judging.jobs import JobContext, job_kind
 from judging.nominations import importer, service
 from judging.nominations.storage import AttachmentStore, StagedUpload
 
-
-def _actor(params: dict[str, Any]) -> audit.Actor:
-    return audit.Actor(params.get("by_id"), params.get("by_label", "system"))
 
 
 @job_kind("nominations.import")
@@ -37,7 +33,7 @@ def import_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
                 record = importer.import_nominations(
                     session, edition=edition, table_data=table, filename=params.get("filename", ""),
                     archive_data=archive, archive_name=params.get("archive_name", ""),
-                    keep_valid=bool(params.get("keep_valid")), store=store, by=_actor(params), written=written)
+                    keep_valid=bool(params.get("keep_valid")), store=store, by=ctx.actor, written=written)
                 session.commit()
             except BaseException:
                 session.rollback()
@@ -60,6 +56,6 @@ def confirm_clean_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]
         edition = session.get(Edition, params["edition_id"])
         if edition is None:
             raise NotFound("edition")
-        count = service.confirm_clean(session, edition=edition, by=_actor(params))
+        count = service.confirm_clean(session, edition=edition, by=ctx.actor)
         session.commit()
     return {"confirmed": count, "next_url": "/organizer/nominations/?status=confirmed"}

@@ -35,7 +35,7 @@ from judging.scoring.rules import (
 )
 from judging.web.auth import current_user, requires_role
 from judging.web.rendering import DbSession, gettext_for, render
-from judging.web.forms import error_status
+from judging.web.forms import error_status, request_actor
 
 logger = logging.getLogger(__name__)
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -243,7 +243,7 @@ def _start_refill(request: Request, round_id: int) -> None:
     state = request.app.state
     try:
         start_refill(state.session_factory, round_id=round_id, database_url=state.settings.database_url,
-                     by=audit.Actor.system("conflict declared"))
+                     by=audit.Actor.system())
     except Exception:  # noqa: BLE001 - the judge's declaration stands whatever happens to the job
         logger.exception("could not queue the refill of round %s after a declared conflict", round_id)
 
@@ -303,9 +303,9 @@ class RoundController(Controller):
         round_ = self._round(db, round_id)
         try:
             if _text(data.get("action")) == "open":
-                service.open_round(db, round_=round_, by=current_user(request))
+                service.open_round(db, round_=round_, by=request_actor(request))
             elif _text(data.get("action")) == "close":
-                service.close_round(db, round_=round_, by=current_user(request))
+                service.close_round(db, round_=round_, by=request_actor(request))
             else:
                 raise JudgingError(N_("Unknown action."))
             db.commit()
@@ -362,7 +362,7 @@ class RoundController(Controller):
             raise NotFoundException()
         assignment = db.get(Assignment, sheet.assignment_id)
         try:
-            service.reopen_sheet(db, sheet_id=sheet_id, by=current_user(request), reason=_text(data.get("reason")))
+            service.reopen_sheet(db, sheet_id=sheet_id, by=request_actor(request), reason=_text(data.get("reason")))
             db.commit()
         except JudgingError as error:
             db.rollback()
@@ -378,7 +378,7 @@ class RoundController(Controller):
         try:
             until = _local_datetime(_text(data.get("until")), _zone(request))
             service.extend_deadline(db, round_=round_, expert_id=expert_id, until=until,
-                                    reason=_text(data.get("reason")), by=current_user(request))
+                                    reason=_text(data.get("reason")), by=request_actor(request))
             db.commit()
         except NotFound:
             raise NotFoundException() from None
@@ -394,7 +394,7 @@ class RoundController(Controller):
         if edition is None:
             raise NotFoundException()
         try:
-            service.set_undertaking_text(db, edition=edition, text=_text(data.get("text")), by=current_user(request))
+            service.set_undertaking_text(db, edition=edition, text=_text(data.get("text")), by=request_actor(request))
             db.commit()
         except JudgingError as error:
             db.rollback()
@@ -453,7 +453,7 @@ class RubricController(Controller):
     def save(self, request: Request, db: DbSession, category_id: FromPath[int], data: FormData) -> Response:
         try:
             spec = rubrics.read_rubric_form(data)
-            rubrics.update_rubric(db, category_id=category_id, spec=spec, by=current_user(request))
+            rubrics.update_rubric(db, category_id=category_id, spec=spec, by=request_actor(request))
             db.commit()
         except NotFound:
             raise NotFoundException() from None

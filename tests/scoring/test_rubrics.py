@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from helpers import login
+from judging import audit
+from judging.accounts import actor_of
 from judging.accounts.models import User
 from judging.audit.models import AuditEvent
 from judging.demo import DEMO_PASSWORDS
@@ -50,8 +52,8 @@ def _unlock(session_factory, key: CategoryKey) -> int:
         return category.id
 
 
-def _organizer(session) -> User:
-    return session.scalar(select(User).where(User.username == "organizer"))
+def _organizer(session) -> audit.Actor:
+    return actor_of(session.scalar(select(User).where(User.username == "organizer")))
 
 
 def _rubric_events(session_factory) -> list[dict]:
