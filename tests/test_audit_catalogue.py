@@ -199,3 +199,15 @@ def test_every_stored_action_has_an_entry_after_the_demo_and_some_use(client, de
     page = client.get("/auditor").text
     assert '(score_sheet.draft_saved)">保存评分草稿</span>' in page  # the label, its code in the tooltip
     assert "<code>" not in page  # no event is shown by its raw code
+
+
+def test_a_user_becomes_an_actor_in_one_place():
+    """Actor(id, label) is built by accounts.actor_of (and by the job runner, from what start_job recorded)."""
+    built = set()
+    for path in JUDGING.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
+            for node in ast.walk(function):
+                if isinstance(node, ast.Call) and ast.unparse(node.func) in ("Actor", "audit.Actor"):
+                    built.add(f"{path.relative_to(JUDGING.parent)}:{function.name}")
+    assert sorted(built) == ["judging/accounts/service.py:actor_of", "judging/jobs/service.py:run_job"]
