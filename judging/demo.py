@@ -236,7 +236,7 @@ def load_demo(session: Session, *, seed: int = 2026, progress: Callable[[int, in
             session.add(nomination)
             nominations.append((nomination, employer))
     session.flush()
-    audit.append(session, actor=system, action="nominations.imported", object_type="edition",
+    audit.append(session, actor=system, action="edition.demo_nominations_loaded", object_type="edition",
                  object_id=edition.id, data={"count": len(nominations), "source": "demo"})
 
     report(3, steps, "experts")
@@ -352,7 +352,7 @@ def _demo_scoring(session: Session, *, edition: Edition, round_: Round, experts:
     rng = random.Random(seed + 1)
     edition.settings = {**edition.settings, "undertaking": DEMO_UNDERTAKING}
     session.flush()
-    audit.append(session, actor=actor, action="undertaking.set", object_type="edition", object_id=edition.id,
+    audit.append(session, actor=actor, action="edition.undertaking_set", object_type="edition", object_id=edition.id,
                  data={"text": DEMO_UNDERTAKING})
     users = {user.username: user for user in session.scalars(select(User).where(User.role == Role.JUDGE))}
     by_user = {expert.user_id: expert for expert in experts}
@@ -392,7 +392,8 @@ def _demo_scoring(session: Session, *, edition: Edition, round_: Round, experts:
             grades = {str(cid): grade for cid, (_value, grade) in sorted(scored.items()) if grade}
             if grades:
                 data["grades"] = grades
-            audit.append(session, actor=actor, action=f"sheet.{'submitted' if index < n_submitted else 'draft_saved'}",
+            audit.append(session, actor=actor,
+                         action="score_sheet.submitted" if index < n_submitted else "score_sheet.draft_saved",
                          object_type="score_sheet", object_id=sheet.id, data=data)
 
 
@@ -445,7 +446,7 @@ def _demo_submitted_scores(session: Session, *, seed: int) -> None:
         session.execute(insert(CriterionScore), [
             {"sheet_id": ids[assignment_id], "criterion_id": criterion_id, "value": value}
             for assignment_id, pairs in values.items() for criterion_id, value in pairs])
-    audit.append(session, actor=audit.Actor.system("demo"), action="scores.demo_submitted", object_type="round",
+    audit.append(session, actor=audit.Actor.system("demo"), action="round.demo_scores_loaded", object_type="round",
                  object_id=preliminary.id, data={"sheets": count,
                                                  "categories": [key.value for key in DEMO_SCORED_CATEGORIES]})
 
@@ -578,7 +579,7 @@ def _demo_notice_edition(session: Session, *, seed: int, experts: list[Expert], 
                      "value": Decimal(str(min(10.0, max(0.0, round((level + rng.gauss(0, 0.6)) * 2) / 2))))}
                     for criterion in rubric.criteria])
         categories.append(category)
-    audit.append(session, actor=actor, action="scores.demo_submitted", object_type="round", object_id=round_.id,
+    audit.append(session, actor=actor, action="round.demo_scores_loaded", object_type="round", object_id=round_.id,
                  data={"sheets": NOTICE_NOMINATIONS * NOTICE_JUDGES_EACH * len(categories), "year": NOTICE_YEAR})
 
     for category in categories:

@@ -64,7 +64,7 @@ def test_login_opens_a_session_and_failures_are_generic_and_audited(db):
     assert login is not None and login.user.username == "li.ming"
     stored = db.scalars(select(UserSession)).one()
     assert stored.id != login.token and len(stored.id) == 64  # only the token's hash is kept
-    assert _actions(db) == ["user.created", "auth.login_failed", "auth.login_failed", "auth.login"]
+    assert _actions(db) == ["user.created", "user.login_failed", "user.login_failed", "user.logged_in"]
     assert resolve_session(db, token=login.token, idle=IDLE, absolute=ABSOLUTE).username == "li.ming"
 
 
@@ -96,7 +96,7 @@ def test_logout_ends_the_session_and_is_audited(db):
     end_session(db, token=login.token)
     db.commit()
     assert resolve_session(db, token=login.token, idle=IDLE, absolute=ABSOLUTE) is None
-    assert _actions(db)[-1] == "auth.logout"
+    assert _actions(db)[-1] == "user.logged_out"
 
 
 def test_repeated_failures_lock_the_account_name_whether_or_not_it_exists(db):
@@ -110,7 +110,7 @@ def test_repeated_failures_lock_the_account_name_whether_or_not_it_exists(db):
         with pytest.raises(LoginLocked) as locked:
             authenticate(db, username=name, password="long-enough-password", now=now)
         assert locked.value.until == now + dt.timedelta(minutes=15)
-    assert _actions(db).count("auth.login_locked") == 2
+    assert _actions(db).count("user.login_blocked") == 2
     # The window passes: the right password works again and clears the count.
     later = now + dt.timedelta(minutes=16)
     assert authenticate(db, username="li.ming", password="long-enough-password", now=later) is not None

@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from helpers import login
 from judging import audit
+from judging.accounts import actor_of, add_user
+from judging.accounts.models import Role
 from judging.demo import DEMO_PASSWORDS
 from judging.jobs import Job, JobStatus, job_kind, kinds_in, recover_interrupted, start_job
 from judging.jobs.service import _run_job_by_url, make_huey
@@ -38,6 +40,11 @@ def _resumable(ctx, params):
     return {"ok": True}
 
 
+@job_kind("test.whoami")
+def _whoami(ctx, params):
+    return {"actor": [ctx.actor.id, ctx.actor.label], "params": sorted(params)}
+
+
 @pytest.fixture(autouse=True)
 def test_kinds(request, installed_parts, tmp_path):
     """The parts' job kinds and this module's test kinds (after the app, which installs only the parts')."""
@@ -59,6 +66,16 @@ def test_a_job_runs_reports_progress_and_keeps_its_result(session_factory, db_ur
     assert job.attempts == 1 and job.started_at <= job.finished_at
     with session_factory() as session:
         assert session.scalars(select(audit.AuditEvent.action)).all() == ["job.queued"]
+
+
+def test_a_job_runs_as_the_actor_who_started_it(session_factory, db_url):
+    with session_factory() as session:
+        organizer = add_user(session, username="zhang.wei", password="a-long-password-1", role=Role.ORGANIZER,
+                                by=SYSTEM)
+        session.commit()
+        by = actor_of(organizer)
+    job_id = start_job(session_factory, kind="test.whoami", params={"n": 1}, by=by, database_url=db_url)
+    assert _job(session_factory, job_id).result == {"actor": [by.id, "zhang.wei"], "params": ["n"]}
 
 
 def test_a_failing_job_is_marked_failed_with_its_error(session_factory, db_url):

@@ -94,8 +94,9 @@ def test_organizer_home_shows_counts_per_category(client, demo):
 def test_auditor_sees_the_log_and_verifies_the_chain(client, demo):
     login(client, "auditor", DEMO_PASSWORDS["auditor"])
     page = client.get("/auditor").text
-    assert "auth.login" in page  # newest first; the accounts were created at the start, on the last page
-    assert "user.created" in client.get("/auditor", params={"page": 10**6}).text
+    assert '(user.logged_in)">登录</span>' in page  # newest first, by label; the code is in the tooltip
+    last_page = client.get("/auditor", params={"page": 10**6}).text  # the accounts were made first, by the demo
+    assert '(user.created)">创建账号</span>' in last_page and "<td>演示数据初始化</td>" in last_page
     fragment = client.get("/auditor/verify", headers={"hx-request": "true"})
     assert fragment.status_code == 200 and "<html" not in fragment.text
     assert "审计链完整" in fragment.text
@@ -118,7 +119,7 @@ def test_logout_ends_the_session_and_is_audited(client, demo, session_factory):
     assert client.get("/judge", follow_redirects=False, headers={"accept": "text/html"}).status_code == 302
     with session_factory() as session:
         actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq.desc()).limit(2)).all()
-    assert actions == ["auth.logout", "auth.login"]
+    assert actions == ["user.logged_out", "user.logged_in"]
 
 
 def test_login_next_parameter_cannot_leave_the_site(client, demo):

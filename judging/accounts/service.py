@@ -105,21 +105,21 @@ def authenticate(session: Session, *, username: str, password: str, client_addre
     try:
         _check_lockout(session, username=username, client_address=client_address, now=now)
     except LoginLocked:
-        audit.append(session, actor=audit.Actor.system("anonymous"), action="auth.login_locked",
+        audit.append(session, actor=audit.Actor.system("anonymous"), action="user.login_blocked",
                      object_type="user", object_id="-", data={"username": username, "client": client_address})
         raise
     user = session.scalar(select(User).where(User.username == username))
     valid = check_password(user.password_hash if user else None, password)
     if not (valid and user is not None and user.active):
         session.add(LoginFailure(username=username, client_address=client_address, at=now))
-        audit.append(session, actor=audit.Actor.system("anonymous"), action="auth.login_failed",
+        audit.append(session, actor=audit.Actor.system("anonymous"), action="user.login_failed",
                      object_type="user", object_id=user.id if user else "-",
                      data={"username": username, "client": client_address})
         return None
     session.execute(delete(LoginFailure).where(LoginFailure.username == username))
     token = secrets.token_urlsafe(32)
     session.add(UserSession(id=_token_id(token), user_id=user.id, client_address=client_address))
-    audit.append(session, actor=actor_of(user), action="auth.login", object_type="user", object_id=user.id,
+    audit.append(session, actor=actor_of(user), action="user.logged_in", object_type="user", object_id=user.id,
                  data={"client": client_address})
     return Login(user, token)
 
@@ -145,6 +145,6 @@ def end_session(session: Session, *, token: str) -> None:
     login = session.get(UserSession, _token_id(token))
     if login is None:
         return
-    audit.append(session, actor=actor_of(login.user), action="auth.logout", object_type="user",
+    audit.append(session, actor=actor_of(login.user), action="user.logged_out", object_type="user",
                  object_id=login.user_id)
     session.execute(delete(UserSession).where(UserSession.id == login.id))

@@ -43,7 +43,9 @@ def event_hash(prev_hash: str, body: bytes) -> str:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who caused an event: a user, or the system itself (id None)."""
+    """Who caused an event, the one type every service takes as ``by`` and ``append`` stores as its two
+    columns: a user (``judging.accounts.actor_of``: id and username) or, with id None, a system actor
+    named in ``judging.audit.catalogue.SYSTEM_ACTORS`` (the demo, the worker, the public...)."""
 
     id: int | None
     label: str

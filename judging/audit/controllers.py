@@ -10,6 +10,7 @@ from litestar.response import Template
 from sqlalchemy import func, select
 
 from judging.accounts.models import Role
+from judging.audit.catalogue import SYSTEM_ACTORS, entry_for
 from judging.audit.chain import verify
 from judging.audit.models import AuditEvent
 from judging.web.auth import requires_role
@@ -29,7 +30,10 @@ class AuditorController(Controller):
         page = min(max(1, page), pages)
         events = db.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())
                             .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-        rows = [(event, json.loads(event.body).get("data", {})) for event in events]
+        # Each row: the event, its payload, its catalogue entry (None for a name the catalogue lacks)
+        # and the message id naming a system actor (None for a user, shown by username).
+        rows = [(event, json.loads(event.body).get("data", {}), entry_for(event.action),
+                 SYSTEM_ACTORS.get(event.actor) if event.actor_id is None else None) for event in events]
         return render(request, "pages/auditor_home.html", rows=rows, page=page, pages=pages, total=total)
 
     @get("/verify", sync_to_thread=True)

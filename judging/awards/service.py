@@ -137,7 +137,7 @@ def name_method(session: Session, *, nomination_id: int, by: audit.Actor) -> Nam
     row = NamedMethod(nomination_id=nomination_id, name=f"{identity.first_inventor}{suffix}", created_by_id=by.id)
     session.add(row)
     session.flush()
-    audit.append(session, actor=by, action="results.method_named", object_type="nomination", object_id=nomination_id,
+    audit.append(session, actor=by, action="nomination.method_named", object_type="nomination", object_id=nomination_id,
                  data={"name": row.name})
     return row
 
@@ -188,7 +188,7 @@ def publish(session: Session, *, category: Category, by: audit.Actor,
                         summary=summaries[w.nomination_id], published_by_id=by.id) for w in approved]
     session.add_all(rows)
     session.flush()
-    audit.append(session, actor=by, action="results.published", object_type="result_run", object_id=run.id,
+    audit.append(session, actor=by, action="result_run.published", object_type="result_run", object_id=run.id,
                  data={"category": category.id, "count": len(rows)})
     return rows
 

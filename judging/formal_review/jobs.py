@@ -1,7 +1,7 @@
 """Background jobs of formal review: receiving an upload of nominations (and their corrections).
 
 ``nominations.import`` params: ``{"edition_id", "table", "filename", "archive", "archive_name",
-"keep_valid", "var_dir", "by_id", "by_label"}`` where ``table``/``archive`` name staged uploads. The
+"keep_valid", "var_dir"}`` where ``table``/``archive`` name staged uploads. The
 import runs through formal review because a corrected row of a returned nomination is its resubmission.
 """
 
@@ -9,16 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from judging import audit
 from judging.editions.models import Edition
 from judging.errors import NotFound
 from judging.formal_review import service
 from judging.jobs import JobContext, job_kind
 from judging.nominations.storage import AttachmentStore, StagedUpload
-
-
-def _actor(params: dict[str, Any]) -> audit.Actor:
-    return audit.Actor(params.get("by_id"), params.get("by_label", "system"))
 
 
 @job_kind("nominations.import")
@@ -38,7 +33,7 @@ def import_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
                 record = service.import_with_corrections(
                     session, edition=edition, table_data=table, filename=params.get("filename", ""),
                     archive_data=archive, archive_name=params.get("archive_name", ""),
-                    keep_valid=bool(params.get("keep_valid")), store=store, by=_actor(params), written=written)
+                    keep_valid=bool(params.get("keep_valid")), store=store, by=ctx.actor, written=written)
                 session.commit()
             except BaseException:
                 session.rollback()

@@ -42,6 +42,10 @@ ITEM_KINDS = ("attachments", "quota", "completion_window", "frontline", "manual"
 ATTACHMENT_KINDS = tuple(ATTACHMENT_FORMATS)  # the kinds intake stores after cleaning a file
 MAX_LABEL = 200
 MAX_TEXT = 2000
+#: The audit action of each decision, spelt out so the audit catalogue's check finds every name.
+DECISION_ACTIONS = {Outcome.PASSED: "nomination.formal_review_passed",
+                    Outcome.RETURNED: "nomination.formal_review_returned",
+                    Outcome.REJECTED: "nomination.formal_review_rejected"}
 
 
 class FormalReviewError(JudgingError):
@@ -152,7 +156,7 @@ def set_checklist(session: Session, *, edition: Edition, category_id: int, items
         session.add(row)
     row.items, row.updated_at, row.updated_by_id = cleaned, utcnow(), by.id
     session.flush()
-    audit.append(session, actor=by, action="formal_review.checklist_set", object_type="category",
+    audit.append(session, actor=by, action="category.checklist_set", object_type="category",
                  object_id=category.id, data={"items": cleaned})
     return row
 
@@ -318,7 +322,7 @@ def decide(session: Session, *, edition: Edition, nomination_id: int, outcome: O
                         checks=[r.as_json() for r in results], decided_at=utcnow(), decided_by_id=by.id)
     session.add(decision)
     session.flush()
-    audit.append(session, actor=by, action=f"formal_review.{outcome.value}", object_type="nomination",
+    audit.append(session, actor=by, action=DECISION_ACTIONS[outcome], object_type="nomination",
                  object_id=nomination.id,
                  data={"decision_id": decision.id, "category_id": nomination.category_id, "reasons": reasons,
                        "deadline": deadline.isoformat() if deadline else None, "override_reason": override_reason,
@@ -346,7 +350,7 @@ def mark_resubmitted(session: Session, *, nomination_id: int, by: audit.Actor, s
         raise Conflict(N_("Only a nomination returned for correction can be resubmitted."))
     decision.resubmitted_at = utcnow()
     session.flush()
-    audit.append(session, actor=by, action="formal_review.resubmitted", object_type="nomination",
+    audit.append(session, actor=by, action="nomination.resubmitted", object_type="nomination",
                  object_id=nomination_id, data={"decision_id": decision.id, "source": source})
     return decision
 

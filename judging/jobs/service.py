@@ -90,12 +90,14 @@ def _configuration() -> _Configuration:
 
 
 class JobContext:
-    """What a running job gets: a session factory for its own transactions, the settings and progress."""
+    """What a running job gets: a session factory for its own transactions, the settings, progress, and the
+    actor who started it (the job's audit events are written as that actor)."""
 
-    def __init__(self, job_id: int, session_factory: sessionmaker[Session], settings: Settings):
+    def __init__(self, job_id: int, session_factory: sessionmaker[Session], settings: Settings, actor: audit.Actor):
         self.job_id = job_id
         self.session_factory = session_factory
         self.settings = settings  # the process's settings, for handlers that need them (time zone, var folder)
+        self.actor = actor
         self._last_report = 0.0
 
     def progress(self, fraction: float, message: str = "", *, force: bool = False) -> None:
@@ -153,9 +155,12 @@ def make_consumer(*, workers: int = 1, embedded: bool = False) -> Consumer:
 
 def start_job(session_factory: sessionmaker[Session], *, kind: str, params: dict[str, Any], by: audit.Actor,
               database_url: str) -> int:
-    """Record a job (audited) in its own transaction, then queue it; returns its id."""
+    """Record a job (audited) in its own transaction, then queue it; returns its id.
+
+    The actor travels in the params (``by_id``, ``by_label``), so the job reaches its handler as ``ctx.actor``."""
     if kind not in _configuration().kinds:
         raise JudgingError(N_("Unknown job kind {kind}."), kind=kind)
+    params = {**params, "by_id": by.id, "by_label": by.label}
     with session_factory() as session:
         job = Job(kind=kind, params=params, created_by_id=by.id, message="")
         session.add(job)
@@ -191,7 +196,10 @@ def run_job(job_id: int, session_factory: sessionmaker[Session]) -> None:
     try:
         if kind is None:
             raise JudgingError(N_("Unknown job kind {kind}."), kind=job.kind)
-        result = kind.run(JobContext(job_id, session_factory, _configuration().settings), params) or {}
+        # A job recorded without its actor (a row written directly, not through start_job) runs as the system.
+        by_id, by_label = params.pop("by_id", None), params.pop("by_label", None)
+        actor = audit.Actor(by_id, by_label) if by_label is not None else audit.Actor.system()
+        result = kind.run(JobContext(job_id, session_factory, _configuration().settings, actor), params) or {}
         values = dict(status=JobStatus.SUCCEEDED, progress=1.0, result=result)
     except Exception as exc:  # noqa: BLE001 (any failure must end the job, not the worker)
         message = str(exc) if isinstance(exc, JudgingError) else f"{type(exc).__name__}: {exc}"

@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from judging import audit
+from judging.accounts import actor_of
 from judging.accounts.models import Role, User
 from judging.db.base import utcnow
 from judging.editions.models import Category, Edition, Round, RoundKind
@@ -249,7 +250,7 @@ def record_attendance(session: Session, *, meeting: Meeting, member_id: int, pre
     if member.replaced or member.substitute_for_id is not None:
         raise MeetingError(N_("A substitution is recorded for this seat; its attendance is settled."))
     member.present = present
-    _audit(session, by, "meeting.attendance", meeting, member=member.id, expert=member.expert_id, present=present)
+    _audit(session, by, "meeting.attendance_recorded", meeting, member=member.id, expert=member.expert_id, present=present)
     return member
 
 
@@ -275,7 +276,7 @@ def add_substitute(session: Session, *, meeting: Meeting, absent_member_id: int,
                                ballot_method="")
     absent.replaced = True
     meeting.members.append(substitute)
-    _audit(session, by, "meeting.substitute", meeting, absent_member=absent.id, absent_expert=absent.expert_id,
+    _audit(session, by, "meeting.substitute_seated", meeting, absent_member=absent.id, absent_expert=absent.expert_id,
            substitute_expert=expert.id, approved_by_member=approver.id, approved_by_expert=approver.expert_id)
     return substitute
 
@@ -297,7 +298,7 @@ def record_recusal(session: Session, *, meeting: Meeting, member_id: int, nomina
     row = MeetingRecusal(meeting_id=meeting.id, member_id=member.id, nomination_id=nomination_id,
                          source=RecusalSource.RECORDED, reason=reason)
     session.add(row)
-    _audit(session, by, "meeting.recusal", meeting, member=member.id, expert=member.expert_id,
+    _audit(session, by, "meeting.recusal_recorded", meeting, member=member.id, expert=member.expert_id,
            nomination=nomination_id, reason=reason)
     return row
 
@@ -425,7 +426,7 @@ def cast_ballot(session: Session, *, meeting: Meeting, user: User, choices: Mapp
     parsed = check_ballot(session, meeting=meeting, member=member, choices=choices, now=now)
     _mark_cast(session, meeting, member, ONLINE)
     _add_counts(session, meeting, parsed)
-    _audit(session, audit.Actor(user.id, user.username), "meeting.ballot_cast", meeting, member=member.id,
+    _audit(session, actor_of(user), "meeting.ballot_cast", meeting, member=member.id,
            expert=member.expert_id, method=ONLINE)
     return member
 
@@ -488,7 +489,7 @@ def enter_paper_ballot(session: Session, *, meeting: Meeting, choices: Mapping[i
                         entered_by_id=by.id)
     session.add(entry)
     session.flush()
-    _audit(session, by, "meeting.paper_entered", meeting, entry=entry.id)
+    _audit(session, by, "meeting.paper_ballot_entered", meeting, entry=entry.id)
     return entry
 
 
@@ -520,7 +521,7 @@ def confirm_paper_ballot(session: Session, *, meeting: Meeting, entry_id: int, b
             raise MeetingError(N_("This paper would give a nomination more votes than members present; discard it."))
     _add_counts(session, meeting, choices)
     entry.status, entry.choices, entry.decided_by_id = PaperStatus.CONFIRMED, None, by.id
-    _audit(session, by, "meeting.paper_confirmed", meeting, entry=entry.id)
+    _audit(session, by, "meeting.paper_ballot_confirmed", meeting, entry=entry.id)
     return entry
 
 
@@ -530,7 +531,7 @@ def discard_paper_ballot(session: Session, *, meeting: Meeting, entry_id: int, b
     if entry.status is not PaperStatus.PENDING:
         raise Conflict(N_("This paper ballot has already been confirmed or discarded."))
     entry.status, entry.choices, entry.decided_by_id = PaperStatus.DISCARDED, None, by.id
-    _audit(session, by, "meeting.paper_discarded", meeting, entry=entry.id)
+    _audit(session, by, "meeting.paper_ballot_discarded", meeting, entry=entry.id)
     return entry
 
 

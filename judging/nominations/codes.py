@@ -33,6 +33,6 @@ def ensure_blind_codes(session: Session, *, round_id: int, nomination_ids: Itera
             session.add(BlindCode(round_id=round_id, nomination_id=nomination_id, code=code))
             existing[nomination_id] = code
         session.flush()
-        audit.append(session, actor=by, action="blind_codes.issued", object_type="round", object_id=round_id,
+        audit.append(session, actor=by, action="round.blind_codes_issued", object_type="round", object_id=round_id,
                      data={"count": len(missing)})
     return {nomination_id: existing[nomination_id] for nomination_id in wanted}

@@ -113,14 +113,12 @@ class NominationsController(Controller):
         edition_id = edition.id
         var_dir = request.app.state.settings.var_dir
         staged = StagedUpload(var_dir)
-        user = current_user(request)
         db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
         job_id = start_job(request.app.state.session_factory, kind="nominations.import", by=request_actor(request),
                            database_url=request.app.state.settings.database_url,
                            params={"edition_id": edition_id, "table": staged.put(table), "filename": filename,
                                    "archive": staged.put(archive) if archive else "", "archive_name": archive_name,
-                                   "keep_valid": bool(form_text(data, "keep_valid")), "var_dir": str(var_dir),
-                                   "by_id": user.id, "by_label": user.username})
+                                   "keep_valid": bool(form_text(data, "keep_valid")), "var_dir": str(var_dir)})
         return Redirect(path=f"/jobs/{job_id}")
 
     @get("/imports/{import_id:int}", sync_to_thread=True)
@@ -138,11 +136,10 @@ class NominationsController(Controller):
     @post("/confirm-clean", sync_to_thread=True)
     def confirm_clean(self, request: Request, db: DbSession) -> Redirect:
         edition_id = _edition(db).id
-        user = current_user(request)
         db.rollback()
         job_id = start_job(request.app.state.session_factory, kind="nominations.confirm_clean", by=request_actor(request),
                            database_url=request.app.state.settings.database_url,
-                           params={"edition_id": edition_id, "by_id": user.id, "by_label": user.username})
+                           params={"edition_id": edition_id})
         return Redirect(path=f"/jobs/{job_id}")
 
     @get("/{nomination_id:int}", sync_to_thread=True)

@@ -104,7 +104,7 @@ def import_nominations(
         record.status, record.errors = "rejected", problems
         session.add(record)
         session.flush()
-        audit.append(session, actor=by, action="nominations.import_rejected", object_type="nomination_import",
+        audit.append(session, actor=by, action="nomination_import.rejected", object_type="nomination_import",
                      object_id=record.id, data={"file": record.filename, "sha256": record.sha256,
                                                 "errors": len(problems)})
         return record
@@ -278,7 +278,7 @@ def import_nominations(
     record.status = "partial" if errors else "imported"
     record.errors = errors + notices
     session.flush()
-    audit.append(session, actor=by, action="nominations.imported", object_type="nomination_import",
+    audit.append(session, actor=by, action="nomination_import.completed", object_type="nomination_import",
                  object_id=record.id,
                  data={"file": record.filename, "archive": record.archive_name, "sha256": record.sha256,
                        "keep_valid": keep_valid, "created": record.created, "updated": record.updated,

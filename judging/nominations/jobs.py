@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from judging import audit
 from judging.editions.models import Edition
 from judging.errors import NotFound
 from judging.jobs import JobContext, job_kind
 from judging.nominations import service
 
-
-def _actor(params: dict[str, Any]) -> audit.Actor:
-    return audit.Actor(params.get("by_id"), params.get("by_label", "system"))
 
 
 @job_kind("nominations.confirm_clean")
@@ -23,6 +19,6 @@ def confirm_clean_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]
         edition = session.get(Edition, params["edition_id"])
         if edition is None:
             raise NotFound("edition")
-        count = service.confirm_clean(session, edition=edition, by=_actor(params))
+        count = service.confirm_clean(session, edition=edition, by=ctx.actor)
         session.commit()
     return {"confirmed": count, "next_url": "/organizer/nominations/?status=confirmed"}

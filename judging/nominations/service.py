@@ -126,7 +126,7 @@ def set_quotas(session: Session, *, edition: Edition, units: list[tuple[str, str
             session.delete(unit)
     edition.settings = {**(edition.settings or {}), TARGET_KEY: int(total)}
     session.flush()
-    audit.append(session, actor=by, action="quotas.set", object_type="edition", object_id=edition.id,
+    audit.append(session, actor=by, action="edition.quotas_set", object_type="edition", object_id=edition.id,
                  data={"total": int(total), "units": [[n, k, c] for n, k, c in units]})
 
 

@@ -262,7 +262,7 @@ def file_objection(session: Session, *, notice_id: int, nomination_id: int | Non
     session.add(objection)
     session.flush()
     # The objector's phone stays out of the chain; the grounds are fixed by their digest.
-    audit.append(session, actor=PUBLIC, action="notice.objection_received", object_type="objection",
+    audit.append(session, actor=PUBLIC, action="objection.received", object_type="objection",
                  object_id=objection.id,
                  data={"notice": notice.id, "nomination": nomination_id, "name": name, "employer": employer,
                        "grounds_sha256": hashlib.sha256(grounds.encode()).hexdigest(), "client": client_address})
@@ -282,7 +282,7 @@ def start_review(session: Session, *, objection_id: int, by: audit.Actor, now: d
     objection.status, objection.review_started_at = ObjectionStatus.UNDER_REVIEW, now or utcnow()
     objection.review_started_by_id = by.id
     session.flush()
-    audit.append(session, actor=by, action="notice.objection_under_review", object_type="objection",
+    audit.append(session, actor=by, action="objection.review_started", object_type="objection",
                  object_id=objection.id, data={"notice": objection.notice_id})
     return objection
 
@@ -303,7 +303,7 @@ def decide_objection(session: Session, *, objection_id: int, upheld: bool, findi
     objection.status = ObjectionStatus.UPHELD if upheld else ObjectionStatus.REJECTED
     objection.finding, objection.decided_at, objection.decided_by_id = finding, now or utcnow(), by.id
     session.flush()
-    audit.append(session, actor=by, action="notice.objection_decided", object_type="objection",
+    audit.append(session, actor=by, action="objection.decided", object_type="objection",
                  object_id=objection.id,
                  data={"notice": objection.notice_id, "status": objection.status.value, "finding": finding})
     return objection
@@ -378,7 +378,7 @@ def record_approval(session: Session, *, category: Category, approved_on: dt.dat
                                  approved_on=approved_on, reference=reference, recorded_by_id=by.id, recorded_at=now)
     session.add(approval)
     session.flush()
-    audit.append(session, actor=by, action="notice.approved", object_type="category", object_id=category.id,
+    audit.append(session, actor=by, action="category.approval_recorded", object_type="category", object_id=category.id,
                  data={"notice": notice.id, "version": notice.version, "approved_on": approved_on.isoformat(),
                        "reference": reference, "nominations": [e.nomination_id for e in notice.entries]})
     awards.publish(session, category=category, by=by, approved=[

@@ -27,7 +27,7 @@ from judging.panels import service
 from judging.panels.models import (
     Assignment, AssignmentPlan, Conflict as ExpertConflict, EmployerGroup, Expert,
 )
-from judging.web.auth import current_user, requires_role
+from judging.web.auth import requires_role
 from judging.web.rendering import DbSession, error_text, render
 from judging.web.forms import error_status, form_int, form_text, request_actor
 
@@ -145,13 +145,11 @@ class PanelsController(Controller):
     def refill(self, request: Request, db: DbSession, round_id: FromPath[int], data: FormData) -> Redirect:
         if db.get(Round, round_id) is None:
             raise NotFoundException()
-        user = current_user(request)
         category_id = form_text(data, "category_id")
         db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
         job_id = start_job(request.app.state.session_factory, kind="panels.refill", by=request_actor(request),
                            database_url=request.app.state.settings.database_url,
-                           params={"round_id": round_id, "category_id": int(category_id) if category_id else None,
-                                   "by_id": user.id, "by_label": user.username})
+                           params={"round_id": round_id, "category_id": int(category_id) if category_id else None})
         return Redirect(path=f"/jobs/{job_id}")
 
     # ------------------------------------------------------------------ one round and category
@@ -198,12 +196,10 @@ class PanelsController(Controller):
         except JudgingError as exc:
             return self._assign_page(request, db, round_, category, settings=settings,
                                      error=error_text(request, exc), status_code=error_status(exc))
-        user = current_user(request)
         db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
         job_id = start_job(request.app.state.session_factory, kind="panels.preview", by=request_actor(request),
                            database_url=request.app.state.settings.database_url,
-                           params={"round_id": round_id, "category_id": category_id, "settings": settings.as_dict(),
-                                   "by_id": user.id, "by_label": user.username})
+                           params={"round_id": round_id, "category_id": category_id, "settings": settings.as_dict()})
         return Redirect(path=f"/jobs/{job_id}")
 
     @get("/plans/{plan_id:int}", sync_to_thread=True)
@@ -226,11 +222,10 @@ class PanelsController(Controller):
             raise NotFoundException()
         round_id, category_id = plan.round_id, plan.category_id
         if len(plan.pairs) > SYNC_COMMIT_PAIRS:  # a large plan is written by a job: the page must not hang
-            user = current_user(request)
             db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
             job_id = start_job(request.app.state.session_factory, kind="panels.commit", by=request_actor(request),
                                database_url=request.app.state.settings.database_url,
-                               params={"plan_id": plan_id, "by_id": user.id, "by_label": user.username})
+                               params={"plan_id": plan_id})
             return Redirect(path=f"/jobs/{job_id}")
         try:
             service.commit_plan(db, plan_id=plan_id, by=request_actor(request))

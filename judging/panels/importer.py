@@ -148,7 +148,7 @@ def import_experts(session: Session, *, data: bytes, filename: str = "", keep_va
         session.flush()
         report.created = len(valid)
         report.stored = True
-        audit.append(session, actor=by, action="experts.imported", object_type="expert", object_id="pool",
+        audit.append(session, actor=by, action="expert_pool.imported", object_type="expert_pool", object_id="pool",
                      data={"filename": filename, "created": len(valid), "expert_ids": [e.id for e in valid],
                            "rejected_rows": sorted({p.row for p in report.problems if p.row})})
     return report

@@ -1,7 +1,7 @@
 """Background jobs of the panels part: previewing a plan (the solver may take a while) and refilling.
 
 ``panels.refill`` is what a judge's declared conflict or an expert's drop-out starts:
-params ``{"round_id": int, "category_id": int | None, "by_id": int | None, "by_label": str}``.
+params ``{"round_id": int, "category_id": int | None}``.
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ from judging.jobs import JobContext, job_kind
 from judging.panels import service
 
 
-def _actor(params: dict[str, Any]) -> audit.Actor:
-    return audit.Actor(params.get("by_id"), params.get("by_label", "system"))
-
 
 @job_kind("panels.preview")
 def preview(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -24,7 +21,7 @@ def preview(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     ctx.progress(0.02, "reading nominations, experts and conflicts", force=True)
     with ctx.session_factory() as session:
         plan = service.preview_plan(session, round_id=params["round_id"], category_id=params["category_id"],
-                                    settings=service.PlanSettings(**known), by=_actor(params),
+                                    settings=service.PlanSettings(**known), by=ctx.actor,
                                     progress=lambda fraction, message="": ctx.progress(fraction, message),
                                     release_while_solving=True)
         session.commit()
@@ -39,7 +36,7 @@ def commit(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     with ctx.session_factory() as session:
         plan = service.get_plan(session, params["plan_id"])
         round_id, category_id = plan.round_id, plan.category_id
-        count = service.commit_plan(session, plan_id=params["plan_id"], by=_actor(params))
+        count = service.commit_plan(session, plan_id=params["plan_id"], by=ctx.actor)
         session.commit()
         return {"pairs": count,
                 "next_url": f"/organizer/panels/rounds/{round_id}/categories/{category_id}?notice=committed"}
@@ -52,7 +49,7 @@ def refill(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     ctx.progress(0.05, "refilling missing places", force=True)
     with ctx.session_factory() as session:
         pairs = service.refill_round(session, round_id=params["round_id"], category_id=params.get("category_id"),
-                                     by=_actor(params))
+                                     by=ctx.actor)
         session.commit()
         return {"pairs": [[a, b] for a, b in pairs], "next_url": f"/organizer/panels/rounds/{params['round_id']}"}
 
@@ -64,5 +61,4 @@ def start_refill(session_factory, *, round_id: int, by: audit.Actor, database_ur
     from judging.jobs import start_job
 
     return start_job(session_factory, kind="panels.refill", by=by, database_url=database_url,
-                     params={"round_id": round_id, "category_id": category_id, "by_id": by.id,
-                             "by_label": by.label})
+                     params={"round_id": round_id, "category_id": category_id})

@@ -355,7 +355,7 @@ def preview_plan(session: Session, *, round_id: int, category_id: int, settings:
                         "conflict_counts": inst.conflicts.counts}
         session.add(plan)
         session.flush()
-        audit.append(session, actor=by, action="assignment.infeasible", object_type="assignment_plan",
+        audit.append(session, actor=by, action="assignment_plan.found_infeasible", object_type="assignment_plan",
                      object_id=plan.id, data={"round_id": round_.id, "category_id": category.id,
                                               "settings": settings.as_dict(), "detail": str(exc)})
         return plan  # no progress report after writing: see the docstring
@@ -373,7 +373,7 @@ def preview_plan(session: Session, *, round_id: int, category_id: int, settings:
     _discard_previews(session, round_id=round_id, category_id=category_id)
     session.add(plan)
     session.flush()
-    audit.append(session, actor=by, action="assignment.previewed", object_type="assignment_plan", object_id=plan.id,
+    audit.append(session, actor=by, action="assignment_plan.previewed", object_type="assignment_plan", object_id=plan.id,
                  data={"round_id": round_.id, "category_id": category.id, "settings": settings.as_dict(),
                        "pairs": len(pair_ids), "digest": pairs_digest(pair_ids),
                        "conflicts_avoided": inst.conflicts.counts})
@@ -468,7 +468,7 @@ def commit_plan(session: Session, *, plan_id: int, by: audit.Actor, now: dt.date
     plan.status = PlanStatus.COMMITTED
     plan.committed_at = now
     session.flush()
-    audit.append(session, actor=by, action="assignments.committed", object_type="round", object_id=round_.id,
+    audit.append(session, actor=by, action="round.assignments_committed", object_type="round", object_id=round_.id,
                  data={"plan_id": plan.id, "category_id": category.id, "pairs": len(pairs), "mode": plan.mode,
                        "k": plan.settings.get("k"), "seed": plan.settings.get("seed"),
                        "digest": pairs_digest(pairs), "conflicts_avoided": cset.counts}, at=now)
@@ -573,7 +573,7 @@ def refill_round(session: Session, *, round_id: int, by: audit.Actor, category_i
         ensure_blind_codes(session, round_id=round_.id,
                            nomination_ids=admitted_ids(session, [a for a, _ in new_pairs]), by=by)
         session.flush()
-        audit.append(session, actor=by, action="assignments.refilled", object_type="round", object_id=round_.id,
+        audit.append(session, actor=by, action="round.assignments_refilled", object_type="round", object_id=round_.id,
                      data={"category_id": category.id, "k": k,
                            "pairs": [[a, b] for a, b in sorted(new_pairs)]})
         added.extend(new_pairs)

@@ -254,7 +254,7 @@ def store_report(session: Session, *, ctx: dict[str, Any], pdf: bytes, pages: in
                     pages=pages, created_by_id=by.id)
     session.add(report)
     session.flush()
-    audit.append(session, actor=by, action="report.generated", object_type="result_run", object_id=report.run_id,
+    audit.append(session, actor=by, action="result_run.report_generated", object_type="result_run", object_id=report.run_id,
                  data={"report": report.id, "kind": report.kind, "audience": report.audience,
                        "subject": subject_id, "sha256": digest, "pages": pages, "draft": report.draft,
                        "chain_length_printed": ctx["chain"]["length"], "chain_head_printed": ctx["chain"]["hash"]})

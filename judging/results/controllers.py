@@ -101,8 +101,7 @@ class ResultsController(Controller):
                            database_url=settings.database_url,
                            params={"round_id": round_id, "category_id": category_id, "method": method,
                                    "seed": seed, "reps": reps, "confirm_incomplete": form["confirm"],
-                                   "within_components": form["within_components"],
-                                   "by_id": user.id, "by_label": user.username})
+                                   "within_components": form["within_components"]})
         return Redirect(path=f"/jobs/{job_id}")
 
     @get("/runs/{run_id:int}", sync_to_thread=True)
@@ -162,7 +161,7 @@ class ResultsController(Controller):
         db.rollback()  # end this request's transaction (on SQLite it holds the write lock) before the job
         job_id = start_job(request.app.state.session_factory, kind="results.recompute", by=actor_of(user),
                            database_url=request.app.state.settings.database_url,
-                           params={"run_id": run_id, "by_id": user.id, "by_label": user.username})
+                           params={"run_id": run_id})
         return Redirect(path=f"/jobs/{job_id}")
 
     @get("/runs/{run_id:int}/checks/{check_id:int}", sync_to_thread=True)
@@ -209,8 +208,7 @@ class ResultsController(Controller):
         job_id = start_job(request.app.state.session_factory, kind="results.report", by=actor_of(user),
                            database_url=request.app.state.settings.database_url,
                            params={"run_id": run_id, "kind": kind, "audience": audience,
-                                   "subject_id": int(subject) if subject.isdigit() else None,
-                                   "by_id": user.id, "by_label": user.username})
+                                   "subject_id": int(subject) if subject.isdigit() else None})
         return Redirect(path=f"/jobs/{job_id}")
 
     @get("/reports/{report_id:int}", sync_to_thread=True)

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from judging import audit
 from judging.jobs import JobContext, job_kind
 from judging.results import service
 
-
-def _actor(params: dict[str, Any]) -> audit.Actor:
-    return audit.Actor(params.get("by_id"), params.get("by_label", "system"))
 
 
 @job_kind("results.compute")
@@ -28,7 +24,7 @@ def compute_run(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         session.rollback()  # hold no transaction (no SQLite write lock) while the engine runs
         stored_options, outputs = service.compute_plan(plan, progress)
         run = service.store_run(session, plan=plan, stored_options=stored_options, outputs=outputs,
-                                by=_actor(params))
+                                by=ctx.actor)
         session.commit()
         return {"run_id": run.id, "output_digest": run.output_digest, "next_url": f"/results/runs/{run.id}"}
 
@@ -43,7 +39,7 @@ def recompute_run(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         output_digest = service.recompute_outputs(options, method, seed, inputs,
                                                   lambda fraction, message="": ctx.progress(fraction, message))
         check = service.store_check(session, run=service.get_run(session, run_id), inputs=inputs,
-                                    output_digest=output_digest, by=_actor(params))
+                                    output_digest=output_digest, by=ctx.actor)
         session.commit()
         return {"check_id": check.id, "inputs_match": check.inputs_match, "outputs_match": check.outputs_match,
                 "next_url": f"/results/runs/{run_id}/checks/{check.id}"}
@@ -63,6 +59,6 @@ def render_report(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         pdf, pages = reports.render_pdf(context)
         ctx.progress(0.95, "storing", force=True)
         report = reports.store_report(session, ctx=context, pdf=pdf, pages=pages, subject_id=subject_id,
-                                      by=_actor(params))
+                                      by=ctx.actor)
         session.commit()
         return {"report_id": report.id, "pages": pages, "next_url": f"/results/runs/{report.run_id}/reports"}

@@ -568,7 +568,7 @@ def advance(session: Session, *, run: ResultRun, top_m: int, by: audit.Actor) ->
         session.add(row)
         rows.append(row)
     session.flush()
-    audit.append(session, actor=by, action="results.advanced", object_type="result_run", object_id=run.id,
+    audit.append(session, actor=by, action="result_run.finalists_advanced", object_type="result_run", object_id=run.id,
                  data={"final_round": final.id, "top_m": top_m,
                        "nominations": [e.nomination_id for e in chosen]})
     return rows
@@ -594,7 +594,7 @@ def unblind(session: Session, *, run: ResultRun, reason: str, by: audit.Actor) -
                      unblinded_by_id=by.id)
     session.add(row)
     session.flush()
-    audit.append(session, actor=by, action="results.unblinded", object_type="result_run", object_id=run.id,
+    audit.append(session, actor=by, action="result_run.unblinded", object_type="result_run", object_id=run.id,
                  data={"round": run.round_id, "category": run.category_id, "reason": row.reason})
     return row
 

@@ -246,7 +246,7 @@ def _start_refill(request: Request, round_id: int) -> None:
     state = request.app.state
     try:
         start_refill(state.session_factory, round_id=round_id, database_url=state.settings.database_url,
-                     by=audit.Actor.system("conflict declared"))
+                     by=audit.Actor.system())
     except Exception:  # noqa: BLE001 - the judge's declaration stands whatever happens to the job
         logger.exception("could not queue the refill of round %s after a declared conflict", round_id)
 
@@ -306,9 +306,9 @@ class RoundController(Controller):
         round_ = self._round(db, round_id)
         try:
             if _text(data.get("action")) == "open":
-                service.open_round(db, round_=round_, by=current_user(request))
+                service.open_round(db, round_=round_, by=request_actor(request))
             elif _text(data.get("action")) == "close":
-                service.close_round(db, round_=round_, by=current_user(request))
+                service.close_round(db, round_=round_, by=request_actor(request))
             else:
                 raise JudgingError(N_("Unknown action."))
             db.commit()
@@ -365,7 +365,7 @@ class RoundController(Controller):
             raise NotFoundException()
         assignment = db.get(Assignment, sheet.assignment_id)
         try:
-            service.reopen_sheet(db, sheet_id=sheet_id, by=current_user(request), reason=_text(data.get("reason")))
+            service.reopen_sheet(db, sheet_id=sheet_id, by=request_actor(request), reason=_text(data.get("reason")))
             db.commit()
         except JudgingError as error:
             db.rollback()
@@ -381,7 +381,7 @@ class RoundController(Controller):
         try:
             until = _local_datetime(_text(data.get("until")), _zone(request))
             service.extend_deadline(db, round_=round_, expert_id=expert_id, until=until,
-                                    reason=_text(data.get("reason")), by=current_user(request))
+                                    reason=_text(data.get("reason")), by=request_actor(request))
             db.commit()
         except NotFound:
             raise NotFoundException() from None
@@ -397,7 +397,7 @@ class RoundController(Controller):
         if edition is None:
             raise NotFoundException()
         try:
-            service.set_undertaking_text(db, edition=edition, text=_text(data.get("text")), by=current_user(request))
+            service.set_undertaking_text(db, edition=edition, text=_text(data.get("text")), by=request_actor(request))
             db.commit()
         except JudgingError as error:
             db.rollback()
@@ -456,7 +456,7 @@ class RubricController(Controller):
     def save(self, request: Request, db: DbSession, category_id: FromPath[int], data: FormData) -> Response:
         try:
             spec = rubrics.read_rubric_form(data)
-            rubrics.update_rubric(db, category_id=category_id, spec=spec, by=current_user(request))
+            rubrics.update_rubric(db, category_id=category_id, spec=spec, by=request_actor(request))
             db.commit()
         except NotFound:
             raise NotFoundException() from None
@@ -485,12 +485,10 @@ class RosterController(Controller):
             if isinstance(exc, NotFound):
                 raise NotFoundException() from None
             return Redirect(path=f"/organizer/panels/experts/{expert_id}", query_params={"error": error_text(request, exc)})
-        user = current_user(request)
         db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
         job_id = start_job(request.app.state.session_factory, kind="panels.refill", by=request_actor(request),
                            database_url=request.app.state.settings.database_url,
-                           params={"round_id": round_id, "category_id": None, "by_id": user.id,
-                                   "by_label": user.username})
+                           params={"round_id": round_id, "category_id": None})
         return Redirect(path=f"/jobs/{job_id}")
 
     @get("/assignments/{assignment_id:int}/swap", sync_to_thread=True)

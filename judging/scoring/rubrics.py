@@ -19,7 +19,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from judging import audit
-from judging.accounts.models import User
 from judging.editions.models import Category, Criterion, CriterionGrade, CriterionLevel, Rubric, ScaleKind
 from judging.errors import N_, Conflict, NotFound
 from judging.nominations.models import Nomination
@@ -328,7 +327,7 @@ def scores_given(session: Session, *, category: Category) -> int:
         .where(Nomination.category_id == category.id)) or 0
 
 
-def update_rubric(session: Session, *, category_id: int, spec: RubricSpec, by: User) -> Rubric:
+def update_rubric(session: Session, *, category_id: int, spec: RubricSpec, by: audit.Actor) -> Rubric:
     """Replace the category's rubric with ``spec``, audited with the rubric before and after.
 
     Refused (nothing changed) when ``spec`` is invalid or when any score exists for the category.
@@ -357,7 +356,7 @@ def update_rubric(session: Session, *, category_id: int, spec: RubricSpec, by: U
                     for b in c.bands],
             grades=[CriterionGrade(position=k, label=g.label, value=g.value) for k, g in enumerate(c.grades)]))
     session.flush()
-    audit.append(session, actor=audit.Actor(by.id, by.username), action="rubric.updated", object_type="category",
+    audit.append(session, actor=by, action="category.rubric_updated", object_type="category",
                  object_id=category.id, data={"rubric": rubric.id, "before": before.as_json() if before else None,
                                               "after": spec.as_json()})
     return rubric

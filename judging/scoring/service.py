@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from judging import audit
+from judging.accounts import actor_of
 from judging.accounts.models import User
 from judging.db.base import utcnow
 from judging.editions.models import Category, Criterion, Edition, Round, RoundStatus, Rubric, ScaleKind
@@ -45,10 +46,6 @@ DEFAULT_UNDERTAKING = N_(
     "will not try to find out who made a submission. If I have a conflict of interest with a "
     "submission (it comes from my employer or a unit I am connected with, a relative or close "
     "colleague took part, or I advised on it), I will declare it at once and not score it.")
-
-
-def _actor(user: User) -> audit.Actor:
-    return audit.Actor(user.id, user.username)
 
 
 # ---------------------------------------------------------------------------------------- errors
@@ -115,19 +112,19 @@ def accept_undertaking(session: Session, *, judge: User, edition: Edition, now: 
                                        accepted_at=now or utcnow())
     session.add(acceptance)
     session.flush()
-    audit.append(session, actor=_actor(judge), action="undertaking.accepted", object_type="edition",
+    audit.append(session, actor=actor_of(judge), action="edition.undertaking_accepted", object_type="edition",
                  object_id=edition.id, data={"text_sha256": acceptance.text_sha256})
     return acceptance
 
 
-def set_undertaking_text(session: Session, *, edition: Edition, text: str, by: User) -> None:
+def set_undertaking_text(session: Session, *, edition: Edition, text: str, by: audit.Actor) -> None:
     """The organizer sets the statement judges accept (empty text: the built-in statement)."""
     text = (text or "").replace("\r\n", "\n").strip()
     if len(text) > 20000:
         raise JudgingError(N_("Keep the statement under {limit} characters."), limit=20000)
     edition.settings = {**(edition.settings or {}), "undertaking": text}
     session.flush()
-    audit.append(session, actor=_actor(by), action="undertaking.set", object_type="edition", object_id=edition.id,
+    audit.append(session, actor=by, action="edition.undertaking_set", object_type="edition", object_id=edition.id,
                  data={"text": text, "text_sha256": _undertaking_hash(edition)})
 
 
@@ -289,7 +286,7 @@ def freeze_scores(session: Session, *, round_id: int, category_id: int, reason: 
     freeze = ScoreFreeze(round_id=round_id, category_id=category_id, reason=reason)
     session.add(freeze)
     session.flush()
-    audit.append(session, actor=by, action="scores.frozen", object_type="round", object_id=round_id,
+    audit.append(session, actor=by, action="round.scores_frozen", object_type="round", object_id=round_id,
                  data={"category": category_id, "reason": reason})
     return freeze
 
@@ -392,7 +389,7 @@ def save_draft(session: Session, *, judge: User, assignment_id: int, data: Sheet
             score.value, score.grade = value, grades[criterion_id]
     session.flush()
     ctx.sheet = sheet
-    audit.append(session, actor=_actor(judge), action="sheet.draft_saved", object_type="score_sheet",
+    audit.append(session, actor=actor_of(judge), action="score_sheet.draft_saved", object_type="score_sheet",
                  object_id=sheet.id, data=_audit_data(ctx, sheet, values), at=now)
     ensure_not_frozen(session, round_id=ctx.round.id, category_id=ctx.rubric.category_id)
     return ctx
@@ -419,7 +416,7 @@ def submit_sheet(session: Session, *, judge: User, assignment_id: int, version: 
     if changed != 1:
         raise _stale(version + 1)
     _mirror(sheet, version=version + 1, status=SheetStatus.SUBMITTED, submitted_at=now, updated_at=now)
-    audit.append(session, actor=_actor(judge), action="sheet.submitted", object_type="score_sheet",
+    audit.append(session, actor=actor_of(judge), action="score_sheet.submitted", object_type="score_sheet",
                  object_id=sheet.id, data=_audit_data(ctx, sheet, values), at=now)
     ensure_not_frozen(session, round_id=ctx.round.id, category_id=ctx.rubric.category_id)
     return ctx
@@ -446,7 +443,7 @@ def declare_conflict(session: Session, *, judge: User, assignment_id: int, reaso
                                    source=ConflictSource.DECLARED, reason=reason, created_by_id=judge.id,
                                    created_at=now))
     session.flush()
-    audit.append(session, actor=_actor(judge), action="conflict.declared", object_type="assignment",
+    audit.append(session, actor=actor_of(judge), action="assignment.conflict_declared", object_type="assignment",
                  object_id=assignment.id, data={"round_id": assignment.round_id, "expert_id": assignment.expert_id,
                                                 "nomination_id": assignment.nomination_id, "reason": reason}, at=now)
     return assignment
@@ -461,27 +458,27 @@ def get_round(session: Session, *, round_id: int) -> Round:
     return round_
 
 
-def open_round(session: Session, *, round_: Round, by: User) -> Round:
+def open_round(session: Session, *, round_: Round, by: audit.Actor) -> Round:
     if round_.status is RoundStatus.OPEN:
         raise Conflict(N_("The round is already open."))
     previous = round_.status
     round_.status = RoundStatus.OPEN
     session.flush()
-    audit.append(session, actor=_actor(by), action="round.opened", object_type="round", object_id=round_.id,
+    audit.append(session, actor=by, action="round.opened", object_type="round", object_id=round_.id,
                  data={"from": previous.value})
     return round_
 
 
-def close_round(session: Session, *, round_: Round, by: User) -> Round:
+def close_round(session: Session, *, round_: Round, by: audit.Actor) -> Round:
     if round_.status is not RoundStatus.OPEN:
         raise Conflict(N_("Only an open round can be closed."))
     round_.status = RoundStatus.CLOSED
     session.flush()
-    audit.append(session, actor=_actor(by), action="round.closed", object_type="round", object_id=round_.id)
+    audit.append(session, actor=by, action="round.closed", object_type="round", object_id=round_.id)
     return round_
 
 
-def reopen_sheet(session: Session, *, sheet_id: int, by: User, reason: str,
+def reopen_sheet(session: Session, *, sheet_id: int, by: audit.Actor, reason: str,
                  now: dt.datetime | None = None) -> ScoreSheet:
     """Give a submitted sheet back to its judge as a draft, with the reason the judge will read."""
     now = now or utcnow()
@@ -500,7 +497,7 @@ def reopen_sheet(session: Session, *, sheet_id: int, by: User, reason: str,
         raise _stale(sheet.version + 1)
     _mirror(sheet, version=sheet.version + 1, status=SheetStatus.DRAFT, submitted_at=None, reopened_at=now,
             reopen_reason=reason, updated_at=now)
-    audit.append(session, actor=_actor(by), action="sheet.reopened", object_type="score_sheet", object_id=sheet.id,
+    audit.append(session, actor=by, action="score_sheet.reopened", object_type="score_sheet", object_id=sheet.id,
                  data={"assignment_id": sheet.assignment_id, "version": sheet.version, "reason": reason,
                        "values": {str(s.criterion_id): str(s.value) for s in sorted(sheet.scores,
                                                                                    key=lambda s: s.criterion_id)}},
@@ -512,7 +509,7 @@ def reopen_sheet(session: Session, *, sheet_id: int, by: User, reason: str,
     return sheet
 
 
-def extend_deadline(session: Session, *, round_: Round, expert_id: int, until: dt.datetime, reason: str, by: User,
+def extend_deadline(session: Session, *, round_: Round, expert_id: int, until: dt.datetime, reason: str, by: audit.Actor,
                     now: dt.datetime | None = None) -> DeadlineExtension:
     """A later deadline for one judge in one round (replacing an earlier extension); audited."""
     now = now or utcnow()
@@ -529,6 +526,6 @@ def extend_deadline(session: Session, *, round_: Round, expert_id: int, until: d
         session.add(extension)
     extension.deadline_at, extension.reason, extension.created_by_id, extension.created_at = until, reason, by.id, now
     session.flush()
-    audit.append(session, actor=_actor(by), action="deadline.extended", object_type="round", object_id=round_.id,
+    audit.append(session, actor=by, action="round.deadline_extended", object_type="round", object_id=round_.id,
                  data={"expert_id": expert_id, "until": until, "previous": previous, "reason": reason}, at=now)
     return extension

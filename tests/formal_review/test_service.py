@@ -95,8 +95,11 @@ def _decide(db, world, index, outcome, **kwargs):
                           outcome=outcome, by=ORGANIZER, **kwargs)
 
 
-def _events(db, prefix="formal_review."):
-    return db.scalars(select(AuditEvent).where(AuditEvent.action.startswith(prefix)).order_by(AuditEvent.seq)).all()
+FORMAL_REVIEW_ACTIONS = ("category.checklist_set", *service.DECISION_ACTIONS.values(), "nomination.resubmitted")
+
+
+def _events(db, actions=FORMAL_REVIEW_ACTIONS):
+    return db.scalars(select(AuditEvent).where(AuditEvent.action.in_(actions)).order_by(AuditEvent.seq)).all()
 
 
 # ------------------------------------------------------------------------------------- checklist
@@ -108,7 +111,7 @@ def test_the_checklist_is_stored_cleaned_and_audited(db, world):
     assert items[0] == {"kind": "attachments", "min_count": 1, "kinds": ["pdf"]}
     assert [i["kind"] for i in items] == ["attachments", "quota", "completion_window", "frontline", "manual"]
     (event,) = _events(db)
-    assert event.action == "formal_review.checklist_set" and event.object_id == str(world["category"].id)
+    assert event.action == "category.checklist_set" and event.object_id == str(world["category"].id)
 
 
 @pytest.mark.parametrize("item, message", [
@@ -181,8 +184,8 @@ def test_pass_return_and_reject_are_stored_with_the_checklist_and_audited(db, wo
     assert passed.checks == [{"item": {"kind": "manual", "label": "推荐表加盖公章"}, "met": True, "detail": {}}]
     assert rejected.checks[0]["met"] is False
     assert (returned.reasons, returned.deadline) == ("缺少经济效益证明", NEXT_WEEK)
-    assert [e.action for e in _events(db)][1:] == ["formal_review.passed", "formal_review.returned",
-                                                  "formal_review.rejected"]
+    assert [e.action for e in _events(db)][1:] == ["nomination.formal_review_passed", "nomination.formal_review_returned",
+                                                  "nomination.formal_review_rejected"]
     assert b'"deadline":"' + NEXT_WEEK.isoformat().encode() in _events(db)[2].body
     states = {r.nomination.id: r.state for r in service.review_list(db, edition=world["edition"])[0]}
     assert list(states.values()) == [State.PASSED, State.AWAITING, State.REJECTED, State.PENDING]
@@ -323,7 +326,7 @@ def test_a_corrected_row_reimported_comes_back_for_a_new_decision(db, tmp_path):
     assert service.state_of(decision, TODAY) == State.RESUBMITTED
     assert [b.message for b in service.formal_review_blockers(db, category)] == [
         "{count} corrected nominations wait for a new decision"]
-    assert _events(db, "formal_review.resubmitted")[0].object_id == str(nomination.id)
+    assert _events(db, ["nomination.resubmitted"])[0].object_id == str(nomination.id)
 
     confirm(db, edition=edition, nomination_id=nomination.id, by=ORGANIZER, acknowledge=True)
     service.decide(db, edition=edition, nomination_id=nomination.id, outcome=Outcome.PASSED, by=ORGANIZER)

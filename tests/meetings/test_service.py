@@ -94,7 +94,7 @@ def test_a_meeting_walks_from_set_up_to_tally_and_the_stage_then_closes(db):
     close_stage(db, category_id=category.id, kind=StageKind.PANEL_MEETING, by=ORGANIZER)
     actions = db.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "meeting")
                          .order_by(AuditEvent.seq)).all()
-    assert actions == ["meeting.created", "meeting.shortlist_set"] + ["meeting.attendance"] * 9 + [
+    assert actions == ["meeting.created", "meeting.shortlist_set"] + ["meeting.attendance_recorded"] * 9 + [
         "meeting.voting_opened"] + ["meeting.ballot_cast"] * 9 + ["meeting.voting_closed", "meeting.tallied"]
 
 
@@ -270,7 +270,7 @@ def test_a_substitute_takes_an_absent_seat_only_with_the_chairs_approval(db):
                             choices={world["nominations"][0].id: "agree"})
     service.tally(db, meeting=meeting, by=ORGANIZER, now=AFTER)
     assert (meeting.shortlist[0].members, meeting.shortlist[0].present, meeting.shortlist[0].passed) == (3, 3, True)
-    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "meeting.substitute"))
+    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "meeting.substitute_seated"))
     assert _data(event)["approved_by_expert"] == world["members"][0].id
 
 

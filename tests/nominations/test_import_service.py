@@ -170,7 +170,7 @@ def test_gbk_csv_is_imported_redacted_with_the_original_kept_apart(db, store):
     assert identity.city == "南京" and identity.patents == ["ZL201910123456.7"]
     method = db.scalar(select(Nomination).where(Nomination.title == "液压支架快速检修操作法"))
     assert "刘刚" not in method.summary and "徐州工程机械集团" not in method.summary
-    assert db.scalar(select(AuditEvent.action).order_by(AuditEvent.seq.desc()).limit(1)) == "nominations.imported"
+    assert db.scalar(select(AuditEvent.action).order_by(AuditEvent.seq.desc()).limit(1)) == "nomination_import.completed"
 
 
 def test_attachments_are_cleaned_stored_under_random_names_and_leftovers_flagged(db, store):
@@ -223,7 +223,7 @@ def test_bad_rows_reject_the_whole_import_and_store_nothing(db, store):
     assert "“不存在.pdf” is not in the archive" in problems
     assert count(db, Nomination) == 0 and count(db, Attachment) == 0 and stored_files(store) == []
     assert db.scalar(select(AuditEvent.action).order_by(AuditEvent.seq.desc()).limit(1)) == \
-        "nominations.import_rejected"
+        "nomination_import.rejected"
 
 
 def test_problems_are_shown_in_chinese():

@@ -49,7 +49,7 @@ def test_unblinding_needs_approval_and_a_reason_and_happens_once(session_factory
         with pytest.raises(Conflict):
             service.unblind(session, run=run, reason="再次揭盲", by=ORGANIZER)
         session.commit()
-        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "results.unblinded",
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "result_run.unblinded",
                                                          AuditEvent.object_id == str(run.id))).one()
         assert "结果已批准，准备公示" in event.body.decode() and event.actor == ORGANIZER.label
         assert service.may_see_identities(session, run=run, role="organizer")

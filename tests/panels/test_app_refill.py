@@ -75,7 +75,7 @@ def test_declared_conflict_is_replaced_without_touching_other_pairs(session_fact
         _check_round(s, preliminary.id)
         stored = s.scalar(select(Conflict).where(Conflict.expert_id == expert.id, Conflict.nomination_id == nid))
         assert stored.source is ConflictSource.DECLARED
-        event = s.scalar(select(AuditEvent).where(AuditEvent.action == "assignments.refilled"))
+        event = s.scalar(select(AuditEvent).where(AuditEvent.action == "round.assignments_refilled"))
         assert event is not None
         # A second refill finds nothing to do.
         assert service.refill_round(s, round_id=preliminary.id, by=ORGANIZER) == []

@@ -29,7 +29,7 @@ def test_valid_csv_is_stored_and_audited(db):
     experts = db.scalars(select(Expert).order_by(Expert.id)).all()
     assert experts[0].fields == ["冶金工程", "安全工程"] and experts[0].max_load == 20
     assert experts[1].max_load == 30 and experts[1].fields == ["电气工程", "电子信息"]
-    assert db.scalar(select(AuditEvent).where(AuditEvent.action == "experts.imported")) is not None
+    assert db.scalar(select(AuditEvent).where(AuditEvent.action == "expert_pool.imported")) is not None
 
 
 def test_gbk_csv_is_read(db):

@@ -8,7 +8,6 @@ import time
 import numpy as np
 import pytest
 
-import judging.results.jobs  # noqa: F401  (registers the job kinds)
 from judging.jobs import Job, JobStatus, start_job
 from judging.jobs import service as jobs
 from judging.results.models import ResultRun, RunCheck
@@ -35,15 +34,15 @@ def _design(*, constant_judge: int, seed: int) -> list[tuple[int, int, float]]:
 
 
 @pytest.fixture
-def worker_threads(monkeypatch, db_url, tmp_path):
-    """The production job set-up of `judging serve`: a queue on disk and two worker threads.
+def worker_threads(installed_parts, db_url, tmp_path):
+    """The production job set-up of `judging serve`: the parts installed with a queue on disk, and the
+    embedded consumer's two worker threads.
 
     Returns the consumer to start once the data are in (its idle workers poll ever less often).
     """
-    huey = jobs.make_huey(Settings(database_url=db_url, var_dir=tmp_path, jobs_backend="sqlite"))
-    task = huey.task(name="judging.run_job")(jobs._run_job_by_url)
-    monkeypatch.setattr(jobs, "_queued_task", lambda: task)
-    consumer = jobs.EmbeddedConsumer(huey, workers=2, worker_type="thread", periodic=False)
+    installed_parts.install(Settings(database_url=db_url, var_dir=tmp_path, jobs_backend="sqlite"))
+    huey = jobs.get_huey()
+    consumer = jobs.make_consumer(workers=2, embedded=True)
     yield consumer
     if consumer.scheduler.ident is not None:  # started (the test may fail before it starts the workers)
         consumer.stop(graceful=True)

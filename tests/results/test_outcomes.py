@@ -73,7 +73,7 @@ def test_identities_are_revealed_only_after_approval_and_the_act_is_audited(sess
         session.commit()
         _run, awards = award_service.award_list(session, category=category, role="organizer")
         assert all(a.identity is not None for a in awards)
-        event = session.scalars(select(audit.AuditEvent).where(audit.AuditEvent.action == "results.unblinded",
+        event = session.scalars(select(audit.AuditEvent).where(audit.AuditEvent.action == "result_run.unblinded",
                                                                audit.AuditEvent.object_id == str(run.id))).one()
         assert "批准后揭盲" in event.body.decode()
 
@@ -94,7 +94,7 @@ def test_the_top_m_advance_to_the_final_round_with_new_codes_in_one_audited_acti
         assert all(codes[n] != preliminary_codes[n] for n in top15)  # codes cannot be linked across rounds
         with pytest.raises(Conflict):
             service.advance(session, run=run, top_m=15, by=ORGANIZER)
-        assert session.scalars(select(audit.AuditEvent).where(audit.AuditEvent.action == "results.advanced")).one()
+        assert session.scalars(select(audit.AuditEvent).where(audit.AuditEvent.action == "result_run.finalists_advanced")).one()
 
 
 def test_an_unapproved_run_cannot_advance(session_factory, demo):

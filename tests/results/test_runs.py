@@ -15,6 +15,7 @@ from judging.jobs import Job, JobStatus, start_job
 from judging.panels.models import Assignment
 from judging.results import comparison, service
 from judging.results.models import ResultEntry, ResultRun, RunApproval
+from judging.accounts import actor_of
 from judging.accounts.models import Role, User
 from judging.nominations.models import Nomination
 from judging.scoring import service as scoring
@@ -75,11 +76,11 @@ def test_two_runs_on_the_same_scores_have_the_same_digests(session_factory, demo
         assert a.output_digest == b.output_digest != c.output_digest
 
 
-def _organizer(session) -> User:
+def _organizer(session) -> audit.Actor:
     user = User(username="office-freeze", display_name="办公室", role=Role.ORGANIZER, password_hash="-")
     session.add(user)
     session.flush()
-    return user
+    return actor_of(user)
 
 
 def _submitted_sheet(session, category_id: int) -> ScoreSheet:
@@ -252,7 +253,7 @@ def test_a_score_change_racing_an_approval_waits_for_it_and_is_refused(session_f
         run_id = service.create_run(setup, round_id=world["round"].id, category_id=world["category"].id,
                                     method="mean", by=ORGANIZER).id
         sheet_id = _submitted_sheet(setup, world["category"].id).id
-        office_id = _organizer(setup).id
+        office = _organizer(setup)
         setup.commit()
     approver = session_factory()
     service.approve_run(approver, run=approver.get(ResultRun, run_id), by=ORGANIZER)  # not committed yet
@@ -261,7 +262,7 @@ def test_a_score_change_racing_an_approval_waits_for_it_and_is_refused(session_f
     def change_a_score() -> None:
         with session_factory() as saver:
             try:
-                scoring.reopen_sheet(saver, sheet_id=sheet_id, by=saver.get(User, office_id), reason="复核评分")
+                scoring.reopen_sheet(saver, sheet_id=sheet_id, by=office, reason="复核评分")
                 saver.commit()
                 outcome["saved"] = True
             except Conflict as exc:

@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from helpers import login
+from judging import audit
+from judging.accounts import actor_of
 from judging.accounts.models import User
 from judging.audit.models import AuditEvent
 from judging.demo import DEMO_PASSWORDS
@@ -50,14 +52,14 @@ def _unlock(session_factory, key: CategoryKey) -> int:
         return category.id
 
 
-def _organizer(session) -> User:
-    return session.scalar(select(User).where(User.username == "organizer"))
+def _organizer(session) -> audit.Actor:
+    return actor_of(session.scalar(select(User).where(User.username == "organizer")))
 
 
 def _rubric_events(session_factory) -> list[dict]:
     with session_factory() as session:
         return [json.loads(body) for body in session.scalars(
-            select(AuditEvent.body).where(AuditEvent.action == "rubric.updated").order_by(AuditEvent.seq))]
+            select(AuditEvent.body).where(AuditEvent.action == "category.rubric_updated").order_by(AuditEvent.seq))]
 
 
 def _with(spec: RubricSpec, index: int, **changes) -> RubricSpec:
@@ -190,7 +192,7 @@ def test_a_locked_rubric_page_is_read_only_and_refuses_a_post(client, session_fa
     with session_factory() as session:
         assert rubrics.spec_of(session.get(Category, category_id).rubric) == before
         assert session.scalar(select(func.count()).select_from(AuditEvent)
-                              .where(AuditEvent.action == "rubric.updated")) == 0
+                              .where(AuditEvent.action == "category.rubric_updated")) == 0
 
 
 def test_an_unknown_category_answers_404(client):

@@ -45,19 +45,19 @@ def test_judge_saves_a_draft_and_finds_it_after_reload(client, judge, session_fa
     page = client.get(f"/judge/sheets/{judge.assignment_id}").text
     assert 'value="24"' in page and "思路清晰" in page and 'name="version" value="1"' in page
     assert re.search(r'value="26" checked', page)  # the grade chosen, 国际先进
-    event = _events(session_factory, "sheet.draft_saved")[-1]
+    event = _events(session_factory, "score_sheet.draft_saved")[-1]
     assert event["data"]["values"][str(judge.criterion_ids[0])] == "24.000"
     assert event["data"]["grades"] == {str(judge.criterion_ids[1]): "国际先进"}
     assert event["data"]["comment"] == "思路清晰" and event["actor"] == "judge01"
 
 
 def test_every_save_is_one_audit_event_and_an_unchanged_save_writes_nothing(client, judge, session_factory):
-    before = len(_events(session_factory, "sheet.draft_saved"))
+    before = len(_events(session_factory, "score_sheet.draft_saved"))
     post_sheet(client, judge, values=judge.values(5))
     post_sheet(client, judge, values=judge.values(6))
     unchanged = post_sheet(client, judge, values=judge.values(6))
     assert unchanged.status_code == 200 and unchanged.json()["version"] == 2
-    events = _events(session_factory, "sheet.draft_saved")[before:]
+    events = _events(session_factory, "score_sheet.draft_saved")[before:]
     assert [e["data"]["values"][str(judge.criterion_ids[0])] for e in events] == ["5.000", "6.000"]
     with session_factory() as session:
         assert verify(session).valid
@@ -180,7 +180,7 @@ def test_submission_checks_completeness_then_asks_for_confirmation(client, judge
                        data={"_csrf_token": token, "version": str(version)}, follow_redirects=False)
     assert done.status_code in (302, 303)
     assert stored(session_factory, judge.assignment_id)[:2] == (version + 1, "submitted")
-    event = _events(session_factory, "sheet.submitted")[-1]
+    event = _events(session_factory, "score_sheet.submitted")[-1]
     assert event["data"]["total"] == "79.00" and event["data"]["familiarity"] == "familiar"  # 24 + 26 + 16 + 13
     assert event["data"]["grades"] == {str(judge.criterion_ids[1]): "国际先进"}
 

@@ -1,0 +1,240 @@
+"""The audit vocabulary: every action's label and description for an auditor, and the older names it replaced."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from judging.errors import N_
+
+#: ``noun.verb_past``: the noun is the event's ``object_type``; the verb may carry its object
+#: (``user.logged_in``, ``round.assignments_committed``).
+ACTION_NAME = re.compile(r"^[a-z]+(?:_[a-z]+)*\.[a-z]+(?:_[a-z]+)*$")
+
+
+@dataclass(frozen=True)
+class ActionEntry:
+    """What an action means to an auditor: English message ids, translated where they are shown."""
+
+    label: str
+    description: str
+
+
+def _entries(*rows: tuple[str, str, str]) -> dict[str, ActionEntry]:
+    return {action: ActionEntry(label, description) for action, label, description in rows}
+
+
+ACTIONS: dict[str, ActionEntry] = _entries(
+    # accounts
+    ("user.created", N_("Account created"), N_("An account was created with its role.")),
+    ("user.logged_in", N_("Logged in"), N_("A user logged in; the client address is recorded.")),
+    ("user.logged_out", N_("Logged out"), N_("A user ended their session.")),
+    ("user.login_failed", N_("Login failed"),
+     N_("Someone tried to log in with a wrong password or an unknown or inactive account.")),
+    ("user.login_blocked", N_("Login blocked"),
+     N_("A login was refused without checking the password: too many recent failures for this account or "
+        "address.")),
+    # background jobs
+    ("job.queued", N_("Background job queued"),
+     N_("A background job (a computation, an import, a report) was started; its kind and parameters are "
+        "recorded.")),
+    ("job.recovered", N_("Interrupted job recovered"),
+     N_("The worker stopped while the job ran; the job was queued again or marked failed.")),
+    # editions and categories
+    ("edition.created", N_("Edition created"), N_("A new edition of the award was set up.")),
+    ("edition.quotas_set", N_("Nomination quotas set"),
+     N_("The organizer set the total number of nominations and each recommending unit's quota.")),
+    ("edition.undertaking_set", N_("Undertaking text set"),
+     N_("The organizer set the confidentiality undertaking that judges accept before scoring.")),
+    ("edition.undertaking_accepted", N_("Undertaking accepted"),
+     N_("A judge accepted the confidentiality undertaking; the digest of the accepted text is recorded.")),
+    ("edition.demo_nominations_loaded", N_("Demo nominations loaded"),
+     N_("The demo set-up inserted its sample nominations.")),
+    ("category.checklist_set", N_("Formal review checklist set"),
+     N_("The organizer set the category's formal review checklist.")),
+    ("category.rubric_updated", N_("Rubric updated"),
+     N_("The organizer replaced the category's rubric; the rubric before and after is recorded.")),
+    ("category.approval_recorded", N_("Committee approval recorded"),
+     N_("The organizer recorded the committee's approval of the category's list after the public notice, "
+        "with its date and reference.")),
+    # nominations and formal review
+    ("nomination.edited", N_("Nomination edited"),
+     N_("The organizer corrected a nomination's fields; the changes are recorded.")),
+    ("nomination.confirmed", N_("Nomination confirmed"),
+     N_("The organizer confirmed a nomination, acknowledging its flags, and it entered the review.")),
+    ("nomination.withdrawn", N_("Nomination withdrawn"), N_("A nomination was withdrawn, with a reason.")),
+    ("nomination.flag_resolved", N_("Nomination flag resolved"),
+     N_("The organizer marked a flag on a nomination (such as a possible duplicate) as resolved.")),
+    ("nomination.formal_review_passed", N_("Passed formal review"),
+     N_("The nomination passed formal review; the checklist results are recorded.")),
+    ("nomination.formal_review_returned", N_("Returned for correction"),
+     N_("Formal review returned the nomination for correction, with reasons and a deadline.")),
+    ("nomination.formal_review_rejected", N_("Rejected in formal review"),
+     N_("Formal review rejected the nomination, with reasons.")),
+    ("nomination.resubmitted", N_("Corrected nomination resubmitted"),
+     N_("A nomination returned for correction was submitted again.")),
+    ("nomination.method_named", N_("Operating method named"),
+     N_("A winning nomination's operating method was named after its first inventor.")),
+    ("nomination_import.completed", N_("Nominations imported"),
+     N_("A nomination table (and its attachment archive) was imported; the counts and the file's digest are "
+        "recorded.")),
+    ("nomination_import.rejected", N_("Nomination import rejected"),
+     N_("A nomination table was refused as a whole because of errors; nothing was stored.")),
+    # rounds, stages and assignment
+    ("round.opened", N_("Round opened"), N_("The organizer opened a review round for scoring.")),
+    ("round.closed", N_("Round closed"),
+     N_("The organizer closed a review round; scores can no longer be saved.")),
+    ("round.deadline_extended", N_("Deadline extended"),
+     N_("The organizer extended one judge's scoring deadline in the round, with a reason.")),
+    ("round.blind_codes_issued", N_("Blind codes issued"),
+     N_("Blind codes were issued for nominations of the round; their number is recorded.")),
+    ("round.assignments_committed", N_("Assignments committed"),
+     N_("An assignment plan was put in force: judges were assigned to the round's nominations.")),
+    ("round.assignments_refilled", N_("Assignments refilled"),
+     N_("Places left empty by a conflict of interest or a drop-out were given to other judges.")),
+    ("round.demo_scores_loaded", N_("Demo scores loaded"), N_("The demo set-up inserted sample score sheets.")),
+    ("round.scores_frozen", N_("Scores frozen"),
+     N_("The scores of one category in the round can no longer change: a result run resting on them was "
+        "approved.")),
+    ("stage.opened", N_("Stage opened"), N_("A stage of the category's process was opened.")),
+    ("stage.closed", N_("Stage closed"), N_("A stage of the category's process was closed after its checks passed.")),
+    ("stage.skipped", N_("Stage skipped"), N_("A stage was skipped for the category, with a reason.")),
+    ("stage.scheduled", N_("Stage scheduled"), N_("The planned dates of a stage were set.")),
+    ("assignment_plan.previewed", N_("Assignment plan previewed"),
+     N_("A plan assigning judges to nominations was computed for review; it is not yet in force.")),
+    ("assignment_plan.found_infeasible", N_("No feasible assignment plan"),
+     N_("No assignment satisfies the settings; the reason is recorded.")),
+    ("assignment.swapped", N_("Judge swapped"),
+     N_("The organizer replaced the judge of one assignment, with a reason.")),
+    ("assignment.conflict_declared", N_("Conflict of interest declared"),
+     N_("A judge declared a conflict of interest with an assigned nomination; the assignment was withdrawn.")),
+    ("conflict.entered", N_("Conflict of interest entered"),
+     N_("The organizer recorded a conflict of interest between a judge and a nomination.")),
+    ("conflict.removed", N_("Conflict of interest removed"),
+     N_("The organizer removed a recorded conflict of interest.")),
+    ("employer_group.saved", N_("Employer group saved"),
+     N_("The organizer saved a group of employers that count as one for conflicts of interest.")),
+    ("employer_group.deleted", N_("Employer group deleted"), N_("The organizer deleted a group of employers.")),
+    ("expert.updated", N_("Expert updated"), N_("An expert's record was changed; before and after are recorded.")),
+    ("expert.activated", N_("Expert activated"), N_("An expert was made available for assignment.")),
+    ("expert.deactivated", N_("Expert deactivated"), N_("An expert was taken out of future assignments.")),
+    ("expert.dropped_out", N_("Expert dropped out"),
+     N_("An expert left the round; their unfinished assignments were withdrawn.")),
+    ("expert_pool.imported", N_("Experts imported"), N_("A table of experts was imported into the pool.")),
+    # scoring
+    ("score_sheet.draft_saved", N_("Score sheet draft saved"),
+     N_("A judge saved scores as a draft; the values are recorded.")),
+    ("score_sheet.submitted", N_("Score sheet submitted"),
+     N_("A judge submitted a score sheet; the judge can no longer change it.")),
+    ("score_sheet.reopened", N_("Score sheet reopened"),
+     N_("The organizer reopened a submitted sheet for its judge, with a reason; the previous values are "
+        "recorded.")),
+    # results
+    ("result_run.created", N_("Results computed"),
+     N_("Results were computed for a category; the method, the seed and the digests of inputs and outputs are "
+        "recorded.")),
+    ("result_run.recomputed", N_("Results recomputed"),
+     N_("A run was recomputed from the stored scores to check that its inputs and outputs still match.")),
+    ("result_run.approved", N_("Results approved"), N_("A run was approved; the scores behind it are frozen.")),
+    ("result_run.finalists_advanced", N_("Finalists advanced"),
+     N_("The top nominations of an approved preliminary run advanced to the final round.")),
+    ("result_run.unblinded", N_("Identities revealed"),
+     N_("The identities behind the run's blind codes were revealed, with a reason.")),
+    ("result_run.report_generated", N_("Report generated"),
+     N_("A PDF report of the run was stored with its digest and the chain head printed on it.")),
+    ("result_run.published", N_("Results published"), N_("The category's winners were put on the public page.")),
+    # final meetings
+    ("meeting.created", N_("Meeting set up"),
+     N_("A final meeting was set up: shortlist, members, chair, voting window, quorum and threshold.")),
+    ("meeting.shortlist_set", N_("Meeting shortlist set"), N_("The nominations to be voted on were set.")),
+    ("meeting.attendance_recorded", N_("Attendance recorded"), N_("A member was marked present or absent.")),
+    ("meeting.substitute_seated", N_("Substitute seated"),
+     N_("An absent member was replaced by a substitute; the approving member is recorded.")),
+    ("meeting.recusal_recorded", N_("Recusal recorded"),
+     N_("A member was recused from the vote on one nomination, with a reason.")),
+    ("meeting.voting_opened", N_("Voting opened"), N_("Voting opened; automatic recusals were added.")),
+    ("meeting.ballot_cast", N_("Ballot cast"),
+     N_("A member cast a ballot, online or on paper; the choices stay secret.")),
+    ("meeting.voting_closed", N_("Voting closed"), N_("Voting closed; the number of ballots is recorded.")),
+    ("meeting.paper_ballot_entered", N_("Paper ballot entered"),
+     N_("A paper ballot was typed in and waits for confirmation.")),
+    ("meeting.paper_ballot_confirmed", N_("Paper ballot confirmed"),
+     N_("An entered paper ballot was confirmed and counted.")),
+    ("meeting.paper_ballot_discarded", N_("Paper ballot discarded"),
+     N_("An entered paper ballot was discarded without being counted.")),
+    ("meeting.tallied", N_("Votes tallied"),
+     N_("The votes were counted; the quorum, the threshold and each nomination's result are recorded.")),
+    ("meeting.cancelled", N_("Meeting cancelled"),
+     N_("The meeting was cancelled, with a reason; pending paper ballots were discarded.")),
+    # public notice
+    ("notice.published", N_("Public notice published"),
+     N_("The category's candidates were put on public notice; the digest of the notice PDF is recorded.")),
+    ("objection.received", N_("Objection received"),
+     N_("Someone filed an objection during the public notice; the grounds are recorded by their digest.")),
+    ("objection.review_started", N_("Objection under review"), N_("The organizer started reviewing an objection.")),
+    ("objection.decided", N_("Objection decided"),
+     N_("An objection was upheld or rejected, with a written finding.")),
+)
+
+#: Names used before the vocabulary was settled. Stored events keep them (they are in the hash
+#: chain and cannot be renamed), so each points to the entry that now carries its meaning.
+LEGACY_ALIASES: dict[str, str] = {
+    "auth.login": "user.logged_in",
+    "auth.logout": "user.logged_out",
+    "auth.login_failed": "user.login_failed",
+    "auth.login_locked": "user.login_blocked",
+    "quotas.set": "edition.quotas_set",
+    "undertaking.set": "edition.undertaking_set",
+    "undertaking.accepted": "edition.undertaking_accepted",
+    "formal_review.checklist_set": "category.checklist_set",
+    "rubric.updated": "category.rubric_updated",
+    "notice.approved": "category.approval_recorded",
+    "formal_review.passed": "nomination.formal_review_passed",
+    "formal_review.returned": "nomination.formal_review_returned",
+    "formal_review.rejected": "nomination.formal_review_rejected",
+    "formal_review.resubmitted": "nomination.resubmitted",
+    "results.method_named": "nomination.method_named",
+    # Also written by the demo for its bulk-inserted nominations (object type "edition").
+    "nominations.imported": "nomination_import.completed",
+    "nominations.import_rejected": "nomination_import.rejected",
+    "deadline.extended": "round.deadline_extended",
+    "blind_codes.issued": "round.blind_codes_issued",
+    "assignments.committed": "round.assignments_committed",
+    "assignments.refilled": "round.assignments_refilled",
+    "scores.demo_submitted": "round.demo_scores_loaded",
+    "assignment.previewed": "assignment_plan.previewed",
+    "assignment.infeasible": "assignment_plan.found_infeasible",
+    "conflict.declared": "assignment.conflict_declared",
+    "experts.imported": "expert_pool.imported",
+    "sheet.draft_saved": "score_sheet.draft_saved",
+    "sheet.submitted": "score_sheet.submitted",
+    "sheet.reopened": "score_sheet.reopened",
+    "results.advanced": "result_run.finalists_advanced",
+    "results.unblinded": "result_run.unblinded",
+    "report.generated": "result_run.report_generated",
+    "results.published": "result_run.published",
+    "meeting.attendance": "meeting.attendance_recorded",
+    "meeting.substitute": "meeting.substitute_seated",
+    "meeting.recusal": "meeting.recusal_recorded",
+    "meeting.paper_entered": "meeting.paper_ballot_entered",
+    "meeting.paper_confirmed": "meeting.paper_ballot_confirmed",
+    "meeting.paper_discarded": "meeting.paper_ballot_discarded",
+    "notice.objection_received": "objection.received",
+    "notice.objection_under_review": "objection.review_started",
+    "notice.objection_decided": "objection.decided",
+}
+
+#: The actors that are not a user (``Actor.system(name)``), with the label an auditor reads.
+SYSTEM_ACTORS: dict[str, str] = {
+    "system": N_("System"),
+    "cli": N_("Command line"),
+    "demo": N_("Demo set-up"),
+    "worker": N_("Background worker"),
+    "public": N_("Member of the public"),
+    "anonymous": N_("Not logged in"),
+}
+
+
+def entry_for(action: str) -> ActionEntry | None:
+    """The catalogue entry of a stored action, under its current or an older name (None if unknown)."""
+    return ACTIONS.get(LEGACY_ALIASES.get(action, action))
