@@ -61,12 +61,13 @@ def postgres_url() -> Iterator[str]:
 
 
 def _load_demo(url: str) -> list:
-    from judging.demo import load_demo
+    from judging.demo import load_demo, make_demo_documents
 
     engine = create_db_engine(url)
     with make_session_factory(engine)() as session:
         accounts = load_demo(session, seed=2026)
         session.commit()
+    make_demo_documents(make_session_factory(engine))
     engine.dispose()
     return accounts
 

@@ -124,7 +124,8 @@ def make_consumer(*, workers: int = 1, embedded: bool = False) -> Consumer:
 
 
 # Modules that register job kinds; the worker imports them so every kind has its handler.
-JOB_MODULES: list[str] = ["judging.results.jobs", "judging.panels.jobs", "judging.nominations.jobs"]
+JOB_MODULES: list[str] = ["judging.results.jobs", "judging.reports.jobs", "judging.notices.jobs", "judging.panels.jobs",
+                          "judging.nominations.jobs"]
 
 
 def load_job_kinds() -> None:

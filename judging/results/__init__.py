@@ -5,7 +5,7 @@ before changing a sheet; a flush guard refuses such changes in any case.
 """
 
 from judging.results.models import (
-    Advancement, JudgeDiagnostic, NamedMethod, Publication, Report, ResultEntry, ResultRun, RunApproval, RunCheck,
+    Advancement, JudgeDiagnostic, NamedMethod, Publication, ResultEntry, ResultRun, RunApproval, RunCheck,
     Unblinding,
 )
 from judging.results.service import (
@@ -14,7 +14,7 @@ from judging.results.service import (
 )
 
 __all__ = [
-    "Advancement", "JudgeDiagnostic", "NamedMethod", "Publication", "Report", "ResultEntry", "ResultRun",
+    "Advancement", "JudgeDiagnostic", "NamedMethod", "Publication", "ResultEntry", "ResultRun",
     "RunApproval", "RunCheck", "Unblinding", "advance", "approve_run", "award_list", "create_run",
     "ensure_not_frozen", "gather_inputs", "is_frozen", "may_day_list", "preflight", "publish", "recompute_run",
     "unblind",

@@ -15,6 +15,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 
+from judging import documents
 from judging.accounts.models import Role
 from judging.editions.models import Category, Edition, Round
 from judging.editions.service import current_edition_or_none
@@ -23,7 +24,7 @@ from judging.jobs import start_job
 from judging.nominations.models import Nomination
 import judging.results.jobs  # noqa: F401  (registers the job kinds this page starts)
 from judging.results import service
-from judging.results.models import Report, ResultRun, RunCheck
+from judging.results.models import ResultRun, RunCheck
 from judging.results.naming import rule_words
 from judging.web.auth import current_user, requires_role
 from judging.web.rendering import DbSession, error_text, gettext_for, render
@@ -187,14 +188,13 @@ class ResultsController(Controller):
     @get("/runs/{run_id:int}/reports", sync_to_thread=True)
     def reports(self, request: Request, db: DbSession, run_id: FromPath[int]) -> Template:
         run = _run(db, run_id)
-        reports = db.execute(select(Report.id, Report.kind, Report.audience, Report.subject_id, Report.draft,
-                                    Report.filename, Report.sha256, Report.pages, Report.created_at)
-                             .where(Report.run_id == run.id).order_by(Report.id.desc())).all()
+        reports = documents.documents_of(db, "result_run", run.id)
         return render(request, "pages/results_reports.html", run=run, reports=reports,
                       category=db.get(Category, run.category_id))
 
     @post("/runs/{run_id:int}/reports", sync_to_thread=True)
     def start_report(self, request: Request, db: DbSession, run_id: FromPath[int], data: FormData) -> Redirect:
+        from judging.reports.jobs import REPORT_JOB
         from judging.reports.service import AUDIENCES, KINDS
 
         run_id = _run(db, run_id).id
@@ -206,7 +206,7 @@ class ResultsController(Controller):
             raise NotFoundException()  # identities in reports: auditors only
         subject = form_text(data, "subject_id")
         db.rollback()  # end this request's transaction (on SQLite it holds the write lock) before the job
-        job_id = start_job(request.app.state.session_factory, kind="results.report", by=actor_of(user),
+        job_id = start_job(request.app.state.session_factory, kind=REPORT_JOB, by=actor_of(user),
                            database_url=request.app.state.settings.database_url,
                            params={"run_id": run_id, "kind": kind, "audience": audience,
                                    "subject_id": int(subject) if subject.isdigit() else None,
@@ -215,12 +215,10 @@ class ResultsController(Controller):
 
     @get("/reports/{report_id:int}", sync_to_thread=True)
     def download_report(self, request: Request, db: DbSession, report_id: FromPath[int]) -> Response:
-        report = db.get(Report, report_id)
-        if report is None:
+        report = db.get(documents.Document, report_id)
+        if report is None or report.subject_type != "result_run":
             raise NotFoundException()
-        return Response(content=report.content, media_type="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="{report.filename}"',
-                                 "X-Content-SHA256": report.sha256})
+        return documents.pdf_response(report)
 
     @get("/runs/{run_id:int}/export/{what:str}", sync_to_thread=True)
     def export(self, request: Request, db: DbSession, run_id: FromPath[int], what: FromPath[str]) -> Response:
