@@ -92,9 +92,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('notices', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('pdf', sa.LargeBinary(), nullable=False, server_default=b''))
-        batch_op.add_column(sa.Column('pdf_sha256', sa.String(length=64), nullable=False, server_default=''))
+    with op.batch_alter_table('notices', schema=None) as batch_op:  # filled below, then made NOT NULL
+        batch_op.add_column(sa.Column('pdf', sa.LargeBinary(), nullable=True))
+        batch_op.add_column(sa.Column('pdf_sha256', sa.String(length=64), nullable=True))
     op.create_table('result_reports',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=False),
@@ -129,6 +129,11 @@ def downgrade() -> None:
             draft=bool(details.get('draft', True)), filename=row['filename'], content=row['content'],
             sha256=row['sha256'], pages=row['pages'], created_by_id=row['created_by_id'],
             created_at=row['created_at']))
+    # A notice whose PDF was still being prepared had none before this revision either way: empty bytes.
+    op.execute(notices.update().where(notices.c.pdf.is_(None)).values(pdf=b'', pdf_sha256=''))
+    with op.batch_alter_table('notices', schema=None) as batch_op:
+        batch_op.alter_column('pdf', existing_type=sa.LargeBinary(), nullable=False)
+        batch_op.alter_column('pdf_sha256', existing_type=sa.String(length=64), nullable=False)
     with op.batch_alter_table('documents', schema=None) as batch_op:
         batch_op.drop_index('ix_documents_subject')
     op.drop_table('documents')
