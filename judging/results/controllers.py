@@ -215,8 +215,11 @@ class ResultsController(Controller):
 
     @get("/reports/{report_id:int}", sync_to_thread=True)
     def download_report(self, request: Request, db: DbSession, report_id: FromPath[int]) -> Response:
-        report = db.get(documents.Document, report_id)
-        if report is None or report.subject_type != "result_run":
+        try:
+            report = documents.get_document(db, report_id)
+        except NotFound:
+            raise NotFoundException() from None
+        if report.subject_type != "result_run":  # only a run's reports are served here
             raise NotFoundException()
         return documents.pdf_response(report)
 
