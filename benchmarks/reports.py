@@ -33,7 +33,7 @@ os.environ.setdefault("JUDGING_PASSWORD_PROFILE", "cheapest")
 
 from sqlalchemy import insert  # noqa: E402
 
-from judging import audit  # noqa: E402
+from judging import audit, documents  # noqa: E402
 from judging.db import create_db_engine, make_session_factory, upgrade  # noqa: E402
 from judging.editions.models import (  # noqa: E402
     Category, CategoryKey, Criterion, Edition, EditionStatus, Round, RoundKind, RoundStatus, Rubric,
@@ -154,10 +154,11 @@ def main() -> None:
             continue
         with factory() as session:
             started = time.perf_counter()
-            ctx = reports.report_context(session, run_id=run_id, kind=kind, audience="committee")
+            draft = reports.report_draft(session, run_id=run_id, kind=kind, audience="committee", subject_id=None)
             read = time.perf_counter() - started
         started = time.perf_counter()
-        pdf, pages = reports.render_pdf(ctx)
+        rendered_pdf = documents.render_pdf(draft.template, draft.context)
+        pdf, pages = rendered_pdf.content, rendered_pdf.pages
         rendered = time.perf_counter() - started
         plain, plain_pages = render_plain(pages)
         if args.keep:

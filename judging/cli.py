@@ -65,11 +65,12 @@ def _print_accounts(accounts) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from judging.db import make_session_factory, session_scope
-    from judging.demo import DEMO_PASSWORDS, load_demo
+    from judging.demo import DEMO_PASSWORDS, load_demo, make_demo_documents
     from judging.editions.service import has_edition
 
     engine = _migrated_engine(args.settings)
-    with session_scope(make_session_factory(engine)) as session:
+    session_factory = make_session_factory(engine)
+    with session_scope(session_factory) as session:
         if has_edition(session):
             if args.if_empty:
                 console.print("The database already holds an edition; demo not loaded. Accounts, if it is the demo:")
@@ -80,6 +81,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             task = bar.add_task("demo edition", total=6)
             accounts = load_demo(session, seed=args.seed,
                                  progress=lambda done, total, what: bar.update(task, completed=done, description=what))
+    make_demo_documents(session_factory)
     _print_accounts(accounts)
     return 0
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from judging import audit
 from judging.accounts import Role, add_user
@@ -299,6 +299,26 @@ DEMO_STAGE_DATES = {
 }
 DEMO_CHECKLIST = [{"kind": "manual", "label": "推荐表加盖推荐单位（市总工会）公章"},
                   {"kind": "manual", "label": "申报材料真实完整，不含涉密内容"}]
+
+
+def make_demo_documents(session_factory: sessionmaker[Session]) -> int:
+    """After the demo has committed: the PDFs its notices and tallied meeting would have had made by then
+    (the same producers the notice job and the tally use, each rendering outside any transaction)."""
+    from judging.meetings.models import Meeting, MeetingStatus
+    from judging.meetings.sheet import make_sheet
+    from judging.notices.jobs import make_notice_pdf
+    from judging.notices.models import Notice
+
+    with session_factory() as session:
+        notice_ids = list(session.scalars(select(Notice.id).order_by(Notice.id)))
+        meeting_ids = list(session.scalars(select(Meeting.id).where(Meeting.status == MeetingStatus.TALLIED)
+                                           .order_by(Meeting.id)))
+    by = audit.Actor.system("demo")
+    for notice_id in notice_ids:
+        make_notice_pdf(session_factory, notice_id=notice_id, by=by)
+    for meeting_id in meeting_ids:
+        make_sheet(session_factory, meeting_id=meeting_id, by=by)
+    return len(notice_ids) + len(meeting_ids)
 
 
 def _demo_stages(session: Session, *, edition: Edition, actor: audit.Actor) -> None:

@@ -6,10 +6,11 @@ from judging.editions.models import (
     Category, CategoryKey, Criterion, CriterionLevel, Edition, EditionStatus, Round, RoundKind, RoundStatus, Rubric,
 )
 from judging.jobs.models import Job, JobStatus
+import judging.documents.models  # noqa: F401,E402  (stored PDF documents)
 from judging.nominations.models import Attachment, BlindCode, Nomination, NominationIdentity, NominationStatus
 from judging.panels.models import Assignment, Conflict, ConflictSource, Expert
 from judging.scoring.models import CriterionScore, ScoreFreeze, ScoreSheet, SheetStatus
-import judging.results.models  # noqa: F401,E402  (result runs, approvals, reports)
+import judging.results.models  # noqa: F401,E402  (result runs, approvals, checks, unblinding)
 import judging.awards.models  # noqa: F401,E402  (publication, named methods)
 from judging.stages.models import Stage, StageKind, StageStatus
 from judging.meetings.models import Meeting, MeetingMember, MeetingNomination, MeetingRecusal, PaperBallot

@@ -1,7 +1,7 @@
 """The parts of the product, listed once: their pages, their background jobs and their stage checks.
 
-The pages that gather several parts (the organizer's home, the stages of an edition) belong to the web
-layer above, which adds them when it assembles the app.
+The pages that gather several parts (the organizer's home, the stages of an edition, the auditor's home
+with the audit log) belong to the web layer above, which adds them when it assembles the app.
 
 The app (``judging.web.app``), the worker and the CLI assemble the same list and install it, with the
 process's settings, before they serve anything; nothing registers itself when it happens to be imported.
@@ -18,15 +18,15 @@ from typing import Any
 
 from judging import jobs
 from judging.accounts import controllers as accounts_pages
-from judging.audit import controllers as audit_pages
 from judging.awards import controllers as awards_pages
 from judging.formal_review import controllers as formal_review_pages, jobs as formal_review_jobs
 from judging.formal_review import service as formal_review
 from judging.jobs import controllers as job_pages
 from judging.meetings import controllers as meeting_pages, service as meetings
 from judging.nominations import controllers as nomination_pages, jobs as nomination_jobs, service as nominations
-from judging.notices import controllers as notice_pages, service as notices
+from judging.notices import controllers as notice_pages, jobs as notice_jobs, service as notices
 from judging.panels import controllers as panel_pages, jobs as panel_jobs
+from judging.reports import controllers as report_pages, jobs as report_jobs
 from judging.results import controllers as result_pages, jobs as result_jobs, service as results
 from judging.scoring import controllers as scoring_pages
 from judging.settings import Settings, install as install_settings
@@ -48,7 +48,6 @@ class Part:
 
 PARTS: tuple[Part, ...] = (
     Part("accounts", handlers=(accounts_pages.home, accounts_pages.AccountController, accounts_pages.AdminController)),
-    Part("audit", handlers=(audit_pages.AuditorController,)),
     Part("jobs", handlers=(job_pages.JobController,)),
     Part("nominations", handlers=(nomination_pages.NominationsController, nomination_pages.QuotasController,
                                   nomination_pages.AuditorNominationsController),
@@ -63,14 +62,17 @@ PARTS: tuple[Part, ...] = (
                               scoring_pages.RubricController),
          starts=("panels.refill",)),
     Part("results", handlers=(result_pages.ResultsController, result_pages.ResultsApiController),
-         job_modules=(result_jobs,), starts=("results.compute", "results.recompute", "results.report"),
+         job_modules=(result_jobs,), starts=("results.compute", "results.recompute"),
          stage_checks={StageKind.ONLINE_REVIEW: results.online_review_blockers}),
     Part("meetings", handlers=(meeting_pages.MeetingsController, meeting_pages.MemberMeetingsController),
          stage_checks={StageKind.PANEL_MEETING: meetings.meeting_blockers}),
     Part("awards", handlers=(awards_pages.AwardsController, awards_pages.PublicController)),
     Part("notices", handlers=(notice_pages.NoticesController, notice_pages.PublicNoticesController),
+         job_modules=(notice_jobs,), starts=("notices.pdf",),
          stage_checks={StageKind.PUBLIC_NOTICE: notices.notice_blockers,
                        StageKind.APPROVAL: notices.approval_blockers}),
+    Part("reports", handlers=(report_pages.ReportsController,), job_modules=(report_jobs,),
+         starts=("results.report",)),
 )
 
 

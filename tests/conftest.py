@@ -61,12 +61,13 @@ def postgres_url() -> Iterator[str]:
 
 
 def _load_demo(url: str) -> list:
-    from judging.demo import load_demo
+    from judging.demo import load_demo, make_demo_documents
 
     engine = create_db_engine(url)
     with make_session_factory(engine)() as session:
         accounts = load_demo(session, seed=2026)
         session.commit()
+    make_demo_documents(make_session_factory(engine))
     engine.dispose()
     return accounts
 
@@ -91,6 +92,10 @@ def postgres_demo_template(postgres_url) -> Iterator[tuple[str, list]]:
     engine.dispose()
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
+        # A template must have no other session: a job run by an earlier test keeps its worker's pooled
+        # connection to this database (jobs.service caches a session factory per URL; pre-ping reconnects it).
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": base.database})
         connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{base.database}"'))
     accounts = _load_demo(base.set(database=name).render_as_string(hide_password=False))
     yield name, accounts

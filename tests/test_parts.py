@@ -27,7 +27,7 @@ def test_a_stage_without_a_blocker_check_is_refused_with_its_name():
 
 def test_a_job_kind_a_page_starts_but_no_part_handles_is_refused_with_its_name():
     parts = [dataclasses.replace(part, job_modules=()) if part.name == "results" else part for part in PARTS]
-    with pytest.raises(AssemblyError, match="handled by no part: results.compute, results.recompute, results.report"):
+    with pytest.raises(AssemblyError, match="handled by no part: results.compute, results.recompute$"):
         assemble(parts)
 
 

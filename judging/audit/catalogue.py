@@ -93,6 +93,8 @@ ACTIONS: dict[str, ActionEntry] = _entries(
     ("round.assignments_refilled", N_("Assignments refilled"),
      N_("Places left empty by a conflict of interest or a drop-out were given to other judges.")),
     ("round.demo_scores_loaded", N_("Demo scores loaded"), N_("The demo set-up inserted sample score sheets.")),
+    ("document.stored", N_("Document stored"),
+     N_("A PDF (a run report, a public notice, a tally sheet) was made and stored with its SHA-256.")),
     ("round.scores_frozen", N_("Scores frozen"),
      N_("The scores of one category in the round can no longer change: a result run resting on them was "
         "approved.")),
@@ -140,8 +142,6 @@ ACTIONS: dict[str, ActionEntry] = _entries(
      N_("The top nominations of an approved preliminary run advanced to the final round.")),
     ("result_run.unblinded", N_("Identities revealed"),
      N_("The identities behind the run's blind codes were revealed, with a reason.")),
-    ("result_run.report_generated", N_("Report generated"),
-     N_("A PDF report of the run was stored with its digest and the chain head printed on it.")),
     ("result_run.published", N_("Results published"), N_("The category's winners were put on the public page.")),
     # final meetings
     ("meeting.created", N_("Meeting set up"),
@@ -211,7 +211,7 @@ LEGACY_ALIASES: dict[str, str] = {
     "sheet.reopened": "score_sheet.reopened",
     "results.advanced": "result_run.finalists_advanced",
     "results.unblinded": "result_run.unblinded",
-    "report.generated": "result_run.report_generated",
+    "report.generated": "document.stored",
     "results.published": "result_run.published",
     "meeting.attendance": "meeting.attendance_recorded",
     "meeting.substitute": "meeting.substitute_seated",

@@ -5,6 +5,7 @@ them), and the member's ballot on their own device. Thin handlers: one service c
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from judging import documents
 from judging.accounts.models import Role, User
 from judging.editions.models import Category, Edition
 from judging.editions.service import current_edition_or_none
@@ -34,6 +36,7 @@ from judging.web.rendering import DbSession, error_text, render
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 organizer_only = requires_role(Role.ORGANIZER)
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+logger = logging.getLogger(__name__)
 
 
 def _meeting(db: Session, meeting_id: int) -> Meeting:
@@ -86,7 +89,8 @@ def _meeting_view(db: Session, meeting: Meeting) -> dict[str, Any]:
             "papers": papers, "automatic": automatic, "seats": service.seats(meeting),
             "shortlisted": {row.nomination_id for row in meeting.shortlist},
             "candidates": _panel_candidates(db), "recusal_reasons": service.recusal_reasons,
-            "papers_received": sum(1 for m in service.seats(meeting) if m.ballot_method == service.PAPER)}
+            "papers_received": sum(1 for m in service.seats(meeting) if m.ballot_method == service.PAPER),
+            "tally_sheet": sheet.stored_sheet(db, meeting.id)}
 
 
 class MeetingsController(Controller):
@@ -216,7 +220,13 @@ class MeetingsController(Controller):
 
     @post("/{meeting_id:int}/tally", sync_to_thread=True, guards=[organizer_only])
     def tally(self, request: Request, db: DbSession, meeting_id: FromPath[int]) -> Redirect:
-        return self._act(request, db, meeting_id, lambda m: service.tally(db, meeting=m, by=request_actor(request)))
+        response = self._act(request, db, meeting_id, lambda m: service.tally(db, meeting=m, by=request_actor(request)))
+        if isinstance(response, Redirect):  # the tally committed: its sheet is made now, outside that transaction
+            try:
+                sheet.make_sheet(request.app.state.session_factory, meeting_id=meeting_id, by=request_actor(request))
+            except Exception:  # noqa: BLE001 (the tally stands; the sheet is made on its first download instead)
+                logger.exception("tally sheet of meeting %s not made", meeting_id)
+        return response
 
     @post("/{meeting_id:int}/cancel", sync_to_thread=True, guards=[organizer_only])
     def cancel(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:
@@ -224,15 +234,16 @@ class MeetingsController(Controller):
             db, meeting=m, reason=form_text(data, "reason"), by=request_actor(request)))
 
     @get("/{meeting_id:int}/tally.pdf", sync_to_thread=True)
-    def tally_sheet(self, db: DbSession, meeting_id: FromPath[int]) -> Response:
-        try:
-            ctx = sheet.sheet_context(db, meeting_id=meeting_id)
-        except NotFound:
-            raise NotFoundException() from None
-        db.rollback()  # hold no transaction while the PDF renders
-        pdf, _pages = sheet.render_sheet(ctx)
-        return Response(content=pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="{sheet.filename(ctx)}"'})
+    def tally_sheet(self, request: Request, db: DbSession, meeting_id: FromPath[int]) -> Response:
+        document = sheet.stored_sheet(db, meeting_id)
+        if document is None:  # tallied before sheets were stored, or its making failed after the tally
+            db.rollback()
+            try:
+                document = sheet.make_sheet(request.app.state.session_factory, meeting_id=meeting_id,
+                                            by=request_actor(request))
+            except NotFound:
+                raise NotFoundException() from None
+        return documents.pdf_response(document)
 
 
 # ---------------------------------------------------------------------- the member's own device

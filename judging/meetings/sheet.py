@@ -1,7 +1,8 @@
-"""The tally sheet (计票结果表) of a tallied meeting as a PDF, with the reports part's WeasyPrint set-up.
+"""The tally sheet (计票结果表) of a tallied meeting: a stored document, made once right after the tally
+commits and served from storage after that.
 
-``sheet_context`` reads everything in the caller's transaction; ``render_sheet`` needs no database,
-so a caller can end its transaction before rendering (as the reports part does).
+``sheet_context`` reads everything in the caller's transaction; ``judging.documents`` renders it with
+no transaction open and stores it with its SHA-256 (``make_sheet``).
 """
 
 from __future__ import annotations
@@ -9,16 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from judging import audit, documents
 from judging.audit.chain import chain_head
 from judging.db.base import utcnow
+from judging.documents import local_time
 from judging.editions.models import Category, Edition
 from judging.errors import NotFound
 from judging.meetings import service
-from judging.meetings.models import MeetingRecusal, MeetingStatus
+from judging.meetings.models import Meeting, MeetingRecusal, MeetingStatus
 from judging.panels.models import Expert
-from judging.reports.service import _environment, _local, STYLESHEET, TEMPLATE_DIR
 from judging.results.models import ResultRun
 
 
@@ -43,8 +45,8 @@ def sheet_context(session: Session, *, meeting_id: int) -> dict[str, Any]:
     return {
         "edition": edition.name, "category": category.name, "meeting_id": meeting.id,
         "run": {"id": run.id, "method": run.method},
-        "opens_at": _local(meeting.opens_at), "closes_at": _local(meeting.closes_at),
-        "tallied_at": _local(meeting.tallied_at), "generated_at": _local(utcnow()),
+        "opens_at": local_time(meeting.opens_at), "closes_at": local_time(meeting.closes_at),
+        "tallied_at": local_time(meeting.tallied_at), "generated_at": local_time(utcnow()),
         "quorum": str(service.quorum_of(meeting)), "threshold": str(service.threshold_of(meeting)),
         "overall": {"seats": whole.seats, "present": whole.present, "quorum_met": whole.quorum_met},
         "chair": name[chair.id] if chair else "",
@@ -65,14 +67,21 @@ def sheet_context(session: Session, *, meeting_id: int) -> dict[str, Any]:
     }
 
 
-def render_sheet(ctx: dict[str, Any]) -> tuple[bytes, int]:
-    """(PDF bytes, page count); no database."""
-    from weasyprint import CSS, HTML
-
-    html = _environment().get_template("reports/meeting_tally.html").render(**ctx)
-    document = HTML(string=html, base_url=str(TEMPLATE_DIR)).render(stylesheets=[CSS(filename=str(STYLESHEET))])
-    return document.write_pdf(), len(document.pages)
+TALLY_SHEET = "tally_sheet"  # the document kind; its subject is the meeting (one per meeting)
 
 
-def filename(ctx: dict[str, Any]) -> str:
-    return f"meeting{ctx['meeting_id']}-tally.pdf"
+def sheet_draft(session: Session, *, meeting_id: int) -> documents.Draft:
+    ctx = sheet_context(session, meeting_id=meeting_id)
+    return documents.Draft(kind=TALLY_SHEET, subject_type="meeting", subject_id=meeting_id,
+                           filename=f"meeting{meeting_id}-tally.pdf", template="reports/meeting_tally.html",
+                           context=ctx, details={"category": session.get(Meeting, meeting_id).category_id})
+
+
+def stored_sheet(session: Session, meeting_id: int) -> documents.Document | None:
+    return documents.latest_of(session, "meeting", meeting_id, kind=TALLY_SHEET)
+
+
+def make_sheet(session_factory: sessionmaker[Session], *, meeting_id: int, by: audit.Actor) -> documents.Document:
+    """The meeting's tally sheet, rendered and stored the first time (a second call returns the stored one)."""
+    return documents.produce(session_factory, lambda session: sheet_draft(session, meeting_id=meeting_id), by=by,
+                             once=True)

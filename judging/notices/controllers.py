@@ -8,6 +8,7 @@ page with the reason and the form as typed (nothing stored).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -17,12 +18,14 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
+from judging import documents
 from judging.accounts.models import Role
 from judging.db.base import utcnow
 from judging.editions.models import Category, Edition
 from judging.errors import JudgingError, N_, NotFound
 from judging.notices import service
-from judging.notices.documents import XLSX_TYPE, notice_xlsx
+from judging.notices.documents import XLSX_TYPE, notice_pdf, notice_xlsx
+from judging.notices.jobs import queue_notice_pdf
 from judging.nominations.models import Nomination
 from judging.notices.models import OBJECTION_LABELS, CommitteeApproval, Notice
 from judging.awards import service as awards
@@ -75,7 +78,8 @@ def _overview(request: Request, db, *, year: int | None, error: str | None = Non
             # What keeps the open stage of the two from closing.
             "blockers": [b for kind, status in stages.items() if status is StageStatus.OPEN
                          for b in blockers(db, category=category, kind=kind)],
-            "notice": notice, "versions": service.notices_of(db, category_id=category.id),
+            "notice": notice, "pdf": notice_pdf(db, notice) if notice else None,
+            "versions": service.notices_of(db, category_id=category.id),
             "objections": service.objections_of(db, category_id=category.id),
             "approval": service.approval_of(db, category_id=category.id),
             "period_over": notice is not None and service.period_over(notice),
@@ -109,6 +113,16 @@ class NoticesController(Controller):
             refused=lambda error, status: _overview(request, db, year=year, error=error, form=data,
                                                     status_code=status))
 
+    def _publish(self, request: Request, db, data: dict[str, Any], publish: Callable[[], Notice]) -> Response:
+        """Publish (or reissue) in the request's transaction; once it has committed, queue the notice's PDF."""
+        published: list[Notice] = []
+        response = self._act(request, db, data, lambda: published.append(publish()))
+        if isinstance(response, Redirect):
+            for notice in published:
+                queue_notice_pdf(request.app.state.session_factory, notice_id=notice.id,
+                                 by=request_actor(request), database_url=request.app.state.settings.database_url)
+        return response
+
     @staticmethod
     def _category(db, category_id: int) -> Category:
         category = db.get(Category, category_id)
@@ -119,7 +133,7 @@ class NoticesController(Controller):
     @post("/categories/{category_id:int}/publish", sync_to_thread=True, guards=[organizer_only])
     def publish(self, request: Request, db: DbSession, category_id: FromPath[int],
                 data: FormData) -> Template | Redirect:
-        return self._act(request, db, data, lambda: service.publish_notice(
+        return self._publish(request, db, data, lambda: service.publish_notice(
             db, category=self._category(db, category_id), by=request_actor(request),
             days=form_int(data, "days", service.DEFAULT_DAYS), starts_on=_form_date(data, "starts_on")))
 
@@ -146,7 +160,7 @@ class NoticesController(Controller):
     def reissue(self, request: Request, db: DbSession, objection_id: FromPath[int],
                 data: FormData) -> Template | Redirect:
         replacement = form_text(data, "replacement_id")
-        return self._act(request, db, data, lambda: service.reissue_notice(
+        return self._publish(request, db, data, lambda: service.reissue_notice(
             db, objection_id=objection_id, replacement_id=form_int(data, "replacement_id") if replacement else None,
             by=request_actor(request), days=form_int(data, "days", service.DEFAULT_DAYS),
             starts_on=_form_date(data, "starts_on")))
@@ -178,6 +192,7 @@ def _notice_page(request: Request, db, notice: Notice, *, error: str | None = No
     replaced = db.get(Notice, notice.replaces_id) if notice.replaces_id else None
     now = utcnow()
     return render(request, "pages/public_notice.html", notice=notice, current=current, replaced=replaced,
+                  pdf=notice_pdf(db, notice),
                   accepting=notice.current and service.opens_at(notice) <= now < service.closes_at(notice),
                   not_yet=now < service.opens_at(notice),
                   approval=service.approval_of(db, category_id=notice.category_id),
@@ -225,15 +240,16 @@ class PublicNoticesController(Controller):
 
     @get("/{notice_id:int}/notice.pdf", sync_to_thread=True, include_in_schema=False)
     def pdf(self, db: DbSession, notice_id: FromPath[int]) -> Response:
-        notice = _public_notice(db, notice_id)
-        return Response(content=notice.pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="notice-{notice.year}-{notice.id}'
-                                                        f'-v{notice.version}.pdf"',
-                                 "X-Content-SHA256": notice.pdf_sha256})
+        document = notice_pdf(db, _public_notice(db, notice_id))
+        if document is None:  # still being prepared: the notice page says so and has no link yet
+            raise NotFoundException()
+        return documents.pdf_response(document)
 
     @get("/{notice_id:int}/notice.xlsx", sync_to_thread=True, include_in_schema=False)
     def xlsx(self, request: Request, db: DbSession, notice_id: FromPath[int]) -> Response:
         notice = _public_notice(db, notice_id)
-        return Response(content=notice_xlsx(notice, gettext=gettext_for(request)), media_type=XLSX_TYPE,
+        pdf = notice_pdf(db, notice)
+        return Response(content=notice_xlsx(notice, pdf_sha256=pdf.sha256 if pdf else None,
+                                            gettext=gettext_for(request)), media_type=XLSX_TYPE,
                         headers={"Content-Disposition": f'attachment; filename="notice-{notice.year}-{notice.id}'
                                                         f'-v{notice.version}.xlsx"'})

@@ -1,4 +1,5 @@
-"""The notice as documents: a PDF (WeasyPrint, embedded CJK font, rendered once at publication) and an XLSX.
+"""The notice as documents: a PDF (a stored document, made once by a job after the publication commits)
+and an XLSX (made on each download).
 
 Both show only the snapshot: what the public reads on the notice page, nothing else.
 """
@@ -10,22 +11,24 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from judging import documents
 from judging.audit.chain import chain_head
 from judging.db.base import utcnow
 from judging.editions.models import Edition
 from judging.errors import N_
 from judging.notices.models import Notice
-from judging.notices.service import local_time
-from judging.tabular import XLSX_TYPE
-from judging.reports.service import render_pdf
+from judging.notices.service import get_notice, local_time
+from judging.tabular import XLSX_TYPE, formula_safe
 
-__all__ = ["XLSX_TYPE", "notice_context", "notice_pdf", "notice_xlsx"]
+__all__ = ["NOTICE_PDF", "XLSX_TYPE", "notice_context", "notice_draft", "notice_pdf", "notice_xlsx"]
+
+NOTICE_PDF = "notice"  # the document kind; its subject is the notice (one per notice version)
 
 
 def notice_context(session: Session, *, notice: Notice, edition: Edition, replaces: Notice | None) -> dict[str, Any]:
     head = chain_head(session)
     return {
-        "kind": "notice", "edition": {"name": edition.name, "year": edition.year},
+        "edition": {"name": edition.name, "year": edition.year},
         "category": notice.category_name, "version": notice.version,
         "starts_on": notice.starts_on.isoformat(), "ends_on": notice.ends_on.isoformat(),
         "days": (notice.ends_on - notice.starts_on).days + 1,
@@ -39,21 +42,27 @@ def notice_context(session: Session, *, notice: Notice, edition: Edition, replac
     }
 
 
-def notice_pdf(session: Session, *, notice: Notice, edition: Edition, replaces: Notice | None) -> bytes:
-    pdf, _pages = render_pdf(notice_context(session, notice=notice, edition=edition, replaces=replaces))
-    return pdf
+def notice_draft(session: Session, *, notice_id: int) -> documents.Draft:
+    notice = get_notice(session, notice_id)
+    edition = session.get(Edition, notice.edition_id)
+    replaces = session.get(Notice, notice.replaces_id) if notice.replaces_id else None
+    return documents.Draft(kind=NOTICE_PDF, subject_type="notice", subject_id=notice.id,
+                           filename=f"notice-{notice.year}-{notice.id}-v{notice.version}.pdf",
+                           template="reports/notice.html",
+                           context=notice_context(session, notice=notice, edition=edition, replaces=replaces),
+                           details={"version": notice.version, "category": notice.category_id})
 
 
-def _cell(value: Any) -> Any:
-    # No formulas when the workbook is opened (a name or title could start with "=").
-    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
+def notice_pdf(session: Session, notice: Notice) -> documents.Document | None:
+    """The notice's stored PDF; None while its job has not stored it yet."""
+    return documents.latest_of(session, "notice", notice.id, kind=NOTICE_PDF)
 
 
 HEADERS = (N_("Place"), N_("Title"), N_("First completer"), N_("Completers"), N_("Employer"), N_("City"),
            N_("Category"), N_("May Day Labour Medal recommendation"))
 
 
-def notice_xlsx(notice: Notice, *, gettext) -> bytes:
+def notice_xlsx(notice: Notice, *, pdf_sha256: str | None, gettext) -> bytes:
     """One sheet with the candidates, one with the notice's facts (version, period, PDF digest)."""
     from openpyxl import Workbook
 
@@ -61,15 +70,15 @@ def notice_xlsx(notice: Notice, *, gettext) -> bytes:
     sheet = book.create_sheet(gettext(N_("Candidates")))
     sheet.append([gettext(h) for h in HEADERS])
     for e in notice.entries:
-        sheet.append([_cell(v) for v in (e.place, e.named_as or e.title, e.first_completer, "、".join(e.completers),
+        sheet.append([formula_safe(v) for v in (e.place, e.named_as or e.title, e.first_completer, "、".join(e.completers),
                                          e.employer, e.city, notice.category_name,
                                          gettext(N_("Yes")) if e.may_day else "")])
     facts = book.create_sheet(gettext(N_("Public notice")))
     for key, value in ((N_("Year"), notice.year), (N_("Category"), notice.category_name),
                        (N_("Version"), notice.version), (N_("Notice period"),
                                                          f"{notice.starts_on.isoformat()} – {notice.ends_on.isoformat()}"),
-                       (N_("PDF SHA-256"), notice.pdf_sha256)):
-        facts.append([gettext(key), _cell(str(value))])
+                       (N_("PDF SHA-256"), pdf_sha256 or gettext(N_("The PDF is being prepared.")))):
+        facts.append([gettext(key), formula_safe(str(value))])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from judging.db.base import Base, enum_column, utcnow
@@ -35,9 +35,7 @@ class Notice(Base):
     # The version this one replaces after an upheld objection changed the list (None for the first).
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
     superseded_at: Mapped[dt.datetime | None]
-    # The PDF as published (rendered once: the snapshot it shows never changes) and its SHA-256.
-    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # loaded only when downloaded
-    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    # Its PDF is a stored document (judging.documents, kind "notice"), made once after publication.
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

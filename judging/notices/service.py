@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from judging import audit
+from judging import audit, settings
 from judging.db.base import utcnow
 from judging.editions.models import Category, Edition
 from judging.errors import Conflict, JudgingError, N_, NotFound
@@ -51,9 +51,7 @@ class NoticeError(JudgingError):
 
 
 def _zone() -> ZoneInfo:
-    from judging.settings import get_settings
-
-    return ZoneInfo(get_settings().timezone)
+    return ZoneInfo(settings.current().timezone)
 
 
 def local_date(moment: dt.datetime) -> dt.date:
@@ -164,8 +162,6 @@ def _require_unblinded(session: Session, category: Category) -> None:
 def _new_notice(session: Session, *, category: Category, entries: list[NoticeEntry], days: int,
                 starts_on: dt.date | None, now: dt.datetime, by: audit.Actor, replaces: Notice | None = None,
                 objection: Objection | None = None) -> Notice:
-    from judging.notices.documents import notice_pdf
-
     if not 1 <= days <= MAX_DAYS:
         raise NoticeError(N_("The notice period must be between 1 and {max} days."), max=MAX_DAYS)
     today = local_date(now)
@@ -176,21 +172,17 @@ def _new_notice(session: Session, *, category: Category, entries: list[NoticeEnt
     version = (session.scalar(select(func.max(Notice.version)).where(Notice.category_id == category.id)) or 0) + 1
     notice = Notice(edition_id=edition.id, category_id=category.id, version=version, starts_on=starts_on,
                     ends_on=starts_on + dt.timedelta(days=days - 1), year=edition.year, category_name=category.name,
-                    replaces_id=replaces.id if replaces else None, pdf=b"", pdf_sha256="", published_by_id=by.id,
-                    published_at=now)
+                    replaces_id=replaces.id if replaces else None, published_by_id=by.id, published_at=now)
     notice.entries = entries
     if replaces is not None:
         replaces.superseded_at = now
     session.add(notice)
-    session.flush()
-    notice.pdf = notice_pdf(session, notice=notice, edition=edition, replaces=replaces)
-    notice.pdf_sha256 = hashlib.sha256(notice.pdf).hexdigest()
-    session.flush()
+    session.flush()  # its PDF is made after this transaction commits (notices.jobs), never inside it
     audit.append(session, actor=by, action="notice.published", object_type="notice", object_id=notice.id,
                  data={"category": category.id, "version": version, "starts_on": notice.starts_on.isoformat(),
                        "ends_on": notice.ends_on.isoformat(), "nominations": [e.nomination_id for e in entries],
                        "replaces": replaces.id if replaces else None,
-                       "objection": objection.id if objection else None, "pdf_sha256": notice.pdf_sha256})
+                       "objection": objection.id if objection else None})
     return notice
 
 

@@ -1,42 +1,30 @@
 """PDF reports of a result run (WeasyPrint, Chinese, embedded CJK font): ranking, per-nomination score
 sheets, per-judge sheets and the audit report.
 
-Work is split so that no database transaction is held while a PDF renders: ``report_context`` reads
-everything a report shows, ``render_pdf`` renders it (no database), ``store_report`` keeps the bytes
-with their SHA-256 and writes the audit event.
+``report_draft`` reads everything a report shows in the caller's transaction; ``judging.documents``
+renders it with no transaction open and stores it (see ``reports.jobs``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import hashlib
-from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from judging import audit
 from judging.audit.chain import chain_head
 from judging.db.base import utcnow
+from judging.documents import Draft, gettext, local_time
 from judging.editions.models import Category, Edition, Round
 from judging.errors import N_, JudgingError, NotFound
 from judging.nominations.models import Nomination
 from judging.panels.models import Assignment, Conflict as ConflictRow, Expert
 from judging.results import service as results
-from judging.results.models import Report, ResultRun, RunCheck
+from judging.results.models import ResultRun, RunCheck
 from judging.scoring.models import ScoreSheet
-from judging.settings import REPO_ROOT
-from judging.i18n import translations
 
 KINDS = ("ranking", "nomination", "judge", "audit")
 AUDIENCES = ("committee", "auditor")
-TEMPLATE_DIR = REPO_ROOT / "templates"
-STYLESHEET = REPO_ROOT / "judging" / "web" / "static" / "reports.css"
-REPORT_LOCALE = "zh_CN"  # reports go to the committee and the auditors in Chinese
 
 # One paragraph per method for the ranking report (English ids, Chinese in results.po).
 METHOD_NOTES = {
@@ -60,43 +48,6 @@ METHOD_NOTES = {
     "rasch": N_("A many-facet Rasch model on the score categories: nominations and judges are placed on one "
                 "logit scale, values are in logits."),
 }
-
-Progress = Callable[[float, str], None]
-
-
-def _no_progress(fraction: float, message: str = "") -> None:
-    pass
-
-
-def _plain(text) -> str:
-    """A stored decimal as people write it: 7.5 rather than 7.500, 10 rather than 10.000."""
-    if text is None or text == "":
-        return "—"
-    try:
-        return format(Decimal(str(text)).normalize(), "f")
-    except ArithmeticError:
-        return str(text)
-
-
-@functools.cache
-def _environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape(["html", "xml"]),
-                      trim_blocks=True, lstrip_blocks=True)
-    catalog = translations(REPORT_LOCALE)
-    env.globals.update(_=catalog.gettext, ngettext=catalog.ngettext)
-    env.filters["cssstr"] = lambda text: '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
-    env.filters["plain"] = _plain
-    env.filters["fmt"] = lambda value, spec="%.2f": "—" if value is None else spec % value
-    return env
-
-
-def _local(value: dt.datetime) -> str:
-    from zoneinfo import ZoneInfo
-
-    from judging.settings import get_settings
-
-    return value.astimezone(ZoneInfo(get_settings().timezone)).strftime("%Y-%m-%d %H:%M")
-
 
 def report_context(session: Session, *, run_id: int, kind: str, audience: str,
                    subject_id: int | None = None) -> dict[str, Any]:
@@ -123,16 +74,16 @@ def report_context(session: Session, *, run_id: int, kind: str, audience: str,
         "kind": kind, "audience": audience, "draft": run.approval is None,
         "edition": {"name": edition.name, "year": edition.year},
         "round": round_.name, "category": category.name, "top_n": run.options.get("top_n", 10),
-        "run": {"id": run.id, "method": run.method, "rule": run.rule(translations(REPORT_LOCALE).gettext),
+        "run": {"id": run.id, "method": run.method, "rule": run.rule(gettext),
                 "options": run.options, "seed": run.seed,
                 "engine_version": run.engine_version, "input_digest": run.input_digest,
                 "output_digest": run.output_digest, "calibration_digest": run.calibration_digest,
-                "created_at": _local(run.created_at), "n_items": run.n_items, "n_judges": run.n_judges,
+                "created_at": local_time(run.created_at), "n_items": run.n_items, "n_judges": run.n_judges,
                 "n_scores": run.n_scores, "unsubmitted": run.unsubmitted,
-                "approved_at": _local(run.approval.approved_at) if run.approval else None,
+                "approved_at": local_time(run.approval.approved_at) if run.approval else None,
                 "reliability": run.outputs.get("reliability", {}), "warnings": run.outputs.get("warnings", [])},
         "method_note": METHOD_NOTES.get(run.method, ""),
-        "generated_at": _local(now), "chain": {"length": head.length, "hash": head.hash},
+        "generated_at": local_time(now), "chain": {"length": head.length, "hash": head.hash},
         "with_identities": with_identities,
     }
     criteria = run.inputs.get("criteria", [])
@@ -220,24 +171,11 @@ def _audit_figures(session: Session, *, run: ResultRun, round_: Round, category:
                     "unsubmitted": run.unsubmitted, "nominations": run.n_items, "judges": run.n_judges},
         "conflicts": [{"source": source.value, "count": count} for source, count in conflicts],
         "conflicts_total": sum(count for _s, count in conflicts),
-        "reopened": [{"code": code_of.get(a, f"#{a}"), "at": _local(at), "reason": reason or ""}
+        "reopened": [{"code": code_of.get(a, f"#{a}"), "at": local_time(at), "reason": reason or ""}
                      for a, at, reason in reopened],
-        "checks": [{"id": c.id, "at": _local(c.checked_at), "inputs_match": c.inputs_match,
+        "checks": [{"id": c.id, "at": local_time(c.checked_at), "inputs_match": c.inputs_match,
                     "outputs_match": c.outputs_match} for c in checks],
     }
-
-
-def render_html(ctx: dict[str, Any]) -> str:
-    return _environment().get_template(f"reports/{ctx['kind']}.html").render(**ctx)
-
-
-def render_pdf(ctx: dict[str, Any]) -> tuple[bytes, int]:
-    """(PDF bytes, page count). No database: safe to run outside any transaction."""
-    from weasyprint import CSS, HTML
-
-    document = HTML(string=render_html(ctx), base_url=str(TEMPLATE_DIR)).render(
-        stylesheets=[CSS(filename=str(STYLESHEET))])
-    return document.write_pdf(), len(document.pages)
 
 
 def filename_for(ctx: dict[str, Any], subject_id: int | None) -> str:
@@ -246,27 +184,9 @@ def filename_for(ctx: dict[str, Any], subject_id: int | None) -> str:
     return f"run{ctx['run']['id']}-{ctx['kind']}{suffix}-{ctx['audience']}{draft}.pdf"
 
 
-def store_report(session: Session, *, ctx: dict[str, Any], pdf: bytes, pages: int, subject_id: int | None,
-                 by: audit.Actor) -> Report:
-    digest = hashlib.sha256(pdf).hexdigest()
-    report = Report(run_id=ctx["run"]["id"], kind=ctx["kind"], audience=ctx["audience"], subject_id=subject_id,
-                    draft=ctx["draft"], filename=filename_for(ctx, subject_id), content=pdf, sha256=digest,
-                    pages=pages, created_by_id=by.id)
-    session.add(report)
-    session.flush()
-    audit.append(session, actor=by, action="result_run.report_generated", object_type="result_run", object_id=report.run_id,
-                 data={"report": report.id, "kind": report.kind, "audience": report.audience,
-                       "subject": subject_id, "sha256": digest, "pages": pages, "draft": report.draft,
-                       "chain_length_printed": ctx["chain"]["length"], "chain_head_printed": ctx["chain"]["hash"]})
-    return report
-
-
-def create_report(session: Session, *, run_id: int, kind: str, audience: str, subject_id: int | None,
-                  by: audit.Actor, progress: Progress = _no_progress) -> Report:
-    """Read, render and store in one call (tests, CLI). The job does the same without holding a transaction."""
-    progress(0.05, "reading")
+def report_draft(session: Session, *, run_id: int, kind: str, audience: str, subject_id: int | None) -> Draft:
+    """The report as a document of its run: kind ``<kind>_report``, the audience and draft mark kept beside it."""
     ctx = report_context(session, run_id=run_id, kind=kind, audience=audience, subject_id=subject_id)
-    progress(0.2, "rendering")
-    pdf, pages = render_pdf(ctx)
-    progress(0.95, "storing")
-    return store_report(session, ctx=ctx, pdf=pdf, pages=pages, subject_id=subject_id, by=by)
+    return Draft(kind=f"{kind}_report", subject_type="result_run", subject_id=run_id,
+                 filename=filename_for(ctx, subject_id), template=f"reports/{kind}.html", context=ctx,
+                 details={"audience": audience, "draft": ctx["draft"], "about": subject_id})

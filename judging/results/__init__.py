@@ -1,13 +1,13 @@
 """Result runs, approval (scoring freezes the scores), recomputation, advancing and unblinding."""
 
 from judging.results.models import (
-    Advancement, JudgeDiagnostic, Report, ResultEntry, ResultRun, RunApproval, RunCheck, Unblinding,
+    Advancement, JudgeDiagnostic, ResultEntry, ResultRun, RunApproval, RunCheck, Unblinding,
 )
 from judging.results.service import (
     advance, approve_run, create_run, gather_inputs, preflight, recompute_run, unblind,
 )
 
 __all__ = [
-    "Advancement", "JudgeDiagnostic", "Report", "ResultEntry", "ResultRun", "RunApproval", "RunCheck", "Unblinding",
+    "Advancement", "JudgeDiagnostic", "ResultEntry", "ResultRun", "RunApproval", "RunCheck", "Unblinding",
     "advance", "approve_run", "create_run", "gather_inputs", "preflight", "recompute_run", "unblind",
 ]

@@ -22,7 +22,7 @@ from judging.errors import JudgingError, N_, NotFound
 from judging.jobs import start_job
 from judging.nominations.models import Nomination
 from judging.results import comparison, exports, service
-from judging.results.models import Report, ResultRun, RunCheck
+from judging.results.models import ResultRun, RunCheck
 from judging.results.naming import rule_words
 from judging.scoring.progress import category_figures
 from judging.web.auth import current_user, requires_role
@@ -182,43 +182,6 @@ class ResultsController(Controller):
         return render(request, "pages/results_compare.html", base=base, other=other, rows=rows)
 
     # ------------------------------------------------------------------ reports and exports
-
-    @get("/runs/{run_id:int}/reports", sync_to_thread=True)
-    def reports(self, request: Request, db: DbSession, run_id: FromPath[int]) -> Template:
-        run = _run(db, run_id)
-        reports = db.execute(select(Report.id, Report.kind, Report.audience, Report.subject_id, Report.draft,
-                                    Report.filename, Report.sha256, Report.pages, Report.created_at)
-                             .where(Report.run_id == run.id).order_by(Report.id.desc())).all()
-        return render(request, "pages/results_reports.html", run=run, reports=reports,
-                      category=db.get(Category, run.category_id))
-
-    @post("/runs/{run_id:int}/reports", sync_to_thread=True)
-    def start_report(self, request: Request, db: DbSession, run_id: FromPath[int], data: FormData) -> Redirect:
-        from judging.reports.service import AUDIENCES, KINDS
-
-        run_id = _run(db, run_id).id
-        user = current_user(request)
-        kind, audience = form_text(data, "kind", "ranking"), form_text(data, "audience", "committee")
-        if kind not in KINDS or audience not in AUDIENCES:
-            raise NotFoundException()
-        if audience == "auditor" and user.role is not Role.AUDITOR:
-            raise NotFoundException()  # identities in reports: auditors only
-        subject = form_text(data, "subject_id")
-        db.rollback()  # end this request's transaction (on SQLite it holds the write lock) before the job
-        job_id = start_job(request.app.state.session_factory, kind="results.report", by=actor_of(user),
-                           database_url=request.app.state.settings.database_url,
-                           params={"run_id": run_id, "kind": kind, "audience": audience,
-                                   "subject_id": int(subject) if subject.isdigit() else None})
-        return Redirect(path=f"/jobs/{job_id}")
-
-    @get("/reports/{report_id:int}", sync_to_thread=True)
-    def download_report(self, request: Request, db: DbSession, report_id: FromPath[int]) -> Response:
-        report = db.get(Report, report_id)
-        if report is None:
-            raise NotFoundException()
-        return Response(content=report.content, media_type="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="{report.filename}"',
-                                 "X-Content-SHA256": report.sha256})
 
     @get("/runs/{run_id:int}/export/{what:str}", sync_to_thread=True)
     def export(self, request: Request, db: DbSession, run_id: FromPath[int], what: FromPath[str]) -> Response:

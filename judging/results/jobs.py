@@ -1,4 +1,4 @@
-"""Background jobs of the results part: computing a run, recomputing it, rendering a report."""
+"""Background jobs of the results part: computing a run, recomputing it (its reports: ``reports.jobs``)."""
 
 from __future__ import annotations
 
@@ -44,21 +44,3 @@ def recompute_run(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         return {"check_id": check.id, "inputs_match": check.inputs_match, "outputs_match": check.outputs_match,
                 "next_url": f"/results/runs/{run_id}/checks/{check.id}"}
 
-
-@job_kind("results.report")
-def render_report(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-    from judging.reports import service as reports
-
-    subject_id = params.get("subject_id")
-    with ctx.session_factory() as session:
-        ctx.progress(0.05, "reading", force=True)
-        context = reports.report_context(session, run_id=params["run_id"], kind=params["kind"],
-                                         audience=params["audience"], subject_id=subject_id)
-        session.rollback()  # hold no transaction (no SQLite write lock) while the PDF renders
-        ctx.progress(0.2, "rendering", force=True)
-        pdf, pages = reports.render_pdf(context)
-        ctx.progress(0.95, "storing", force=True)
-        report = reports.store_report(session, ctx=context, pdf=pdf, pages=pages, subject_id=subject_id,
-                                      by=ctx.actor)
-        session.commit()
-        return {"report_id": report.id, "pages": pages, "next_url": f"/results/runs/{report.run_id}/reports"}

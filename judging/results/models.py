@@ -1,4 +1,4 @@
-"""Result runs (immutable), their approval, recomputations, advancement, unblinding and reports.
+"""Result runs (immutable), their approval, recomputations, advancement and unblinding.
 
 A run is written once, in the transaction that computed it, and never updated: approval, checks and
 everything that happens to a run later are rows of their own that point at it.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from judging.db.base import Base, utcnow
@@ -161,22 +161,3 @@ class Unblinding(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     unblinded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     unblinded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class Report(Base):
-    """A generated PDF (or export) kept with its digest; the bytes live in the database like all state."""
-
-    __tablename__ = "result_reports"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("result_runs.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    audience: Mapped[str] = mapped_column(String(16))
-    subject_id: Mapped[int | None] = mapped_column(Integer)
-    draft: Mapped[bool] = mapped_column(Boolean, default=True)
-    filename: Mapped[str] = mapped_column(String(200))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    sha256: Mapped[str] = mapped_column(String(64))
-    pages: Mapped[int] = mapped_column(Integer, default=0)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

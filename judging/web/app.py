@@ -24,6 +24,7 @@ from judging.jobs.service import get_huey, make_consumer, recover_interrupted
 from judging.errors import JudgingError, NotFound
 from judging.parts import assemble
 from judging.settings import REPO_ROOT, Settings, get_settings
+from judging.web.auditor import AuditorController
 from judging.web.auth import SessionUserMiddleware
 from judging.web.security import add_security_headers
 from judging.web.forms import error_status
@@ -113,7 +114,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     csrf = CSRFConfig(secret=settings.resolved_secret_key(), cookie_secure=settings.secure_cookies,
                       cookie_samesite="lax", cookie_httponly=False, exclude=["/healthz"])
     return Litestar(
-        route_handlers=[healthz, set_language, OrganizerController, StagesController, *registry.handlers,
+        route_handlers=[healthz, set_language, OrganizerController, StagesController, AuditorController,
+                        *registry.handlers,
                         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
                                                    cache_control=CacheControlHeader(max_age=3600))],
         dependencies={"db": Provide(provide_db)},

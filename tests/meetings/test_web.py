@@ -4,7 +4,9 @@ sheet is a Chinese PDF with its fonts embedded; outsiders get 404."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -12,9 +14,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from helpers import login
+from judging import documents
+from judging.audit.models import AuditEvent
 from judging.accounts.models import User
 from judging.demo import DEMO_PASSWORDS
 from judging.meetings import service
@@ -134,10 +138,21 @@ def test_the_tally_sheet_is_a_chinese_pdf_with_counts_quorum_members_and_signatu
     assert _post(client, f"/meetings/{ready['meeting_id']}/close").status_code == 302
     assert _post(client, f"/meetings/{ready['meeting_id']}/tally").headers["location"] == \
         f"/meetings/{ready['meeting_id']}"
+    with session_factory() as db:  # made once, at the tally, and audited
+        (sheet,) = documents.documents_of(db, "meeting", ready["meeting_id"])
+        stored = db.scalars(select(AuditEvent).where(AuditEvent.action == "document.stored",
+                                                     AuditEvent.object_id == str(sheet.id))).one()
+        assert (sheet.kind, json.loads(stored.body)["data"]["sha256"]) == ("tally_sheet", sheet.sha256)
     page = client.get(f"/meetings/{ready['meeting_id']}")
-    assert page.text.count("通过</span>") >= 1 and "tally.pdf" in page.text
+    assert page.text.count("通过</span>") >= 1 and "tally.pdf" in page.text and sheet.sha256 in page.text
     response = client.get(f"/meetings/{ready['meeting_id']}/tally.pdf")
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    assert hashlib.sha256(response.content).hexdigest() == response.headers["x-content-sha256"] == sheet.sha256
+    assert client.get(f"/meetings/{ready['meeting_id']}/tally.pdf").content == response.content  # from storage
+    with session_factory() as db:
+        assert len(documents.documents_of(db, "meeting", ready["meeting_id"])) == 1
+        assert db.scalar(select(func.count()).select_from(AuditEvent)
+                         .where(AuditEvent.action == "document.stored", AuditEvent.object_id == str(sheet.id))) == 1
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
     assert "会议评审计票结果表" in text and "9 名委员中 8 名到会" in text and "达到法定人数" in text
     assert "主持人" in text and "监票人" in text and "计票人" in text
@@ -199,3 +214,21 @@ def test_the_2025_demo_meeting_is_listed_under_its_year_and_passed_the_notices_c
         assert meeting.status is MeetingStatus.TALLIED and f"/meetings/{meeting.id}" in page.text
         passed = service.passed_nominations(db, category.id)
         assert len(passed) == 3 and candidate_ids(db, category) == passed
+
+
+def test_a_tallied_meeting_without_a_stored_sheet_gets_it_on_its_first_download(client, demo, session_factory):
+    """Meetings tallied before sheets were stored (or whose sheet failed after the tally) are mended once."""
+    from sqlalchemy import delete
+
+    with session_factory() as db:
+        meeting_id = db.scalar(select(Meeting.id).where(Meeting.status == MeetingStatus.TALLIED))
+        assert len(documents.documents_of(db, "meeting", meeting_id)) == 1  # the demo's, made at its tally
+        db.execute(delete(documents.Document).where(documents.Document.subject_id == meeting_id,
+                                                    documents.Document.subject_type == "meeting"))
+        db.commit()
+    login(client, "auditor", DEMO_PASSWORDS["auditor"])
+    first, second = (client.get(f"/meetings/{meeting_id}/tally.pdf") for _ in range(2))
+    assert first.status_code == 200 and first.content == second.content
+    with session_factory() as db:
+        (sheet,) = documents.documents_of(db, "meeting", meeting_id)
+        assert sheet.sha256 == first.headers["x-content-sha256"] == hashlib.sha256(first.content).hexdigest()

@@ -4,17 +4,23 @@ organizer runs objections and records the approval; the auditor reads; nothing p
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import json
 import shutil
+import sqlite3
 import subprocess
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
 from helpers import csrf_token, login
+from judging import documents
 from judging.accounts import Role, add_user
+from judging.audit.models import AuditEvent
 from judging.notices import service
 from judging.notices.models import CommitteeApproval, Notice, Objection, ObjectionStatus
 from judging.awards.models import Publication
@@ -26,19 +32,33 @@ OBJECTION = {"name": "钱进", "employer": "苏州纺织机械有限公司", "ph
              "grounds": "该成果已于往年获奖，不应重复申报。"}
 
 
-@pytest.fixture
-def world(session_factory):
-    """A category at the notice stage with its list published today, and an organizer and an auditor."""
+def _at_notice_stage_with_staff(session_factory) -> dict:
     with session_factory() as session:
         world = at_notice_stage(session)
-        notice = service.publish_notice(session, category=world["category"], by=ORGANIZER)
         for username, role in (("office", Role.ORGANIZER), ("inspector", Role.AUDITOR)):
             add_user(session, username=username, password=PASSWORD, role=role, by=ORGANIZER)
         session.commit()
-        return {"notice_id": notice.id, "category_id": world["category"].id,
-                "nominations": [n.id for n in world["nominations"]],
+        return {"category_id": world["category"].id, "nominations": [n.id for n in world["nominations"]],
                 "secrets": [s for n in world["nominations"] for s in
                             (n.identity.contact_phone, n.identity.contact_email, *n.identity.patents, n.body)]}
+
+
+def _publish(client, category_id: int):
+    login(client, "office", PASSWORD)
+    token = csrf_token(client, "/organizer/notices/")
+    return _post(client, f"/organizer/notices/categories/{category_id}/publish", days="7", _csrf_token=token)
+
+
+@pytest.fixture
+def world(client, session_factory):
+    """A category at the notice stage with its list published today by the organizer (its PDF made by the job
+    queued after the publication committed), and an organizer and an auditor; the client is logged out."""
+    world = _at_notice_stage_with_staff(session_factory)
+    assert _publish(client, world["category_id"]).status_code in (302, 303)
+    client.cookies.clear()
+    with session_factory() as session:
+        world["notice_id"] = service.current_notice(session, category_id=world["category_id"]).id
+    return world
 
 
 def _count(session_factory, model) -> int:
@@ -140,7 +160,75 @@ def test_the_xlsx_lists_the_candidates_and_the_notices_facts(client, world):
     assert rows[1] == (1, "测试成果01", "王一00", "王一00、合作者00", "测试单位00有限公司", "南京", "十大科技成果", "是")
     assert len(rows) == 4
     facts = dict(book["公示"].iter_rows(values_only=True))
-    assert facts["版本"] == "1" and len(facts["PDF SHA-256摘要"]) == 64
+    pdf = client.get(f"/public/notices/{world['notice_id']}/notice.pdf")
+    assert facts["版本"] == "1" and facts["PDF SHA-256摘要"] == hashlib.sha256(pdf.content).hexdigest()
+
+
+def test_publication_commits_without_rendering_then_the_job_stores_the_pdf(client, session_factory, db_url,
+                                                                           monkeypatch):
+    """The publish request renders nothing; the queued job renders with no transaction open anywhere
+    (SQLite's write lock is free) and stores the PDF with its SHA-256; the page says it is being prepared
+    until then."""
+    from judging.documents import service as documents_service
+    from judging.jobs import service as jobs
+
+    world = _at_notice_stage_with_staff(session_factory)
+    queued: list[int] = []
+    monkeypatch.setattr(jobs, "dispatch", lambda job_id, database_url: queued.append(job_id))  # no worker yet
+    renders: list[bool] = []
+    real_render = documents_service.render_pdf
+
+    def render_checking_for_open_transactions(template, context):
+        renders.append(_no_transaction_open(db_url))
+        return real_render(template, context)
+
+    monkeypatch.setattr(documents_service, "render_pdf", render_checking_for_open_transactions)
+    assert _publish(client, world["category_id"]).status_code in (302, 303)
+    assert renders == [] and len(queued) == 1  # committed without rendering; its PDF is queued
+    with session_factory() as session:
+        notice = service.current_notice(session, category_id=world["category_id"])
+        assert documents.latest_of(session, "notice", notice.id, kind="notice") is None
+    page = client.get(f"/public/notices/{notice.id}").text
+    assert "PDF正在生成" in page and f"/public/notices/{notice.id}/notice.pdf" not in page
+    assert client.get(f"/public/notices/{notice.id}/notice.pdf").status_code == 404
+    jobs.run_job(queued[0], session_factory)  # the worker picks it up
+    assert renders == [True]
+    with session_factory() as session:
+        job = session.get(jobs.Job, queued[0])
+        assert job.status is jobs.JobStatus.SUCCEEDED, job.error
+        document = documents.latest_of(session, "notice", notice.id, kind="notice")
+        stored = session.scalars(select(AuditEvent).where(AuditEvent.action == "document.stored")).one()
+        assert json.loads(stored.body)["data"]["sha256"] == document.sha256
+    pdf = client.get(f"/public/notices/{notice.id}/notice.pdf")
+    assert pdf.status_code == 200 and pdf.headers["x-content-sha256"] == document.sha256
+    assert hashlib.sha256(pdf.content).hexdigest() == document.sha256
+    page = client.get(f"/public/notices/{notice.id}").text
+    assert "PDF正在生成" not in page and document.sha256 in page
+    jobs.run_job(queued[0], session_factory)  # a job already run is not run again
+    with session_factory() as session:
+        assert len(documents.documents_of(session, "notice", notice.id)) == 1
+
+
+def _no_transaction_open(db_url: str) -> bool:
+    """No session of the app holds a transaction: SQLite's write lock can be taken at once, and PostgreSQL
+    shows no session idle in a transaction."""
+    if db_url.startswith("sqlite"):
+        connection = sqlite3.connect(make_url(db_url).database, timeout=0)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.rollback()
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            connection.close()
+    engine = create_engine(make_url(db_url))
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                          "AND state LIKE 'idle in transaction%'")) == 0
+    finally:
+        engine.dispose()
 
 
 def test_the_organizer_reviews_upholds_and_reissues_and_the_auditor_reads(client, world, session_factory):
@@ -171,6 +259,8 @@ def test_the_organizer_reviews_upholds_and_reissues_and_the_auditor_reads(client
     assert "本版本已被取代" in old and f"/public/notices/{current.id}" in old
     new = client.get(f"/public/notices/{current.id}").text
     assert "因异议成立，名单已调整，公示期重新计算" in new and "测试成果04" in new and "提交异议" in new
+    reissued = client.get(f"/public/notices/{current.id}/notice.pdf")  # its PDF made after the reissue committed
+    assert reissued.status_code == 200 and "测试成果04" in PdfReader(io.BytesIO(reissued.content)).pages[0].extract_text()
     _post(client, "/logout", _csrf_token=token)
     login(client, "inspector", PASSWORD)
     page = client.get("/organizer/notices/")

@@ -1,7 +1,7 @@
 """score freezes owned by scoring (were listeners of the results part on every session)
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-02 08:40:00
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import judging.db.base
 
 
-revision = '0014'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,7 @@
-"""The auditor's home: the audit log, paged, and verification of the hash chain."""
+"""The auditor's home: the audit log (with the catalogue's labels), paged, and verification of the hash chain.
+
+A page of the web layer: the audit log is below every part, but reading it names actors (accounts).
+"""
 
 from __future__ import annotations
 
