@@ -419,33 +419,6 @@ def declare_conflict(session: Session, *, judge: User, assignment_id: int, reaso
 
 # ------------------------------------------------------------------------------ organizer: round
 
-def get_round(session: Session, *, round_id: int) -> Round:
-    round_ = session.get(Round, round_id)
-    if round_ is None:
-        raise NotFound("round")
-    return round_
-
-
-def open_round(session: Session, *, round_: Round, by: User) -> Round:
-    if round_.status is RoundStatus.OPEN:
-        raise Conflict(N_("The round is already open."))
-    previous = round_.status
-    round_.status = RoundStatus.OPEN
-    session.flush()
-    audit.append(session, actor=_actor(by), action="round.opened", object_type="round", object_id=round_.id,
-                 data={"from": previous.value})
-    return round_
-
-
-def close_round(session: Session, *, round_: Round, by: User) -> Round:
-    if round_.status is not RoundStatus.OPEN:
-        raise Conflict(N_("Only an open round can be closed."))
-    round_.status = RoundStatus.CLOSED
-    session.flush()
-    audit.append(session, actor=_actor(by), action="round.closed", object_type="round", object_id=round_.id)
-    return round_
-
-
 def reopen_sheet(session: Session, *, sheet_id: int, by: User, reason: str,
                  now: dt.datetime | None = None) -> ScoreSheet:
     """Give a submitted sheet back to its judge as a draft, with the reason the judge will read."""
