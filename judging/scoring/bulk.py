@@ -8,16 +8,20 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from judging import audit
 from judging.accounts.models import User
 from judging.db.base import utcnow
-from judging.errors import N_, Conflict
+from judging.editions.models import Rubric
+from judging.errors import N_, Conflict, NotFound
+from judging.panels.models import Assignment
 from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
 from judging.scoring.rules import SheetInput, check_complete, read_sheet_form
 from judging.scoring.service import (
-    SheetContext, _actor, _audit_data, _check_writable, _grades, _stale, sheet_context,
+    SheetContext, _actor, _audit_data, _check_writable, _grades, _later, _stale, load_rubric,
+    own_assignments,
 )
 
 
@@ -33,12 +37,13 @@ def submit_sheets(session: Session, *, judge: User, entries: Sequence[tuple[int,
     """
     now = now or utcnow()
     pending: list[tuple[SheetContext, ScoreSheet, dict[int, Decimal | None]]] = []
+    contexts = _contexts(session, judge=judge, assignment_ids=[assignment_id for assignment_id, _data in entries])
     with session.no_autoflush:  # the new sheets go in one flush, after every entry passed
         for assignment_id, data in entries:
             if any(ctx.assignment.id == assignment_id for ctx, _sheet, _values in pending):
                 raise Conflict(N_("Each assignment can have one sheet: assignment {id} is listed twice."),
                                id=assignment_id)
-            pending.append(_checked_sheet(session, judge=judge, assignment_id=assignment_id, data=data, now=now))
+            pending.append(_checked_sheet(session, contexts[assignment_id], data=data, now=now))
     session.flush()
     for ctx, sheet, values in pending:
         ctx.sheet = sheet
@@ -47,9 +52,28 @@ def submit_sheets(session: Session, *, judge: User, entries: Sequence[tuple[int,
     return [sheet for _ctx, sheet, _values in pending]
 
 
-def _checked_sheet(session: Session, *, judge: User, assignment_id: int, data: SheetInput | Mapping[str, Any],
+def _contexts(session: Session, *, judge: User, assignment_ids: list[int]) -> dict[int, SheetContext]:
+    """The write context (as ``sheet_context(full=False)`` gives it) of each listed assignment, in three
+    queries for them all; NotFound as soon as one is not the judge's own current assignment."""
+    rows = session.execute(own_assignments(judge).where(Assignment.id.in_(assignment_ids))).all()
+    if len(rows) != len(set(assignment_ids)):
+        raise NotFound("assignment")
+    sheets = {sheet.assignment_id: sheet for sheet in session.scalars(
+        select(ScoreSheet).where(ScoreSheet.assignment_id.in_(assignment_ids))
+        .options(selectinload(ScoreSheet.scores)))}
+    rubrics: dict[int, Rubric] = {}
+    contexts = {}
+    for assignment, round_, code, category_id, extension, acceptance in rows:
+        if category_id not in rubrics:
+            rubrics[category_id] = load_rubric(session, category_id=category_id, full=False)
+        contexts[assignment.id] = SheetContext(
+            assignment, round_, None, code, None, rubrics[category_id], sheets.get(assignment.id),
+            _later(round_.deadline_at, extension), acceptance is not None)
+    return contexts
+
+
+def _checked_sheet(session: Session, ctx: SheetContext, *, data: SheetInput | Mapping[str, Any],
                    now: dt.datetime) -> tuple[SheetContext, ScoreSheet, dict[int, Decimal | None]]:
-    ctx = sheet_context(session, judge=judge, assignment_id=assignment_id, full=False)
     _check_writable(ctx, now=now)
     if ctx.sheet is not None:
         raise _stale(ctx.version)
