@@ -158,6 +158,34 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_edition_create(args: argparse.Namespace) -> int:
+    import json
+
+    from judging.db import make_session_factory, session_scope
+    from judging.editions.service import create_edition
+    from judging.editions.specs import edition_spec_from_json
+    from judging.errors import FieldsInvalid
+
+    try:
+        with open(args.file, encoding="utf-8") as source:
+            document = json.load(source)
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot read {args.file}: {exc}") from exc
+    engine = _migrated_engine(args.settings)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            edition = create_edition(session, spec=edition_spec_from_json(document), by=audit.Actor.system("cli"))
+            summary = f"Created the {edition.year} edition ({len(edition.categories)} categories, " \
+                      f"{len(edition.rounds)} rounds)"
+    except FieldsInvalid as exc:
+        problems = "; ".join(f"{name}: {error.render(str)}" for name, error in exc.fields.items())
+        raise CommandError(f"{exc} {problems}") from exc
+    except JudgingError as exc:
+        raise CommandError(str(exc)) from exc
+    console.print(summary)
+    return 0
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from judging.db import make_session_factory
 
@@ -240,6 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     restore_parser = commands.add_parser("restore", help="restore a snapshot after verifying its audit chain")
     restore_parser.add_argument("snapshot", help="the snapshot file (its .manifest.json must lie beside it)")
     restore_parser.set_defaults(run=cmd_restore)
+
+    editions = commands.add_parser("edition", help="set up editions").add_subparsers(
+        dest="edition_command", required=True, metavar="ACTION")
+    create = editions.add_parser("create", help="create an edition (categories, rubrics, rounds) from a JSON file")
+    create.add_argument("file", help="the setup, as in docs/edition-example.json")
+    create.set_defaults(run=cmd_edition_create)
 
     audit_parser = commands.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True,
                                                                                  metavar="ACTION")

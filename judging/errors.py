@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -33,3 +34,22 @@ class NotFound(JudgingError):
 
 class Conflict(JudgingError):
     """The change collides with stored state (duplicate, stale version)."""
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """What is wrong with one form field: a message id and its named parameters."""
+
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, gettext: Callable[[str], str]) -> str:
+        return gettext(self.message).format(**self.params)
+
+
+class FieldsInvalid(JudgingError):
+    """Some fields are wrong; ``fields`` maps each field to its :class:`FieldError`. Nothing was stored."""
+
+    def __init__(self, fields: dict[str, FieldError], message: str = N_("Some fields need correcting.")) -> None:
+        super().__init__(message)
+        self.fields = fields

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +88,20 @@ def test_demo_loads_once_and_audit_verify_reports_the_head(tmp_path):
     connection.close()
     broken = run("audit", "verify", url=url)
     assert broken.returncode == 1 and "BROKEN at event 3" in broken.stderr
+
+
+def test_edition_create_reads_a_setup_file_and_names_what_is_wrong(tmp_path):
+    url = f"sqlite:///{tmp_path / 'judging.sqlite3'}"
+    example = Path(__file__).resolve().parents[1] / "docs" / "edition-example.json"
+    created = run("edition", "create", str(example), url=url)
+    assert created.returncode == 0, created.stderr
+    assert "Created the 2027 edition (4 categories, 2 rounds)" in created.stdout
+    assert run("edition", "create", str(example), url=url).returncode == 2  # the year exists already
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({**json.loads(example.read_text()), "year": 2028, "categories": []}))
+    refused = run("edition", "create", str(wrong), url=url)
+    assert refused.returncode == 2 and "categories: An edition needs at least one category." in refused.stderr
+    connection = sqlite3.connect(tmp_path / "judging.sqlite3")
+    assert connection.execute("SELECT year, status FROM editions").fetchall() == [(2027, "setup")]
+    assert connection.execute("SELECT count(*) FROM audit_events WHERE action = 'edition.created'").fetchone() == (1,)
+    connection.close()

@@ -92,7 +92,6 @@ ACTIONS: dict[str, ActionEntry] = _entries(
      N_("An assignment plan was put in force: judges were assigned to the round's nominations.")),
     ("round.assignments_refilled", N_("Assignments refilled"),
      N_("Places left empty by a conflict of interest or a drop-out were given to other judges.")),
-    ("round.demo_scores_loaded", N_("Demo scores loaded"), N_("The demo set-up inserted sample score sheets.")),
     ("document.stored", N_("Document stored"),
      N_("A PDF (a run report, a public notice, a tally sheet) was made and stored with its SHA-256.")),
     ("round.scores_frozen", N_("Scores frozen"),
@@ -201,7 +200,7 @@ LEGACY_ALIASES: dict[str, str] = {
     "blind_codes.issued": "round.blind_codes_issued",
     "assignments.committed": "round.assignments_committed",
     "assignments.refilled": "round.assignments_refilled",
-    "scores.demo_submitted": "round.demo_scores_loaded",
+    "scores.demo_submitted": "score_sheet.submitted",  # the demo inserted sheets before it went through scoring
     "assignment.previewed": "assignment_plan.previewed",
     "assignment.infeasible": "assignment_plan.found_infeasible",
     "conflict.declared": "assignment.conflict_declared",

@@ -27,8 +27,9 @@ from judging.db.base import utcnow
 from judging.editions.models import Edition, Round
 from judging.panels.models import Assignment, Expert
 from judging.scoring.models import ScoreSheet
+from judging.editions import service as editions
 from judging.editions.service import current_edition_or_none
-from judging.errors import N_, Conflict, JudgingError, NotFound
+from judging.errors import N_, Conflict, FieldsInvalid, JudgingError, NotFound
 from judging.jobs import start_job
 from judging.nominations.models import Nomination
 from judging.panels.controllers import swap_page
@@ -55,7 +56,7 @@ def _zone(request: Request) -> ZoneInfo:
 
 
 def _status(error: JudgingError) -> int:
-    return 422 if isinstance(error, SheetInvalid) else error_status(error)
+    return 422 if isinstance(error, FieldsInvalid) else error_status(error)
 
 
 def _kind(error: JudgingError) -> str:
@@ -280,7 +281,7 @@ class RoundController(Controller):
 
     def _round(self, db, round_id: int) -> Round:
         try:
-            return service.get_round(db, round_id=round_id)
+            return editions.get_round(db, round_id=round_id)
         except NotFound:
             raise NotFoundException() from None
 
@@ -306,9 +307,9 @@ class RoundController(Controller):
         round_ = self._round(db, round_id)
         try:
             if _text(data.get("action")) == "open":
-                service.open_round(db, round_=round_, by=request_actor(request))
+                editions.open_round(db, round_=round_, by=request_actor(request))
             elif _text(data.get("action")) == "close":
-                service.close_round(db, round_=round_, by=request_actor(request))
+                editions.close_round(db, round_=round_, by=request_actor(request))
             else:
                 raise JudgingError(N_("Unknown action."))
             db.commit()
@@ -438,7 +439,7 @@ class RubricController(Controller):
         gettext = gettext_for(request)
         values = fields if fields is not None else rubrics.page_fields(rubrics.spec_of(rubric))
         field_errors = {name: e.render(gettext) for name, e in error.fields.items()} \
-            if isinstance(error, SheetInvalid) else {}
+            if isinstance(error, FieldsInvalid) else {}
         return render(request, "pages/organizer_rubric.html", status_code=status_code, category=category,
                       locked=rubrics.scores_given(db, category=category), values=values,
                       layout=rubrics.page_layout(values), field_errors=field_errors,

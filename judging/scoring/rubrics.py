@@ -2,8 +2,9 @@
 table of grades mapped to numbers) and the review opinion's minimum length.
 
 A rubric is edited as a whole: :func:`read_rubric_form` reads the posted page into a
-:class:`RubricSpec`, :func:`check_rubric` validates it (no database), and :func:`update_rubric`
-replaces the stored rubric with it and appends one audit event carrying the rubric before and after.
+:class:`RubricSpec`, :func:`judging.editions.rubrics.check_rubric` validates it (no database), and
+:func:`update_rubric` has the editions service replace the stored rubric with it (one audit event
+carrying the rubric before and after).
 Once any score exists for the category (a draft counts) the rubric is locked: judges' numbers would
 change meaning under them.
 """
@@ -11,93 +12,33 @@ change meaning under them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from judging import audit
-from judging.editions.models import Category, Criterion, CriterionGrade, CriterionLevel, Rubric, ScaleKind
-from judging.errors import N_, Conflict, NotFound
+from judging.editions import service as editions
+from judging.editions.models import Category, Rubric, ScaleKind
+from judging.editions.rubrics import (
+    BandSpec, CriterionSpec, GradeSpec, RubricInvalid, RubricSpec, band_field, check_rubric, criterion_field,
+    grade_field, plain, spec_of,
+)
+from judging.errors import N_, Conflict, FieldError
 from judging.nominations.models import Nomination
 from judging.panels.models import Assignment
 from judging.scoring.models import CriterionScore, ScoreSheet
-from judging.scoring.rules import COMMENT_MAX_LENGTH, FieldError, SheetInvalid, plain
 
-NAME_MAX_LENGTH = 100
+__all__ = ["BandSpec", "CriterionSpec", "GradeSpec", "RubricInvalid", "RubricSpec", "band_field", "category_rubric",
+           "check_rubric", "criterion_field", "error_summary", "grade_field", "page_fields", "page_layout",
+           "read_rubric_form", "scores_given", "spec_of", "update_rubric"]
 SCALE_LABELS = {ScaleKind.NUMERIC.value: N_("Numbers, with band descriptors"),
                 ScaleKind.GRADE.value: N_("Grades, each counting as a number")}
 BLANK_ROWS = 2  # empty band and grade rows the page offers for adding
 
 
-@dataclass(frozen=True)
-class BandSpec:
-    low: Decimal
-    high: Decimal
-    label: str
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class GradeSpec:
-    label: str
-    value: Decimal
-
-
-@dataclass(frozen=True)
-class CriterionSpec:
-    name: str
-    weight: Decimal  # a share: 0.3 is shown as 30%
-    scale_min: Decimal
-    scale_max: Decimal
-    scale_step: Decimal
-    kind: ScaleKind = ScaleKind.NUMERIC
-    description: str = ""
-    bands: tuple[BandSpec, ...] = ()
-    grades: tuple[GradeSpec, ...] = ()
-
-
-@dataclass(frozen=True)
-class RubricSpec:
-    name: str
-    opinion_min_length: int
-    criteria: tuple[CriterionSpec, ...] = field(default_factory=tuple)
-
-    def as_json(self) -> dict[str, Any]:
-        """The rubric as the audit event records it (decimals as their exact text)."""
-        def clean(value: Any) -> Any:
-            if isinstance(value, Decimal):
-                return plain(value)
-            if isinstance(value, dict):
-                return {k: clean(v) for k, v in value.items()}
-            if isinstance(value, (list, tuple)):
-                return [clean(v) for v in value]
-            return value
-        return clean(asdict(self))
-
-
-class RubricInvalid(SheetInvalid):
-    """Some fields of the rubric page are wrong (``fields`` maps each to its message). Nothing was stored."""
-
-    def __init__(self, fields: dict[str, FieldError]) -> None:
-        super().__init__(fields, N_("The rubric was not saved: correct the marked fields."))
-
-
 # ----------------------------------------------------------------------------------- form fields
-
-def criterion_field(index: int, name: str) -> str:
-    return f"c{index}-{name}"
-
-
-def band_field(index: int, row: int, name: str) -> str:
-    return f"c{index}-band{row}-{name}"
-
-
-def grade_field(index: int, row: int, name: str) -> str:
-    return f"c{index}-grade{row}-{name}"
-
 
 def page_fields(spec: RubricSpec | None) -> dict[str, str]:
     """The rubric page's fields filled from ``spec`` (what :func:`read_rubric_form` reads back)."""
@@ -139,18 +80,6 @@ def page_layout(fields: Mapping[str, Any]) -> list[tuple[int, int, int]]:
 
 
 # ------------------------------------------------------------------------------------- reading
-
-def spec_of(rubric: Rubric | None) -> RubricSpec | None:
-    """The stored rubric as a spec (what the page shows and the audit event compares)."""
-    if rubric is None:
-        return None
-    return RubricSpec(rubric.name, rubric.opinion_min_length, tuple(
-        CriterionSpec(c.name, c.weight, c.scale_min, c.scale_max, c.scale_step, c.scale_kind, c.description,
-                      tuple(BandSpec(b.low, b.high, b.label, b.description)
-                            for b in sorted(c.levels, key=lambda b: b.low, reverse=True)),
-                      tuple(GradeSpec(g.label, g.value) for g in c.grades))
-        for c in rubric.criteria))
-
 
 def _text(form: Mapping[str, Any], name: str) -> str:
     value = form.get(name, "")
@@ -213,108 +142,10 @@ def read_rubric_form(form: Mapping[str, Any]) -> RubricSpec:
     return spec
 
 
-# ---------------------------------------------------------------------------------- validation
-
-def check_rubric(spec: RubricSpec, *, indices: list[int] | None = None) -> None:
-    """Refuse a rubric that cannot be scored: names given and unique, weights above 0, a range with
-    its top above its bottom, bands inside the range and not overlapping, grades inside the range and
-    listed from best to worst (strictly decreasing numbers), unique labels, an opinion minimum from 0
-    to the opinion's maximum length. Raises :class:`RubricInvalid` naming each field (``indices``:
-    the page's number of each criterion, so that errors land beside the right fields)."""
-    errors: dict[str, FieldError] = {}
-    indices = indices if indices is not None else list(range(len(spec.criteria)))
-    if not spec.name:
-        errors["name"] = FieldError(N_("Give the rubric a name."))
-    if not 0 <= spec.opinion_min_length <= COMMENT_MAX_LENGTH:
-        errors["opinion_min_length"] = FieldError(
-            N_("The minimum length of the review opinion is a whole number from 0 to {limit}."),
-            {"limit": COMMENT_MAX_LENGTH})
-    if not spec.criteria:
-        errors["criteria"] = FieldError(N_("A rubric needs at least one criterion."))
-    names: set[str] = set()
-    for i, criterion in zip(indices, spec.criteria):
-        _check_criterion(criterion, i, names, errors)
-    if errors:
-        raise RubricInvalid(errors)
-
-
-def _check_criterion(c: CriterionSpec, i: int, names: set[str], errors: dict[str, FieldError]) -> None:
-    def refuse(field_: str, message: str, **params: Any) -> None:
-        errors.setdefault(field_, FieldError(message, params))
-
-    if not c.name:
-        refuse(criterion_field(i, "name"), N_("Give the criterion a name."))
-    elif len(c.name) > NAME_MAX_LENGTH:
-        refuse(criterion_field(i, "name"), N_("Keep names under {limit} characters."), limit=NAME_MAX_LENGTH)
-    elif c.name in names:
-        refuse(criterion_field(i, "name"), N_("Two criteria are named “{name}”: give each its own name."),
-               name=c.name)
-    names.add(c.name)
-    if c.weight <= 0:
-        refuse(criterion_field(i, "weight"), N_("The weight must be more than 0."))
-    low, high = c.scale_min, c.scale_max
-    if high <= low:
-        refuse(criterion_field(i, "max"), N_("The top of the scale must be above its bottom."))
-        return  # bands and grades are checked against a valid range only
-    if c.kind is ScaleKind.NUMERIC:
-        if c.scale_step <= 0:
-            refuse(criterion_field(i, "step"), N_("The step must be more than 0."))
-        if c.grades:
-            refuse(criterion_field(i, "kind"), N_("Grades belong to a grade scale: clear them, or choose the "
-                                                  "grade scale."))
-        labels: set[str] = set()
-        for j, band in enumerate(c.bands):
-            row = band_field(i, j, "label")
-            if not band.label:
-                refuse(row, N_("Give the band a label."))
-            elif band.label in labels:
-                refuse(row, N_("The label “{label}” is used twice."), label=band.label)
-            labels.add(band.label)
-            if band.low > band.high:
-                refuse(row, N_("The band {low}–{high} runs backwards: its low end is above its high end."),
-                       low=plain(band.low), high=plain(band.high))
-            elif band.low < low or band.high > high:
-                refuse(row, N_("The band {low}–{high} lies outside the scale {min}–{max}."),
-                       low=plain(band.low), high=plain(band.high), min=plain(low), max=plain(high))
-            for other in c.bands[:j]:
-                if band.low <= other.high and other.low <= band.high:
-                    refuse(row, N_("The band {low}–{high} overlaps the band {other_low}–{other_high}."),
-                           low=plain(band.low), high=plain(band.high), other_low=plain(other.low),
-                           other_high=plain(other.high))
-        return
-    if c.bands:
-        refuse(criterion_field(i, "kind"), N_("Bands describe numeric scores: clear them, or choose the numeric "
-                                              "scale."))
-    if len(c.grades) < 2:
-        refuse(criterion_field(i, "kind"), N_("A grade scale needs at least two grades."))
-    labels = set()
-    for j, grade in enumerate(c.grades):
-        row = grade_field(i, j, "label")
-        if not grade.label:
-            refuse(row, N_("Give the grade a label."))
-        elif grade.label in labels:
-            refuse(row, N_("The label “{label}” is used twice."), label=grade.label)
-        labels.add(grade.label)
-        if grade.value < low or grade.value > high:
-            refuse(row, N_("The grade {label} counts {value}, outside the scale {min}–{max}."),
-                   label=grade.label, value=plain(grade.value), min=plain(low), max=plain(high))
-        elif j and grade.value >= c.grades[j - 1].value:
-            before = c.grades[j - 1]
-            refuse(row, N_("List the grades from best to worst: {label} ({value}) must count less than "
-                           "{before} ({before_value})."), label=grade.label, value=plain(grade.value),
-                   before=before.label, before_value=plain(before.value))
-
-
 # ------------------------------------------------------------------------------------- service
 
 def category_rubric(session: Session, *, category_id: int) -> tuple[Category, Rubric | None]:
-    category = session.get(Category, category_id)
-    if category is None:
-        raise NotFound("category")
-    rubric = session.scalar(select(Rubric).where(Rubric.category_id == category.id).options(
-        selectinload(Rubric.criteria).selectinload(Criterion.levels),
-        selectinload(Rubric.criteria).selectinload(Criterion.grades)))
-    return category, rubric
+    return editions.category_rubric(session, category_id=category_id)
 
 
 def scores_given(session: Session, *, category: Category) -> int:
@@ -334,29 +165,9 @@ def update_rubric(session: Session, *, category_id: int, spec: RubricSpec, by: a
     An unchanged rubric writes nothing.
     """
     check_rubric(spec)
-    category, rubric = category_rubric(session, category_id=category_id)
+    category, _rubric = category_rubric(session, category_id=category_id)
     given = scores_given(session, category=category)
     if given:
         raise Conflict(N_("The rubric of {category} is locked: judges have already given {count} scores in "
                           "this category. Nothing was changed."), category=category.name, count=given)
-    before = spec_of(rubric)
-    if before == spec:
-        return rubric
-    if rubric is None:
-        rubric = Rubric(category_id=category.id, name=spec.name)
-        session.add(rubric)
-    rubric.name, rubric.opinion_min_length = spec.name, spec.opinion_min_length
-    rubric.criteria.clear()
-    session.flush()  # the old criteria go before the new ones take their positions
-    for position, c in enumerate(spec.criteria):
-        rubric.criteria.append(Criterion(
-            position=position, name=c.name, description=c.description, weight=c.weight, scale_min=c.scale_min,
-            scale_max=c.scale_max, scale_step=c.scale_step, scale_kind=c.kind,
-            levels=[CriterionLevel(low=b.low, high=b.high, label=b.label, description=b.description)
-                    for b in c.bands],
-            grades=[CriterionGrade(position=k, label=g.label, value=g.value) for k, g in enumerate(c.grades)]))
-    session.flush()
-    audit.append(session, actor=by, action="category.rubric_updated", object_type="category",
-                 object_id=category.id, data={"rubric": rubric.id, "before": before.as_json() if before else None,
-                                              "after": spec.as_json()})
-    return rubric
+    return editions.set_rubric(session, category_id=category.id, spec=spec, by=by)

@@ -11,12 +11,13 @@ read :data:`CONFIDENCE_WEIGHTS` for the ``confidence`` calibration method.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from judging.editions.models import ScaleKind
-from judging.errors import N_, JudgingError
+from judging.editions.rubrics import COMMENT_MAX_LENGTH, plain
+from judging.errors import N_, FieldError, FieldsInvalid
 
 # 熟悉程度, as Chinese expert review forms ask it, and the confidence each level carries.
 FAMILIARITY_LABELS: dict[str, str] = {
@@ -31,7 +32,6 @@ CONFIDENCE_WEIGHTS: dict[str, Decimal] = {
     "somewhat": Decimal("0.5"),
     "unfamiliar": Decimal("0.25"),
 }
-COMMENT_MAX_LENGTH = 5000
 TOTAL_QUANTUM = Decimal("0.01")
 
 
@@ -62,27 +62,8 @@ def field_name(criterion_id: int) -> str:
     return f"score-{criterion_id}"
 
 
-def plain(value: Decimal) -> str:
-    """A decimal as people write it: 10 rather than 10.000, 7.5 rather than 7.500."""
-    text = format(value.normalize(), "f")
-    return text
-
-
-@dataclass(frozen=True)
-class FieldError:
-    message: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def render(self, gettext) -> str:
-        return gettext(self.message).format(**self.params)
-
-
-class SheetInvalid(JudgingError):
-    """Some fields are wrong; ``fields`` maps each form field to its message. Nothing was stored."""
-
-    def __init__(self, fields: dict[str, FieldError], message: str = N_("Some fields need correcting.")) -> None:
-        super().__init__(message)
-        self.fields = fields
+class SheetInvalid(FieldsInvalid):
+    """Some fields of the score sheet are wrong (``fields`` maps each to its message). Nothing was stored."""
 
 
 @dataclass(frozen=True)

@@ -222,14 +222,10 @@ class SheetContext:
         return None
 
 
-def sheet_context(session: Session, *, judge: User, assignment_id: int, full: bool = True) -> SheetContext:
-    """The judge's own, current assignment; NotFound for anything else (another judge's, withdrawn,
-    a round not yet open), so ids cannot be probed.
-
-    ``full=False`` (saving, submitting) skips what only the page shows: the nomination's text and
-    attachments, the category and the band descriptors. The rest comes in five queries.
-    """
-    row = session.execute(
+def own_assignments(judge: User):
+    """(assignment, round, code, category id, extension, acceptance id) of the judge's own current
+    assignments in rounds that have opened: the only way to a sheet (see :func:`sheet_context`)."""
+    return (
         select(Assignment, Round, BlindCode.code, Nomination.category_id, DeadlineExtension.deadline_at,
                UndertakingAcceptance.id)
         .join(Expert, Expert.id == Assignment.expert_id)
@@ -240,11 +236,12 @@ def sheet_context(session: Session, *, judge: User, assignment_id: int, full: bo
                    & (DeadlineExtension.expert_id == Assignment.expert_id))
         .outerjoin(UndertakingAcceptance, (UndertakingAcceptance.edition_id == Round.edition_id)
                    & (UndertakingAcceptance.user_id == judge.id))
-        .where(Assignment.id == assignment_id, Expert.user_id == judge.id, Assignment.withdrawn_at.is_(None),
-               Round.status.in_([RoundStatus.OPEN, RoundStatus.CLOSED]))).first()
-    if row is None:
-        raise NotFound("assignment")
-    assignment, round_, code, category_id, extension, acceptance = row
+        .where(Expert.user_id == judge.id, Assignment.withdrawn_at.is_(None),
+               Round.status.in_([RoundStatus.OPEN, RoundStatus.CLOSED])))
+
+
+def load_rubric(session: Session, *, category_id: int, full: bool) -> Rubric:
+    """The category's rubric with its criteria and grades (and band descriptors when ``full``)."""
     # Joined eager loads: each of these is one round trip to the database.
     criteria = joinedload(Rubric.criteria)
     loads = [criteria.selectinload(Criterion.grades)] + ([criteria.selectinload(Criterion.levels)] if full else [])
@@ -252,6 +249,21 @@ def sheet_context(session: Session, *, judge: User, assignment_id: int, full: bo
                              .options(*loads)).unique().first()
     if rubric is None:
         raise NotFound("rubric")
+    return rubric
+
+
+def sheet_context(session: Session, *, judge: User, assignment_id: int, full: bool = True) -> SheetContext:
+    """The judge's own, current assignment; NotFound for anything else (another judge's, withdrawn,
+    a round not yet open), so ids cannot be probed.
+
+    ``full=False`` (saving, submitting) skips what only the page shows: the nomination's text and
+    attachments, the category and the band descriptors. The rest comes in five queries.
+    """
+    row = session.execute(own_assignments(judge).where(Assignment.id == assignment_id)).first()
+    if row is None:
+        raise NotFound("assignment")
+    assignment, round_, code, category_id, extension, acceptance = row
+    rubric = load_rubric(session, category_id=category_id, full=full)
     sheet = session.scalars(select(ScoreSheet).where(ScoreSheet.assignment_id == assignment.id)
                             .options(joinedload(ScoreSheet.scores))).unique().first()
     nomination = category = None
@@ -450,33 +462,6 @@ def declare_conflict(session: Session, *, judge: User, assignment_id: int, reaso
 
 
 # ------------------------------------------------------------------------------ organizer: round
-
-def get_round(session: Session, *, round_id: int) -> Round:
-    round_ = session.get(Round, round_id)
-    if round_ is None:
-        raise NotFound("round")
-    return round_
-
-
-def open_round(session: Session, *, round_: Round, by: audit.Actor) -> Round:
-    if round_.status is RoundStatus.OPEN:
-        raise Conflict(N_("The round is already open."))
-    previous = round_.status
-    round_.status = RoundStatus.OPEN
-    session.flush()
-    audit.append(session, actor=by, action="round.opened", object_type="round", object_id=round_.id,
-                 data={"from": previous.value})
-    return round_
-
-
-def close_round(session: Session, *, round_: Round, by: audit.Actor) -> Round:
-    if round_.status is not RoundStatus.OPEN:
-        raise Conflict(N_("Only an open round can be closed."))
-    round_.status = RoundStatus.CLOSED
-    session.flush()
-    audit.append(session, actor=by, action="round.closed", object_type="round", object_id=round_.id)
-    return round_
-
 
 def reopen_sheet(session: Session, *, sheet_id: int, by: audit.Actor, reason: str,
                  now: dt.datetime | None = None) -> ScoreSheet:

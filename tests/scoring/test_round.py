@@ -17,7 +17,7 @@ from judging.demo import DEMO_PASSWORDS
 from judging.editions.models import Round, RoundKind
 from judging.panels.models import Assignment, Conflict, ConflictSource, Expert
 from judging.scoring.models import DeadlineExtension, ScoreSheet
-from scoring.sheets_helpers import open_items, page_token, post_sheet, stored
+from scoring.sheets_helpers import new_judge, open_items, page_token, post_sheet, stored
 
 
 def _actions(session_factory) -> list[str]:
@@ -62,11 +62,11 @@ def _submit(client, item) -> None:
 # ------------------------------------------------------------------------------------ undertaking
 
 def test_no_item_is_shown_before_the_undertaking_is_accepted(client, demo, session_factory):
-    login(client, "judge10", DEMO_PASSWORDS["judge"])
+    (item,) = new_judge(session_factory, "judge61", DEMO_PASSWORDS["judge"])
+    login(client, "judge61", DEMO_PASSWORDS["judge"])
     page = client.get("/judge").text
     assert "保密与回避承诺书" in page and "郑重承诺" in page  # the organizer's text from the demo
     assert 'id="queue"' not in page and not re.search(r'<td class="code">', page)
-    item = open_items(session_factory, "judge10")[0]
     assert client.get(f"/judge/sheets/{item.assignment_id}", follow_redirects=False).status_code in (302, 303)
     token, _ = page_token(client, "/judge")
     refused = post_sheet(client, item, values=item.values(5), version=0, token=token)
@@ -76,9 +76,10 @@ def test_no_item_is_shown_before_the_undertaking_is_accepted(client, demo, sessi
     client.post("/judge/undertaking", data={"_csrf_token": token, "accept": "yes"})
     assert 'id="queue"' in client.get("/judge").text
     event = _last_event(session_factory, "edition.undertaking_accepted")
-    assert event["actor"] == "judge10" and len(event["data"]["text_sha256"]) == 64
+    assert event["actor"] == "judge61" and len(event["data"]["text_sha256"]) == 64
     client.post("/judge/undertaking", data={"_csrf_token": token, "accept": "yes"})  # once per edition
-    assert _actions(session_factory).count("edition.undertaking_accepted") == 6  # judges 01–05 in the demo, and judge10
+    # the demo's 60 judges of 2026 and 8 of 2025 (each before scoring), and judge61
+    assert _actions(session_factory).count("edition.undertaking_accepted") == 60 + 8 + 1
 
 
 def test_the_organizer_sets_the_statement_judges_accept(client, demo, session_factory):
@@ -86,7 +87,8 @@ def test_the_organizer_sets_the_statement_judges_accept(client, demo, session_fa
     token, _ = page_token(client, "/organizer/rounds")
     client.post("/organizer/undertaking", data={"_csrf_token": token, "text": "本人承诺严格保密。"})
     assert _last_event(session_factory, "edition.undertaking_set")["data"]["text"] == "本人承诺严格保密。"
-    _switch_to(client, "judge11", DEMO_PASSWORDS["judge"])
+    new_judge(session_factory, "judge61", DEMO_PASSWORDS["judge"])
+    _switch_to(client, "judge61", DEMO_PASSWORDS["judge"])
     assert "本人承诺严格保密。" in client.get("/judge").text
 
 
@@ -183,6 +185,7 @@ def test_organizer_extends_a_judges_deadline_past_the_rounds(client, judge, sess
 
 
 def test_closing_the_round_stops_saving_and_opening_it_again_resumes(client, judge, session_factory):
+    demo_events = len(_actions(session_factory))  # the demo opened and closed rounds of its own
     post_sheet(client, judge, values=judge.values(5))
     _switch_to(client, "organizer", DEMO_PASSWORDS["organizer"])
     round_id = _preliminary(session_factory)
@@ -203,8 +206,8 @@ def test_closing_the_round_stops_saving_and_opening_it_again_resumes(client, jud
     _switch_to(client, "organizer", DEMO_PASSWORDS["organizer"])
     token, _ = page_token(client, f"/organizer/rounds/{round_id}")
     client.post(f"/organizer/rounds/{round_id}/status", data={"_csrf_token": token, "action": "open"})
-    status_changes = [a for a in _actions(session_factory) if a in ("round.opened", "round.closed")]
-    assert status_changes == ["round.closed", "round.opened"]
+    assert [a for a in _actions(session_factory)[demo_events:] if a.startswith("round.")] == [
+        "round.closed", "round.opened"]
 
 
 def test_progress_dashboard_counts_per_category_and_judge(client, judge, session_factory):

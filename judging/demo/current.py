@@ -1,0 +1,183 @@
+"""The 2026 edition up to the judges at work: nominations, experts, blind codes, stages, assignments,
+and the intake still under way (quotas, a small import to review)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import random
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from judging import audit
+from judging.accounts import Role, add_user
+from judging.accounts.passwords import hash_password
+from judging.demo.content import (
+    CATEGORIES, CITIES, DEMO_PASSWORDS, EXPERT_FIELDS, INDUSTRIES, JUDGES_PER_NOMINATION, N_EXPERTS, SHANGHAI,
+    DemoAccount, body, demo_code, employer, person, title,
+)
+from judging.editions.models import Category, CategoryKey, Edition, Round
+from judging.formal_review.models import Outcome
+from judging.formal_review.service import decide, set_checklist
+from judging.nominations import importer
+from judging.nominations.models import BlindCode, Nomination, NominationIdentity, NominationStatus
+from judging.nominations.service import set_quotas
+from judging.nominations.storage import AttachmentStore
+from judging.panels.models import Expert
+from judging.panels.service import PlanSettings, commit_plan, preview_plan
+from judging import settings
+from judging.stages.models import StageKind
+from judging.stages.service import close_stage, open_stage, schedule_stage
+
+
+def add_nominations(session: Session, rng: random.Random, *, edition: Edition, actor: audit.Actor,
+                    ) -> list[Nomination]:
+    """The confirmed nominations of every category, as a finished intake would leave them."""
+    categories = {category.key: category for category in edition.categories}
+    nominations: list[Nomination] = []
+    for key, _name, _top_n, count, _criteria in CATEGORIES:
+        for _ in range(count):
+            city = rng.choice(CITIES)
+            industry = rng.choice(INDUSTRIES)
+            employer_name = employer(rng, city, industry)
+            inventors = [person(rng) for _ in range(1 if key is CategoryKey.CHIEF_EMPLOYEE else rng.randint(1, 5))]
+            name = title(rng, key, inventors[0])
+            summary, text = body(rng, name, industry)
+            patents = [f"ZL{rng.randint(2018, 2025)}{rng.randint(1, 2)}{rng.randint(10**7, 10**8 - 1)}."
+                       f"{rng.randint(0, 9)}" for _ in range(rng.randint(0, 2))]
+            nomination = Nomination(edition_id=edition.id, category_id=categories[key].id, title=name,
+                                    summary=summary, body=text, status=NominationStatus.CONFIRMED)
+            nomination.identity = NominationIdentity(
+                inventors=inventors, employer=employer_name, city=city, industry=industry, patents=patents,
+                contact_phone=f"1{rng.choice('3578')}{rng.randint(10**8, 10**9 - 1)}",
+                contact_email=f"contact{len(nominations) + 1:03d}@example.cn")
+            session.add(nomination)
+            nominations.append(nomination)
+    session.flush()
+    audit.append(session, actor=actor, action="edition.demo_nominations_loaded", object_type="edition",
+                 object_id=edition.id, data={"count": len(nominations), "source": "demo"})
+    return nominations
+
+
+def add_experts(session: Session, rng: random.Random, *, actor: audit.Actor) -> list[Expert]:
+    """judge01 … judge60: an account each (through the accounts service) and the expert it stands for."""
+    experts: list[Expert] = []
+    judge_hash = hash_password(DEMO_PASSWORDS["judge"])  # one published password: hash it once
+    for index in range(1, N_EXPERTS + 1):
+        city = rng.choice(CITIES)
+        industry = rng.choice(INDUSTRIES)
+        name = person(rng)
+        user = add_user(session, username=f"judge{index:02d}", password=DEMO_PASSWORDS["judge"], role=Role.JUDGE,
+                        display_name=name, by=actor, password_hash=judge_hash)
+        expert = Expert(user_id=user.id, name=name, employer=employer(rng, city, industry), city=city,
+                        phone=f"139{rng.randint(10**7, 10**8 - 1)}", email=f"judge{index:02d}@example.cn",
+                        fields=rng.sample(EXPERT_FIELDS, 2), max_load=30)
+        session.add(expert)
+        experts.append(expert)
+    session.flush()
+    return experts
+
+
+JUDGE_ACCOUNTS = DemoAccount("judge01 … judge60", DEMO_PASSWORDS["judge"], Role.JUDGE, "60位评审专家")
+
+
+def add_blind_codes(session: Session, rng: random.Random, *, round_: Round, nominations: list[Nomination]) -> None:
+    # Real rounds draw codes from `secrets` (judging.nominations.codes); the demo draws them from its
+    # seed so that it stays reproducible.
+    used: set[str] = set()
+    for nomination in nominations:
+        code = demo_code(rng, used)
+        used.add(code)
+        session.add(BlindCode(round_id=round_.id, nomination_id=nomination.id, code=code))
+    session.flush()
+
+
+def assign(session: Session, *, edition: Edition, round_: Round, seed: int, actor: audit.Actor) -> None:
+    """The organizer's flow, per category: preview with the solver (deterministic), then commit.
+    Load caps spread each category evenly over the 60 experts, as a real office would."""
+    categories = {category.key: category for category in edition.categories}
+    for key, _name, _top_n, count, _criteria in CATEGORIES:
+        share = count * JUDGES_PER_NOMINATION / N_EXPERTS
+        plan = preview_plan(session, round_id=round_.id, category_id=categories[key].id, by=actor,
+                            settings=PlanSettings(k=JUDGES_PER_NOMINATION, max_load=math.ceil(share),
+                                                  min_load=math.floor(share), seed=seed))
+        commit_plan(session, plan_id=plan.id, by=actor)
+
+
+# The stages of every demo category: (planned start, planned end, opened, closed) in local time.
+DEMO_STAGE_DATES = {
+    StageKind.NOMINATION: (dt.date(2026, 9, 1), dt.date(2026, 10, 31),
+                           dt.datetime(2026, 9, 1, 9, 0, tzinfo=SHANGHAI), dt.datetime(2026, 10, 31, 17, 0, tzinfo=SHANGHAI)),
+    StageKind.FORMAL_REVIEW: (dt.date(2026, 11, 2), dt.date(2026, 11, 13),
+                              dt.datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI),
+                              dt.datetime(2026, 11, 13, 17, 0, tzinfo=SHANGHAI)),
+    StageKind.ONLINE_REVIEW: (dt.date(2026, 11, 20), dt.date(2026, 12, 20),
+                              dt.datetime(2026, 11, 20, 9, 0, tzinfo=SHANGHAI), None),
+    StageKind.PANEL_MEETING: (dt.date(2027, 1, 10), dt.date(2027, 1, 12), None, None),
+    StageKind.PUBLIC_NOTICE: (dt.date(2027, 1, 15), dt.date(2027, 1, 21), None, None),
+    StageKind.APPROVAL: (dt.date(2027, 1, 25), dt.date(2027, 1, 29), None, None),
+}
+DEMO_CHECKLIST = [{"kind": "manual", "label": "推荐表加盖推荐单位（市总工会）公章"},
+                  {"kind": "manual", "label": "申报材料真实完整，不含涉密内容"}]
+
+
+def walk_stages(session: Session, *, edition: Edition, actor: audit.Actor) -> None:
+    """Every category of the current demo edition is in online review: recommendation closed, formal
+    review closed with every nomination passed (both manual checks ticked), online review open, the
+    later stages scheduled. Through the same services as the organizer's pages."""
+    for category in edition.categories:
+        for kind, (start, end, _opened, _closed) in DEMO_STAGE_DATES.items():
+            schedule_stage(session, category_id=category.id, kind=kind, start=start, end=end, by=actor)
+        set_checklist(session, edition=edition, category_id=category.id, items=DEMO_CHECKLIST, by=actor)
+        for kind, (_start, _end, opened, closed) in DEMO_STAGE_DATES.items():
+            if opened is None:
+                continue
+            open_stage(session, category_id=category.id, kind=kind, by=actor, now=opened)
+            if kind is StageKind.FORMAL_REVIEW:
+                _pass_all(session, edition=edition, category=category, actor=actor)
+            if closed is not None:
+                close_stage(session, category_id=category.id, kind=kind, by=actor, now=closed)
+
+
+def _pass_all(session: Session, *, edition: Edition, category: Category, actor: audit.Actor) -> None:
+    for nomination_id in session.scalars(select(Nomination.id).where(
+            Nomination.category_id == category.id).order_by(Nomination.id)):
+        decide(session, edition=edition, nomination_id=nomination_id, outcome=Outcome.PASSED, by=actor,
+               ticked=range(len(DEMO_CHECKLIST)))
+
+
+# Employees per nominating unit (thousands of trade-union members, rounded), for the quotas page.
+DEMO_EMPLOYEES = {"南京": 412, "无锡": 335, "徐州": 248, "常州": 221, "苏州": 693, "南通": 289, "连云港": 115,
+                  "淮安": 126, "盐城": 171, "扬州": 142, "镇江": 108, "泰州": 140, "宿迁": 112}
+DEMO_TARGET = 240
+# Three nominations still under review (unconfirmed, so never assigned): one re-submits another's
+# suggestion, one names its employer's abbreviation in the text, one is clean.
+DEMO_REVIEW_ROWS = [
+    ["十佳合理化建议", "苏州", "空压机余热回收利用建议",
+     "利用空压机余热加热生活用水，年节电120万千瓦时，节约费用96万元，建议在全公司推广应用。", "",
+     "陈静", "苏州热工研究院有限公司", "电力", "", "13812345678", "chenjing@example.cn"],
+    ["十佳合理化建议", "无锡", "空压机余热回收再利用的建议",
+     "利用空压机余热加热生活用水，年节电125万千瓦时，节约费用98万元，建议在全公司推广应用。", "",
+     "周杰", "无锡一棉纺织集团有限公司", "纺织", "", "0510-82712345", "zhoujie@example.cn"],
+    ["十佳合理化建议", "南京", "关于高炉煤气余压发电透平叶片在线清洗的建议",
+     "王建国同志提出在南钢推广透平叶片在线清洗，年创效780万元。", "",
+     "王建国", "南京钢铁股份有限公司", "钢铁冶金", "ZL201910123456.7", "13912345678", "wangjianguo@example.cn"],
+]
+
+
+def intake(session: Session, *, edition: Edition, actor: audit.Actor) -> None:
+    """City quotas (employees and the edition's total target) and a small import to review, through
+    the same services the organizer's pages use."""
+    set_quotas(session, edition=edition, total=DEMO_TARGET, by=actor,
+               units=[(city, "city", DEMO_EMPLOYEES[city]) for city in CITIES])
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["类别", "城市", "项目名称", "简介", "正文", "完成人", "工作单位", "所属行业", "专利号", "联系电话",
+                     "电子邮箱"])
+    writer.writerows(DEMO_REVIEW_ROWS)
+    importer.import_nominations(session, edition=edition, table_data=out.getvalue().encode("gb18030"),
+                                filename="苏锡宁推荐汇总表.csv", store=AttachmentStore(settings.current().var_dir),
+                                by=actor)
