@@ -49,6 +49,7 @@ METHOD_NOTES = {
                 "logit scale, values are in logits."),
 }
 
+
 def report_context(session: Session, *, run_id: int, kind: str, audience: str,
                    subject_id: int | None = None) -> dict[str, Any]:
     """Everything the report shows, read in the caller's transaction (plain values, no lazy loads later)."""
@@ -86,8 +87,7 @@ def report_context(session: Session, *, run_id: int, kind: str, audience: str,
         "generated_at": local_time(now), "chain": {"length": head.length, "hash": head.hash},
         "with_identities": with_identities,
     }
-    criteria = run.inputs.get("criteria", [])
-    ctx["criteria"] = criteria
+    ctx["criteria"] = run.inputs.get("criteria", [])
 
     def judge_label(expert_id: int) -> str:
         d = judges.get(expert_id)
@@ -102,45 +102,57 @@ def report_context(session: Session, *, run_id: int, kind: str, audience: str,
                            "who": people[e.nomination_id].first_inventor if e.nomination_id in people else None}
                           for e in entries]
     elif kind == "nomination":
-        wanted = [e for e in entries if subject_id is None or e.nomination_id == subject_id]
-        if not wanted:
-            raise NotFound("nomination")
-        sheets_by_nomination: dict[int, list[dict]] = {}
-        comments = _comments(session, [row["assignment"] for row in run.inputs.get("sheets", [])])
-        for row in run.inputs.get("sheets", []):
-            sheets_by_nomination.setdefault(row["nomination"], []).append(
-                {"judge": judge_label(row["expert"]), "values": row["values"], "grades": row.get("grades", {}),
-                 "total": row["total"],
-                 "familiarity": row.get("familiarity"), "comment": comments.get(row["assignment"], "")})
-        ctx["nominations"] = []
-        for e in wanted:
-            identity = people.get(e.nomination_id)
-            ctx["nominations"].append({
-                "code": e.code, "title": nominations[e.nomination_id].title, "rank": e.rank, "value": e.value,
-                "raw_mean": e.raw_mean, "low": e.rank_low, "high": e.rank_high, "p_top": e.p_top,
-                "sheets": sorted(sheets_by_nomination.get(e.nomination_id, []), key=lambda s: s["judge"]),
-                "identity": None if identity is None else {
-                    "inventors": "、".join(identity.inventors), "employer": identity.employer,
-                    "city": identity.city}})
+        ctx["nominations"] = _nomination_pages(session, run=run, entries=entries, nominations=nominations,
+                                               people=people, judge_label=judge_label, subject_id=subject_id)
     elif kind == "judge":
-        wanted = [d for d in sorted(run.judges, key=lambda d: d.code)
-                  if subject_id is None or d.expert_id == subject_id]
-        if not wanted:
-            raise NotFound("judge")
-        code_of = {e.nomination_id: e for e in entries}
-        rows_by_judge: dict[int, list[dict]] = {}
-        for row in run.inputs.get("sheets", []):
-            entry = code_of.get(row["nomination"])
-            rows_by_judge.setdefault(row["expert"], []).append(
-                {"code": row["code"], "values": row["values"], "grades": row.get("grades", {}), "total": row["total"],
-                 "value": entry.value if entry else None, "rank": entry.rank if entry else None})
-        ctx["judges"] = [{"label": judge_label(d.expert_id), "n_scores": d.n_scores, "severity": d.severity,
-                          "scale": d.scale, "correlation": d.correlation, "rms_residual": d.rms_residual,
-                          "rows": sorted(rows_by_judge.get(d.expert_id, []), key=lambda r: r["code"])}
-                         for d in wanted]
+        ctx["judges"] = _judge_pages(run=run, entries=entries, judge_label=judge_label, subject_id=subject_id)
     else:
         ctx.update(_audit_figures(session, run=run, round_=round_, category=category))
     return ctx
+
+
+def _nomination_pages(session: Session, *, run: ResultRun, entries: list, nominations: dict, people: dict,
+                      judge_label, subject_id: int | None) -> list[dict[str, Any]]:
+    """One page per nomination (or the one asked): its place and every judge's sheet."""
+    wanted = [e for e in entries if subject_id is None or e.nomination_id == subject_id]
+    if not wanted:
+        raise NotFound("nomination")
+    sheets_by_nomination: dict[int, list[dict]] = {}
+    comments = _comments(session, [row["assignment"] for row in run.inputs.get("sheets", [])])
+    for row in run.inputs.get("sheets", []):
+        sheets_by_nomination.setdefault(row["nomination"], []).append(
+            {"judge": judge_label(row["expert"]), "values": row["values"], "grades": row.get("grades", {}),
+             "total": row["total"],
+             "familiarity": row.get("familiarity"), "comment": comments.get(row["assignment"], "")})
+    pages = []
+    for e in wanted:
+        identity = people.get(e.nomination_id)
+        pages.append({
+            "code": e.code, "title": nominations[e.nomination_id].title, "rank": e.rank, "value": e.value,
+            "raw_mean": e.raw_mean, "low": e.rank_low, "high": e.rank_high, "p_top": e.p_top,
+            "sheets": sorted(sheets_by_nomination.get(e.nomination_id, []), key=lambda s: s["judge"]),
+            "identity": None if identity is None else {
+                "inventors": "、".join(identity.inventors), "employer": identity.employer,
+                "city": identity.city}})
+    return pages
+
+
+def _judge_pages(*, run: ResultRun, entries: list, judge_label, subject_id: int | None) -> list[dict[str, Any]]:
+    """One page per judge (or the one asked): the judge's diagnostics and every score the judge gave."""
+    wanted = [d for d in sorted(run.judges, key=lambda d: d.code) if subject_id is None or d.expert_id == subject_id]
+    if not wanted:
+        raise NotFound("judge")
+    code_of = {e.nomination_id: e for e in entries}
+    rows_by_judge: dict[int, list[dict]] = {}
+    for row in run.inputs.get("sheets", []):
+        entry = code_of.get(row["nomination"])
+        rows_by_judge.setdefault(row["expert"], []).append(
+            {"code": row["code"], "values": row["values"], "grades": row.get("grades", {}), "total": row["total"],
+             "value": entry.value if entry else None, "rank": entry.rank if entry else None})
+    return [{"label": judge_label(d.expert_id), "n_scores": d.n_scores, "severity": d.severity,
+             "scale": d.scale, "correlation": d.correlation, "rms_residual": d.rms_residual,
+             "rows": sorted(rows_by_judge.get(d.expert_id, []), key=lambda r: r["code"])}
+            for d in wanted]
 
 
 def _comments(session: Session, assignment_ids: list[int]) -> dict[int, str]:

@@ -21,7 +21,7 @@ from judging.editions.service import current_edition_or_none
 from judging.errors import JudgingError, N_, NotFound
 from judging.jobs import start_job
 from judging.nominations.models import Nomination
-from judging.results import comparison, exports, service
+from judging.results import comparison, exports, inputs, service
 from judging.results.models import ResultRun, RunCheck
 from judging.results.naming import rule_words
 from judging.scoring.progress import category_figures
@@ -82,7 +82,7 @@ class ResultsController(Controller):
             seed, reps = form_int(data, "seed", 20260501), form_int(data, "reps", service.DEFAULT_REPS)
             if not 1 <= reps <= 5000:
                 raise JudgingError(N_("Bootstrap replicates must be between 1 and 5000."))
-            check = service.preflight(db, round_=round_, category=category)
+            check = inputs.preflight(db, round_=round_, category=category)
             if check.n_scores == 0:
                 raise JudgingError(N_("There are no submitted scores to compute from."))
             needs_connected = method not in ("mean", "trimmed_mean", "trimmed", "zscore")

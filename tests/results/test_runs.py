@@ -13,7 +13,7 @@ from judging.editions.models import CategoryKey
 from judging.errors import Conflict, JudgingError
 from judging.jobs import Job, JobStatus, start_job
 from judging.panels.models import Assignment
-from judging.results import comparison, service
+from judging.results import comparison, inputs, service
 from judging.results.models import ResultEntry, ResultRun, RunApproval
 from judging.accounts import actor_of
 from judging.accounts.models import Role, User
@@ -179,7 +179,7 @@ def test_unsubmitted_sheets_need_confirmation(session_factory, demo):
         sheet = session.scalars(select(ScoreSheet).order_by(ScoreSheet.id)).first()
         sheet.status = SheetStatus.DRAFT
         session.commit()
-        check = service.preflight(session, round_=session.get(service.Round, round_id),
+        check = inputs.preflight(session, round_=session.get(service.Round, round_id),
                                   category=session.get(service.Category, category_id))
         assert check.unsubmitted == 1
         with pytest.raises(Conflict) as refused:
@@ -205,7 +205,7 @@ def test_a_disconnected_design_reports_its_components_and_computes_per_component
     design = [(n, j, 5 + (n % 3) + j * 0.5) for n in range(3) for j in (0, 1)] + \
              [(n, j, 4 + (n % 3) + j * 0.5) for n in range(3, 6) for j in (2, 3)]
     made = make_small_edition(db, design)
-    check = service.preflight(db, round_=made["round"], category=made["category"])
+    check = inputs.preflight(db, round_=made["round"], category=made["category"])
     assert check.n_components == 2 and [c["items"] for c in check.components] == [3, 3]
     with pytest.raises(JudgingError) as refused:
         service.create_run(db, round_id=made["round"].id, category_id=made["category"].id, method="additive",
