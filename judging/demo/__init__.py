@@ -61,7 +61,7 @@ def load_demo(session: Session, *, seed: int = 2026, progress: Callable[[int, in
     experts = add_experts(session, rng, actor=system)
     accounts.append(JUDGE_ACCOUNTS)
     report(4, steps, "blind codes")
-    add_blind_codes(session, rng, round_=preliminary, nominations=nominations)
+    add_blind_codes(session, rng, round_=preliminary, nominations=nominations, by=system)
     walk_stages(session, edition=edition, actor=system)
 
     report(5, steps, "assignments and scores")

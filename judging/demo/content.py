@@ -169,11 +169,17 @@ def body(rng: random.Random, title: str, industry: str) -> tuple[str, str]:
     return summary, body
 
 
-def demo_code(rng: random.Random, used: set[str]) -> str:
-    # Real rounds draw codes from `secrets` (judging.nominations.blinding.new_code); the demo draws
-    # them from its seed so that it stays reproducible.
-    while True:
-        payload = "".join(rng.choice(ALPHABET) for _ in range(PAYLOAD_LENGTH))
-        code = payload + check_character(payload)
-        if code not in used:
-            return code
+def demo_codes(rng: random.Random):
+    """The demo's code drawer for the one issuer (``ensure_blind_codes(draw=...)``): real rounds draw codes
+    from `secrets`; the demo draws them from its seed so that it stays reproducible."""
+
+    def draw(n: int, taken: set[str]) -> list[str]:
+        codes: list[str] = []
+        while len(codes) < n:
+            payload = "".join(rng.choice(ALPHABET) for _ in range(PAYLOAD_LENGTH))
+            code = payload + check_character(payload)
+            if code not in taken and code not in codes:
+                codes.append(code)
+        return codes
+
+    return draw

@@ -17,13 +17,14 @@ from judging.accounts import Role, add_user
 from judging.accounts.passwords import hash_password
 from judging.demo.content import (
     CATEGORIES, CITIES, DEMO_PASSWORDS, EXPERT_FIELDS, INDUSTRIES, JUDGES_PER_NOMINATION, N_EXPERTS, SHANGHAI,
-    DemoAccount, body, demo_code, employer, person, title,
+    DemoAccount, body, demo_codes, employer, person, title,
 )
 from judging.editions.models import Category, CategoryKey, Edition, Round
 from judging.formal_review.models import Outcome
 from judging.formal_review.service import decide, set_checklist
 from judging.nominations import importer
-from judging.nominations.models import BlindCode, Nomination, NominationIdentity, NominationStatus
+from judging.nominations.codes import ensure_blind_codes
+from judging.nominations.models import Nomination, NominationIdentity, NominationStatus
 from judging.nominations.service import set_quotas
 from judging.nominations.storage import AttachmentStore
 from judging.panels.models import Expert
@@ -84,15 +85,11 @@ def add_experts(session: Session, rng: random.Random, *, actor: audit.Actor) -> 
 JUDGE_ACCOUNTS = DemoAccount("judge01 … judge60", DEMO_PASSWORDS["judge"], Role.JUDGE, "60位评审专家")
 
 
-def add_blind_codes(session: Session, rng: random.Random, *, round_: Round, nominations: list[Nomination]) -> None:
-    # Real rounds draw codes from `secrets` (judging.nominations.codes); the demo draws them from its
-    # seed so that it stays reproducible.
-    used: set[str] = set()
-    for nomination in nominations:
-        code = demo_code(rng, used)
-        used.add(code)
-        session.add(BlindCode(round_id=round_.id, nomination_id=nomination.id, code=code))
-    session.flush()
+def add_blind_codes(session: Session, rng: random.Random, *, round_: Round, nominations: list[Nomination],
+                    by: audit.Actor) -> None:
+    """The preliminary round's codes, through the one issuer with the demo's seeded drawer."""
+    ensure_blind_codes(session, round_id=round_.id, nomination_ids=[n.id for n in nominations], by=by,
+                       draw=demo_codes(rng))
 
 
 def assign(session: Session, *, edition: Edition, round_: Round, seed: int, actor: audit.Actor) -> None:

@@ -16,13 +16,14 @@ from judging import audit
 from judging.accounts.models import User
 from judging.awards import service as awards
 from judging.demo.content import (
-    CITIES, INDUSTRIES, SHANGHAI, body, demo_code, employer, notice_edition_spec, person, title,
+    CITIES, INDUSTRIES, SHANGHAI, body, demo_codes, employer, notice_edition_spec, person, title,
 )
 from judging.demo.scores import sheet_form
 from judging.editions.models import Category, CategoryKey, Edition, Round
 from judging.editions.service import close_round, create_edition, open_round
 from judging.meetings import service as meetings
-from judging.nominations.models import BlindCode, Nomination, NominationIdentity, NominationStatus
+from judging.nominations.codes import ensure_blind_codes
+from judging.nominations.models import Nomination, NominationIdentity, NominationStatus
 from judging.notices import service as notices
 from judging.panels.models import Assignment, Expert
 from judging.results import service as results
@@ -56,13 +57,11 @@ def notice_edition(session: Session, *, seed: int, experts: list[Expert], actor:
     for judge in judges:
         accept_undertaking(session, judge=users[judge.id], edition=edition, now=round_.opens_at + dt.timedelta(days=1))
     sheets: dict[int, list[tuple[int, dict[str, str]]]] = defaultdict(list)
-    used: set[str] = set()
+    draw = demo_codes(rng)
     for position, category in enumerate(edition.categories):
         for index in range(NOTICE_NOMINATIONS):
             nomination = _nomination(session, rng, edition=edition, category=category, position=position, index=index)
-            code = demo_code(rng, used)
-            used.add(code)
-            session.add(BlindCode(round_id=round_.id, nomination_id=nomination.id, code=code))
+            ensure_blind_codes(session, round_id=round_.id, nomination_ids=[nomination.id], by=actor, draw=draw)
             level = rng.uniform(4.5, 8.5)
             # A rotating window of the judges: every pair of nominations shares judges (a connected design).
             for offset in range(NOTICE_JUDGES_EACH):

@@ -7,7 +7,7 @@ advancing to the final round all come here. Which nominations may have a code is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,11 +17,13 @@ from judging.nominations.blinding import new_codes
 from judging.nominations.models import BlindCode
 
 
-def ensure_blind_codes(session: Session, *, round_id: int, nomination_ids: Iterable[int],
-                       by: audit.Actor) -> dict[int, str]:
+def ensure_blind_codes(session: Session, *, round_id: int, nomination_ids: Iterable[int], by: audit.Actor,
+                       draw: Callable[[int, set[str]], list[str]] = new_codes) -> dict[int, str]:
     """Give every listed nomination a code in the round (keeping codes already issued); audited.
 
     A new code differs from every code of every round (the column is unique), not only this round's.
+    ``draw(n, taken)`` makes the new codes: unguessable ones from ``secrets`` (the default); the demo passes
+    its seeded drawer so that the same seed gives the same edition.
     """
     wanted = set(nomination_ids)
     existing = dict(session.execute(select(BlindCode.nomination_id, BlindCode.code)
@@ -29,7 +31,7 @@ def ensure_blind_codes(session: Session, *, round_id: int, nomination_ids: Itera
     missing = sorted(wanted - existing.keys())
     if missing:
         taken = set(session.scalars(select(BlindCode.code)).all())
-        for nomination_id, code in zip(missing, new_codes(len(missing), taken), strict=True):
+        for nomination_id, code in zip(missing, draw(len(missing), taken), strict=True):
             session.add(BlindCode(round_id=round_id, nomination_id=nomination_id, code=code))
             existing[nomination_id] = code
         session.flush()
