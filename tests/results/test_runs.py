@@ -34,6 +34,7 @@ def _run_as_job(session_factory, db_url, round_id, category_id, method="additive
         return job.result["run_id"]
 
 
+@pytest.mark.backend_sensitive
 def test_a_run_is_a_job_and_reproduces_its_digests_after_a_database_round_trip(session_factory, db_url, demo):
     with session_factory() as session:
         round_id, category_id = demo_ids(session, CategoryKey.OPERATING_METHOD)
@@ -73,6 +74,7 @@ def test_two_runs_on_the_same_scores_have_the_same_digests(session_factory, demo
         assert a.output_digest == b.output_digest != c.output_digest
 
 
+@pytest.mark.backend_sensitive
 def test_approval_freezes_the_scores_of_its_round_and_category(session_factory, demo):
     with session_factory() as session:
         round_id, category_id = demo_ids(session, CategoryKey.OPERATING_METHOD)
@@ -118,6 +120,7 @@ def test_approval_freezes_the_scores_of_its_round_and_category(session_factory, 
         assert service.recompute_run(session, run=run, by=AUDITOR).outputs_match
 
 
+@pytest.mark.backend_sensitive
 def test_an_approval_freezes_scores_later_in_the_same_transaction(session_factory, demo):
     with session_factory() as session:
         round_id, category_id = demo_ids(session, CategoryKey.OPERATING_METHOD)
@@ -134,6 +137,7 @@ def test_an_approval_freezes_scores_later_in_the_same_transaction(session_factor
             session.flush()
 
 
+@pytest.mark.backend_sensitive
 def test_one_approval_per_round_and_category_and_not_after_scores_changed(session_factory, demo):
     with session_factory() as session:
         round_id, category_id = demo_ids(session, CategoryKey.OPERATING_METHOD)
@@ -248,6 +252,7 @@ def test_runs_compare_raw_mean_and_calibrated_naming_the_judges_behind_a_move(db
     assert harsh.severity > 0 and moved["judges"][0][0] == harsh.code
 
 
+@pytest.mark.backend_sensitive
 def test_a_score_change_racing_an_approval_waits_for_it_and_is_refused(session_factory, db_url):
     """PostgreSQL runs the two transactions side by side (SQLite serializes whole write transactions)."""
     import threading
