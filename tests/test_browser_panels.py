@@ -9,7 +9,8 @@ from browser import screenshot
 from judging.demo import DEMO_PASSWORDS
 
 
-def test_organizer_previews_and_commits_a_final_round_plan(served, browser, db_url, demo, tmp_path, monkeypatch, session_factory):
+def test_organizer_previews_and_commits_a_final_round_plan(served, browser, db_url, demo, tmp_path, monkeypatch,
+                                                           session_factory):
     from judging.editions.models import Category, CategoryKey, Round, RoundKind
     from judging.panels.models import Assignment
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -60,13 +59,6 @@ METHOD_NOTES = {
     "rasch": N_("A many-facet Rasch model on the score categories: nominations and judges are placed on one "
                 "logit scale, values are in logits."),
 }
-
-Progress = Callable[[float, str], None]
-
-
-def _no_progress(fraction: float, message: str = "") -> None:
-    pass
-
 
 def _plain(text) -> str:
     """A stored decimal as people write it: 7.5 rather than 7.500, 10 rather than 10.000."""
@@ -259,14 +251,3 @@ def store_report(session: Session, *, ctx: dict[str, Any], pdf: bytes, pages: in
                        "subject": subject_id, "sha256": digest, "pages": pages, "draft": report.draft,
                        "chain_length_printed": ctx["chain"]["length"], "chain_head_printed": ctx["chain"]["hash"]})
     return report
-
-
-def create_report(session: Session, *, run_id: int, kind: str, audience: str, subject_id: int | None,
-                  by: audit.Actor, progress: Progress = _no_progress) -> Report:
-    """Read, render and store in one call (tests, CLI). The job does the same without holding a transaction."""
-    progress(0.05, "reading")
-    ctx = report_context(session, run_id=run_id, kind=kind, audience=audience, subject_id=subject_id)
-    progress(0.2, "rendering")
-    pdf, pages = render_pdf(ctx)
-    progress(0.95, "storing")
-    return store_report(session, ctx=ctx, pdf=pdf, pages=pages, subject_id=subject_id, by=by)

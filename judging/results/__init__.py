@@ -10,12 +10,11 @@ from judging.results.models import (
 )
 from judging.results.service import (
     advance, approve_run, award_list, create_run, ensure_not_frozen, gather_inputs, is_frozen, may_day_list,
-    preflight, publish, recompute_run, unblind,
+    preflight, publish, unblind,
 )
 
 __all__ = [
     "Advancement", "JudgeDiagnostic", "NamedMethod", "Publication", "Report", "ResultEntry", "ResultRun",
     "RunApproval", "RunCheck", "Unblinding", "advance", "approve_run", "award_list", "create_run",
-    "ensure_not_frozen", "gather_inputs", "is_frozen", "may_day_list", "preflight", "publish", "recompute_run",
-    "unblind",
+    "ensure_not_frozen", "gather_inputs", "is_frozen", "may_day_list", "preflight", "publish", "unblind",
 ]
