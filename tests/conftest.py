@@ -125,6 +125,10 @@ def postgres_demo_template(postgres_url) -> Iterator[tuple[str, list]]:
     engine.dispose()
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
+        # PostgreSQL copies no database that has sessions: the job system's engines (cached per URL, see
+        # judging.jobs.service) keep idle ones after a job test ran here first. They reconnect (pre-ping).
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": base.database})
         connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{base.database}"'))
     accounts = _load_demo(base.set(database=name).render_as_string(hide_password=False))
     yield name, accounts
