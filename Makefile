@@ -14,12 +14,14 @@ run: install assets debs-run
 	$(BIN)/judging demo --if-empty
 	$(BIN)/judging serve --host 127.0.0.1 --port 8000
 
+# Everything, each database test on SQLite and (with JUDGING_TEST_POSTGRES_URL) PostgreSQL.
 test: install-test assets debs-test
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	JUDGING_TEST_BACKENDS=sqlite,postgresql $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-# The fast set: no browser, no slow marks.
+# The fast set: pure and service tests (no browser, served app, `judging` subprocess or slow mark), on
+# SQLite; the backend-sensitive ones on PostgreSQL too when JUDGING_TEST_POSTGRES_URL is set.
 test-fast: install-test
-	$(BIN)/python -m pytest -n 2 -m "not browser and not slow" $(PYTEST_ARGS)
+	JUDGING_TEST_BACKENDS=sqlite $(BIN)/python -m pytest -n 2 -m "not browser and not served and not cli and not slow" $(PYTEST_ARGS)
 
 bench: install-test
 	@for script in $(filter-out benchmarks/scratch_db.py benchmarks/bare_app.py,$(wildcard benchmarks/*.py)); do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -60,17 +60,44 @@ def served_app(database_url: str, var_dir: Path) -> Iterator[str]:
         process.wait(timeout=10)
 
 
+class Serving:
+    """What the ``served`` fixture hands a test (tests/conftest.py marks the tests that use it)."""
+
+    def __call__(self, database_url: str, var_dir: Path):
+        """The app served for the length of a ``with`` block, which gets its base URL."""
+        return served_app(database_url, var_dir)
+
+    # The process itself, for tests that kill and restart it.
+    start = staticmethod(start_app)
+    free_port = staticmethod(free_port)
+
+
 @contextlib.contextmanager
-def browser_page(*, width: int = 1280, height: int = 900):
+def launched_chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
-            yield context.new_page()
+            yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def browser_page(*, width: int = 1280, height: int = 900):
+    with launched_chromium() as browser:
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+        yield context.new_page()
+
+
+class Chromium:
+    """What the ``browser`` fixture hands a test (tests/conftest.py marks the tests that use it)."""
+
+    # A page of its own Chromium for the length of a ``with`` block.
+    page = staticmethod(browser_page)
+    # One Chromium for many windows (a module's tests share it).
+    launched = staticmethod(launched_chromium)
 
 
 def screenshot(page, name: str) -> Path:

@@ -1,4 +1,5 @@
-"""Shared fixtures: one database per backend (SQLite always, PostgreSQL when configured), clean per test."""
+"""Shared fixtures: one database per backend (SQLite always, PostgreSQL when configured), clean per test;
+the served app and headless Chromium; and the marks that sort tests into the layers of the test pyramid."""
 
 from __future__ import annotations
 
@@ -21,7 +22,40 @@ from judging.db import Base, create_db_engine, make_session_factory, upgrade
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("JUDGING_TEST_POSTGRES_URL")
-BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+# Every backend configured: the backend-sensitive tests (locks, transactions, races, migrations, backup)
+# always run on each of them.
+ALL_BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+# The backends every other database test runs on: JUDGING_TEST_BACKENDS (comma-separated) narrows them,
+# e.g. `make test-fast` runs those on SQLite only; unset, they run on every configured backend.
+BACKENDS = [backend for backend in ALL_BACKENDS
+            if backend in os.environ.get("JUDGING_TEST_BACKENDS", ",".join(ALL_BACKENDS)).split(",")]
+# Which mark a test gets from a fixture it uses, directly or through other fixtures: the one place the
+# layers are decided (`make test-fast` leaves out browser, served, cli and slow).
+FIXTURE_MARKS = {"browser": "browser", "served": "served", "cli": "cli", "db_url": "db"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these marks
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, mark in FIXTURE_MARKS.items():
+            if fixture in used:
+                item.add_marker(mark)
+
+
+def _parametrized_by_hand(metafunc, name: str) -> bool:
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        if name in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+            return True
+    return False
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """Each database test runs once per backend (see BACKENDS and ALL_BACKENDS)."""
+    if "db_url" in metafunc.fixturenames and not _parametrized_by_hand(metafunc, "db_url"):
+        sensitive = metafunc.definition.get_closest_marker("backend_sensitive") is not None
+        metafunc.parametrize("db_url", ALL_BACKENDS if sensitive else BACKENDS or ["sqlite"], indirect=True)
 
 
 def _worker() -> str:
@@ -122,10 +156,10 @@ def _truncate_postgres(engine: Engine) -> None:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture
 def db_url(request, tmp_path) -> str:
     """The URL of a migrated database, empty or (for tests that use ``demo``) holding the demo edition;
-    each test runs once per backend."""
+    each test runs once per backend (pytest_generate_tests)."""
     wants_demo = "demo" in request.fixturenames
     if request.param == "sqlite":
         path = tmp_path / "judging.sqlite3"
@@ -189,11 +223,56 @@ def settings(db_url, tmp_path):
     return Settings(database_url=db_url, secret_key="test-secret-key", var_dir=tmp_path, jobs_backend="immediate")
 
 
+def _built_from(settings) -> tuple:
+    """The settings an app takes in when it is built (the CSRF secret and cookies, the templates' zone)."""
+    return settings.resolved_secret_key(), settings.secure_cookies, settings.timezone
+
+
+@pytest.fixture(scope="session")
+def _worker_app():
+    """One app per worker, pointed at each test's database by ``client``: building the app and
+    compiling its templates again for every test was a fifth of the fast suite's time."""
+    from judging.settings import Settings
+    from judging.web.app import create_app
+
+    return create_app(Settings(database_url="sqlite://", secret_key="test-secret-key", jobs_backend="immediate"),
+                      create_db_engine("sqlite://"))
+
+
 @pytest.fixture
-def client(settings, engine):
+def client(_worker_app, settings, engine):
     from litestar.testing import TestClient
 
     from judging.web.app import create_app
 
-    with TestClient(app=create_app(settings, engine), base_url="http://testserver.local") as test_client:
+    app = _worker_app
+    if _built_from(settings) != _built_from(app.state.settings):
+        app = create_app(settings, engine)
+    app.state.update(settings=settings, engine=engine, session_factory=make_session_factory(engine))
+    with TestClient(app=app, base_url="http://testserver.local") as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def served():
+    """`judging serve` started as an operator starts it: ``with served(url, var_dir) as base_url``.
+    Tests that use it are marked ``served``."""
+    from browser import Serving
+
+    return Serving()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium: ``with browser.page() as page``. Tests that use it are marked ``browser``."""
+    from browser import Chromium
+
+    return Chromium()
+
+
+@pytest.fixture(scope="session")
+def cli():
+    """The `judging` command run in a subprocess: ``cli("users", "add", url=...)``. Marks its users ``cli``."""
+    from helpers import run_cli
+
+    return run_cli

@@ -14,6 +14,8 @@ from judging import audit
 from judging.audit.chain import GENESIS_HASH, canonical_json, event_hash
 from judging.audit.models import AuditEvent
 
+pytestmark = pytest.mark.backend_sensitive  # the chain's transactions, stored form and concurrency
+
 TABLE = AuditEvent.__table__
 
 

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
-from browser import browser_page, screenshot, served_app
+from browser import screenshot
 from judging.demo import DEMO_PASSWORDS
-
-pytestmark = pytest.mark.browser
 
 
 def _log_in(page, base: str, username: str, password: str) -> None:
@@ -17,8 +13,8 @@ def _log_in(page, base: str, username: str, password: str) -> None:
     page.click("button[type=submit]")
 
 
-def test_judge_logs_in_sees_the_queue_and_logs_out(db_url, demo, tmp_path):
-    with served_app(db_url, tmp_path) as base, browser_page() as page:
+def test_judge_logs_in_sees_the_queue_and_logs_out(served, browser, db_url, demo, tmp_path):
+    with served(db_url, tmp_path) as base, browser.page() as page:
         page.goto(base + "/")
         assert page.url.endswith("/login")
         screenshot(page, "login")
@@ -33,8 +29,8 @@ def test_judge_logs_in_sees_the_queue_and_logs_out(db_url, demo, tmp_path):
         assert page.url.split("?")[0].endswith("/login")
 
 
-def test_auditor_verify_button_reports_a_valid_chain(db_url, demo, tmp_path):
-    with served_app(db_url, tmp_path) as base, browser_page() as page:
+def test_auditor_verify_button_reports_a_valid_chain(served, browser, db_url, demo, tmp_path):
+    with served(db_url, tmp_path) as base, browser.page() as page:
         _log_in(page, base, "auditor", DEMO_PASSWORDS["auditor"])
         page.wait_for_url("**/auditor")
         page.click("#verify-button")

@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
-from browser import browser_page, screenshot, served_app
+from browser import screenshot
 from judging.demo import DEMO_PASSWORDS
 
-pytestmark = pytest.mark.browser
 
-
-def test_organizer_previews_and_commits_a_final_round_plan(db_url, demo, tmp_path, monkeypatch, session_factory):
+def test_organizer_previews_and_commits_a_final_round_plan(served, browser, db_url, demo, tmp_path, monkeypatch,
+                                                           session_factory):
     from judging.editions.models import Category, CategoryKey, Round, RoundKind
     from judging.panels.models import Assignment
 
@@ -22,7 +20,7 @@ def test_organizer_previews_and_commits_a_final_round_plan(db_url, demo, tmp_pat
         final = s.scalar(select(Round).where(Round.kind == RoundKind.FINAL))
         category = s.scalar(select(Category).where(Category.key == CategoryKey.ACHIEVEMENT))
         final_id, category_id = final.id, category.id
-    with served_app(db_url, tmp_path) as base, browser_page(height=1000) as page:
+    with served(db_url, tmp_path) as base, browser.page(height=1000) as page:
         page.goto(base + "/")
         page.fill("input[name=username]", "organizer")
         page.fill("input[name=password]", DEMO_PASSWORDS["organizer"])
@@ -56,14 +54,14 @@ def test_organizer_previews_and_commits_a_final_round_plan(db_url, demo, tmp_pat
         assert count == 80 * 5
 
 
-def test_infeasible_settings_show_what_falls_short(db_url, demo, tmp_path, session_factory):
+def test_infeasible_settings_show_what_falls_short(served, browser, db_url, demo, tmp_path, session_factory):
     from judging.editions.models import Category, CategoryKey, Round, RoundKind
 
     with session_factory() as s:
         final = s.scalar(select(Round).where(Round.kind == RoundKind.FINAL))
         category = s.scalar(select(Category).where(Category.key == CategoryKey.SUGGESTION))
         final_id, category_id = final.id, category.id
-    with served_app(db_url, tmp_path) as base, browser_page() as page:
+    with served(db_url, tmp_path) as base, browser.page() as page:
         page.goto(base + "/")
         page.fill("input[name=username]", "organizer")
         page.fill("input[name=password]", DEMO_PASSWORDS["organizer"])

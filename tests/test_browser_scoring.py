@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
-from browser import CHROMIUM, CHROMIUM_ARGS, screenshot, served_app
+from browser import screenshot
 from conftest import BACKENDS, POSTGRES_URL, _worker
 from judging.accounts.models import User
 from judging.db import create_db_engine, make_session_factory, upgrade
@@ -26,7 +26,7 @@ from judging.scoring.rules import SheetInput
 from scoring.sheets_helpers import open_items, stored
 
 # One worker serves the whole module (one `judging serve` per backend) under `--dist loadgroup`.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-scoring")]
+pytestmark = pytest.mark.xdist_group("browser-scoring")
 SAVED = re.compile(r"已于 \d\d:\d\d:\d\d 保存")
 OPINION = "创新点突出，经济效益数据完整，具备推广价值，同意推荐。"  # the demo's achievements ask for 20 characters
 
@@ -38,7 +38,7 @@ class Site:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def site(request, tmp_path_factory):
+def site(request, tmp_path_factory, served):
     """One served app over one demo database per backend for the whole module: starting `judging
     serve` takes seconds. Each test works on items no earlier test touched."""
     from judging.demo import load_demo
@@ -61,8 +61,8 @@ def site(request, tmp_path_factory):
         load_demo(session, seed=2026)
         session.commit()
     try:
-        with served_app(url, folder) as served:
-            yield Site(served, factory)
+        with served(url, folder) as base:
+            yield Site(base, factory)
     finally:
         engine.dispose()
         if admin is not None:
@@ -72,13 +72,9 @@ def site(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def chromium(browser):
+    with browser.launched() as launched:
+        yield launched
 
 
 @contextlib.contextmanager

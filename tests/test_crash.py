@@ -16,7 +16,6 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from browser import free_port, start_app
 from judging import audit
 from judging.accounts.models import User
 from judging.demo import DEMO_PASSWORDS
@@ -26,7 +25,7 @@ from judging.panels.models import Assignment, Expert
 from judging.scoring.models import CriterionScore, ScoreSheet
 from judging.settings import Settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.backend_sensitive]  # durability after a crash
 TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 SCORE_FIELD = re.compile(r'name="(score-\d+)" class="score"')  # the numeric criteria (whole numbers fit them all)
 
@@ -46,10 +45,10 @@ def _log_in(client: httpx.Client) -> None:
     assert response.status_code in (302, 303)
 
 
-def test_saves_acknowledged_before_a_sigkill_are_all_there(db_url, demo, session_factory, tmp_path):
+def test_saves_acknowledged_before_a_sigkill_are_all_there(served, db_url, demo, session_factory, tmp_path):
     assignment_id = _fresh_assignment(session_factory)
-    port = free_port()
-    process, base = start_app(db_url, tmp_path, port=port)
+    port = served.free_port()
+    process, base = served.start(db_url, tmp_path, port=port)
     acknowledged: list[tuple[int, Decimal]] = []  # (version after the save, value of every criterion)
     sent: list[Decimal] = []
     enough = threading.Event()
@@ -88,7 +87,7 @@ def test_saves_acknowledged_before_a_sigkill_are_all_there(db_url, demo, session
         process.wait(timeout=10)
     assert process.returncode == -signal.SIGKILL and len(acknowledged) >= 40
 
-    process, base = start_app(db_url, tmp_path, port=port)  # the restart
+    process, base = served.start(db_url, tmp_path, port=port)  # the restart
     try:
         with httpx.Client(base_url=base, timeout=10) as client:
             _log_in(client)

@@ -101,6 +101,7 @@ def _stale_running_job(session_factory, kind: str) -> int:
         return job.id
 
 
+@pytest.mark.backend_sensitive
 def test_a_job_whose_worker_died_is_failed_or_resumed(session_factory, db_url):
     failed = _stale_running_job(session_factory, "test.count")
     resumed = _stale_running_job(session_factory, "test.resumable")

@@ -22,6 +22,7 @@ def _load_benchmark():
 
 
 @pytest.mark.slow
+@pytest.mark.backend_sensitive
 def test_a_short_load_run_loses_nothing_and_fails_no_request(db_url, tmp_path):
     load = _load_benchmark()
     outcome = load.run(db_url, judges=12, ramp=1, seconds=5, saturate=2, workers=2, clients=2, folder=tmp_path)

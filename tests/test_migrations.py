@@ -1,6 +1,10 @@
 """Models and Alembic migrations describe the same schema, on every backend."""
 
+import pytest
+
 from judging.db import check_schema
+
+pytestmark = pytest.mark.backend_sensitive  # migrations
 
 
 def test_migrations_match_models(engine):

@@ -170,7 +170,8 @@ def test_oversized_bodies_are_refused_before_they_are_read(client):
     assert response.status_code == 413
 
 
-def test_a_burst_larger_than_the_connection_pool_is_answered(db_url, tmp_path):
+@pytest.mark.backend_sensitive
+def test_a_burst_larger_than_the_connection_pool_is_answered(served, db_url, tmp_path):
     """Regression: a request's session was closed (its connection given back) in the handlers'
     thread pool, queued behind handlers waiting for a connection: under a burst larger than the
     pool (30 connections), every request hung until the pool timed out and answered 500."""
@@ -178,18 +179,17 @@ def test_a_burst_larger_than_the_connection_pool_is_answered(db_url, tmp_path):
 
     import httpx
 
-    from browser import served_app
-
     async def burst(base: str) -> list[int]:
         async with httpx.AsyncClient(base_url=base, timeout=30, limits=httpx.Limits(max_connections=150)) as client:
             responses = await asyncio.wait_for(asyncio.gather(*(client.get("/public/winners") for _ in range(150))),
                                                timeout=25)
         return [response.status_code for response in responses]
 
-    with served_app(db_url, tmp_path) as base:
+    with served(db_url, tmp_path) as base:
         assert set(asyncio.run(burst(base))) == {200}
 
 
+@pytest.mark.backend_sensitive
 def test_an_id_too_large_for_the_database_is_simply_not_found(client, demo):
     login(client, "organizer", DEMO_PASSWORDS["organizer"])
     assert client.get("/organizer/rounds/54696708573488973955595105206272").status_code == 404

@@ -346,13 +346,6 @@ def store_check(session: Session, *, run: ResultRun, inputs: Inputs, output_dige
     return check
 
 
-def recompute_run(session: Session, *, run: ResultRun, by: audit.Actor, progress: Progress = _no_progress) -> RunCheck:
-    """Recompute ``run`` from the scores stored now, record the verdict (audited). Changes no score or run."""
-    inputs = recompute_inputs(session, run=run)
-    output_digest = recompute_outputs(run.options, run.method, run.seed, inputs, progress)
-    return store_check(session, run=run, inputs=inputs, output_digest=output_digest, by=by)
-
-
 # --------------------------------------------------------------------------- approval and freezing
 
 

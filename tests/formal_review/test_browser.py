@@ -4,19 +4,15 @@ Screenshots in test-artifacts/."""
 
 from __future__ import annotations
 
-import pytest
-
-from browser import browser_page, screenshot, served_app
+from browser import screenshot
 from judging.demo import DEMO_PASSWORDS
 from judging.editions.models import Edition
 from judging.formal_review import service
 from tests.formal_review.test_pages import review  # noqa: F401  (the fixture)
 from tests.nominations.test_import_service import ORGANIZER
 
-pytestmark = pytest.mark.browser
 
-
-def test_organizer_reviews_a_nomination(db_url, review, session_factory, tmp_path):  # noqa: F811
+def test_organizer_reviews_a_nomination(served, browser, db_url, review, session_factory, tmp_path):  # noqa: F811
     with session_factory() as session:
         service.set_checklist(session, edition=session.get(Edition, review["edition_id"]),
                               category_id=review["category_id"], by=ORGANIZER,
@@ -24,7 +20,7 @@ def test_organizer_reviews_a_nomination(db_url, review, session_factory, tmp_pat
                                      {"kind": "manual", "label": "推荐表加盖市总工会公章"}])
         session.commit()
     first, second = review["ids"][:2]
-    with served_app(db_url, tmp_path / "var") as base, browser_page(height=1000) as page:
+    with served(db_url, tmp_path / "var") as base, browser.page(height=1000) as page:
         page.goto(base + "/login")
         page.fill("input[name=username]", "organizer")
         page.fill("input[name=password]", DEMO_PASSWORDS["organizer"])

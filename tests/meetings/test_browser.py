@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
-from browser import browser_page, screenshot, served_app
+from browser import screenshot
 from judging.demo import DEMO_PASSWORDS
 from judging.meetings import service
 from judging.meetings.models import Meeting, MeetingStatus
 from tests.meetings.factories import demo_meeting, roll_call
 from tests.results.factories import ORGANIZER
-
-pytestmark = pytest.mark.browser
 
 
 def _login(page, base: str, username: str, password: str) -> None:
@@ -21,7 +17,7 @@ def _login(page, base: str, username: str, password: str) -> None:
     page.click("button[type=submit]")
 
 
-def test_a_member_votes_on_a_phone_and_the_organizer_tallies(db_url, demo, session_factory, tmp_path):
+def test_a_member_votes_on_a_phone_and_the_organizer_tallies(served, browser, db_url, demo, session_factory, tmp_path):
     with session_factory() as db:
         made = demo_meeting(db, top_m=4)
         roll_call(db, made["meeting"], 8)
@@ -30,8 +26,8 @@ def test_a_member_votes_on_a_phone_and_the_organizer_tallies(db_url, demo, sessi
         meeting_id = made["meeting"].id
         nominations = [row.nomination_id for row in made["meeting"].shortlist]
     backend = "pg" if db_url.startswith("postgresql") else "sqlite"
-    with served_app(db_url, tmp_path) as base:
-        with browser_page(width=390, height=844) as page:
+    with served(db_url, tmp_path) as base:
+        with browser.page(width=390, height=844) as page:
             _login(page, base, "judge02", DEMO_PASSWORDS["judge"])
             page.click("nav.sections >> text=会议评审")
             page.click(f"a[href='/judge/meetings/{meeting_id}']")
@@ -50,7 +46,7 @@ def test_a_member_votes_on_a_phone_and_the_organizer_tallies(db_url, demo, sessi
             assert page.locator("text=您的表决票已投出").is_visible()
             assert page.locator("input[type=radio]").count() == 0
             screenshot(page, f"meetings-ballot-cast-phone-{backend}")
-        with browser_page() as page:
+        with browser.page() as page:
             _login(page, base, "organizer", DEMO_PASSWORDS["organizer"])
             page.goto(f"{base}/meetings/{meeting_id}")
             assert "9 个席位中已投票 1 人" in page.inner_text("#members")

@@ -13,6 +13,7 @@ import io
 import json
 import re
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import DateTime, select, text
 
@@ -116,6 +117,7 @@ def _pages(client, made: dict) -> dict[str, str]:
     return seen
 
 
+@pytest.mark.backend_sensitive
 def test_two_meetings_differing_only_in_who_voted_how_leave_identical_records(client, engine):
     password_hash = hash_password(PASSWORD)
     first = _world(client.app.state.session_factory, swap=False, password_hash=password_hash)

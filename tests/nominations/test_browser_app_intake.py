@@ -4,15 +4,12 @@ test-artifacts/."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
-from browser import browser_page, screenshot, served_app
+from browser import screenshot
 from judging.demo import DEMO_PASSWORDS
 from nominations.test_app_intake import attach
 from nominations.test_import_service import ROW_METHOD, ROW_STEEL, csv_bytes, pdf_bytes, steel_archive
-
-pytestmark = pytest.mark.browser
 
 
 def _login(page, base, username, password):
@@ -22,12 +19,12 @@ def _login(page, base, username, password):
     page.click("button[type=submit]")
 
 
-def test_organizer_imports_reviews_and_confirms(db_url, demo, tmp_path, monkeypatch):
+def test_organizer_imports_reviews_and_confirms(served, browser, db_url, demo, tmp_path, monkeypatch):
     monkeypatch.setenv("JUDGING_JOBS_BACKEND", "sqlite")
     table, archive = tmp_path / "南京推荐汇总表.csv", tmp_path / "附件.zip"
     table.write_bytes(csv_bytes([ROW_STEEL, ROW_METHOD]))
     archive.write_bytes(steel_archive())
-    with served_app(db_url, tmp_path / "var") as base, browser_page(height=1000) as page:
+    with served(db_url, tmp_path / "var") as base, browser.page(height=1000) as page:
         _login(page, base, "organizer", DEMO_PASSWORDS["organizer"])
         page.wait_for_url("**/organizer")
         page.click("nav.sections >> text=推荐项目")
@@ -59,7 +56,7 @@ def test_organizer_imports_reviews_and_confirms(db_url, demo, tmp_path, monkeypa
         screenshot(page, "quotas")
 
 
-def test_judge_sees_the_renamed_attachment(db_url, demo, tmp_path, session_factory):
+def test_judge_sees_the_renamed_attachment(served, browser, db_url, demo, tmp_path, session_factory):
     from judging.nominations.models import BlindCode
     from judging.panels.models import Assignment, Expert
 
@@ -69,7 +66,7 @@ def test_judge_sees_the_renamed_attachment(db_url, demo, tmp_path, session_facto
         code = s.scalar(select(BlindCode.code).where(BlindCode.nomination_id == mine.nomination_id))
         assignment_id, nomination_id = mine.id, mine.nomination_id
     attach(session_factory, tmp_path / "var", nomination_id, {"王建国申报书.pdf": pdf_bytes()})
-    with served_app(db_url, tmp_path / "var") as base, browser_page(height=1000) as page:
+    with served(db_url, tmp_path / "var") as base, browser.page(height=1000) as page:
         _login(page, base, "judge01", DEMO_PASSWORDS["judge"])
         page.goto(f"{base}/judge/sheets/{assignment_id}")
         assert page.locator(".attachments a").inner_text() == f"{code}-01.pdf"

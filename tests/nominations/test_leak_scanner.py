@@ -189,6 +189,7 @@ def _crawl(client, judge: str) -> dict[str, object]:
     return seen
 
 
+@pytest.mark.slow  # crawls every page a judge can reach, with its variants (5–15 s per judge)
 @pytest.mark.parametrize("judge", JUDGES)
 def test_nothing_a_judge_can_reach_names_anyone(client, edition, session_factory, judge):
     secrets = _secrets(session_factory, judge)

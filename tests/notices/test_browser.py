@@ -3,23 +3,20 @@ notice page (on a phone-sized screen), and the organizer finds it beside the dem
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
-from browser import browser_page, screenshot, served_app
+from browser import screenshot
 from judging.demo import DEMO_OBJECTION, DEMO_PASSWORDS
 from judging.notices.models import Notice, Objection, ObjectionStatus
 
-pytestmark = pytest.mark.browser
 
-
-def test_an_objection_is_filed_on_the_public_page_and_reaches_the_organizer(db_url, demo, tmp_path,
+def test_an_objection_is_filed_on_the_public_page_and_reaches_the_organizer(served, browser, db_url, demo, tmp_path,
                                                                             session_factory):
     with session_factory() as session:
         notice = session.scalars(select(Notice).where(Notice.category_name == "十大科技成果")).one()
         notice_id, third = notice.id, notice.entries[2]
-    with served_app(db_url, tmp_path) as base:
-        with browser_page(width=390, height=844) as page:
+    with served(db_url, tmp_path) as base:
+        with browser.page(width=390, height=844) as page:
             page.goto(base + "/public/notices/")
             page.click(f"a[href='/public/notices/{notice_id}']")
             page.wait_for_url(f"**/public/notices/{notice_id}")
@@ -38,7 +35,7 @@ def test_an_objection_is_filed_on_the_public_page_and_reaches_the_organizer(db_u
             page.wait_for_url("**received=1")
             assert "您的异议已收到" in page.locator("[role=status]").inner_text()
             screenshot(page, "notice-objection-received-phone")
-        with browser_page() as page:
+        with browser.page() as page:
             page.goto(base + "/login")
             page.fill("input[name=username]", "organizer")
             page.fill("input[name=password]", DEMO_PASSWORDS["organizer"])

@@ -125,7 +125,7 @@ def test_commit_refuses_a_plan_that_a_new_conflict_invalidates(client, demo, ses
 
 def test_pages_answer_404_to_judges_and_send_anonymous_users_to_log_in(client, demo):
     anonymous = client.get("/organizer/panels/", follow_redirects=False)
-    assert anonymous.status_code in (302, 303, 401)
+    assert anonymous.status_code == 401
     login(client, "judge01", DEMO_PASSWORDS["judge"])
     for path in ("/organizer/panels/", "/organizer/panels/experts", "/organizer/panels/conflicts",
                  "/organizer/panels/plans/1"):
@@ -147,7 +147,7 @@ def test_organizer_pages_render(client, demo, session_factory):
         page = client.get(path)
         assert page.status_code == 200, (path, page.text[:1500])
     home = client.get("/organizer/panels/")
-    assert "评审专家" in home.text or "专家" in home.text
+    assert "在库专家: 60" in home.text  # the demo's pool of active experts
 
 
 def test_preview_of_an_assigned_category_is_refused_on_the_page(client, demo, session_factory):

@@ -95,7 +95,7 @@ def test_an_organizer_computes_a_run_through_a_job_and_approves_it(client, demo,
         run = session.scalars(select(ResultRun).where(ResultRun.round_id == round_id)).one()
         assert run.seed == 11 and run.method == "additive"
     assert run.output_digest in run_page and run.input_digest in run_page
-    assert 'id="entries"' in run_page and "<svg" in run_page
+    assert 'id="entries"' in run_page and "<svg" in run_page and "已批准" not in run_page
     client.post(f"{run_url}/approve", data={"_csrf_token": token})
     assert "已批准" in client.get(run_url).text
     with session_factory() as session:

@@ -196,7 +196,8 @@ def test_closing_the_round_stops_saving_and_opening_it_again_resumes(client, jud
                        data={"_csrf_token": token, "action": "close"}).status_code == 409
 
     _switch_to(client, "judge01", DEMO_PASSWORDS["judge"])
-    assert "没有" in client.get("/judge").text or 'id="queue"' not in client.get("/judge").text
+    home = client.get("/judge").text
+    assert "当前开放的评审轮次中没有分配给您的项目。" in home and 'id="queue"' not in home
     page = client.get(f"/judge/sheets/{judge.assignment_id}").text  # readable, read-only, draft kept
     assert 'id="locked-notice"' in page and "本轮评审已结束" in page
     token, version = page_token(client, f"/judge/sheets/{judge.assignment_id}")

@@ -12,6 +12,7 @@ import json
 import re
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select, update
 
 from scoring.sheets_helpers import JSON, open_items, page_token, post_sheet, stored
@@ -116,6 +117,7 @@ def test_a_sheet_of_another_judge_answers_404_like_a_missing_one(client, judge, 
     assert stored(session_factory, other.assignment_id) is None
 
 
+@pytest.mark.backend_sensitive
 def test_a_stale_version_is_refused_and_the_older_tab_is_told(client, judge, session_factory):
     token, version = page_token(client, f"/judge/sheets/{judge.assignment_id}")
     first = post_sheet(client, judge, values=judge.values(8), version=version, token=token)  # tab A
@@ -215,6 +217,7 @@ def test_a_grade_that_is_not_in_the_table_is_refused(client, judge, session_fact
     assert stored(session_factory, judge.assignment_id) is None
 
 
+@pytest.mark.backend_sensitive
 def test_confirming_a_stale_version_is_refused(client, judge, session_factory):
     post_sheet(client, judge, "submit", values=judge.values(20, 22, 15, 15), comment=OPINION, as_json=False)
     token, version = page_token(client, f"/judge/sheets/{judge.assignment_id}")
@@ -251,6 +254,7 @@ def test_the_sheet_page_shows_the_anonymized_nomination_beside_the_rubric(client
     assert "<script>" not in page and "onclick" not in page  # no inline script (CSP)
 
 
+@pytest.mark.backend_sensitive
 def test_two_simultaneous_saves_from_one_version_store_exactly_one(client, judge, session_factory):
     import concurrent.futures
 
