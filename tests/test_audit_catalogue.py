@@ -62,15 +62,16 @@ def _enclosing_functions(tree: ast.Module) -> dict[ast.Call, ast.FunctionDef]:
     return owner
 
 
-def scan_source(source: str, where: str, found: Found) -> None:
+def scan_source(source: str, where: str, found: Found, callers: list[tuple[ast.Module, str]] | None = None) -> None:
     """Collect the action names of every audit append in ``source``.
 
     An action is a literal, a conditional between literals, a lookup in a module-level dict of literals, or
-    a parameter of a helper that forwards it to ``append`` (then every call of the helper in the module
-    passes one of those). Anything else, such as an f-string, is reported as unreadable: the names must be
-    spelt out so that this check sees them.
+    a parameter of a helper that forwards it to ``append`` (then every call of the helper, in ``callers``
+    (module trees and their names; by default ``source`` alone), passes one of those). Anything else, such
+    as an f-string, is reported as unreadable: the names must be spelt out so that this check sees them.
     """
     tree = ast.parse(source)
+    callers = callers if callers is not None else [(tree, where)]
     dicts, owner = _module_dicts(tree), _enclosing_functions(tree)
     for call in [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _is_append(n)]:
         keywords = {k.arg: k.value for k in call.keywords}
@@ -80,7 +81,7 @@ def scan_source(source: str, where: str, found: Found) -> None:
         function = owner.get(call)
         params = [a.arg for a in function.args.args + function.args.kwonlyargs] if function else []
         if isinstance(action, ast.Name) and action.id in params:
-            _scan_forwarder(tree, function, params.index(action.id), action.id, object_type, dicts, where, found)
+            _scan_forwarder(callers, function, params.index(action.id), action.id, object_type, where, found)
             continue
         names = _literals(action, dicts)
         if names is None:
@@ -89,27 +90,39 @@ def scan_source(source: str, where: str, found: Found) -> None:
             found.actions.extend((name, object_type, f"{where}:{call.lineno}") for name in names)
 
 
-def _scan_forwarder(tree, function, position, keyword, object_type, dicts, where, found) -> None:
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-             and n.func.id == function.name]
-    if not calls:
+def _calls_of(tree: ast.Module, name: str) -> list[ast.Call]:
+    """Calls of ``name`` as a plain name or as a module's attribute (``rules.audit_meeting(...)``)."""
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and (
+        (isinstance(n.func, ast.Name) and n.func.id == name)
+        or (isinstance(n.func, ast.Attribute) and n.func.attr == name))]
+
+
+def _scan_forwarder(callers, function, position, keyword, object_type, where, found) -> None:
+    seen = False
+    for tree, caller in callers:
+        dicts = _module_dicts(tree)
+        for call in _calls_of(tree, function.name):
+            seen = True
+            given = {k.arg: k.value for k in call.keywords}.get(keyword)
+            if given is None and position < len(call.args):
+                given = call.args[position]
+            names = _literals(given, dicts) if given is not None else None
+            if names is None:
+                found.unreadable.append(f"{caller}:{call.lineno}: {ast.unparse(call)}")
+            else:
+                found.actions.extend((name, object_type, f"{caller}:{call.lineno}") for name in names)
+    if not seen:
         found.unreadable.append(f"{where}:{function.lineno}: {function.name} forwards an action but is never called")
-    for call in calls:
-        given = {k.arg: k.value for k in call.keywords}.get(keyword)
-        if given is None and position < len(call.args):
-            given = call.args[position]
-        names = _literals(given, dicts) if given is not None else None
-        if names is None:
-            found.unreadable.append(f"{where}:{call.lineno}: {ast.unparse(call)}")
-        else:
-            found.actions.extend((name, object_type, f"{where}:{call.lineno}") for name in names)
 
 
 def scan_code() -> Found:
     found = Found()
-    for path in sorted(JUDGING.rglob("*.py")):
-        if path.parent.name != "audit":  # the audit package defines append; it appends nothing itself
-            scan_source(path.read_text(encoding="utf-8"), str(path.relative_to(JUDGING.parent)), found)
+    # the audit package defines append; it appends nothing itself
+    sources = {str(path.relative_to(JUDGING.parent)): path.read_text(encoding="utf-8")
+               for path in sorted(JUDGING.rglob("*.py")) if path.parent.name != "audit"}
+    callers = [(ast.parse(source), where) for where, source in sources.items()]
+    for where, source in sources.items():
+        scan_source(source, where, found, callers)
     return found
 
 

@@ -155,6 +155,49 @@ def _read_member(
     return b"".join(chunks)
 
 
+def _members_to_read(
+    infos: list[zipfile.ZipInfo],
+    *,
+    max_files: int,
+    max_total_uncompressed: int,
+    max_file_size: int,
+    max_ratio: float,
+    ratio_floor: int,
+    archive_name: str,
+) -> list[tuple[zipfile.ZipInfo, str]]:
+    """The members worth reading, with their names; refused on what the archive declares, before
+    anything is inflated (see :func:`read_zip_archive` for the limits)."""
+    members: list[tuple[zipfile.ZipInfo, str]] = []
+    seen: set[str] = set()
+    declared_total = 0
+    for info in infos:
+        name = _member_name(info)
+        _check_path(name)
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise AttachmentError(name, MESSAGES["symlink"])
+        if info.is_dir() or _JUNK.search(name):
+            continue
+        if info.flag_bits & 0x1:
+            raise AttachmentError(name, MESSAGES["zip_encrypted"])
+        folded = posixpath.normpath(name).casefold()
+        if folded in seen:
+            raise AttachmentError(name, MESSAGES["duplicate"])
+        seen.add(folded)
+        if len(members) >= max_files:
+            raise AttachmentError(archive_name, MESSAGES["too_many_files"].format(limit=max_files))
+        if info.file_size > max_file_size:
+            raise AttachmentError(name, MESSAGES["zip_file_too_big"].format(limit=max_file_size // _MB))
+        if info.file_size > ratio_floor and info.file_size > max_ratio * max(info.compress_size, 1):
+            raise AttachmentError(name, MESSAGES["zip_ratio"].format(limit=int(max_ratio)))
+        declared_total += info.file_size
+        if declared_total > max_total_uncompressed:
+            raise AttachmentError(
+                archive_name, MESSAGES["zip_too_big"].format(limit=max_total_uncompressed // _MB)
+            )
+        members.append((info, name))
+    return members
+
+
 def read_zip_archive(
     data: bytes,
     *,
@@ -203,34 +246,9 @@ def read_zip_archive(
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise AttachmentError(archive_name, MESSAGES["not_zip"]) from None
 
-    members: list[tuple[zipfile.ZipInfo, str]] = []
-    seen: set[str] = set()
-    declared_total = 0
-    for info in infos:
-        name = _member_name(info)
-        _check_path(name)
-        if stat.S_ISLNK(info.external_attr >> 16):
-            raise AttachmentError(name, MESSAGES["symlink"])
-        if info.is_dir() or _JUNK.search(name):
-            continue
-        if info.flag_bits & 0x1:
-            raise AttachmentError(name, MESSAGES["zip_encrypted"])
-        folded = posixpath.normpath(name).casefold()
-        if folded in seen:
-            raise AttachmentError(name, MESSAGES["duplicate"])
-        seen.add(folded)
-        if len(members) >= max_files:
-            raise AttachmentError(archive_name, MESSAGES["too_many_files"].format(limit=max_files))
-        if info.file_size > max_file_size:
-            raise AttachmentError(name, MESSAGES["zip_file_too_big"].format(limit=max_file_size // _MB))
-        if info.file_size > ratio_floor and info.file_size > max_ratio * max(info.compress_size, 1):
-            raise AttachmentError(name, MESSAGES["zip_ratio"].format(limit=int(max_ratio)))
-        declared_total += info.file_size
-        if declared_total > max_total_uncompressed:
-            raise AttachmentError(
-                archive_name, MESSAGES["zip_too_big"].format(limit=max_total_uncompressed // _MB)
-            )
-        members.append((info, name))
+    members = _members_to_read(infos, max_files=max_files, max_total_uncompressed=max_total_uncompressed,
+                               max_file_size=max_file_size, max_ratio=max_ratio, ratio_floor=ratio_floor,
+                               archive_name=archive_name)
 
     out: dict[str, bytes] = {}
     used = 0

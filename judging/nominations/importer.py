@@ -20,13 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from judging import audit
-from judging.editions.models import Edition
+from judging.editions.models import Category, Edition
 from judging.nominations import service
 from judging.nominations.attachments import AttachmentError, CleanFile, read_zip_archive, sanitize
 from judging.nominations.models import (
     Attachment, Nomination, NominationFlag, NominationIdentity, NominationImport, NominationOriginal, NominationStatus,
 )
-from judging.nominations.redaction import leftovers, redact
+from judging.nominations.redaction import NameIndex, leftovers, redact
 from judging.nominations.rows import NominationRow, parse_nomination_rows
 from judging.nominations.storage import AttachmentStore
 from judging.tabular import TableError, read_table
@@ -46,11 +46,45 @@ MAX_SIMILAR_FLAGS = 5  # per nomination: the most similar others; a template tex
 Progress = Callable[[float, str], None]
 
 
+def _quiet(fraction: float, message: str = "") -> None:
+    pass
+
+
+class _Rejected(Exception):
+    """The upload is refused as a whole: nothing is stored but the report with these problems."""
+
+    def __init__(self, problems: list[dict]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+@dataclass
+class _Upload:
+    """What the upload holds once read: its valid rows, the archive's files and every problem so far."""
+
+    rows: list[NominationRow]
+    attachment_header: str  # the attachments column as the user wrote it, for the problems about it
+    files: dict[str, bytes]
+    archive_given: bool
+    categories: dict[str, Category]
+    errors: list[dict]
+
+
 @dataclass
 class _Planned:
     row: NominationRow
     existing_id: int | None
     files: list[CleanFile]
+
+
+@dataclass
+class _Plan:
+    """What the import would do: the rows to write, how many are left as they are, and why."""
+
+    planned: list[_Planned]
+    unchanged: int
+    errors: list[dict]   # sorted by row and column
+    notices: list[dict]  # confirmed nominations whose changed row is not applied
 
 
 def _find_member(files: dict[str, bytes], name: str) -> str | None:
@@ -91,39 +125,60 @@ def import_nominations(
     corrected row may still arrive (formal review returned them); an updated one goes back to RECEIVED
     and is listed in ``record.resubmitted`` as ``(nomination id, source)`` for the caller to record.
     """
-    report = progress or (lambda fraction, message="": None)
+    report = progress or _quiet
     record = NominationImport(edition_id=edition.id, filename=filename[:300], archive_name=archive_name[:300],
                               sha256=hashlib.sha256(table_data + (archive_data or b"")).hexdigest(),
                               keep_valid=keep_valid, status="rejected", created_by_id=by.id, errors=[])
     record.written = written if written is not None else []  # type: ignore[attr-defined]
     record.resubmitted = []  # type: ignore[attr-defined]
-    errors: list[dict] = []
-    notices: list[dict] = []
+    try:
+        upload = _read_upload(session, edition=edition, record=record, table_data=table_data, filename=filename,
+                              archive_data=archive_data, archive_name=archive_name, report=report)
+        plan = _plan_rows(session, edition=edition, upload=upload, correctable=correctable, report=report)
+        if plan.errors and not keep_valid:
+            raise _Rejected(plan.errors + plan.notices)
+    except _Rejected as rejected:
+        return _reject(session, record, rejected.problems, by=by)
 
-    def reject(problems: list[dict]) -> NominationImport:
-        record.status, record.errors = "rejected", problems
-        session.add(record)
-        session.flush()
-        audit.append(session, actor=by, action="nomination_import.rejected", object_type="nomination_import",
-                     object_id=record.id, data={"file": record.filename, "sha256": record.sha256,
-                                                "errors": len(problems)})
-        return record
+    writer = _store_nominations(session, edition=edition, record=record, plan=plan, categories=upload.categories,
+                                store=store, correctable=correctable, report=report)
+    report(0.85, "looking for duplicates")
+    flagged = _flag_duplicates(session, edition=edition, new_ids=set(writer.created_ids) | set(writer.updated_ids))
+    _finish(session, record, plan=plan, writer=writer, keep_valid=keep_valid, duplicate_flags=flagged, by=by)
+    report(1.0, "done")
+    return record
 
+
+def _reject(session: Session, record: NominationImport, problems: list[dict], *, by: audit.Actor) -> NominationImport:
+    """Store only the report of a refused upload, so the organizer can read why."""
+    record.status, record.errors = "rejected", problems
+    session.add(record)
+    session.flush()
+    audit.append(session, actor=by, action="nomination_import.rejected", object_type="nomination_import",
+                 object_id=record.id, data={"file": record.filename, "sha256": record.sha256,
+                                            "errors": len(problems)})
+    return record
+
+
+def _read_upload(session: Session, *, edition: Edition, record: NominationImport, table_data: bytes, filename: str,
+                 archive_data: bytes | None, archive_name: str, report: Progress) -> _Upload:
+    """Read and validate the table and unpack the archive; raises _Rejected when nothing more can be said
+    (no cities to check against, an unreadable table, a missing column)."""
     units = service.known_units(session, edition=edition)
     if not units:
-        return reject([_error(None, None, MESSAGES["no_units"])])
+        raise _Rejected([_error(None, None, MESSAGES["no_units"])])
     report(0.02, "reading the table")
     try:
         table = read_table(table_data, filename, max_rows=MAX_ROWS)
     except TableError as exc:
-        return reject([_error(1, None, str(exc))])
+        raise _Rejected([_error(1, None, str(exc))]) from None
     record.rows = len(table.rows)
     categories = {c.key.value: c for c in edition.categories}
     report(0.08, "checking rows")
     rows, row_errors = parse_nomination_rows(table, known_cities=units, categories=categories)
-    errors.extend(_error(e.row, e.column, e.problem) for e in row_errors)
+    errors = [_error(e.row, e.column, e.problem) for e in row_errors]
     if row_errors and row_errors[0].row == 1 and row_errors[0].column is None and not rows:
-        return reject(errors)  # a missing column: nothing else to say
+        raise _Rejected(errors)  # a missing column: nothing else to say
 
     files: dict[str, bytes] = {}
     if archive_data:
@@ -132,20 +187,29 @@ def import_nominations(
             files = read_zip_archive(archive_data, archive_name=archive_name or "archive.zip")
         except AttachmentError as exc:
             errors.append(_error(None, exc.name, exc.problem))
+    attachment_header = next((h for h in table.headers if h and h.strip() and h.strip() in
+                              ("附件", "附件文件", "附件名称", "附件清单", "attachments", "files")), "attachments")
+    return _Upload(rows=rows, attachment_header=attachment_header, files=files, archive_given=bool(archive_data),
+                   categories=categories, errors=errors)
 
+
+def _plan_rows(session: Session, *, edition: Edition, upload: _Upload, correctable: Collection[int],
+               report: Progress) -> _Plan:
+    """Match each row against the edition's nominations by fingerprint: unchanged rows and changed rows of
+    confirmed nominations are left alone; the others are planned with their cleaned attachments."""
     existing = {fp: (nid, digest, status) for fp, nid, digest, status in session.execute(
         select(NominationOriginal.fingerprint, NominationOriginal.nomination_id, NominationOriginal.content_digest,
                Nomination.status)
         .join(Nomination, Nomination.id == NominationOriginal.nomination_id)
         .where(NominationOriginal.edition_id == edition.id))}
-    attachment_header = next((h for h in table.headers if h and h.strip() and h.strip() in
-                              ("附件", "附件文件", "附件名称", "附件清单", "attachments", "files")), "attachments")
+    errors = upload.errors
+    notices: list[dict] = []
     planned: list[_Planned] = []
     unchanged = 0
     archive_failed = any(e["row"] is None for e in errors)
-    for position, row in enumerate(rows):
+    for position, row in enumerate(upload.rows):
         if position % 500 == 0:
-            report(0.15 + 0.25 * position / max(len(rows), 1), "checking attachments")
+            report(0.15 + 0.25 * position / max(len(upload.rows), 1), "checking attachments")
         known = existing.get(row.fingerprint)
         if known is not None and known[1] == row.content_digest:
             unchanged += 1
@@ -154,106 +218,141 @@ def import_nominations(
             notices.append(_error(row.row, None, MESSAGES["confirmed_changed"]))
             unchanged += 1
             continue
-        cleaned: list[CleanFile] = []
-        row_ok = True
-        for name in row.attachments:
-            if not archive_data:
-                errors.append(_error(row.row, attachment_header, MESSAGES["no_archive"]))
-                row_ok = False
-                break
-            if archive_failed:
-                row_ok = False
-                break
-            member = _find_member(files, name)
-            if member is None:
-                errors.append(_error(row.row, attachment_header, MESSAGES["missing_attachment"].format(value=name)))
-                row_ok = False
-                continue
-            try:
-                cleaned.append(sanitize(files[member], name))
-            except AttachmentError as exc:
-                errors.append(_error(row.row, attachment_header, f"{exc.name}: {exc.problem}"))
-                row_ok = False
-        if row_ok:
+        cleaned = _clean_attachments(row, upload=upload, archive_failed=archive_failed, errors=errors)
+        if cleaned is not None:
             planned.append(_Planned(row, known[0] if known else None, cleaned))
-
     errors.sort(key=lambda e: (e["row"] or 0, e["column"] or ""))
-    if errors and not keep_valid:
-        return reject(errors + notices)
+    return _Plan(planned=planned, unchanged=unchanged, errors=errors, notices=notices)
 
-    # ---- store: redact against the whole edition's names, then write
+
+def _clean_attachments(row: NominationRow, *, upload: _Upload, archive_failed: bool,
+                       errors: list[dict]) -> list[CleanFile] | None:
+    """The row's attachments found in the archive and cleaned, or None (problems added to `errors`) when
+    any is missing or refused: a nomination is never stored without a file it lists."""
+    cleaned: list[CleanFile] = []
+    row_ok = True
+    for name in row.attachments:
+        if not upload.archive_given:
+            errors.append(_error(row.row, upload.attachment_header, MESSAGES["no_archive"]))
+            row_ok = False
+            break
+        if archive_failed:
+            row_ok = False
+            break
+        member = _find_member(upload.files, name)
+        if member is None:
+            errors.append(_error(row.row, upload.attachment_header,
+                                 MESSAGES["missing_attachment"].format(value=name)))
+            row_ok = False
+            continue
+        try:
+            cleaned.append(sanitize(upload.files[member], name))
+        except AttachmentError as exc:
+            errors.append(_error(row.row, upload.attachment_header, f"{exc.name}: {exc.problem}"))
+            row_ok = False
+    return cleaned if row_ok else None
+
+
+def _store_nominations(session: Session, *, edition: Edition, record: NominationImport, plan: _Plan,
+                       categories: dict[str, Category], store: AttachmentStore, correctable: Collection[int],
+                       report: Progress) -> _NominationWriter:
+    """Redact every planned row against the whole edition's names (this upload's included), then write it."""
+    planned = plan.planned
     report(0.42, "redacting")
     index = service.name_index(session, edition_id=edition.id,
-                               extra_persons=[p for plan in planned for p in plan.row.inventors],
-                               extra_employers=[plan.row.employer for plan in planned])
+                               extra_persons=[p for item in planned for p in item.row.inventors],
+                               extra_employers=[item.row.employer for item in planned])
     session.add(record)
     session.flush()
-    created_ids: list[int] = []
-    updated_ids: list[int] = []
-    leftover_flags: list[tuple[Nomination, Attachment, list[dict]]] = []
-    chunk: list[tuple[Nomination, _Planned, dict]] = []
-
-    def flush_chunk() -> None:
-        session.flush()
-        for nomination, plan, masked in chunk:
-            row = plan.row
-            if plan.existing_id is None:
-                session.add(NominationOriginal(
-                    nomination_id=nomination.id, edition_id=edition.id, fingerprint=row.fingerprint,
-                    content_digest=row.content_digest, title=row.title, summary=row.summary, body=row.body,
-                    name_after_creator=row.name_after_creator, employer_forms=[], masked=masked,
-                    import_id=record.id, source_row=row.row))
-                created_ids.append(nomination.id)
-        chunk.clear()
-
-    for position, plan in enumerate(planned):
+    writer = _NominationWriter(session, edition=edition, record=record, categories=categories, store=store,
+                               correctable=correctable, index=index)
+    for position, item in enumerate(planned):
         if position % 500 == 0:
             report(0.42 + 0.4 * position / max(len(planned), 1), "redacting and storing")
+        writer.write(item)
+    writer.finish()
+    return writer
+
+
+def _identity_fields(row: NominationRow) -> dict:
+    """The identity columns a row sets, the same for a new nomination and an updated one."""
+    return dict(inventors=list(row.inventors), employer=row.employer, city=row.city, industry=row.industry,
+                patents=list(row.patents), contact_phone=row.phone, contact_email=row.email,
+                completed_on=dt.date.fromisoformat(row.completed_on) if row.completed_on else None,
+                first_inventor_frontline=row.frontline)
+
+
+class _NominationWriter:
+    """Writes the planned rows of one import: redacted texts, identity, original text and attachments.
+
+    New nominations are flushed in chunks of 1000, so their ids (which their originals need) come from
+    one flush per chunk rather than one per row.
+    """
+
+    CHUNK = 1000
+
+    def __init__(self, session: Session, *, edition: Edition, record: NominationImport,
+                 categories: dict[str, Category], store: AttachmentStore, correctable: Collection[int],
+                 index: NameIndex) -> None:
+        self.session, self.edition, self.record = session, edition, record
+        self.categories, self.store, self.correctable, self.index = categories, store, correctable, index
+        self.created_ids: list[int] = []
+        self.updated_ids: list[int] = []
+        self.leftover_flags: list[tuple[Nomination, Attachment, list[dict]]] = []
+        self._chunk: list[tuple[Nomination, _Planned, list[dict]]] = []
+
+    def write(self, plan: _Planned) -> None:
         row = plan.row
-        own = row.identifying_strings()
-        names = service.OwnAndEditionNames(own, index)
+        names = service.OwnAndEditionNames(row.identifying_strings(), self.index)
         masked: list[dict] = []
         texts = {}
         for name in ("title", "summary", "body"):
             result = redact(getattr(row, name), global_names=names)
             texts[name] = result.text
             masked.extend(service.hits_json(name, result.hits))
-        category = categories[row.category]
+        category = self.categories[row.category]
         if plan.existing_id is None:
-            nomination = Nomination(edition_id=edition.id, category_id=category.id, status=NominationStatus.RECEIVED,
-                                    **texts)
-            nomination.identity = NominationIdentity(
-                inventors=list(row.inventors), employer=row.employer, city=row.city, industry=row.industry,
-                patents=list(row.patents), contact_phone=row.phone, contact_email=row.email,
-                completed_on=dt.date.fromisoformat(row.completed_on) if row.completed_on else None,
-                first_inventor_frontline=row.frontline)
-            session.add(nomination)
+            nomination = Nomination(edition_id=self.edition.id, category_id=category.id,
+                                    status=NominationStatus.RECEIVED, **texts)
+            nomination.identity = NominationIdentity(**_identity_fields(row))
+            self.session.add(nomination)
         else:
-            nomination = session.get(Nomination, plan.existing_id)
-            for name, value in texts.items():
-                setattr(nomination, name, value)
-            nomination.category_id = category.id
-            identity = session.get(NominationIdentity, nomination.id)
-            identity.inventors, identity.employer, identity.city = list(row.inventors), row.employer, row.city
-            identity.industry, identity.patents = row.industry, list(row.patents)
-            identity.contact_phone, identity.contact_email = row.phone, row.email
-            identity.completed_on = dt.date.fromisoformat(row.completed_on) if row.completed_on else None
-            identity.first_inventor_frontline = row.frontline
-            original = session.get(NominationOriginal, nomination.id)
-            original.content_digest, original.title, original.summary, original.body = (
-                row.content_digest, row.title, row.summary, row.body)
-            original.name_after_creator, original.masked = row.name_after_creator, masked
-            original.import_id, original.source_row = record.id, row.row
-            nomination.attachments.clear()
-            session.flush()
-            updated_ids.append(nomination.id)
-            if nomination.id in correctable:
-                # The corrected text needs its redaction reviewed again, then a new formal-review decision.
-                nomination.status = NominationStatus.RECEIVED
-                record.resubmitted.append((nomination.id, f"import {record.id} row {row.row}"))
-        for number, clean in enumerate(plan.files, start=1):
-            stored = store.put(clean.data)
-            record.written.append(stored)  # type: ignore[attr-defined]
+            nomination = self._update(plan, texts=texts, masked=masked, category_id=category.id)
+        self._attach(nomination, plan.files, names)
+        self._chunk.append((nomination, plan, masked))
+        if len(self._chunk) >= self.CHUNK:
+            self._flush_chunk()
+
+    def _update(self, plan: _Planned, *, texts: dict, masked: list[dict], category_id: int) -> Nomination:
+        """Replace a nomination still under review (or returned by formal review) with its changed row."""
+        session, record, row = self.session, self.record, plan.row
+        nomination = session.get(Nomination, plan.existing_id)
+        for name, value in texts.items():
+            setattr(nomination, name, value)
+        nomination.category_id = category_id
+        identity = session.get(NominationIdentity, nomination.id)
+        for name, value in _identity_fields(row).items():
+            setattr(identity, name, value)
+        original = session.get(NominationOriginal, nomination.id)
+        original.content_digest, original.title, original.summary, original.body = (
+            row.content_digest, row.title, row.summary, row.body)
+        original.name_after_creator, original.masked = row.name_after_creator, masked
+        original.import_id, original.source_row = record.id, row.row
+        nomination.attachments.clear()
+        session.flush()
+        self.updated_ids.append(nomination.id)
+        if nomination.id in self.correctable:
+            # The corrected text needs its redaction reviewed again, then a new formal-review decision.
+            nomination.status = NominationStatus.RECEIVED
+            record.resubmitted.append((nomination.id, f"import {record.id} row {row.row}"))  # type: ignore[attr-defined]
+        return nomination
+
+    def _attach(self, nomination: Nomination, files: list[CleanFile], names: service.OwnAndEditionNames) -> None:
+        """Store the cleaned files and note any name a file's text still shows (flagged, not refused:
+        attachments are not redacted, an organizer decides)."""
+        for number, clean in enumerate(files, start=1):
+            stored = self.store.put(clean.data)
+            self.record.written.append(stored)  # type: ignore[attr-defined]
             attachment = Attachment(position=number, original_name=clean.declared_name[:300], stored_name=stored,
                                     kind=clean.kind, size=len(clean.data),
                                     sha256=hashlib.sha256(clean.data).hexdigest())
@@ -261,31 +360,44 @@ def import_nominations(
             if clean.text:
                 found = leftovers(clean.text, global_names=names)
                 if found:
-                    leftover_flags.append((nomination, attachment, service.hits_json("attachment", found)))
-        chunk.append((nomination, plan, masked))
-        if len(chunk) >= 1000:
-            flush_chunk()
-    flush_chunk()
-    session.flush()
-    for nomination, attachment, found in leftover_flags:
-        session.add(NominationFlag(nomination_id=nomination.id, kind="attachment_leftover",
-                                   attachment_id=attachment.id, detail=found[:50]))
+                    self.leftover_flags.append((nomination, attachment, service.hits_json("attachment", found)))
 
-    report(0.85, "looking for duplicates")
-    flagged = _flag_duplicates(session, edition=edition, new_ids=set(created_ids) | set(updated_ids))
+    def _flush_chunk(self) -> None:
+        self.session.flush()
+        for nomination, plan, masked in self._chunk:
+            row = plan.row
+            if plan.existing_id is None:
+                self.session.add(NominationOriginal(
+                    nomination_id=nomination.id, edition_id=self.edition.id, fingerprint=row.fingerprint,
+                    content_digest=row.content_digest, title=row.title, summary=row.summary, body=row.body,
+                    name_after_creator=row.name_after_creator, employer_forms=[], masked=masked,
+                    import_id=self.record.id, source_row=row.row))
+                self.created_ids.append(nomination.id)
+        self._chunk.clear()
 
-    record.created, record.updated, record.unchanged = len(created_ids), len(updated_ids), unchanged
+    def finish(self) -> None:
+        """Write what is left of the last chunk, then the leftover flags (their attachments now have ids)."""
+        self._flush_chunk()
+        self.session.flush()
+        for nomination, attachment, found in self.leftover_flags:
+            self.session.add(NominationFlag(nomination_id=nomination.id, kind="attachment_leftover",
+                                            attachment_id=attachment.id, detail=found[:50]))
+
+
+def _finish(session: Session, record: NominationImport, *, plan: _Plan, writer: _NominationWriter,
+            keep_valid: bool, duplicate_flags: int, by: audit.Actor) -> None:
+    """Complete the import's report row and audit it."""
+    errors = plan.errors
+    record.created, record.updated, record.unchanged = len(writer.created_ids), len(writer.updated_ids), plan.unchanged
     record.status = "partial" if errors else "imported"
-    record.errors = errors + notices
+    record.errors = errors + plan.notices
     session.flush()
     audit.append(session, actor=by, action="nomination_import.completed", object_type="nomination_import",
                  object_id=record.id,
                  data={"file": record.filename, "archive": record.archive_name, "sha256": record.sha256,
                        "keep_valid": keep_valid, "created": record.created, "updated": record.updated,
-                       "unchanged": unchanged, "errors": len(errors), "duplicate_flags": flagged,
-                       "attachment_flags": len(leftover_flags)})
-    report(1.0, "done")
-    return record
+                       "unchanged": plan.unchanged, "errors": len(errors), "duplicate_flags": duplicate_flags,
+                       "attachment_flags": len(writer.leftover_flags)})
 
 
 def _flag_duplicates(session: Session, *, edition: Edition, new_ids: set[int]) -> int:

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 
 from judging.tabular import RowError, Table, TableError, resolve_columns
@@ -296,150 +296,193 @@ def parse_nomination_rows(
     rows: list[NominationRow] = []
     errors: list[RowError] = []
     first_seen: dict[str, int] = {}
-    choices = "、".join(CATEGORIES.values())
     for row in table.rows:
         check = _RowChecker(row.number, columns.header)
-
-        def cell(field: str) -> str:
-            return columns.value(row, field)  # noqa: B023 - used within this iteration only
-
-        raw_category = _clean(cell("category"))
-        category = parse_category(raw_category) if raw_category else None
-        if not raw_category:
-            check.error("category", MESSAGES["required"])
-        elif category is None:
-            check.error("category", MESSAGES["category_unknown"].format(value=raw_category, choices=choices))
-        elif category not in open_categories:
-            check.error("category", MESSAGES["category_closed"].format(value=raw_category))
-
-        raw_city = _clean(cell("city"))
-        city = _parse_city(raw_city, known) if raw_city else None
-        if not raw_city:
-            check.error("city", MESSAGES["required"])
-        elif city is None:
-            check.error("city", MESSAGES["city_unknown"].format(value=raw_city))
-
-        title = check.text("title", cell("title"), required=True, limit=LIMITS["title"])
-        summary = check.text("summary", cell("summary"), limit=LIMITS["summary"])
-        body = unicodedata.normalize("NFC", cell("body")).strip()  # keep paragraphs: only trim
-        if len(body) > LIMITS["body"]:
-            check.error("body", MESSAGES["too_long"].format(length=len(body), limit=LIMITS["body"]))
-        employer = check.text("employer", cell("employer"), required=True, limit=LIMITS["employer"])
-        industry = check.text("industry", cell("industry"), limit=LIMITS["industry"])
-
-        inventors: list[str] = []
-        for name in _LIST_SPLIT.split(unicodedata.normalize("NFKC", cell("inventors"))):
-            name = _clean_text(name)
-            if not name:
-                continue
-            if len(name) < 2 or len(name) > LIMITS["inventor"] or _NAME_BAD.search(name):
-                check.error("inventors", MESSAGES["inventor_bad"].format(value=name))
-            elif name in inventors:
-                check.error("inventors", MESSAGES["inventor_duplicate"].format(value=name))
-            else:
-                inventors.append(name)
-        first = _clean_text(unicodedata.normalize("NFKC", cell("first_inventor")))
-        if first:
-            if first in inventors:
-                inventors.remove(first)
-                inventors.insert(0, first)
-            elif not inventors and not _NAME_BAD.search(first) and 2 <= len(first) <= LIMITS["inventor"]:
-                inventors = [first]
-            else:
-                check.error("first_inventor", MESSAGES["first_not_listed"].format(value=first))
-        if not inventors and not any(e.column == columns.header("inventors") for e in check.errors):
-            check.error("inventors", MESSAGES["required"])
-        if category == "chief_employee" and len(inventors) > 1:
-            check.error("inventors", MESSAGES["chief_one_person"].format(count=len(inventors)))
-
-        patents: list[str] = []
-        for number in _PATENT_SPLIT.split(unicodedata.normalize("NFKC", cell("patents")).upper()):
-            if not number:
-                continue
-            number = number.replace("·", ".")
-            if _PATENT.fullmatch(number):
-                if number not in patents:
-                    patents.append(number)
-            else:
-                check.error("patents", MESSAGES["patent_bad"].format(value=number))
-
-        phone = _clean(cell("phone"))
-        if phone:
-            parsed = _parse_phone(phone)
-            if parsed is None:
-                check.error("phone", MESSAGES["phone_bad"].format(value=phone))
-            else:
-                phone = parsed
-
-        email = _clean(cell("email"))
-        if email:
-            if _EMAIL.fullmatch(email):
-                local, _, domain = email.rpartition("@")
-                email = f"{local}@{domain.lower()}"
-            else:
-                check.error("email", MESSAGES["email_bad"].format(value=email))
-
-        attachments: list[str] = []
-        for name in _ATTACHMENT_SPLIT.split(unicodedata.normalize("NFC", cell("attachments"))):
-            name = name.strip()
-            if not name:
-                continue
-            if "\\" in name or name.startswith("/") or ".." in name.split("/") or re.match(r"^[A-Za-z]:", name):
-                check.error("attachments", MESSAGES["attachment_bad"].format(value=name))
-            elif name.casefold() in (a.casefold() for a in attachments):
-                check.error("attachments", MESSAGES["attachment_duplicate"].format(value=name))
-            else:
-                attachments.append(name)
-
-        raw_flag = _clean(cell("name_after_creator")).casefold()
-        named = False
-        if raw_flag in _YES:
-            named = True
-        elif raw_flag not in _NO:
-            check.error("name_after_creator", MESSAGES["yes_no"].format(value=raw_flag))
-        if named and category is not None and category != "operating_method":
-            check.error("name_after_creator", MESSAGES["named_only_methods"])
-
-        raw_date = _clean(cell("completed_on"))
-        completed_on = ""
-        if raw_date:
-            completed_on = _parse_date(raw_date) or ""
-            if not completed_on:
-                check.error("completed_on", MESSAGES["date_bad"].format(value=raw_date))
-        raw_frontline = _clean(cell("frontline")).casefold()
-        frontline = None
-        if raw_frontline:
-            if raw_frontline in _YES:
-                frontline = True
-            elif raw_frontline in _NO:
-                frontline = False
-            else:
-                check.error("frontline", MESSAGES["yes_no"].format(value=raw_frontline))
-
-        if not (summary or body or attachments):
-            check.error("summary", MESSAGES["no_content"])
-
+        fields = _read_fields(check, lambda field: columns.value(row, field),  # noqa: B023 - this iteration only
+                              known_cities=known, open_categories=open_categories)
         if check.errors:
             errors.extend(check.errors)
             continue
-        fingerprint = _fingerprint(category, city, title, employer, inventors[0])
+        fingerprint = _fingerprint(fields["category"], fields["city"], fields["title"], fields["employer"],
+                                   fields["inventors"][0])
         if fingerprint in first_seen:
             errors.append(RowError(row.number, None, MESSAGES["duplicate_row"].format(row=first_seen[fingerprint])))
             continue
         first_seen[fingerprint] = row.number
-        fields = dict(
-            category=category, city=city, title=title, summary=summary, body=body,
-            inventors=tuple(inventors), employer=employer, industry=industry, patents=tuple(patents),
-            phone=phone, email=email, attachments=tuple(attachments), name_after_creator=named,
-        )
-        # The eligibility facts count only when given, so rows imported before these columns existed
-        # keep their digest (a re-import of the same file changes nothing).
-        facts = {k: v for k, v in (("completed_on", completed_on), ("frontline", frontline)) if v not in ("", None)}
-        digest = hashlib.sha256(
-            json.dumps({**fields, **facts}, ensure_ascii=False, sort_keys=True, default=list).encode()
-        ).hexdigest()
-        rows.append(NominationRow(row=row.number, **fields, **facts, fingerprint=fingerprint, content_digest=digest))
+        rows.append(_valid_row(row.number, fields, fingerprint))
     return rows, errors
+
+
+def _read_fields(check: _RowChecker, cell: Callable[[str], str], *, known_cities: set[str],
+                 open_categories: set[str]) -> dict:
+    """Every field of one row, cleaned; the problems go to `check`, in the order of the columns users
+    read them in (the error list follows it)."""
+    category = _read_category(check, cell("category"), open_categories)
+    city = _read_city(check, cell("city"), known_cities)
+    title = check.text("title", cell("title"), required=True, limit=LIMITS["title"])
+    summary = check.text("summary", cell("summary"), limit=LIMITS["summary"])
+    body = unicodedata.normalize("NFC", cell("body")).strip()  # keep paragraphs: only trim
+    if len(body) > LIMITS["body"]:
+        check.error("body", MESSAGES["too_long"].format(length=len(body), limit=LIMITS["body"]))
+    employer = check.text("employer", cell("employer"), required=True, limit=LIMITS["employer"])
+    industry = check.text("industry", cell("industry"), limit=LIMITS["industry"])
+    inventors = _read_inventors(check, cell("inventors"), cell("first_inventor"), category)
+    patents = _read_patents(check, cell("patents"))
+    phone = _read_phone(check, cell("phone"))
+    email = _read_email(check, cell("email"))
+    attachments = _read_attachments(check, cell("attachments"))
+    named = bool(_read_yes_no(check, "name_after_creator", cell("name_after_creator")))
+    if named and category is not None and category != "operating_method":
+        check.error("name_after_creator", MESSAGES["named_only_methods"])
+    completed_on = _read_date(check, cell("completed_on"))
+    frontline = _read_yes_no(check, "frontline", cell("frontline"))
+    if not (summary or body or attachments):
+        check.error("summary", MESSAGES["no_content"])
+    return dict(
+        category=category, city=city, title=title, summary=summary, body=body,
+        inventors=tuple(inventors), employer=employer, industry=industry, patents=tuple(patents),
+        phone=phone, email=email, attachments=tuple(attachments), name_after_creator=named,
+        completed_on=completed_on, frontline=frontline,
+    )
+
+
+def _valid_row(number: int, fields: dict, fingerprint: str) -> NominationRow:
+    """The row of a problem-free line, with the digest that tells a re-import whether anything changed."""
+    # The eligibility facts count only when given, so rows imported before these columns existed
+    # keep their digest (a re-import of the same file changes nothing).
+    facts = {k: fields[k] for k in ("completed_on", "frontline") if fields[k] not in ("", None)}
+    given = {k: v for k, v in fields.items() if k not in ("completed_on", "frontline")}
+    digest = hashlib.sha256(
+        json.dumps({**given, **facts}, ensure_ascii=False, sort_keys=True, default=list).encode()
+    ).hexdigest()
+    return NominationRow(row=number, **given, **facts, fingerprint=fingerprint, content_digest=digest)
+
+
+def _read_category(check: _RowChecker, value: str, open_categories: set[str]) -> str | None:
+    raw = _clean(value)
+    category = parse_category(raw) if raw else None
+    if not raw:
+        check.error("category", MESSAGES["required"])
+    elif category is None:
+        check.error("category", MESSAGES["category_unknown"].format(value=raw, choices="、".join(CATEGORIES.values())))
+    elif category not in open_categories:
+        check.error("category", MESSAGES["category_closed"].format(value=raw))
+    return category
+
+
+def _read_city(check: _RowChecker, value: str, known: set[str]) -> str | None:
+    raw = _clean(value)
+    city = _parse_city(raw, known) if raw else None
+    if not raw:
+        check.error("city", MESSAGES["required"])
+    elif city is None:
+        check.error("city", MESSAGES["city_unknown"].format(value=raw))
+    return city
+
+
+def _read_inventors(check: _RowChecker, value: str, first_value: str, category: str | None) -> list[str]:
+    """The inventors, the first inventor first (see :func:`parse_nomination_rows`' Notes)."""
+    inventors: list[str] = []
+    for name in _LIST_SPLIT.split(unicodedata.normalize("NFKC", value)):
+        name = _clean_text(name)
+        if not name:
+            continue
+        if len(name) < 2 or len(name) > LIMITS["inventor"] or _NAME_BAD.search(name):
+            check.error("inventors", MESSAGES["inventor_bad"].format(value=name))
+        elif name in inventors:
+            check.error("inventors", MESSAGES["inventor_duplicate"].format(value=name))
+        else:
+            inventors.append(name)
+    first = _clean_text(unicodedata.normalize("NFKC", first_value))
+    if first:
+        if first in inventors:
+            inventors.remove(first)
+            inventors.insert(0, first)
+        elif not inventors and not _NAME_BAD.search(first) and 2 <= len(first) <= LIMITS["inventor"]:
+            inventors = [first]
+        else:
+            check.error("first_inventor", MESSAGES["first_not_listed"].format(value=first))
+    # "Required" only when no name was refused: the user already knows what is wrong with the cell.
+    if not inventors and not any(e.column == check.header("inventors") for e in check.errors):
+        check.error("inventors", MESSAGES["required"])
+    if category == "chief_employee" and len(inventors) > 1:
+        check.error("inventors", MESSAGES["chief_one_person"].format(count=len(inventors)))
+    return inventors
+
+
+def _read_patents(check: _RowChecker, value: str) -> list[str]:
+    patents: list[str] = []
+    for number in _PATENT_SPLIT.split(unicodedata.normalize("NFKC", value).upper()):
+        if not number:
+            continue
+        number = number.replace("·", ".")
+        if _PATENT.fullmatch(number):
+            if number not in patents:
+                patents.append(number)
+        else:
+            check.error("patents", MESSAGES["patent_bad"].format(value=number))
+    return patents
+
+
+def _read_phone(check: _RowChecker, value: str) -> str:
+    phone = _clean(value)
+    if phone:
+        parsed = _parse_phone(phone)
+        if parsed is None:
+            check.error("phone", MESSAGES["phone_bad"].format(value=phone))
+        else:
+            phone = parsed
+    return phone
+
+
+def _read_email(check: _RowChecker, value: str) -> str:
+    email = _clean(value)
+    if email:
+        if _EMAIL.fullmatch(email):
+            local, _, domain = email.rpartition("@")
+            email = f"{local}@{domain.lower()}"
+        else:
+            check.error("email", MESSAGES["email_bad"].format(value=email))
+    return email
+
+
+def _read_attachments(check: _RowChecker, value: str) -> list[str]:
+    """Plain file names only: the archive is looked up by them, so a path could reach outside it."""
+    attachments: list[str] = []
+    for name in _ATTACHMENT_SPLIT.split(unicodedata.normalize("NFC", value)):
+        name = name.strip()
+        if not name:
+            continue
+        if "\\" in name or name.startswith("/") or ".." in name.split("/") or re.match(r"^[A-Za-z]:", name):
+            check.error("attachments", MESSAGES["attachment_bad"].format(value=name))
+        elif name.casefold() in (a.casefold() for a in attachments):
+            check.error("attachments", MESSAGES["attachment_duplicate"].format(value=name))
+        else:
+            attachments.append(name)
+    return attachments
+
+
+def _read_yes_no(check: _RowChecker, field: str, value: str) -> bool | None:
+    """True or False for what people write for yes and no; None when the cell is empty or unreadable."""
+    raw = _clean(value).casefold()
+    if not raw:
+        return None
+    if raw in _YES:
+        return True
+    if raw in _NO:
+        return False
+    check.error(field, MESSAGES["yes_no"].format(value=raw))
+    return None
+
+
+def _read_date(check: _RowChecker, value: str) -> str:
+    raw = _clean(value)
+    completed_on = ""
+    if raw:
+        completed_on = _parse_date(raw) or ""
+        if not completed_on:
+            check.error("completed_on", MESSAGES["date_bad"].format(value=raw))
+    return completed_on
 
 
 def row_as_dict(row: NominationRow) -> dict:

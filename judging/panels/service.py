@@ -38,9 +38,9 @@ from judging.panels import conflicts as conflicts_mod
 from judging.panels.affinity import NominationText, affinity_matrix, explain
 from judging.panels.assignment import InfeasibleAssignment, solve
 from judging.panels.models import Assignment, AssignmentPlan, Expert, PlanStatus
+from judging.panels.plan_settings import PlanSettings
 
 Progress = Callable[[float, str], None]
-MODES = ("k", "blocks")
 _LIST_LIMIT = 50
 
 
@@ -138,43 +138,6 @@ def build_instance(session: Session, *, round_: Round, category: Category, nomin
 
 
 # ------------------------------------------------------------------------------- settings
-
-
-@dataclass(frozen=True)
-class PlanSettings:
-    mode: str = "k"
-    k: int = 5
-    max_load: int = 30
-    min_load: int = 0
-    panel_size: int = 5
-    n_panels: int = 2
-    overlap: int = 1
-    same_city: bool = False
-    fairness: bool = False
-    max_probability: float | None = None
-    seed: int = 0
-
-    def check(self) -> None:
-        if self.mode not in MODES:
-            raise JudgingError(N_("Unknown assignment mode {mode}."), mode=self.mode)
-        if self.mode == "k":
-            if self.k < 1:
-                raise JudgingError(N_("Judges per nomination must be at least 1."))
-            if self.max_load < 1:
-                raise JudgingError(N_("The load cap must be at least 1."))
-            if not 0 <= self.min_load <= self.max_load:
-                raise JudgingError(N_("The minimum load must be between 0 and the load cap."))
-            if self.max_probability is not None and not 0 < self.max_probability <= 1:
-                raise JudgingError(N_("The probability cap must be above 0 and at most 1."))
-        else:
-            if self.panel_size < 2 or self.n_panels < 1 or self.overlap < 1:
-                raise JudgingError(N_("Panels need at least 2 experts, at least 1 panel and an overlap of at least 1."))
-            if self.n_panels > 1 and self.panel_size < (2 * self.overlap if self.n_panels > 2 else self.overlap + 1):
-                raise JudgingError(N_("Panels of {size} are too small for an overlap of {overlap} on both sides."),
-                                   size=self.panel_size, overlap=self.overlap)
-
-    def as_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 def default_settings(session: Session, *, round_: Round, category: Category) -> PlanSettings:
@@ -304,60 +267,11 @@ def preview_plan(session: Session, *, round_id: int, category_id: int, settings:
     solver_progress = lambda f, msg: report(0.12 + 0.8 * f, msg)  # noqa: E731
     try:
         if settings.mode == "k":
-            caps = np.minimum(own_room, settings.max_load)
-            result = solve(inst.affinity if isinstance(inst.affinity, np.ndarray) else inst.affinity,
-                           k=settings.k, max_load=caps, min_load=np.minimum(caps, settings.min_load),
-                           conflicts=inst.conflicts.matrix, max_probability=settings.max_probability,
-                           fairness=settings.fairness, seed=settings.seed, progress=solver_progress)
-            pairs = result.pairs
-            figures = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                       for k, v in result.summary().items()}
-            at_cap = [j for j in range(len(experts)) if caps[j] > 0 and result.loads[j] >= caps[j]]
-            figures["at_cap"] = [{"expert_id": experts[j].id, "name": experts[j].name, "load": int(result.loads[j]),
-                                  "cap": int(caps[j]), "own_cap": bool(own_room[j] < settings.max_load)}
-                                 for j in at_cap][:200]
-            figures["n_at_cap"] = len(at_cap)
+            pairs, figures = _solve_k_each(inst, settings, own_room=own_room, progress=solver_progress)
         else:
-            from judging.panels.blocks import solve_blocks
-
-            caps = own_room
-            A = inst.affinity if isinstance(inst.affinity, np.ndarray) else inst.affinity.toarray()
-            if settings.n_panels > len(nominations):
-                raise JudgingError(N_("There are more panels than nominations."))
-            # An expert on a panel scores its whole block: experts without room are left out.
-            usable = np.flatnonzero(caps >= math.ceil(len(nominations) / settings.n_panels) * 2)
-            if len(usable) < len(experts):
-                usable = np.flatnonzero(caps >= math.ceil(len(nominations) / settings.n_panels))
-            sub_conf = inst.conflicts.matrix[:, usable]
-            result = solve_blocks(A[:, usable], panel_size=settings.panel_size, n_panels=settings.n_panels,
-                                  conflicts=sub_conf, overlap=settings.overlap, seed=settings.seed,
-                                  fairness=settings.fairness, progress=solver_progress)
-            pairs = np.stack([result.pairs[:, 0], usable[result.pairs[:, 1]]], 1)
-            figures = {"method": result.method, "pairs": int(len(pairs)), "objective": result.objective,
-                       "worst_nomination_affinity": result.worst_nomination_affinity,
-                       "n_components": result.n_components, "connected": result.connected,
-                       "overlaps": result.overlaps.tolist(), "solve_seconds": result.solve_seconds,
-                       "panels": [{"experts": [{"expert_id": experts[usable[j]].id, "name": experts[usable[j]].name}
-                                               for j in members.tolist()],
-                                   "block": int(np.sum(result.block == p))}
-                                  for p, members in enumerate(result.panels)],
-                       "at_cap": [], "n_at_cap": 0}
-            loads_plan = np.bincount(pairs[:, 1], minlength=len(experts))
-            used = loads_plan[loads_plan > 0]
-            figures.update(load_min=int(used.min()) if len(used) else 0, load_max=int(used.max()) if len(used) else 0)
+            pairs, figures = _solve_panels(inst, settings, own_room=own_room, progress=solver_progress)
     except InfeasibleAssignment as exc:
-        plan.status = PlanStatus.INFEASIBLE
-        _discard_previews(session, round_id=round_id, category_id=category_id)
-        k = settings.k if settings.mode == "k" else settings.panel_size
-        caps_used = np.minimum(own_room, settings.max_load) if settings.mode == "k" else own_room
-        plan.figures = {"infeasible": _infeasible_figures(inst, k=k, caps=caps_used, exc=exc),
-                        "n_nominations": len(nominations), "n_experts": len(experts),
-                        "conflict_counts": inst.conflicts.counts}
-        session.add(plan)
-        session.flush()
-        audit.append(session, actor=by, action="assignment_plan.found_infeasible", object_type="assignment_plan",
-                     object_id=plan.id, data={"round_id": round_.id, "category_id": category.id,
-                                              "settings": settings.as_dict(), "detail": str(exc)})
+        _store_infeasible(session, plan, inst, settings, own_room=own_room, exc=exc, by=by)
         return plan  # no progress report after writing: see the docstring
     report(0.94, "summarising")
     pair_ids = [[nominations[i].id, experts[j].id] for i, j in pairs.tolist()]
@@ -378,6 +292,77 @@ def preview_plan(session: Session, *, round_id: int, category_id: int, settings:
                        "pairs": len(pair_ids), "digest": pairs_digest(pair_ids),
                        "conflicts_avoided": inst.conflicts.counts})
     return plan  # no progress report after writing: the job marks the end itself
+
+
+def _solve_k_each(inst: Instance, settings: PlanSettings, *, own_room: np.ndarray,
+                  progress: Progress) -> tuple[np.ndarray, dict]:
+    """k experts per nomination, each within the lower of the plan's cap and the expert's own room;
+    the figures say who ended at their cap and whose cap was their own."""
+    experts = inst.experts
+    caps = np.minimum(own_room, settings.max_load)
+    result = solve(inst.affinity if isinstance(inst.affinity, np.ndarray) else inst.affinity,
+                   k=settings.k, max_load=caps, min_load=np.minimum(caps, settings.min_load),
+                   conflicts=inst.conflicts.matrix, max_probability=settings.max_probability,
+                   fairness=settings.fairness, seed=settings.seed, progress=progress)
+    figures = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+               for k, v in result.summary().items()}
+    at_cap = [j for j in range(len(experts)) if caps[j] > 0 and result.loads[j] >= caps[j]]
+    figures["at_cap"] = [{"expert_id": experts[j].id, "name": experts[j].name, "load": int(result.loads[j]),
+                          "cap": int(caps[j]), "own_cap": bool(own_room[j] < settings.max_load)}
+                         for j in at_cap][:200]
+    figures["n_at_cap"] = len(at_cap)
+    return result.pairs, figures
+
+
+def _solve_panels(inst: Instance, settings: PlanSettings, *, own_room: np.ndarray,
+                  progress: Progress) -> tuple[np.ndarray, dict]:
+    """Panels of experts over blocks of nominations (the final round); the figures describe the panels."""
+    from judging.panels.blocks import solve_blocks
+
+    nominations, experts = inst.nominations, inst.experts
+    caps = own_room
+    A = inst.affinity if isinstance(inst.affinity, np.ndarray) else inst.affinity.toarray()
+    if settings.n_panels > len(nominations):
+        raise JudgingError(N_("There are more panels than nominations."))
+    # An expert on a panel scores its whole block: experts without room are left out.
+    usable = np.flatnonzero(caps >= math.ceil(len(nominations) / settings.n_panels) * 2)
+    if len(usable) < len(experts):
+        usable = np.flatnonzero(caps >= math.ceil(len(nominations) / settings.n_panels))
+    sub_conf = inst.conflicts.matrix[:, usable]
+    result = solve_blocks(A[:, usable], panel_size=settings.panel_size, n_panels=settings.n_panels,
+                          conflicts=sub_conf, overlap=settings.overlap, seed=settings.seed,
+                          fairness=settings.fairness, progress=progress)
+    pairs = np.stack([result.pairs[:, 0], usable[result.pairs[:, 1]]], 1)
+    figures = {"method": result.method, "pairs": int(len(pairs)), "objective": result.objective,
+               "worst_nomination_affinity": result.worst_nomination_affinity,
+               "n_components": result.n_components, "connected": result.connected,
+               "overlaps": result.overlaps.tolist(), "solve_seconds": result.solve_seconds,
+               "panels": [{"experts": [{"expert_id": experts[usable[j]].id, "name": experts[usable[j]].name}
+                                       for j in members.tolist()],
+                           "block": int(np.sum(result.block == p))}
+                          for p, members in enumerate(result.panels)],
+               "at_cap": [], "n_at_cap": 0}
+    loads_plan = np.bincount(pairs[:, 1], minlength=len(experts))
+    used = loads_plan[loads_plan > 0]
+    figures.update(load_min=int(used.min()) if len(used) else 0, load_max=int(used.max()) if len(used) else 0)
+    return pairs, figures
+
+
+def _store_infeasible(session: Session, plan: AssignmentPlan, inst: Instance, settings: PlanSettings, *,
+                      own_room: np.ndarray, exc: InfeasibleAssignment, by: audit.Actor) -> None:
+    """Keep a plan that cannot be made, with what falls short, so the organizer sees why (audited)."""
+    plan.status = PlanStatus.INFEASIBLE
+    _discard_previews(session, round_id=inst.round.id, category_id=inst.category.id)
+    k = settings.k if settings.mode == "k" else settings.panel_size
+    caps_used = np.minimum(own_room, settings.max_load) if settings.mode == "k" else own_room
+    plan.figures = {"infeasible": _infeasible_figures(inst, k=k, caps=caps_used, exc=exc),
+                    "n_nominations": len(inst.nominations), "n_experts": len(inst.experts),
+                    "conflict_counts": inst.conflicts.counts}
+    session.add(plan)
+    session.flush()
+    audit.append(session, actor=by, action="assignment_plan.found_infeasible", object_type="assignment_plan",
+                 object_id=plan.id, data={"round_id": inst.round.id, "category_id": inst.category.id,
+                                          "settings": settings.as_dict(), "detail": str(exc)})
 
 
 def _discard_previews(session: Session, *, round_id: int, category_id: int) -> None:

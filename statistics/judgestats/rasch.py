@@ -76,6 +76,16 @@ def _moments(p):
 
 
 def _fit_rasch(data, opts, compute_se, log: WarningLog) -> Fit:
+    """The numerical kernel: joint maximum likelihood of the rating-scale many-facet Rasch model,
+    log(P_k / P_{k-1}) = B_item - C_judge - tau_k, by full Newton steps on (B, C, tau).
+
+    Extreme elements (all scores at the lowest or highest level) are left out of the joint estimation
+    and then measured alone, anchored, with their totals moved inward by ``extreme_adjustment``
+    (Linacre's convention). Standard errors come from the information matrix when ``compute_se``.
+
+    References: Linacre, J. M. (1989). *Many-Facet Rasch Measurement*. MESA Press; Andrich, D. (1978).
+    A rating formulation for ordered response categories. *Psychometrika* 43, 561-573.
+    """
     levels = np.asarray(opts["levels"])
     x = np.searchsorted(levels, data.score).astype(np.float64)
     K = levels.size - 1
