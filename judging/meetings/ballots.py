@@ -190,12 +190,18 @@ def enter_paper_ballot(session: Session, *, meeting: Meeting, choices: Mapping[i
     return entry
 
 
-def confirm_paper_ballot(session: Session, *, meeting: Meeting, entry_id: int, by: audit.Actor) -> PaperBallot:
-    """A second organizer checks the entry against the paper; it is then counted and its choices erased."""
+def _pending_paper(session: Session, meeting: Meeting, entry_id: int) -> PaperBallot:
+    """A paper entry of a closed meeting that is neither confirmed nor discarded yet."""
     require_status(meeting, MeetingStatus.CLOSED)
     entry = _paper(session, meeting, entry_id)
     if entry.status is not PaperStatus.PENDING:
         raise Conflict(N_("This paper ballot has already been confirmed or discarded."))
+    return entry
+
+
+def confirm_paper_ballot(session: Session, *, meeting: Meeting, entry_id: int, by: audit.Actor) -> PaperBallot:
+    """A second organizer checks the entry against the paper; it is then counted and its choices erased."""
+    entry = _pending_paper(session, meeting, entry_id)
     if by.id is None or by.id == entry.entered_by_id:
         raise MeetingError(N_("A paper ballot must be confirmed by an organizer other than the one who entered it."))
     choices = {int(nid): Choice(value) for nid, value in entry.choices.items()}
@@ -212,10 +218,7 @@ def confirm_paper_ballot(session: Session, *, meeting: Meeting, entry_id: int, b
 
 
 def discard_paper_ballot(session: Session, *, meeting: Meeting, entry_id: int, by: audit.Actor) -> PaperBallot:
-    require_status(meeting, MeetingStatus.CLOSED)
-    entry = _paper(session, meeting, entry_id)
-    if entry.status is not PaperStatus.PENDING:
-        raise Conflict(N_("This paper ballot has already been confirmed or discarded."))
+    entry = _pending_paper(session, meeting, entry_id)
     entry.status, entry.choices, entry.decided_by_id = PaperStatus.DISCARDED, None, by.id
     audit_meeting(session, by, "meeting.paper_ballot_discarded", meeting, entry=entry.id)
     return entry
