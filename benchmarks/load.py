@@ -399,6 +399,8 @@ def prepare_database(url: str, n_judges: int) -> tuple[str, list[str]]:
     from judging.db import create_db_engine, make_session_factory, upgrade
     from judging.demo import DEMO_PASSWORDS, load_demo
     from judging.editions.models import Edition, Round, RoundKind
+    from judging.parts import assemble
+    from judging.settings import Settings
     from judging.nominations.models import BlindCode
     from judging.panels.models import Assignment, Expert
     from judging.scoring.service import accept_undertaking
@@ -407,6 +409,9 @@ def prepare_database(url: str, n_judges: int) -> tuple[str, list[str]]:
     upgrade(engine)
     factory = make_session_factory(engine)
     rng = random.Random(7)
+    # The demo runs as a process of the product does: parts and settings installed.
+    assemble().install(Settings(database_url=url, var_dir=Path(tempfile.mkdtemp(prefix="judging-load-")),
+                                jobs_backend="immediate"))
     with factory() as session:
         load_demo(session, seed=2026)
         session.commit()

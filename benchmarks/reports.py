@@ -35,6 +35,8 @@ from sqlalchemy import insert  # noqa: E402
 
 from judging import audit, documents  # noqa: E402
 from judging.db import create_db_engine, make_session_factory, upgrade  # noqa: E402
+from judging.parts import assemble  # noqa: E402
+from judging.settings import Settings  # noqa: E402
 from judging.editions.models import (  # noqa: E402
     Category, CategoryKey, Criterion, Edition, EditionStatus, Round, RoundKind, RoundStatus, Rubric,
 )
@@ -132,7 +134,9 @@ def main() -> None:
     parser.add_argument("--reports", default="ranking,judge", help="which reports to time (comma-separated)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="judging-bench-"))
-    engine = create_db_engine(f"sqlite:///{folder / 'bench.sqlite3'}")
+    url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    assemble().install(Settings(database_url=url, var_dir=folder, jobs_backend="immediate"))  # as a process does
+    engine = create_db_engine(url)
     upgrade(engine)
     factory = make_session_factory(engine)
     with factory() as session:

@@ -77,9 +77,13 @@ def _measure(url: str, n_saves: int) -> None:
     from judging.panels.models import Assignment, Expert
     from judging.scoring.models import ScoreSheet
     from judging.settings import Settings
+    from judging.parts import assemble
     from judging.web.app import create_app
 
     engine = create_db_engine(url)
+    settings = Settings(database_url=url, secret_key="benchmark", var_dir=Path("/tmp"), jobs_backend="immediate",
+                        embedded_worker=False)
+    assemble().install(settings)  # the demo runs as a process of the product does: parts and settings installed
     try:
         upgrade(engine)
         factory = make_session_factory(engine)
@@ -97,8 +101,6 @@ def _measure(url: str, n_saves: int) -> None:
                        [str(c.scale_min + k * c.scale_step)
                         for k in range(int((c.scale_max - c.scale_min) / c.scale_step) + 1)]
                        for c in session.scalars(select(Criterion).where(Criterion.rubric_id == rubric_id))}
-        settings = Settings(database_url=url, secret_key="benchmark", var_dir=Path("/tmp"), jobs_backend="immediate",
-                            embedded_worker=False)
         app_port, bare_port = _free_port(), _free_port()
         servers = [_serve(create_app(settings, engine), app_port), _serve(bare_app, bare_port)]
 
