@@ -118,6 +118,8 @@ ACTIONS: dict[str, ActionEntry] = _entries(
     ("employer_group.deleted", N_("Employer group deleted"), N_("The organizer deleted a group of employers.")),
     ("expert.updated", N_("Expert updated"), N_("An expert's record was changed; before and after are recorded.")),
     ("expert.activated", N_("Expert activated"), N_("An expert was made available for assignment.")),
+    ("expert.account_linked", N_("Expert's account linked"),
+     N_("An expert was given the login account they sign in with.")),
     ("expert.deactivated", N_("Expert deactivated"), N_("An expert was taken out of future assignments.")),
     ("expert.dropped_out", N_("Expert dropped out"),
      N_("An expert left the round; their unfinished assignments were withdrawn.")),

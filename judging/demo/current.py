@@ -27,6 +27,7 @@ from judging.nominations.codes import ensure_blind_codes
 from judging.nominations.models import Nomination, NominationIdentity, NominationStatus
 from judging.nominations.service import set_quotas
 from judging.nominations.storage import AttachmentStore
+from judging.panels.importer import import_experts, link_account
 from judging.panels.models import Expert
 from judging.panels.service import PlanSettings, commit_plan, preview_plan
 from judging import settings
@@ -64,21 +65,26 @@ def add_nominations(session: Session, rng: random.Random, *, edition: Edition, a
 
 
 def add_experts(session: Session, rng: random.Random, *, actor: audit.Actor) -> list[Expert]:
-    """judge01 … judge60: an account each (through the accounts service) and the expert it stands for."""
-    experts: list[Expert] = []
+    """judge01 … judge60: an account each (through the accounts service), the pool imported from a table
+    as the office imports one, and each expert linked to the account it signs in with."""
     judge_hash = hash_password(DEMO_PASSWORDS["judge"])  # one published password: hash it once
+    users, rows = [], []
     for index in range(1, N_EXPERTS + 1):
         city = rng.choice(CITIES)
         industry = rng.choice(INDUSTRIES)
         name = person(rng)
-        user = add_user(session, username=f"judge{index:02d}", password=DEMO_PASSWORDS["judge"], role=Role.JUDGE,
-                        display_name=name, by=actor, password_hash=judge_hash)
-        expert = Expert(user_id=user.id, name=name, employer=employer(rng, city, industry), city=city,
-                        phone=f"139{rng.randint(10**7, 10**8 - 1)}", email=f"judge{index:02d}@example.cn",
-                        fields=rng.sample(EXPERT_FIELDS, 2), max_load=30)
-        session.add(expert)
-        experts.append(expert)
-    session.flush()
+        users.append(add_user(session, username=f"judge{index:02d}", password=DEMO_PASSWORDS["judge"],
+                              role=Role.JUDGE, display_name=name, by=actor, password_hash=judge_hash))
+        rows.append([name, employer(rng, city, industry), city, f"139{rng.randint(10**7, 10**8 - 1)}",
+                     f"judge{index:02d}@example.cn", "、".join(rng.sample(EXPERT_FIELDS, 2)), "30"])
+    out = io.StringIO()
+    csv.writer(out).writerows([["姓名", "工作单位", "城市", "手机", "邮箱", "专业领域", "最大评审量"], *rows])
+    report = import_experts(session, data=out.getvalue().encode("utf-8"), filename="评审专家库.csv", by=actor)
+    if not report.stored or report.problems:
+        raise RuntimeError(f"the demo's expert pool did not import: {report.problems[:3]}")
+    experts = list(session.scalars(select(Expert).order_by(Expert.id.desc()).limit(N_EXPERTS)))[::-1]
+    for expert, user in zip(experts, users, strict=True):
+        link_account(session, expert=expert, user_id=user.id, by=actor)
     return experts
 
 

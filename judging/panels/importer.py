@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from judging import audit
-from judging.errors import N_
+from judging.errors import N_, JudgingError
 from judging.panels.models import Expert
 from judging.tabular import MESSAGES as TABLE_MESSAGES, TableError, read_table, resolve_columns
 from judging.textsim import normalize_company
@@ -206,3 +206,15 @@ def set_active(session: Session, *, expert: Expert, active: bool, by: audit.Acto
     session.flush()
     audit.append(session, actor=by, action="expert.activated" if active else "expert.deactivated",
                  object_type="expert", object_id=expert.id, data={"name": expert.name})
+
+
+def link_account(session: Session, *, expert: Expert, user_id: int, by: audit.Actor) -> None:
+    """The login an expert signs in with (judges reach their assignments through it). Audited."""
+    if expert.user_id == user_id:
+        return
+    if session.scalar(select(Expert.id).where(Expert.user_id == user_id)) is not None:
+        raise JudgingError(N_("This account already belongs to another expert."))
+    previous, expert.user_id = expert.user_id, user_id
+    session.flush()
+    audit.append(session, actor=by, action="expert.account_linked", object_type="expert", object_id=expert.id,
+                 data={"user_id": user_id, "previous_user_id": previous})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from sqlalchemy import func, select
 
 from helpers import csrf_token, login
@@ -138,3 +140,19 @@ def test_edit_and_deactivate_an_expert(client, demo, session_factory):
         assert expert.max_load == 12 and expert.fields == ["冶金工程", "安全工程"] and not expert.active
         actions = set(s.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(eid))))
         assert {"expert.updated", "expert.deactivated"} <= actions
+
+
+def test_an_expert_is_linked_to_one_account_and_an_account_to_one_expert(db):
+    from judging.accounts import add_user
+    from judging.errors import JudgingError
+    from judging.panels.importer import link_account
+
+    import_experts(db, data=(HEADER + GOOD).encode("utf-8"), filename="专家.csv", by=BY)
+    first, second = db.scalars(select(Expert).order_by(Expert.id).limit(2))
+    user = add_user(db, username="expert-login", password="Plenty-of-Entropy-2026", role="judge", by=BY)
+    link_account(db, expert=first, user_id=user.id, by=BY)
+    assert first.user_id == user.id
+    assert db.scalar(select(AuditEvent.object_id).where(AuditEvent.action == "expert.account_linked")) == str(first.id)
+    with pytest.raises(JudgingError, match="already belongs to another expert"):
+        link_account(db, expert=second, user_id=user.id, by=BY)
+    assert second.user_id is None
