@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from browser import screenshot
 from judging.demo import DEMO_PASSWORDS
 from judging.meetings import service
@@ -39,11 +41,11 @@ def test_a_member_votes_on_a_phone_and_the_organizer_tallies(served, browser, db
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
             screenshot(page, f"meetings-ballot-phone-{backend}")
             page.click("button:has-text('核对表决票')")
-            assert page.locator("text=请核对您的选择").is_visible()
+            expect(page.locator("text=请核对您的选择")).to_be_visible()  # waits for the review page
             assert page.locator(".ballot-review").all_inner_texts() == ["同意", "同意", "不同意", "弃权"]
             screenshot(page, f"meetings-ballot-review-phone-{backend}")
             page.click("button:has-text('投出表决票')")
-            assert page.locator("text=您的表决票已投出").is_visible()
+            expect(page.locator("text=您的表决票已投出")).to_be_visible()  # waits for the page after the POST
             assert page.locator("input[type=radio]").count() == 0
             screenshot(page, f"meetings-ballot-cast-phone-{backend}")
         with browser.page() as page:
@@ -53,7 +55,7 @@ def test_a_member_votes_on_a_phone_and_the_organizer_tallies(served, browser, db
             screenshot(page, f"meetings-organizer-voting-{backend}")
             page.click("button:has-text('结束表决')")
             page.click("button:has-text('计票')")
-            assert page.locator("#tally").is_visible()
+            expect(page.locator("#tally")).to_be_visible()
             screenshot(page, f"meetings-organizer-tallied-{backend}")
     with session_factory() as db:
         meeting = db.get(Meeting, meeting_id)
