@@ -71,12 +71,18 @@ def _fit_mixed(data, opts, compute_se, log: WarningLog) -> Fit:
     if compute_se:
         cov_u = (q * d) @ q.T
         se = np.sqrt(sigma2 * tw.item_var_factor(cov_u, exact=True))
+    if tau2 + sigma2 > 0:
+        judge_icc = tau2 / (tau2 + sigma2)
+    else:  # the item effects explain every score: no variance is left for judges or noise to share
+        judge_icc = 0.0
+        log.warn(DegenerateDataWarning, "mixed: the item effects fit every score exactly (no residual "
+                 "variance); the judges' share of the variance is reported as 0")
     ll = -0.5 * (objective(loglam) + dof * (1.0 + np.log(2 * np.pi))
                  + float(np.sum(np.log(tw.W_i))) - float(np.sum(np.log(wt))))
     return Fit(beta, se, -u, None, resid, float(np.sqrt(sigma2)), int(res.nfev),
                bool(res.success),
                diagnostics={"sigma2": sigma2, "tau2": tau2,
-                            "judge_icc": tau2 / (tau2 + sigma2),
+                            "judge_icc": judge_icc,
                             "reml_loglik": float(ll), "judge_blup": u,
                             "shrinkage_lambda": lam})
 

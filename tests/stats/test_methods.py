@@ -205,6 +205,17 @@ def test_mixed_boundary_warns_when_judges_do_not_differ():
     assert cal.diagnostics["tau2"] < 1e-6
 
 
+@pytest.mark.parametrize("scores", ["item effects only", "all equal"])
+def test_mixed_on_scores_the_items_fit_exactly_warns_instead_of_dividing_by_zero(scores):
+    item = np.repeat(np.arange(6), 3)
+    judge = np.array([(i + k) % 4 for i in range(6) for k in range(3)])
+    y = 5.0 + 0.5 * item if scores == "item effects only" else np.full(item.size, 5.0)
+    cal = judgestats.calibrate(item, judge, y, method="mixed", warn=False)
+    assert cal.diagnostics["judge_icc"] == 0.0 and cal.diagnostics["sigma2"] == 0.0
+    assert "fit every score exactly" in " ".join(w.message for w in cal.warnings)
+    np.testing.assert_allclose(cal.item_value, 5.0 + 0.5 * np.arange(6) if scores == "item effects only" else 5.0)
+
+
 # ----------------------------------------------------------------- Rasch
 
 
