@@ -96,7 +96,7 @@ def swap_page(request, db, assignment_id: int, *, error: str | None = None,
     round_, category = _round_category(db, assignment.round_id, nomination.category_id)
     experts = service.active_experts(db)
     loads = service.round_loads(db, round_id=round_.id)
-    identity = service._identities(db, [nomination.id]).get(nomination.id)
+    identity = service.identities_of(db, [nomination.id]).get(nomination.id)
     plan = service.committed_plan(db, round_id=round_.id, category_id=category.id)
     rows = [(nomination.id, identity.employer if identity else "", identity.city if identity else "")]
     cset = conflicts_mod.conflict_set(db, nominations=rows, experts=experts,

@@ -80,7 +80,8 @@ def eligible_nominations(session: Session, *, round_: Round, category: Category)
     return list(session.scalars(query))
 
 
-def _identities(session: Session, ids: Sequence[int]) -> dict[int, NominationIdentity]:
+def identities_of(session: Session, ids: Sequence[int]) -> dict[int, NominationIdentity]:
+    """The identity rows of the nominations ``ids`` (for conflicts and the organizer's pages, never judges)."""
     out: dict[int, NominationIdentity] = {}
     for start in range(0, len(ids), 5000):
         out.update({i.nomination_id: i for i in session.scalars(
@@ -124,7 +125,7 @@ def build_instance(session: Session, *, round_: Round, category: Category, nomin
                    experts: list[Expert], same_city: bool, forbid: Sequence[tuple[int, int]] = (),
                    progress: Progress = _quiet) -> Instance:
     ids = [n.id for n in nominations]
-    identities = _identities(session, ids)
+    identities = identities_of(session, ids)
     progress(0.02, "computing affinities")
     texts = [nomination_text(n, identities.get(n.id)) for n in nominations]
     affinity = affinity_matrix(texts, [e.fields for e in experts], category.key.value)
@@ -431,7 +432,7 @@ def commit_plan(session: Session, *, plan_id: int, by: audit.Actor, now: dt.date
                                        .order_by(Nomination.id)))
     if len(admitted_ids(session, nomination_ids)) != len(nomination_ids):
         raise Conflict(N_("Some nominations of this plan have not passed the formal review; preview again."))
-    identities = _identities(session, nomination_ids)
+    identities = identities_of(session, nomination_ids)
     rows = [(n.id, identities[n.id].employer if n.id in identities else "",
              identities[n.id].city if n.id in identities else "") for n in nominations]
     cset = conflicts_mod.conflict_set(session, nominations=rows, experts=experts,
