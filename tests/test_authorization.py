@@ -24,7 +24,7 @@ from judging.jobs import Job, JobStatus, start_job
 from judging.meetings import service as meetings
 from judging.meetings.models import Meeting
 from judging.nominations.models import BlindCode, NominationFlag, NominationImport
-from judging.notices.models import Objection
+from judging.notices.models import Notice, Objection
 from judging.panels import conflicts
 from judging.panels.models import Assignment, AssignmentPlan, Expert
 from judging.results.models import ResultRun
@@ -159,6 +159,7 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/organizer/notices/objections/{objection_id:int}/decide"): {O},
     ("POST", "/organizer/notices/objections/{objection_id:int}/reissue"): {O},
     ("POST", "/organizer/notices/categories/{category_id:int}/approve"): {O},
+    ("POST", "/organizer/notices/{notice_id:int}/pdf"): {O},
     ("GET", "/public/notices"): PUBLIC, ("GET", "/public/notices/{notice_id:int}"): PUBLIC,
     ("POST", "/public/notices/{notice_id:int}/objections"): PUBLIC,
     ("GET", "/public/notices/{notice_id:int}/notice.pdf"): PUBLIC,
@@ -227,6 +228,7 @@ def ids(demo, session_factory, db_url, settings) -> dict[str, int]:
                  "import_id": session.scalar(select(NominationImport.id).order_by(NominationImport.id)),
                  "plan_id": session.scalar(select(AssignmentPlan.id).order_by(AssignmentPlan.id)),
                  "objection_id": session.scalar(select(Objection.id).order_by(Objection.id)),
+                 "notice_id": session.scalar(select(Notice.id).order_by(Notice.id)),
                  **_made_for_the_table(session, db_url)}
         # Each account's own job: the job page shows a job to its owner only.
         for role, (username, _password) in ACCOUNTS.items():

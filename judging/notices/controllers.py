@@ -123,6 +123,16 @@ class NoticesController(Controller):
                                  by=request_actor(request), database_url=request.app.state.settings.database_url)
         return response
 
+    @post("/{notice_id:int}/pdf", sync_to_thread=True, guards=[organizer_only])
+    def make_pdf(self, request: Request, db: DbSession, notice_id: FromPath[int]) -> Redirect:
+        """Queue the notice's PDF again (its job failed or its worker died): it is made once, so a PDF
+        already stored is kept as it is."""
+        notice_id = _public_notice(db, notice_id).id
+        db.rollback()  # hold no transaction (on SQLite, the write lock) while the job is queued
+        job_id = queue_notice_pdf(request.app.state.session_factory, notice_id=notice_id, by=request_actor(request),
+                                  database_url=request.app.state.settings.database_url)
+        return Redirect(path=f"/jobs/{job_id}")
+
     @staticmethod
     def _category(db, category_id: int) -> Category:
         category = db.get(Category, category_id)

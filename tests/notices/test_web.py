@@ -296,3 +296,25 @@ def test_the_organizer_records_the_approval_and_the_final_list_becomes_public(cl
     public = client.get("/public/winners").text
     assert "测试成果01" in public and "王一00" in public
     assert "已审定" in client.get("/public/notices/").text
+
+
+def test_the_organizer_has_a_lost_notice_pdf_made_again_and_the_auditor_cannot(client, world, session_factory):
+    with session_factory() as session:  # as if the PDF job had failed: no document stored
+        for document in documents.documents_of(session, "notice", world["notice_id"]):
+            session.delete(document)
+        session.commit()
+    login(client, "inspector", PASSWORD)
+    token = csrf_token(client, "/organizer/notices/")
+    assert "重新生成 PDF" not in client.get("/organizer/notices/").text
+    assert _post(client, f"/organizer/notices/{world['notice_id']}/pdf", _csrf_token=token).status_code == 404
+    client.cookies.clear()
+    login(client, "office", PASSWORD)
+    token = csrf_token(client, "/organizer/notices/")
+    page = client.get("/organizer/notices/").text
+    assert "PDF正在生成" in page and f'action="/organizer/notices/{world["notice_id"]}/pdf"' in page
+    made = _post(client, f"/organizer/notices/{world['notice_id']}/pdf", _csrf_token=token)
+    assert made.status_code in (302, 303) and made.headers["location"].startswith("/jobs/")
+    with session_factory() as session:
+        (document,) = documents.documents_of(session, "notice", world["notice_id"])
+        assert document.content.startswith(b"%PDF") and hashlib.sha256(document.content).hexdigest() == document.sha256
+    assert f'action="/organizer/notices/{world["notice_id"]}/pdf"' not in client.get("/organizer/notices/").text
