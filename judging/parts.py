@@ -19,8 +19,9 @@ from typing import Any
 from judging import jobs
 from judging.accounts import controllers as accounts_pages
 from judging.awards import controllers as awards_pages
-from judging.formal_review import controllers as formal_review_pages, jobs as formal_review_jobs
-from judging.formal_review import service as formal_review
+from judging.formal_review import (
+    controllers as formal_review_pages, jobs as formal_review_jobs, service as formal_review,
+)
 from judging.jobs import controllers as job_pages
 from judging.meetings import controllers as meeting_pages, service as meetings
 from judging.nominations import controllers as nomination_pages, jobs as nomination_jobs, service as nominations
