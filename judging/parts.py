@@ -85,7 +85,6 @@ class AssemblyError(RuntimeError):
 class Registry:
     """The assembled parts: what the app routes, what the worker runs and what the stages ask."""
 
-    parts: tuple[Part, ...]
     handlers: tuple[Any, ...]
     job_kinds: tuple[jobs.JobKind, ...]
     stage_checks: dict[StageKind, tuple[BlockerCheck, ...]]
@@ -116,7 +115,7 @@ def assemble(parts: Iterable[Part] = PARTS) -> Registry:
     unchecked = [kind.value for kind in StageKind if kind not in checks]
     if unchecked:
         raise AssemblyError(f"stages without a blocker check: {', '.join(unchecked)}")
-    return Registry(parts, tuple(h for part in parts for h in part.handlers), tuple(kinds), checks)
+    return Registry(tuple(h for part in parts for h in part.handlers), tuple(kinds), checks)
 
 
 def install(settings: Settings) -> Registry:

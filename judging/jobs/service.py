@@ -73,13 +73,12 @@ class _Configuration:
 _CONFIGURATION: _Configuration | None = None
 
 
-def configure(settings: Settings, kinds: Iterable[JobKind]) -> Huey:
+def configure(settings: Settings, kinds: Iterable[JobKind]) -> None:
     """Set this process's job queue and handlers (again: a test or a new app may configure anew)."""
     global _CONFIGURATION
     huey = make_huey(settings)
     table = {kind.name: kind for kind in kinds}
     _CONFIGURATION = _Configuration(settings, table, huey, huey.task(name="judging.run_job")(_run_job_by_url))
-    return huey
 
 
 def _configuration() -> _Configuration:
