@@ -63,7 +63,7 @@ def is_published(session: Session, *, category_id: int) -> bool:
 def ensure_lists_open(session: Session, *, category_id: int) -> None:
     """Refuse a change to a category's award, medal or named-method lists once they are published."""
     if is_published(session, category_id=category_id):
-        raise Conflict(N_("The committee has approved this category's lists; they can no longer change."))
+        raise Conflict(N_("This category's lists are published; they can no longer change."))
 
 
 @dataclass(frozen=True)
