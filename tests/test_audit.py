@@ -72,9 +72,16 @@ def _row(session_factory, seq: int):
         return session.execute(select(TABLE).where(TABLE.c.seq == seq)).one()
 
 
+def _forged_body(body: bytes) -> bytes:
+    """The body with the score 5.5 made 9.5; only the data field, never a timestamp that holds "5.5"."""
+    forged = body.replace(b'"value":"5.5"', b'"value":"9.5"')
+    assert forged.count(b'"9.5"') == 1
+    return forged
+
+
 def test_edited_payload_is_detected(session_factory):
     _fill(session_factory)
-    body = _row(session_factory, 5).body.replace(b"5.5", b"9.5")
+    body = _forged_body(_row(session_factory, 5).body)
     _tamper(session_factory, update(TABLE).where(TABLE.c.seq == 5).values(body=body))
     result = _verify(session_factory)
     assert (result.valid, result.broken_seq, result.length) == (False, 5, 4)
@@ -92,7 +99,7 @@ def test_edited_column_is_detected(session_factory):
 def test_edit_with_recomputed_hash_breaks_the_next_link(session_factory):
     _fill(session_factory)
     row = _row(session_factory, 5)
-    body = row.body.replace(b"5.5", b"9.5")
+    body = _forged_body(row.body)
     _tamper(session_factory, update(TABLE).where(TABLE.c.seq == 5).values(body=body,
                                                                           hash=event_hash(row.prev_hash, body)))
     result = _verify(session_factory)
