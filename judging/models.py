@@ -13,12 +13,14 @@ from judging.scoring.models import CriterionScore, ScoreFreeze, ScoreSheet, Shee
 import judging.results.models  # noqa: F401,E402  (result runs, approvals, checks, unblinding)
 import judging.awards.models  # noqa: F401,E402  (publication, named methods)
 from judging.stages.models import Stage, StageKind, StageStatus
-from judging.meetings.models import Meeting, MeetingMember, MeetingNomination, MeetingRecusal, PaperBallot
+from judging.meetings.models import (
+    Meeting, MeetingBallot, MeetingKey, MeetingKeyShare, MeetingMember, MeetingNomination, MeetingRecusal,
+)
 import judging.formal_review.models  # noqa: F401,E402  (formal-review checklists and decisions)
 import judging.notices.models  # noqa: F401,E402  (public notices, objections, committee approval)
 
 __all__ = [
     "Assignment", "Attachment", "AuditEvent", "BlindCode", "Category", "CategoryKey", "Criterion", "CriterionLevel",
-    "Conflict", "ConflictSource", "CriterionScore", "Edition", "EditionStatus", "Expert", "Job", "Meeting", "MeetingMember", "MeetingNomination", "MeetingRecusal", "PaperBallot", "JobStatus", "LoginFailure", "Nomination", "NominationIdentity", "NominationStatus",
+    "Conflict", "ConflictSource", "CriterionScore", "Edition", "EditionStatus", "Expert", "Job", "Meeting", "MeetingMember", "MeetingNomination", "MeetingRecusal", "MeetingBallot", "MeetingKey", "MeetingKeyShare", "JobStatus", "LoginFailure", "Nomination", "NominationIdentity", "NominationStatus",
     "Role", "Round", "RoundKind", "RoundStatus", "Rubric", "ScoreFreeze", "ScoreSheet", "SheetStatus", "Stage", "StageKind", "StageStatus", "User", "UserSession",
 ]

@@ -153,10 +153,17 @@ ACTIONS: dict[str, ActionEntry] = _entries(
      N_("An absent member was replaced by a substitute; the approving member is recorded.")),
     ("meeting.recusal_recorded", N_("Recusal recorded"),
      N_("A member was recused from the vote on one nomination, with a reason.")),
-    ("meeting.voting_opened", N_("Voting opened"), N_("Voting opened; automatic recusals were added.")),
+    ("meeting.key_share_made", N_("Key share made"),
+     N_("The chair or an auditor made their share of the meeting key; the code was shown to them once and is "
+        "not stored.")),
+    ("meeting.voting_opened", N_("Voting opened"),
+     N_("Voting opened; automatic recusals were added and the meeting's key pair was made (its fingerprint is "
+        "recorded).")),
     ("meeting.ballot_cast", N_("Ballot cast"),
-     N_("A member cast a ballot, online or on paper; the choices stay secret.")),
+     N_("A member cast a ballot, online or on paper (confirmed by the member, or by the chair with a reason); it "
+        "is stored encrypted and the choices stay secret.")),
     ("meeting.voting_closed", N_("Voting closed"), N_("Voting closed; the number of ballots is recorded.")),
+    # the paper-ballot queue before ballots were encrypted (0016): kept for the chains that hold them
     ("meeting.paper_ballot_entered", N_("Paper ballot entered"),
      N_("A paper ballot was typed in and waits for confirmation.")),
     ("meeting.paper_ballot_confirmed", N_("Paper ballot confirmed"),
@@ -164,9 +171,10 @@ ACTIONS: dict[str, ActionEntry] = _entries(
     ("meeting.paper_ballot_discarded", N_("Paper ballot discarded"),
      N_("An entered paper ballot was discarded without being counted.")),
     ("meeting.tallied", N_("Votes tallied"),
-     N_("The votes were counted; the quorum, the threshold and each nomination's result are recorded.")),
+     N_("The encrypted ballots were counted with both key shares; the quorum, the threshold, each nomination's "
+        "result and the digest of the receipts are recorded, and the key was erased.")),
     ("meeting.cancelled", N_("Meeting cancelled"),
-     N_("The meeting was cancelled, with a reason; pending paper ballots were discarded.")),
+     N_("The meeting was cancelled, with a reason; its key was erased, so its ballots can never be decrypted.")),
     # public notice
     ("notice.published", N_("Public notice published"),
      N_("The category's candidates were put on public notice; the digest of the notice PDF is recorded.")),

@@ -10,10 +10,11 @@ import random
 from collections import defaultdict
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from judging import audit
-from judging.accounts.models import User
+from judging.accounts.models import Role, User
 from judging.awards import service as awards
 from judging.demo.content import (
     CITIES, INDUSTRIES, SHANGHAI, body, demo_codes, employer, notice_edition_spec, person, title,
@@ -141,14 +142,18 @@ def _meeting(session: Session, *, category: Category, run, members: list[Expert]
     for index, seat in enumerate(seats):
         meetings.record_attendance(session, meeting=meeting, member_id=seat.id, present=index < len(seats) - 1,
                                    by=actor)
+    users = {e.id: e.user_id for e in members}
+    auditor = session.scalar(select(User).where(User.role == Role.AUDITOR).order_by(User.id).limit(1))
+    codes = {"chair": meetings.make_key_share(session, meeting=meeting, user=session.get(User, users[members[0].id])),
+             "auditor": meetings.make_key_share(session, meeting=meeting, user=auditor)}
     meetings.open_voting(session, meeting=meeting, by=actor, now=opens)
     shortlist = sorted(meeting.shortlist, key=lambda row: row.rank)
     recused = meetings.recusals(session, meeting)
-    users = {e.id: e.user_id for e in members}
     for index, seat in enumerate(seats[:-1]):
-        choices = {row.nomination_id: "agree" if index < agree else "disagree"
+        choices = {row.handle: "agree" if index < agree else "disagree"
                    for row, agree in zip(shortlist, NOTICE_MEETING_AGREE) if (seat.id, row.nomination_id) not in recused}
         meetings.cast_ballot(session, meeting=meeting, user=session.get(User, users[seat.expert_id]), choices=choices,
                              now=opens + dt.timedelta(minutes=30 + index))
     meetings.close_voting(session, meeting=meeting, by=actor, now=opens + dt.timedelta(hours=1))
-    meetings.tally(session, meeting=meeting, by=actor, now=opens + dt.timedelta(hours=1, minutes=5))
+    meetings.tally(session, meeting=meeting, by=actor, chair_share=codes["chair"], auditor_share=codes["auditor"],
+                   now=opens + dt.timedelta(hours=1, minutes=5))
