@@ -31,7 +31,7 @@ from judging.results.models import ResultRun
 from judging.scoring.models import ScoreSheet
 from nominations.test_app_intake import attach
 from nominations.test_import_service import pdf_bytes
-from tests.meetings.factories import demo_meeting, roll_call
+from tests.meetings.factories import demo_meeting, make_shares, roll_call
 from tests.results.factories import ORGANIZER
 
 O, J, A, D = "organizer", "judge", "auditor", "admin"
@@ -130,17 +130,17 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/meetings/{meeting_id:int}/substitutes"): {O},
     ("POST", "/meetings/{meeting_id:int}/recusals"): {O},
     ("POST", "/meetings/{meeting_id:int}/open"): {O},
-    ("POST", "/meetings/{meeting_id:int}/paper-received"): {O},
     ("POST", "/meetings/{meeting_id:int}/close"): {O},
     ("POST", "/meetings/{meeting_id:int}/paper"): {O},
-    ("POST", "/meetings/{meeting_id:int}/paper/{entry_id:int}/confirm"): {O},
-    ("POST", "/meetings/{meeting_id:int}/paper/{entry_id:int}/discard"): {O},
+    ("POST", "/meetings/{meeting_id:int}/share"): {A},
     ("POST", "/meetings/{meeting_id:int}/tally"): {O},
     ("POST", "/meetings/{meeting_id:int}/cancel"): {O},
     ("GET", "/meetings/{meeting_id:int}/tally.pdf"): {O, A},
     ("GET", "/judge/meetings"): {J},
     ("GET", "/judge/meetings/{meeting_id:int}"): {J},  # further limited to the meeting's members (tests/meetings)
     ("POST", "/judge/meetings/{meeting_id:int}/ballot"): {J},
+    ("POST", "/judge/meetings/{meeting_id:int}/receipt"): {J},
+    ("POST", "/judge/meetings/{meeting_id:int}/share"): {J},
     ("GET", "/organizer/stages"): {O, A},
     ("GET", "/organizer/editions/{edition_id:int}/stages"): {O, A},
     ("POST", "/organizer/stages/{category_id:int}/{kind:str}/open"): {O},
@@ -189,15 +189,12 @@ def _made_for_the_table(session, db_url: str) -> dict[str, int]:
     conflict = conflicts.add_conflict(session, expert_id=expert.id, nomination_id=nomination_id, reason="同一单位",
                                       by=ORGANIZER)
     group = conflicts.save_group(session, name="测试集团", employers=["甲公司", "乙公司"], by=ORGANIZER)
-    # A closed meeting (judge01 chairs it) with a paper ballot entered and not yet confirmed.
+    # A meeting in its vote (judge01 chairs it), its key made from both shares.
     made = demo_meeting(session, top_m=2)
     meeting = made["meeting"]
     roll_call(session, meeting, len(meeting.members))
+    make_shares(session, meeting)
     meetings.open_voting(session, meeting=meeting, by=ORGANIZER)
-    meetings.receive_paper_ballot(session, meeting=meeting, member_id=meeting.members[0].id, by=ORGANIZER)
-    meetings.close_voting(session, meeting=meeting, by=ORGANIZER)
-    entry = meetings.enter_paper_ballot(session, meeting=meeting, by=ORGANIZER,
-                                        choices={row.nomination_id: "agree" for row in meeting.shortlist})
     session.commit()
     factory = sessionmaker(bind=session.get_bind())
     check = start_job(factory, kind="results.recompute", by=ORGANIZER, database_url=db_url,
@@ -205,7 +202,7 @@ def _made_for_the_table(session, db_url: str) -> dict[str, int]:
     report = start_job(factory, kind="results.report", by=ORGANIZER, database_url=db_url,
                        params={"run_id": run_id, "kind": "ranking", "audience": "committee"})
     return {"run_id": run_id, "conflict_id": conflict.id, "group_id": group.id, "paper_meeting_id": meeting.id,
-            "entry_id": entry.id, "check_id": session.get(Job, check).result["check_id"],
+            "check_id": session.get(Job, check).result["check_id"],
             "report_id": session.get(Job, report).result["report_id"]}
 
 
@@ -251,11 +248,11 @@ def ids(demo, session_factory, db_url, settings) -> dict[str, int]:
 PATH_IDS = {
     "/organizer/nominations/{nomination_id:int}/flags/{flag_id:int}/resolve":
         {"nomination_id": "flagged_nomination_id"},
-    "/meetings/{meeting_id:int}/paper/{entry_id:int}/confirm": {"meeting_id": "paper_meeting_id"},
-    "/meetings/{meeting_id:int}/paper/{entry_id:int}/discard": {"meeting_id": "paper_meeting_id"},
     # judge01 chairs the meeting made for the table, not the demo's (2025) one.
     "/judge/meetings/{meeting_id:int}": {"meeting_id": "paper_meeting_id"},
     "/judge/meetings/{meeting_id:int}/ballot": {"meeting_id": "paper_meeting_id"},
+    "/judge/meetings/{meeting_id:int}/receipt": {"meeting_id": "paper_meeting_id"},
+    "/judge/meetings/{meeting_id:int}/share": {"meeting_id": "paper_meeting_id"},
 }
 OTHER_PARTS = {"code": "en", "what": "scores.csv", "file_path": "app.css", "kind": "panel_meeting"}
 

@@ -163,13 +163,6 @@ ACTIONS: dict[str, ActionEntry] = _entries(
      N_("A member cast a ballot, online or on paper (confirmed by the member, or by the chair with a reason); it "
         "is stored encrypted and the choices stay secret.")),
     ("meeting.voting_closed", N_("Voting closed"), N_("Voting closed; the number of ballots is recorded.")),
-    # the paper-ballot queue before ballots were encrypted (0016): kept for the chains that hold them
-    ("meeting.paper_ballot_entered", N_("Paper ballot entered"),
-     N_("A paper ballot was typed in and waits for confirmation.")),
-    ("meeting.paper_ballot_confirmed", N_("Paper ballot confirmed"),
-     N_("An entered paper ballot was confirmed and counted.")),
-    ("meeting.paper_ballot_discarded", N_("Paper ballot discarded"),
-     N_("An entered paper ballot was discarded without being counted.")),
     ("meeting.tallied", N_("Votes tallied"),
      N_("The encrypted ballots were counted with both key shares; the quorum, the threshold, each nomination's "
         "result and the digest of the receipts are recorded, and the key was erased.")),
@@ -225,9 +218,14 @@ LEGACY_ALIASES: dict[str, str] = {
     "meeting.attendance": "meeting.attendance_recorded",
     "meeting.substitute": "meeting.substitute_seated",
     "meeting.recusal": "meeting.recusal_recorded",
-    "meeting.paper_entered": "meeting.paper_ballot_entered",
-    "meeting.paper_confirmed": "meeting.paper_ballot_confirmed",
-    "meeting.paper_discarded": "meeting.paper_ballot_discarded",
+    # The anonymous paper-ballot queue, retired when ballots became encrypted (migration 0016): its steps
+    # (entered, confirmed by a second organizer, discarded) were parts of casting a paper ballot.
+    "meeting.paper_entered": "meeting.ballot_cast",
+    "meeting.paper_confirmed": "meeting.ballot_cast",
+    "meeting.paper_discarded": "meeting.ballot_cast",
+    "meeting.paper_ballot_entered": "meeting.ballot_cast",
+    "meeting.paper_ballot_confirmed": "meeting.ballot_cast",
+    "meeting.paper_ballot_discarded": "meeting.ballot_cast",
     "notice.objection_received": "objection.received",
     "notice.objection_under_review": "objection.review_started",
     "notice.objection_decided": "objection.decided",
