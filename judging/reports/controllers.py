@@ -23,7 +23,9 @@ from judging.reports.jobs import REPORT_JOB
 from judging.reports.service import AUDIENCES, KINDS
 from judging.results import service as results
 from judging.results.models import ResultRun
-from judging.web.auth import current_user, requires_role
+from judging.web.auth import current_user
+from judging.web.guards import requires
+from judging.results.permissions import REPORTS
 from judging.web.forms import form_text
 from judging.web.rendering import DbSession, render
 
@@ -39,7 +41,7 @@ def _run(db, run_id: int) -> ResultRun:
 
 class ReportsController(Controller):
     path = "/results"
-    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+    guards = [requires(REPORTS)]
 
     @get("/runs/{run_id:int}/reports", sync_to_thread=True)
     def reports(self, request: Request, db: DbSession, run_id: FromPath[int]) -> Template:

@@ -1,0 +1,19 @@
+"""Who may compute, approve, advance and unblind result runs, and in which stage (网络评审 or 会议评审)."""
+
+from __future__ import annotations
+
+from judging.accounts.permissions import is_auditor, is_organizer, permission
+from judging.errors import N_
+from judging.stages.permissions import Capability, stage_allows
+
+VIEW = permission("results.view", is_organizer | is_auditor, N_("See result runs, comparisons and exports"))
+CREATE = permission("results.create", is_organizer, N_("Compute a result run"))
+APPROVE = permission("results.approve", is_organizer & stage_allows(Capability.COMPUTE),
+                     N_("Approve a result run"), irreversible=True)
+ADVANCE = permission("results.advance", is_organizer & stage_allows(Capability.COMPUTE),
+                     N_("Advance the top M to the final round"), irreversible=True)
+UNBLIND = permission("results.unblind", is_organizer, N_("Unblind an approved run"), irreversible=True)
+RECOMPUTE = permission("results.recompute", is_organizer | is_auditor, N_("Recompute a run from the stored scores"))
+REPORTS = permission("reports.make", is_organizer | is_auditor, N_("Make and read a run's reports"))
+
+PERMISSIONS = (VIEW, CREATE, APPROVE, ADVANCE, UNBLIND, RECOMPUTE, REPORTS)
