@@ -31,7 +31,9 @@ from judging.stages.models import StageKind, StageStatus
 from judging.stages.service import status_of
 from judging.web.auth import current_user
 from judging.web.guards import loaded, requires
-from judging.web.forms import commit_or_refuse, error_status, form_int, form_ints, form_text, request_actor
+from judging.web.forms import (
+    commit_or_refuse, error_status, form_int, form_ints, form_text, needs_confirmation, request_actor,
+)
 from judging.web.rendering import DbSession, error_text, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -186,7 +188,11 @@ class MeetingsController(Controller):
             reason=form_text(data, "reason"), by=request_actor(request)))
 
     @post("/{meeting_id:int}/open", sync_to_thread=True, guards=[requires(permissions.OPEN_VOTING, load=load_meeting)])
-    def open_voting(self, request: Request, db: DbSession, meeting_id: FromPath[int]) -> Redirect:
+    def open_voting(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Open the vote?"), button=N_("Open the vote"), back=f"/meetings/{meeting_id}",
+                consequence=N_("The roster freezes: no member, substitute or recusal can change once voting is open.")):
+            return page
         return self._act(request, db, meeting_id,
                          lambda m: service.open_voting(db, meeting=m, by=request_actor(request)))
 
@@ -196,7 +202,12 @@ class MeetingsController(Controller):
             db, meeting=m, member_id=form_int(data, "member_id"), by=request_actor(request)))
 
     @post("/{meeting_id:int}/close", sync_to_thread=True, guards=[requires(permissions.CLOSE_VOTING, load=load_meeting)])
-    def close_voting(self, request: Request, db: DbSession, meeting_id: FromPath[int]) -> Redirect:
+    def close_voting(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Close the vote?"), button=N_("Close the vote"), back=f"/meetings/{meeting_id}",
+                consequence=N_("No member can vote online after this; only paper ballots already received can be "
+                               "entered.")):
+            return page
         return self._act(request, db, meeting_id,
                          lambda m: service.close_voting(db, meeting=m, by=request_actor(request)))
 
@@ -209,7 +220,12 @@ class MeetingsController(Controller):
 
     @post("/{meeting_id:int}/paper/{entry_id:int}/confirm", sync_to_thread=True, guards=[requires(permissions.CONFIRM_PAPER, load=load_meeting)])
     def confirm_paper(self, request: Request, db: DbSession, meeting_id: FromPath[int],
-                      entry_id: FromPath[int]) -> Redirect:
+                      entry_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Confirm this paper ballot?"), button=N_("Confirm and count it"),
+                back=f"/meetings/{meeting_id}",
+                consequence=N_("The ballot is counted and its choices are erased; it cannot be corrected afterwards.")):
+            return page
         return self._act(request, db, meeting_id, lambda m: service.confirm_paper_ballot(
             db, meeting=m, entry_id=entry_id, by=request_actor(request)))
 
@@ -220,7 +236,12 @@ class MeetingsController(Controller):
             db, meeting=m, entry_id=entry_id, by=request_actor(request)))
 
     @post("/{meeting_id:int}/tally", sync_to_thread=True, guards=[requires(permissions.TALLY, load=load_meeting)])
-    def tally(self, request: Request, db: DbSession, meeting_id: FromPath[int]) -> Redirect:
+    def tally(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Tally the ballot?"), button=N_("Tally"), back=f"/meetings/{meeting_id}",
+                consequence=N_("The totals are counted and fixed: the meeting's result is final and no ballot can "
+                               "be added.")):
+            return page
         response = self._act(request, db, meeting_id, lambda m: service.tally(db, meeting=m, by=request_actor(request)))
         if isinstance(response, Redirect):  # the tally committed: its sheet is made now, outside that transaction
             try:
@@ -230,7 +251,12 @@ class MeetingsController(Controller):
         return response
 
     @post("/{meeting_id:int}/cancel", sync_to_thread=True, guards=[requires(permissions.CANCEL, load=load_meeting)])
-    def cancel(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:
+    def cancel(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Cancel the meeting?"), button=N_("Cancel the meeting"),
+                back=f"/meetings/{meeting_id}",
+                consequence=N_("The meeting ends without a result; a new meeting must be set up for this category.")):
+            return page
         return self._act(request, db, meeting_id, lambda m: service.cancel_meeting(
             db, meeting=m, reason=form_text(data, "reason"), by=request_actor(request)))
 

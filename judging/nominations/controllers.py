@@ -27,7 +27,7 @@ from judging.nominations.storage import StagedUpload
 from judging.web.auth import current_user
 from judging.web.guards import loaded, requires
 from judging.web.rendering import DbSession, error_text, gettext_for, render
-from judging.web.forms import commit_or_refuse, form_text, request_actor
+from judging.web.forms import commit_or_refuse, form_text, needs_confirmation, request_actor
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -135,7 +135,12 @@ class NominationsController(Controller):
                       problems=problems, flags=service.import_flags(db, record=record))
 
     @post("/confirm-clean", sync_to_thread=True, guards=[requires(permissions.CONFIRM_CLEAN)])
-    def confirm_clean(self, request: Request, db: DbSession) -> Redirect:
+    def confirm_clean(self, request: Request, db: DbSession, data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Confirm every redaction without flags?"), button=N_("Confirm them all"),
+                back="/organizer/nominations/",
+                consequence=N_("Every nomination whose redaction raised no flag is confirmed as judges will read it.")):
+            return page
         edition_id = _edition(db).id
         db.rollback()
         job_id = start_job(request.app.state.session_factory, kind="nominations.confirm_clean", by=request_actor(request),
@@ -171,6 +176,11 @@ class NominationsController(Controller):
     @post("/{nomination_id:int}/withdraw", sync_to_thread=True,
           guards=[requires(permissions.WITHDRAW, load=loaded(Nomination, "nomination_id"))])
     def withdraw(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Withdraw this nomination?"), button=N_("Withdraw it"),
+                back=f"/organizer/nominations/{nomination_id}",
+                consequence=N_("The nomination leaves the competition: it is no longer reviewed, assigned or judged.")):
+            return page
         return self._act(request, db, nomination_id, lambda edition: service.withdraw(
             db, edition=edition, nomination_id=nomination_id, reason=form_text(data, "reason"), by=request_actor(request)))
 

@@ -32,7 +32,7 @@ from judging.results.service import award_run
 from judging.stages.models import StageKind, StageStatus
 from judging.stages.service import blockers, status_of
 from judging.web.guards import loaded, requires
-from judging.web.forms import commit_or_refuse, error_status, form_int, form_text, request_actor
+from judging.web.forms import commit_or_refuse, error_status, form_int, form_text, needs_confirmation, request_actor
 from judging.web.rendering import DbSession, error_text, gettext_for, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -143,6 +143,12 @@ class NoticesController(Controller):
           guards=[requires(permissions.PUBLISH_NOTICE, load=load_category)])
     def publish(self, request: Request, db: DbSession, category_id: FromPath[int],
                 data: FormData) -> Template | Redirect:
+        if page := needs_confirmation(
+                request, data, title=N_("Publish the public notice?"), button=N_("Publish the notice"),
+                back="/organizer/notices/",
+                consequence=N_("The candidates, with their names and employers, are shown to the public at once and "
+                               "the objection period starts.")):
+            return page
         return self._publish(request, db, data, lambda: service.publish_notice(
             db, category=self._category(db, category_id), by=request_actor(request),
             days=form_int(data, "days", service.DEFAULT_DAYS), starts_on=_form_date(data, "starts_on")))
@@ -158,6 +164,12 @@ class NoticesController(Controller):
           guards=[requires(permissions.DECIDE_OBJECTION, load=load_objection)])
     def decide(self, request: Request, db: DbSession, objection_id: FromPath[int],
                 data: FormData) -> Template | Redirect:
+        if page := needs_confirmation(
+                request, data, title=N_("Record this decision on the objection?"), button=N_("Record the decision"),
+                back="/organizer/notices/",
+                consequence=N_("The finding is recorded as final; an upheld objection then needs a new notice.")):
+            return page
+
         def action():
             outcome = form_text(data, "outcome")
             if outcome not in ("upheld", "rejected"):
@@ -172,6 +184,11 @@ class NoticesController(Controller):
           guards=[requires(permissions.REISSUE, load=load_objection)])
     def reissue(self, request: Request, db: DbSession, objection_id: FromPath[int],
                 data: FormData) -> Template | Redirect:
+        if page := needs_confirmation(
+                request, data, title=N_("Reissue the notice?"), button=N_("Reissue the notice"),
+                back="/organizer/notices/",
+                consequence=N_("The current notice is superseded and a new version goes public with a full period.")):
+            return page
         replacement = form_text(data, "replacement_id")
         return self._publish(request, db, data, lambda: service.reissue_notice(
             db, objection_id=objection_id, replacement_id=form_int(data, "replacement_id") if replacement else None,
@@ -182,6 +199,13 @@ class NoticesController(Controller):
           guards=[requires(permissions.RECORD_APPROVAL, load=load_category)])
     def approve(self, request: Request, db: DbSession, category_id: FromPath[int],
                 data: FormData) -> Template | Redirect:
+        if page := needs_confirmation(
+                request, data, title=N_("Record the committee's approval?"), button=N_("Record the approval"),
+                back="/organizer/notices/",
+                consequence=N_("The list as last on notice becomes the approved list and is handed over for "
+                               "publication; it cannot change afterwards.")):
+            return page
+
         def action():
             category = self._category(db, category_id)
             approved_on = _form_date(data, "approved_on")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from judging.accounts.permissions import is_auditor, is_organizer, permission
+from judging.accounts.permissions import Ask, Predicate, is_auditor, is_organizer, permission
 from judging.errors import N_
 from judging.stages.permissions import Capability, stage_allows
 
@@ -16,4 +16,15 @@ UNBLIND = permission("results.unblind", is_organizer, N_("Unblind an approved ru
 RECOMPUTE = permission("results.recompute", is_organizer | is_auditor, N_("Recompute a run from the stored scores"))
 REPORTS = permission("reports.make", is_organizer | is_auditor, N_("Make and read a run's reports"))
 
-PERMISSIONS = (VIEW, CREATE, APPROVE, ADVANCE, UNBLIND, RECOMPUTE, REPORTS)
+
+
+def _for_auditors(ask: Ask) -> bool:
+    return (getattr(ask.obj, "details", None) or {}).get("audience") == "auditor"
+
+
+# A report made for the auditors carries identities next to the judges' codes: nobody else may know it exists.
+for_auditors_only = Predicate("for_auditors_only", _for_auditors, hidden=True)
+READ_REPORT = permission("reports.read", is_auditor | (is_organizer & ~for_auditors_only),
+                         N_("Read a run's report (those for the auditors: auditors only)"))
+
+PERMISSIONS = (VIEW, CREATE, APPROVE, ADVANCE, UNBLIND, RECOMPUTE, REPORTS, READ_REPORT)

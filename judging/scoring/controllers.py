@@ -39,6 +39,7 @@ from judging.scoring.rules import (
     FAMILIARITY_LABELS, SheetInvalid, band_of, field_name, opinion_length, plain, weighted_total,
 )
 from judging.web.auth import current_user
+from judging.accounts.permissions import can
 from judging.web.guards import loaded, requires
 from judging.scoring import permissions
 from judging.web.rendering import DbSession, error_text, gettext_for, render
@@ -372,8 +373,10 @@ class RoundController(Controller):
         if expert is None:
             raise NotFoundException()
         rows = progress_of.judge_round_sheets(db, round_=round_, expert_id=expert_id)
+        histories = progress_of.sheet_histories(db, [r.sheet.id for r in rows if r.sheet]) \
+            if can(current_user(request), permissions.SHEET_HISTORY) else {}
         return render(request, "pages/organizer_round_judge.html", status_code=status_code, round=round_,
-                      expert=expert, rows=rows, extension=progress_of.round_extension(db, round_=round_,
+                      expert=expert, rows=rows, histories=histories, extension=progress_of.round_extension(db, round_=round_,
                                                                                    expert_id=expert_id),
                       deadline=service.effective_deadline(db, round_=round_, expert_id=expert_id),
                       error=error, form=form or {})

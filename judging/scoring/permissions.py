@@ -22,10 +22,11 @@ EXTENSION = permission("scoring.extension", is_organizer, N_("Extend a judge's d
 UNDERTAKING = permission("scoring.undertaking", is_organizer, N_("Set the confidentiality undertaking"))
 RUBRIC_VIEW = permission("scoring.rubric_view", is_organizer, N_("See a category's rubric"))
 RUBRIC_EDIT = permission("scoring.rubric_edit", is_organizer, N_("Change a category's rubric"))
+SHEET_HISTORY = permission("scoring.sheet_history", is_auditor, N_("Read each sheet's history"))
 ROSTER_VIEW = permission("scoring.roster_view", is_organizer, N_("See the swap form of an assignment"))
 DROP_EXPERT = permission("scoring.drop_expert", is_organizer, N_("Withdraw an expert from a round"), irreversible=True)
 ROSTER = permission("scoring.roster", is_organizer & stage_allows(Capability.ASSIGN),
                     N_("Swap an assignment to another expert"))
 
 PERMISSIONS = (JUDGE_HOME, SHEET_VIEW, SHEET_SAVE, DECLARE_CONFLICT, ROUNDS_VIEW, ROUND_STATUS, REOPEN_SHEET,
-               EXTENSION, UNDERTAKING, RUBRIC_VIEW, RUBRIC_EDIT, ROSTER_VIEW, DROP_EXPERT, ROSTER)
+               EXTENSION, UNDERTAKING, RUBRIC_VIEW, RUBRIC_EDIT, SHEET_HISTORY, ROSTER_VIEW, DROP_EXPERT, ROSTER)
