@@ -50,5 +50,5 @@ PERMISSIONS = (VIEW, PUBLISH_NOTICE, MAKE_PDF, REVIEW_OBJECTION, DECIDE_OBJECTIO
 
 # The awards part's pages name it (awards sits below notices, so it cannot import this rule).
 PUBLISH_RESULTS = permission("awards.publish", is_organizer & published_after_approval,
-                             N_("Publish the winners and the May Day list"), irreversible=True)
+                             N_("Publish the winners and the May Day list"), irreversible=True, audit_refusals=True)
 PERMISSIONS = (*PERMISSIONS, PUBLISH_RESULTS)
