@@ -9,17 +9,14 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from judging.accounts import actor_of
-from judging.accounts.models import Role
-from judging.awards import service
+from judging.awards import permissions, service
 from judging.editions.models import Category, CategoryKey
 from judging.editions.service import current_edition_or_none
 from judging.errors import JudgingError, NotFound
 from judging.results import service as results
-from judging.web.auth import current_user, requires_role
+from judging.web.auth import current_user
+from judging.web.guards import loaded, requires
 from judging.web.rendering import DbSession, error_text, render
-
-organizer_only = requires_role(Role.ORGANIZER)
-
 
 def _category(db, category_id: int) -> Category:
     category = db.get(Category, category_id)
@@ -30,7 +27,7 @@ def _category(db, category_id: int) -> Category:
 
 class AwardsController(Controller):
     path = "/results"
-    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+    guards = [requires(permissions.VIEW)]
 
     @get("/awards", sync_to_thread=True)
     def awards(self, request: Request, db: DbSession) -> Template:
@@ -59,13 +56,14 @@ class AwardsController(Controller):
             db.close()
         return Redirect(path="/results/awards")
 
-    @post("/awards/{category_id:int}/publish", sync_to_thread=True, guards=[organizer_only])
+    @post("/awards/{category_id:int}/publish", sync_to_thread=True,
+          guards=[requires("awards.publish", load=loaded(Category, "category_id"))])
     def publish(self, request: Request, category_id: FromPath[int]) -> Redirect:
         by = actor_of(current_user(request))
         return self._awards_action(
             request, lambda db: service.publish(db, category=_category(db, category_id), by=by))
 
-    @post("/methods/{nomination_id:int}/name", sync_to_thread=True, guards=[organizer_only])
+    @post("/methods/{nomination_id:int}/name", sync_to_thread=True, guards=[requires(permissions.NAME_METHOD)])
     def name_method(self, request: Request, nomination_id: FromPath[int]) -> Redirect:
         by = actor_of(current_user(request))
         return self._awards_action(request, lambda db: service.name_method(db, nomination_id=nomination_id, by=by))
