@@ -73,6 +73,9 @@ ACTIONS: dict[str, ActionEntry] = _entries(
      N_("Formal review rejected the nomination, with reasons.")),
     ("nomination.resubmitted", N_("Corrected nomination resubmitted"),
      N_("A nomination returned for correction was submitted again.")),
+    ("nomination.corrected", N_("Nomination corrected after an objection"),
+     N_("An upheld objection led to correcting the nomination's completers, employer or city; the fields before "
+        "and after are recorded, and the same candidate went on a new notice version.")),
     ("nomination.method_named", N_("Operating method named"),
      N_("A winning nomination's operating method was named after its first inventor.")),
     ("nomination_import.completed", N_("Nominations imported"),
@@ -143,7 +146,11 @@ ACTIONS: dict[str, ActionEntry] = _entries(
      N_("The top nominations of an approved preliminary run advanced to the final round.")),
     ("result_run.unblinded", N_("Identities revealed"),
      N_("The identities behind the run's blind codes were revealed, with a reason.")),
-    ("result_run.published", N_("Results published"), N_("The category's winners were put on the public page.")),
+    ("result_run.published", N_("Results published"),
+     N_("The list the committee approved was put on the public page, after the organizer confirmed it.")),
+    ("category.publication_refused", N_("Publication refused"),
+     N_("An attempt to publish a category's winners was refused (for instance before the committee's approval); "
+        "nothing was published. The reason given is recorded.")),
     # final meetings
     ("meeting.created", N_("Meeting set up"),
      N_("A final meeting was set up: shortlist, members, chair, voting window, quorum and threshold.")),
