@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from judging import jobs
+from judging.accounts.permissions import Permission, install_permissions
 from judging.accounts import controllers as accounts_pages
 from judging.awards import controllers as awards_pages
 from judging.formal_review import (
@@ -25,29 +26,34 @@ from judging.formal_review import (
 from judging.jobs import controllers as job_pages
 from judging.meetings import controllers as meeting_pages, service as meetings
 from judging.nominations import controllers as nomination_pages, jobs as nomination_jobs, service as nominations
-from judging.notices import controllers as notice_pages, jobs as notice_jobs, service as notices
+from judging.notices import (
+    controllers as notice_pages, jobs as notice_jobs, permissions as notice_permissions, service as notices,
+)
 from judging.panels import controllers as panel_pages, jobs as panel_jobs
 from judging.reports import controllers as report_pages, jobs as report_jobs
 from judging.results import controllers as result_pages, jobs as result_jobs, service as results
 from judging.scoring import controllers as scoring_pages
 from judging.settings import Settings, install as install_settings
+from judging.stages import permissions as stage_permissions
 from judging.stages.models import StageKind
 from judging.stages.service import BlockerCheck, install_checks
 
 
 @dataclass(frozen=True)
 class Part:
-    """One part: its route handlers, the modules of its job handlers, the job kinds its pages start, and
-    the blocker checks it declares for the stages whose work it owns."""
+    """One part: its route handlers, the modules of its job handlers, the job kinds its pages start, the
+    blocker checks it declares for the stages whose work it owns, and the permissions guarding its actions."""
 
     name: str
     handlers: tuple[Any, ...] = ()
     job_modules: tuple[ModuleType, ...] = ()
     starts: tuple[str, ...] = ()
     stage_checks: Mapping[StageKind, BlockerCheck] = field(default_factory=dict)
+    permissions: tuple[Permission, ...] = ()
 
 
 PARTS: tuple[Part, ...] = (
+    Part("stages", permissions=stage_permissions.PERMISSIONS),
     Part("accounts", handlers=(accounts_pages.home, accounts_pages.AccountController, accounts_pages.AdminController)),
     Part("jobs", handlers=(job_pages.JobController,)),
     Part("nominations", handlers=(nomination_pages.NominationsController, nomination_pages.QuotasController,
@@ -71,7 +77,8 @@ PARTS: tuple[Part, ...] = (
     Part("notices", handlers=(notice_pages.NoticesController, notice_pages.PublicNoticesController),
          job_modules=(notice_jobs,), starts=("notices.pdf",),
          stage_checks={StageKind.PUBLIC_NOTICE: notices.notice_blockers,
-                       StageKind.APPROVAL: notices.approval_blockers}),
+                       StageKind.APPROVAL: notices.approval_blockers},
+         permissions=notice_permissions.PERMISSIONS),
     Part("reports", handlers=(report_pages.ReportsController,), job_modules=(report_jobs,),
          starts=("results.report",)),
 )
@@ -88,6 +95,7 @@ class Registry:
     handlers: tuple[Any, ...]
     job_kinds: tuple[jobs.JobKind, ...]
     stage_checks: dict[StageKind, tuple[BlockerCheck, ...]]
+    permissions: tuple[Permission, ...] = ()
 
     def install(self, settings: Settings, *, extra_job_kinds: Iterable[jobs.JobKind] = ()) -> None:
         """Make this process run with these parts and settings: the stage checks, the job system with its handlers.
@@ -95,6 +103,7 @@ class Registry:
         ``extra_job_kinds``: handlers a process adds to the parts' own (the crash tests' slow jobs)."""
         install_settings(settings)
         install_checks(self.stage_checks)
+        install_permissions(self.permissions)
         jobs.configure(settings, [*self.job_kinds, *extra_job_kinds])
 
 
@@ -115,7 +124,12 @@ def assemble(parts: Iterable[Part] = PARTS) -> Registry:
     unchecked = [kind.value for kind in StageKind if kind not in checks]
     if unchecked:
         raise AssemblyError(f"stages without a blocker check: {', '.join(unchecked)}")
-    return Registry(tuple(h for part in parts for h in part.handlers), tuple(kinds), checks)
+    names = [p.name for part in parts for p in part.permissions]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise AssemblyError(f"permissions declared by more than one part: {', '.join(twice)}")
+    return Registry(tuple(h for part in parts for h in part.handlers), tuple(kinds), checks,
+                    tuple(p for part in parts for p in part.permissions))
 
 
 def install(settings: Settings) -> Registry:

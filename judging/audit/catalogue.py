@@ -102,6 +102,7 @@ ACTIONS: dict[str, ActionEntry] = _entries(
         "approved.")),
     ("stage.opened", N_("Stage opened"), N_("A stage of the category's process was opened.")),
     ("stage.closed", N_("Stage closed"), N_("A stage of the category's process was closed after its checks passed.")),
+    ("stage.reopened", N_("Stage reopened"), N_("A closed stage was opened again, with the reason.")),
     ("stage.skipped", N_("Stage skipped"), N_("A stage was skipped for the category, with a reason.")),
     ("stage.scheduled", N_("Stage scheduled"), N_("The planned dates of a stage were set.")),
     ("assignment_plan.previewed", N_("Assignment plan previewed"),

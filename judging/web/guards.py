@@ -1,0 +1,75 @@
+"""The route guard every page uses: a named permission, asked of the user and (optionally) the route's object.
+
+``requires(permission, load=...)`` answers 401 to anonymous visitors, 404 where the user may not see the
+object (or it does not exist), and 403 with the translated reason where the user may see it but not do
+this now (the stage or approval it needs). The permission is kept on the guard, so the access matrix test
+can read which permission guards each route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.handlers.base import BaseRouteHandler
+from sqlalchemy.orm import Session
+
+from judging.accounts.permissions import Decision, Permission, Refused, decide, get
+from judging.errors import NotFound
+from judging.web.auth import current_user
+
+Loader = Callable[[Session, dict[str, Any]], Any]
+
+
+def requires(perm: Permission | str, *, load: Loader | None = None):
+    """A guard asking ``perm`` of the user and of ``load(session, path_params)`` (None: no object; a loader
+    that finds nothing answers 404)."""
+
+    async def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+        user = current_user(connection)
+        decision = await anyio.to_thread.run_sync(_decide, connection, perm, load)
+        if decision.allowed:
+            return
+        if user is None:
+            raise NotAuthorizedException()
+        if decision.hidden or decision.reason is None:
+            raise NotFoundException()
+        raise Refused(get(perm).name, decision.reason)
+
+    guard.permission = perm  # type: ignore[attr-defined]
+    guard.__name__ = "requires_" + (perm if isinstance(perm, str) else perm.name).replace(".", "_")
+    return guard
+
+
+def _decide(connection: ASGIConnection, perm: Permission | str, load: Loader | None) -> Decision:
+    user = current_user(connection)
+    with connection.app.state.session_factory() as session:
+        obj = None
+        if load is not None:
+            try:
+                obj = load(session, dict(connection.path_params))
+            except NotFound:
+                obj = None
+            if obj is None:
+                # Nothing there: a user who may use the route at all learns only that (404).
+                if user is None:
+                    raise NotAuthorizedException()
+                raise NotFoundException()
+        return decide(user, perm, obj, session=session)
+
+
+def permissions_of(handler: BaseRouteHandler) -> list[Permission | str]:
+    """The permissions a route handler's guards ask (its own and its controller's), for the access matrix."""
+    return [g.permission for g in handler.resolve_guards() if hasattr(g, "permission")]
+
+
+def loaded(model: type, param: str) -> Loader:
+    """A loader for the common case: the row of ``model`` whose primary key is the path parameter ``param``."""
+
+    def load(session: Session, params: dict[str, Any]) -> Any:
+        return session.get(model, params[param])
+    load.__name__ = f"load_{model.__name__}_{param}"
+    return load
