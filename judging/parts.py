@@ -19,7 +19,7 @@ from typing import Any
 from judging import jobs
 from judging.accounts.permissions import Permission, install_permissions
 from judging.accounts import controllers as accounts_pages
-from judging.awards import controllers as awards_pages
+from judging.awards import controllers as awards_pages, permissions as award_permissions
 from judging.formal_review import (
     controllers as formal_review_pages, jobs as formal_review_jobs, service as formal_review,
 )
@@ -73,7 +73,8 @@ PARTS: tuple[Part, ...] = (
          stage_checks={StageKind.ONLINE_REVIEW: results.online_review_blockers}),
     Part("meetings", handlers=(meeting_pages.MeetingsController, meeting_pages.MemberMeetingsController),
          stage_checks={StageKind.PANEL_MEETING: meetings.meeting_blockers}),
-    Part("awards", handlers=(awards_pages.AwardsController, awards_pages.PublicController)),
+    Part("awards", handlers=(awards_pages.AwardsController, awards_pages.PublicController),
+         permissions=award_permissions.PERMISSIONS),
     Part("notices", handlers=(notice_pages.NoticesController, notice_pages.PublicNoticesController),
          job_modules=(notice_jobs,), starts=("notices.pdf",),
          stage_checks={StageKind.PUBLIC_NOTICE: notices.notice_blockers,

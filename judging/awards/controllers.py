@@ -9,21 +9,25 @@ import hashlib
 import json
 from typing import Annotated, Any
 
+import anyio
 from litestar import Controller, Request, get, post
+from litestar.connection import ASGIConnection
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from judging.accounts import actor_of
 from judging.accounts.models import Role
-from judging.awards import service
+from judging.accounts.permissions import Refused
+from judging.awards import permissions as award_permissions, service
 from judging.editions.models import Category, CategoryKey, Round
 from judging.editions.service import current_edition_or_none
 from judging.errors import Conflict, JudgingError, N_, NotFound
 from judging.results import service as results
-from judging.stages.models import STAGE_LABELS
 from judging.web.auth import current_user, requires_role
+from judging.web.guards import requires
 from judging.web.forms import error_status, form_text
 from judging.web.rendering import DbSession, error_text, render
 
@@ -36,6 +40,35 @@ def _category(db, category_id: int) -> Category:
     if category is None:
         raise NotFound("category")
     return category
+
+
+def _load_category(session, params: dict[str, Any]) -> Category | None:
+    return session.get(Category, params["category_id"])
+
+
+def _audited_refusal(guard):
+    """Publication is an integrity rule: a refused attempt is kept in the audit chain with its reason."""
+
+    async def audited(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+        try:
+            await guard(connection, handler)
+        except Refused as exc:
+            category_id = connection.path_params["category_id"]
+            await anyio.to_thread.run_sync(_record_refusal, connection, category_id, str(exc))
+            raise
+
+    audited.permission = guard.permission  # type: ignore[attr-defined]
+    audited.__name__ = guard.__name__
+    return audited
+
+
+def _record_refusal(connection: ASGIConnection, category_id: int, reason: str) -> None:
+    with connection.app.state.session_factory() as db:
+        service.record_refusal(db, category_id=category_id, by=actor_of(current_user(connection)), reason=reason)
+        db.commit()
+
+
+may_publish = requires(award_permissions.PUBLISH, load=_load_category)
 
 
 def _digest(preview: service.PublicationPreview) -> str:
@@ -53,16 +86,10 @@ def _awards_page(request: Request, db, *, error: str | None = None, status_code:
         run, awards = service.award_list(db, category=category, role=user.role.value)
         unblinded = run is not None and results.unblinding_for(
             db, round_id=run.round_id, category_id=run.category_id) is not None
-        published = service.is_published(db, category_id=category.id)
-        approved = service.approved_list(db, category_id=category.id)
-        stage = service.current_stage(db, category_id=category.id)
         lists.append({"category": category, "run": run, "awards": awards, "unblinded": unblinded,
-                      "published": published, "approved": approved,
-                      "stage": STAGE_LABELS[stage] if stage else None,
-                      # The button is offered only when publishing would be accepted.
-                      "may_publish": bool(approved) and not published and unblinded})
+                      "published": service.is_published(db, category_id=category.id)})
     medals = service.may_day_list(db, edition=edition) if edition else []
-    return render(request, "pages/results_awards.html", edition=edition, lists=lists, medals=medals,
+    return render(request, "pages/results_awards.html", edition=edition, lists=lists, medals=medals, db=db,
                   error=error if error is not None else request.query_params.get("error"), status_code=status_code)
 
 
@@ -86,7 +113,7 @@ class AwardsController(Controller):
             db.close()
         return Redirect(path="/results/awards")
 
-    @get("/awards/{category_id:int}/publish", sync_to_thread=True, guards=[organizer_only])
+    @get("/awards/{category_id:int}/publish", sync_to_thread=True, guards=[may_publish])
     def confirm_publish(self, request: Request, db: DbSession, category_id: FromPath[int]) -> Template:
         """The confirmation step: exactly what goes public (names, employers, the run and the approval)."""
         try:
@@ -100,7 +127,7 @@ class AwardsController(Controller):
         return render(request, "pages/awards_publish_confirm.html", preview=preview, round=round_,
                       digest=_digest(preview))
 
-    @post("/awards/{category_id:int}/publish", sync_to_thread=True, guards=[organizer_only])
+    @post("/awards/{category_id:int}/publish", sync_to_thread=True, guards=[_audited_refusal(may_publish)])
     def publish(self, request: Request, db: DbSession, category_id: FromPath[int],
                 data: FormData) -> Template | Redirect:
         by = actor_of(current_user(request))

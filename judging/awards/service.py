@@ -19,15 +19,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from judging import audit
+from judging.accounts.permissions import Ask, Refused
 from judging.awards.models import ApprovedWinner, NamedMethod, Publication
+from judging.awards.permissions import PUBLISH, PUBLISHABLE
 from judging.editions.models import Category, CategoryKey, Edition
 from judging.errors import Conflict, N_, NotFound
 from judging.meetings.service import passed_nominations
 from judging.nominations.models import Nomination, NominationIdentity
 from judging.results import service as results
 from judging.results.models import ResultEntry, ResultRun
-from judging.stages.models import STAGE_LABELS, StageKind, StageStatus
-from judging.stages.service import StageError, stage_rows
+from judging.stages.models import StageKind, StageStatus
+from judging.stages.service import stage_rows
 
 MAY_DAY_CATEGORIES = (CategoryKey.ACHIEVEMENT, CategoryKey.OPERATING_METHOD)
 MAY_DAY_TOP = 10
@@ -204,10 +206,6 @@ def current_stage(session: Session, *, category_id: int) -> StageKind | None:
             or next((k for k in StageKind if status[k] is StageStatus.PENDING), None))
 
 
-class PublicationRefused(StageError):
-    """Publishing is refused until the committee's approval (审定); the message names where the category is."""
-
-
 @dataclass(frozen=True)
 class PublicationPreview:
     """Exactly what publishing a category puts on the public page, and what it rests on."""
@@ -231,16 +229,10 @@ class PublicationPreview:
 
 def publication_preview(session: Session, *, category: Category) -> PublicationPreview:
     """What ``publish`` would put on the public page, or the refusal that says what it still needs."""
-    if is_published(session, category_id=category.id):
-        raise Conflict(N_("These results are already published."))
+    decision = PUBLISHABLE.decide(Ask(None, category, session))
+    if not decision:
+        raise Refused(PUBLISH.name, decision.reason)
     winners = approved_list(session, category_id=category.id)
-    if not winners:
-        stage = current_stage(session, category_id=category.id)
-        if stage is None or stage is StageKind.APPROVAL:
-            raise PublicationRefused(N_("Publishing needs the committee's approval (Final approval): record it "
-                                        "on the notices page first."))
-        raise PublicationRefused(N_("Publishing needs the committee's approval (Final approval); this category "
-                                    "is still in {stage}."), stage=STAGE_LABELS[stage])
     run = results.award_run(session, category=category)
     if run is None:
         raise Conflict(N_("Approve a run of this category before publishing."))
