@@ -18,21 +18,26 @@ from typing import Any
 
 from judging import jobs
 from judging.accounts.permissions import Permission, install_permissions
-from judging.accounts import controllers as accounts_pages
+from judging.accounts import controllers as accounts_pages, permissions as account_permissions
 from judging.awards import controllers as awards_pages, permissions as award_permissions
 from judging.formal_review import (
-    controllers as formal_review_pages, jobs as formal_review_jobs, service as formal_review,
+    controllers as formal_review_pages, jobs as formal_review_jobs, permissions as formal_review_permissions,
+    service as formal_review,
 )
 from judging.jobs import controllers as job_pages
-from judging.meetings import controllers as meeting_pages, service as meetings
-from judging.nominations import controllers as nomination_pages, jobs as nomination_jobs, service as nominations
+from judging.meetings import controllers as meeting_pages, permissions as meeting_permissions, service as meetings
+from judging.nominations import (
+    controllers as nomination_pages, jobs as nomination_jobs, permissions as nomination_permissions, service as nominations,
+)
 from judging.notices import (
     controllers as notice_pages, jobs as notice_jobs, permissions as notice_permissions, service as notices,
 )
-from judging.panels import controllers as panel_pages, jobs as panel_jobs
+from judging.panels import controllers as panel_pages, jobs as panel_jobs, permissions as panel_permissions
 from judging.reports import controllers as report_pages, jobs as report_jobs
-from judging.results import controllers as result_pages, jobs as result_jobs, service as results
-from judging.scoring import controllers as scoring_pages
+from judging.results import (
+    controllers as result_pages, jobs as result_jobs, permissions as result_permissions, service as results,
+)
+from judging.scoring import controllers as scoring_pages, permissions as scoring_permissions
 from judging.settings import Settings, install as install_settings
 from judging.stages import permissions as stage_permissions
 from judging.stages.models import StageKind
@@ -54,25 +59,30 @@ class Part:
 
 PARTS: tuple[Part, ...] = (
     Part("stages", permissions=stage_permissions.PERMISSIONS),
-    Part("accounts", handlers=(accounts_pages.home, accounts_pages.AccountController, accounts_pages.AdminController)),
+    Part("accounts", handlers=(accounts_pages.home, accounts_pages.AccountController, accounts_pages.AdminController),
+         permissions=account_permissions.PERMISSIONS),
     Part("jobs", handlers=(job_pages.JobController,)),
     Part("nominations", handlers=(nomination_pages.NominationsController, nomination_pages.QuotasController,
                                   nomination_pages.AuditorNominationsController),
          job_modules=(nomination_jobs,), starts=("nominations.import", "nominations.confirm_clean"),
-         stage_checks={StageKind.NOMINATION: nominations.intake_blockers}),
+         stage_checks={StageKind.NOMINATION: nominations.intake_blockers},
+         permissions=nomination_permissions.PERMISSIONS),
     Part("formal_review", handlers=(formal_review_pages.FormalReviewController,), job_modules=(formal_review_jobs,),
-         stage_checks={StageKind.FORMAL_REVIEW: formal_review.formal_review_blockers}),
+         stage_checks={StageKind.FORMAL_REVIEW: formal_review.formal_review_blockers},
+         permissions=formal_review_permissions.PERMISSIONS),
     Part("panels", handlers=(panel_pages.PanelsController,), job_modules=(panel_jobs,),
-         starts=("panels.preview", "panels.commit", "panels.refill")),
+         starts=("panels.preview", "panels.commit", "panels.refill"), permissions=panel_permissions.PERMISSIONS),
     Part("scoring", handlers=(scoring_pages.JudgeController, scoring_pages.JudgeAttachmentController,
                               scoring_pages.RoundController, scoring_pages.RosterController,
                               scoring_pages.RubricController),
-         starts=("panels.refill",)),
+         starts=("panels.refill",), permissions=scoring_permissions.PERMISSIONS),
     Part("results", handlers=(result_pages.ResultsController, result_pages.ResultsApiController),
          job_modules=(result_jobs,), starts=("results.compute", "results.recompute"),
-         stage_checks={StageKind.ONLINE_REVIEW: results.online_review_blockers}),
+         stage_checks={StageKind.ONLINE_REVIEW: results.online_review_blockers},
+         permissions=result_permissions.PERMISSIONS),
     Part("meetings", handlers=(meeting_pages.MeetingsController, meeting_pages.MemberMeetingsController),
-         stage_checks={StageKind.PANEL_MEETING: meetings.meeting_blockers}),
+         stage_checks={StageKind.PANEL_MEETING: meetings.meeting_blockers},
+         permissions=meeting_permissions.PERMISSIONS),
     Part("awards", handlers=(awards_pages.AwardsController, awards_pages.PublicController),
          permissions=award_permissions.PERMISSIONS),
     Part("notices", handlers=(notice_pages.NoticesController, notice_pages.PublicNoticesController),

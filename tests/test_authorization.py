@@ -1,15 +1,18 @@
-"""Every route of the app × every role, from one table; a route missing from the table fails the suite.
+"""Every route of the app × every role × every stage, from the declarations; a route missing fails the suite.
 
-Denied roles must get 404 (as if nothing were there) and anonymous visitors 401. Allowed roles reach
-real objects (the demo's, plus one of each kind the demo lacks): a page they may read answers 2xx/3xx;
-a change they may make, posted with an empty form, is done (2xx/3xx) or refused for what the form lacks
-or the object's state (400, 409, 422), never 404, 401, 403 or 5xx. Object-level checks (a judge
-reaching another judge's objects) follow.
+The roles that may ever use each route are written here by hand (``ACCESS``) and must be what the declared
+permissions give; the generated matrix (``judging.web.access``, docs/access.md) says, per stage, what each
+role gets. The app is driven through every route for every role with every category forced into each stage:
+where the matrix allows, a page answers 2xx/3xx and a change posted with an empty form is done or refused for
+what the form lacks or the object's state (400, 409, 422); where it refuses, the answer is 404 (401 when not
+logged in), or 403 naming the stage or approval needed; where it depends on the object, anything but a 5xx.
+Object-level checks (a judge reaching another judge's objects) follow.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from litestar.routes import HTTPRoute
@@ -20,6 +23,7 @@ from helpers import login
 from judging.demo import DEMO_PASSWORDS
 from judging.accounts.models import User
 from judging.editions.models import Category, Round, RoundKind
+from judging.i18n import translations
 from judging.jobs import Job, JobStatus, start_job
 from judging.meetings import service as meetings
 from judging.meetings.models import Meeting
@@ -29,6 +33,8 @@ from judging.panels import conflicts
 from judging.panels.models import Assignment, AssignmentPlan, Expert
 from judging.results.models import ResultRun
 from judging.scoring.models import ScoreSheet
+from judging.stages.models import STAGE_LABELS, Stage, StageKind, StageStatus
+from judging.web.access import PUBLIC_ROUTES, ROLES, markdown, routes as declared_routes, unguarded
 from nominations.test_app_intake import attach
 from nominations.test_import_service import pdf_bytes
 from tests.meetings.factories import demo_meeting, roll_call
@@ -45,11 +51,11 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/login"): PUBLIC, ("POST", "/login"): PUBLIC, ("POST", "/logout"): PUBLIC,
     ("GET", "/public/winners"): PUBLIC, ("GET", "/static/{file_path:path}"): PUBLIC,
     ("GET", "/organizer"): {O},
-    ("GET", "/organizer/rounds"): {O},
-    ("GET", "/organizer/rounds/{round_id:int}"): {O},
-    ("GET", "/organizer/rounds/{round_id:int}/behind.csv"): {O},
+    ("GET", "/organizer/rounds"): {O, A},
+    ("GET", "/organizer/rounds/{round_id:int}"): {O, A},
+    ("GET", "/organizer/rounds/{round_id:int}/behind.csv"): {O, A},
     ("POST", "/organizer/rounds/{round_id:int}/status"): {O},
-    ("GET", "/organizer/rounds/{round_id:int}/judges/{expert_id:int}"): {O},
+    ("GET", "/organizer/rounds/{round_id:int}/judges/{expert_id:int}"): {O, A},
     ("POST", "/organizer/rounds/{round_id:int}/judges/{expert_id:int}/extension"): {O},
     ("POST", "/organizer/sheets/{sheet_id:int}/reopen"): {O},
     ("POST", "/organizer/undertaking"): {O},
@@ -69,24 +75,24 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/auditor/nominations/{nomination_id:int}"): {A},
     ("GET", "/admin"): {D},
     ("GET", "/jobs/{job_id:int}"): {O, A, J, D},  # further limited to the job's owner (tests/test_jobs.py)
-    ("GET", "/organizer/panels"): {O},
-    ("GET", "/organizer/panels/experts"): {O},
+    ("GET", "/organizer/panels"): {O, A},
+    ("GET", "/organizer/panels/experts"): {O, A},
     ("POST", "/organizer/panels/experts/import"): {O},
-    ("GET", "/organizer/panels/experts/{expert_id:int}"): {O},
+    ("GET", "/organizer/panels/experts/{expert_id:int}"): {O, A},
     ("POST", "/organizer/panels/experts/{expert_id:int}"): {O},
     ("POST", "/organizer/panels/experts/{expert_id:int}/active"): {O},
-    ("GET", "/organizer/panels/conflicts"): {O},
+    ("GET", "/organizer/panels/conflicts"): {O, A},
     ("POST", "/organizer/panels/conflicts"): {O},
     ("POST", "/organizer/panels/conflicts/{conflict_id:int}/delete"): {O},
     ("POST", "/organizer/panels/groups"): {O},
     ("POST", "/organizer/panels/groups/{group_id:int}/delete"): {O},
-    ("GET", "/organizer/panels/rounds/{round_id:int}"): {O},
+    ("GET", "/organizer/panels/rounds/{round_id:int}"): {O, A},
     ("POST", "/organizer/panels/rounds/{round_id:int}/refill"): {O},
     ("POST", "/organizer/panels/rounds/{round_id:int}/experts/{expert_id:int}/drop"): {O},
-    ("GET", "/organizer/panels/rounds/{round_id:int}/categories/{category_id:int}"): {O},
+    ("GET", "/organizer/panels/rounds/{round_id:int}/categories/{category_id:int}"): {O, A},
     ("POST", "/organizer/panels/rounds/{round_id:int}/categories/{category_id:int}/preview"): {O},
-    ("GET", "/organizer/panels/rounds/{round_id:int}/categories/{category_id:int}/why"): {O},
-    ("GET", "/organizer/panels/plans/{plan_id:int}"): {O},
+    ("GET", "/organizer/panels/rounds/{round_id:int}/categories/{category_id:int}/why"): {O, A},
+    ("GET", "/organizer/panels/plans/{plan_id:int}"): {O, A},
     ("POST", "/organizer/panels/plans/{plan_id:int}/commit"): {O},
     ("GET", "/organizer/panels/assignments/{assignment_id:int}/swap"): {O},
     ("POST", "/organizer/panels/assignments/{assignment_id:int}/swap"): {O},
@@ -148,6 +154,7 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/organizer/stages/{category_id:int}/{kind:str}/close"): {O},
     ("POST", "/organizer/stages/{category_id:int}/{kind:str}/skip"): {O},
     ("POST", "/organizer/stages/{category_id:int}/{kind:str}/schedule"): {O},
+    ("POST", "/organizer/stages/{category_id:int}/{kind:str}/reopen"): {O},
     ("GET", "/organizer/formal-review"): {O, A},
     ("GET", "/organizer/formal-review/returned.csv"): {O, A},
     ("GET", "/organizer/formal-review/categories/{category_id:int}"): {O, A},
@@ -180,6 +187,29 @@ def test_every_route_is_in_the_access_table(client):
     routes = app_routes(client.app)
     assert sorted(routes - ACCESS.keys()) == [], "add these routes to ACCESS"
     assert sorted(ACCESS.keys() - routes) == [], "these routes no longer exist"
+
+
+def test_every_route_is_guarded_by_a_permission_or_declared_public(client):
+    assert unguarded(client.app) == [], "guard these routes with judging.web.guards.requires(...)"
+    assert {key for key, allowed in ACCESS.items() if allowed == PUBLIC} == set(PUBLIC_ROUTES)
+
+
+def test_the_declared_permissions_give_each_route_the_roles_of_the_table(client):
+    wrong = []
+    for route in declared_routes(client.app):
+        expected = ACCESS[(route.method, route.path)]
+        if expected == PUBLIC:
+            continue
+        ever = {role.value for role in ROLES if role is not None
+                and any(route.answer(role, stage) is not False for stage in StageKind)}
+        if ever != expected:
+            wrong.append(f"{route.method} {route.path}: declared {sorted(ever)}, table {sorted(expected)}")
+    assert wrong == []
+
+
+def test_the_access_matrix_in_the_docs_is_up_to_date(client):
+    written = (Path(__file__).resolve().parent.parent / "docs" / "access.md").read_text(encoding="utf-8")
+    assert written == markdown(client.app), "run: python -m judging.web.access"
 
 
 def _made_for_the_table(session, db_url: str) -> dict[str, int]:
@@ -288,22 +318,55 @@ def _call(client, method: str, url: str):
     return client.post(url, data={"_csrf_token": client.cookies["csrftoken"]}, follow_redirects=False)
 
 
+def force_stage(session_factory, kind: StageKind) -> None:
+    """Every category in ``kind``: the stages before it closed, it open, the later ones not started."""
+    order = list(StageKind)
+    with session_factory() as session:
+        for category in session.scalars(select(Category)):
+            rows = {row.kind: row for row in session.scalars(select(Stage).where(Stage.category_id == category.id))}
+            for stage in order:
+                row = rows.get(stage) or Stage(edition_id=category.edition_id, category_id=category.id, kind=stage,
+                                               note="")
+                row.status = (StageStatus.CLOSED if order.index(stage) < order.index(kind)
+                              else StageStatus.OPEN if stage is kind else StageStatus.PENDING)
+                session.add(row)
+        session.commit()
+
+
+STAGE_NAMES_ZH = [translations("zh_CN").gettext(label) for label in STAGE_LABELS.values()] + ["审定"]
+
+
+def _agrees(method: str, role: str | None, answer: bool | None, response) -> bool:
+    status = response.status_code
+    if status >= 500:
+        return False
+    if answer is None:
+        return status != 401 or role is None
+    if answer:
+        return status < 400 or (method == "POST" and status in (400, 409, 422))
+    if role is None:
+        return status == 401
+    if status == 403:  # seen but not now: the reason names the stage or the approval it needs
+        return any(name in response.text for name in STAGE_NAMES_ZH)
+    return status == 404
+
+
+@pytest.mark.parametrize("stage", list(StageKind))
 @pytest.mark.parametrize("role", [None, O, J, A, D])
-def test_each_role_reaches_only_its_routes(client, ids, role):
+def test_each_role_in_each_stage_gets_what_the_matrix_says(client, ids, session_factory, role, stage):
+    force_stage(session_factory, stage)
     if role:
         assert login(client, *ACCOUNTS[role]).status_code in (302, 303)
+    the_role = next(r for r in ROLES if (r.value if r else None) == role)
     wrong = []
-    for (method, path), allowed in sorted(ACCESS.items()):
-        if allowed == PUBLIC or (method, path) == ("POST", "/logout"):
+    for route in declared_routes(client.app):
+        if (route.method, route.path) in PUBLIC_ROUTES:
             continue
-        url = concrete(path, ids, role)
-        response = _call(client, method, url)
-        if role in allowed:
-            ok = response.status_code < 400 or (method == "POST" and response.status_code in (400, 409, 422))
-        else:
-            ok = response.status_code == (401 if role is None else 404)
-        if not ok:
-            wrong.append(f"{role}: {method} {url} -> {response.status_code}")
+        url = concrete(route.path, ids, role)
+        answer = route.answer(the_role, stage)
+        response = _call(client, route.method, url)
+        if not _agrees(route.method, role, answer, response):
+            wrong.append(f"{role} in {stage.value}: {route.method} {url} -> {response.status_code} (matrix: {answer})")
     assert wrong == []
 
 

@@ -60,6 +60,11 @@ def test_organizer_previews_and_commits_a_final_round_plan(served, browser, db_u
         assert page.locator("#plan-figures").is_visible()
         screenshot(page, "panels-preview")
         page.click("#commit-button")
+        # Committing is irreversible: a confirmation page states the consequence before anything is written.
+        page.wait_for_selector("#confirm-step")
+        assert "400" in page.locator("#confirm-consequence").inner_text()
+        screenshot(page, "panels-commit-confirm")
+        page.click("#confirm-yes")
         page.wait_for_selector("#committed-notice")
         assert page.locator("#assignments tbody tr").count() == 30  # the nominations that advanced
         screenshot(page, "panels-committed")

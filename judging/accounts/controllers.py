@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 from judging.accounts.models import Role, User
 from judging.accounts.service import LoginLocked, authenticate, end_session
-from judging.web.auth import SESSION_COOKIE, current_user, requires_role
+from judging.accounts.permissions import ADMIN
+from judging.web.auth import SESSION_COOKIE, current_user
+from judging.web.guards import requires
 from judging.web.rendering import DbSession, render
 
 ROLE_HOME = {Role.ORGANIZER: "/organizer", Role.JUDGE: "/judge", Role.AUDITOR: "/auditor", Role.ADMIN: "/admin"}
@@ -79,7 +81,7 @@ class AdminController(Controller):
     """The admin's list of accounts."""
 
     path = "/admin"
-    guards = [requires_role(Role.ADMIN)]
+    guards = [requires(ADMIN)]
 
     @get("/", sync_to_thread=True)
     def home(self, request: Request, db: DbSession) -> Template:

@@ -273,3 +273,14 @@ def require(user: User | None, perm: str | Permission, obj: Any = None, *, sessi
     if decision.hidden:
         raise NotFound(get(perm).name)
     raise Refused(get(perm).name, decision.reason or Reason(N_("You may not do this.")))
+
+
+# ---- the pages of no single part ----------------------------------------------------------------------
+
+PUBLIC = permission("public", anyone, N_("Read public pages, log in and out"))
+LOGGED_IN = permission("jobs.view", is_logged_in, N_("Follow one's own background job"))
+ADMIN = permission("accounts.admin", is_admin, N_("Manage accounts"))
+ORGANIZER_HOME = permission("organizer.home", is_organizer, N_("The organizer's overview"))
+AUDITOR_HOME = permission("auditor.home", is_auditor, N_("The audit log and its verification"))
+
+PERMISSIONS = (PUBLIC, LOGGED_IN, ADMIN, ORGANIZER_HOME, AUDITOR_HOME)

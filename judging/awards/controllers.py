@@ -19,20 +19,18 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from judging.accounts import actor_of
-from judging.accounts.models import Role
 from judging.accounts.permissions import Refused
 from judging.awards import permissions as award_permissions, service
 from judging.editions.models import Category, CategoryKey, Round
 from judging.editions.service import current_edition_or_none
 from judging.errors import Conflict, JudgingError, N_, NotFound
 from judging.results import service as results
-from judging.web.auth import current_user, requires_role
+from judging.web.auth import current_user
 from judging.web.guards import requires
 from judging.web.forms import error_status, form_text
 from judging.web.rendering import DbSession, error_text, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-organizer_only = requires_role(Role.ORGANIZER)
 
 
 def _category(db, category_id: int) -> Category:
@@ -95,7 +93,7 @@ def _awards_page(request: Request, db, *, error: str | None = None, status_code:
 
 class AwardsController(Controller):
     path = "/results"
-    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+    guards = [requires(award_permissions.VIEW)]
 
     @get("/awards", sync_to_thread=True)
     def awards(self, request: Request, db: DbSession) -> Template:
@@ -148,7 +146,7 @@ class AwardsController(Controller):
             return _awards_page(request, db, error=error_text(request, exc), status_code=error_status(exc))
         return Redirect(path="/results/awards", query_params={"published": str(category_id)})
 
-    @post("/methods/{nomination_id:int}/name", sync_to_thread=True, guards=[organizer_only])
+    @post("/methods/{nomination_id:int}/name", sync_to_thread=True, guards=[requires(award_permissions.NAME_METHOD)])
     def name_method(self, request: Request, nomination_id: FromPath[int]) -> Redirect:
         by = actor_of(current_user(request))
         return self._awards_action(request, lambda db: service.name_method(db, nomination_id=nomination_id, by=by))

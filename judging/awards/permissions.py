@@ -1,5 +1,5 @@
-"""Who may publish a category's winners and when: only the list the committee approved (审定), once, with its
-identities revealed. The awards service refuses through the same rule (``PUBLISHABLE``), so the page's
+"""Who may read the award lists, name a method, and publish a category's winners, and when: only the list the
+committee approved (审定), once. The awards service refuses through the same rule (``PUBLISHABLE``), so the page's
 button, the route and the service give one answer with one reason."""
 
 from __future__ import annotations
@@ -58,5 +58,6 @@ PUBLISHABLE = list_approved & not_published
 VIEW = permission("awards.view", is_organizer | is_auditor, N_("See the award lists and the May Day list"))
 PUBLISH = permission("awards.publish", is_organizer & PUBLISHABLE,
                      N_("Publish the approved winners on the public page"), irreversible=True)
+NAME_METHOD = permission("awards.name_method", is_organizer, N_("Name an operating method after its creator"))
 
-PERMISSIONS = (VIEW, PUBLISH)
+PERMISSIONS = (VIEW, PUBLISH, NAME_METHOD)

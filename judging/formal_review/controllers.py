@@ -21,13 +21,15 @@ from judging.accounts.models import Role
 from judging.editions.models import Edition
 from judging.editions.service import current_edition
 from judging.errors import N_, JudgingError, NotFound
-from judging.formal_review import service
+from judging.formal_review import permissions, service
 from judging.formal_review.models import Outcome
+from judging.nominations.models import Nomination
 from judging.nominations.service import known_units
 from judging.tabular import csv_cell
 from judging.stages.models import StageKind
 from judging.stages.service import status_of
-from judging.web.auth import current_user, requires_role
+from judging.web.auth import current_user
+from judging.web.guards import loaded, requires
 from judging.web.forms import commit_or_refuse, form_text, form_values, request_actor
 from judging.web.rendering import DbSession, gettext_for, render
 
@@ -61,14 +63,10 @@ def items_from_form(data: dict[str, Any]) -> list[dict]:
     return items
 
 
-def _organizer_only(request: Request) -> None:
-    if current_user(request).role is not Role.ORGANIZER:
-        raise NotFoundException()
-
 
 class FormalReviewController(Controller):
     path = "/organizer/formal-review"
-    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+    guards = [requires(permissions.VIEW)]
 
     @get("/", sync_to_thread=True)
     def index(self, request: Request, db: DbSession) -> Template:
@@ -123,10 +121,9 @@ class FormalReviewController(Controller):
     def checklist(self, request: Request, db: DbSession, category_id: FromPath[int]) -> Template:
         return self._checklist_page(request, db, category_id)
 
-    @post("/categories/{category_id:int}", sync_to_thread=True)
+    @post("/categories/{category_id:int}", sync_to_thread=True, guards=[requires(permissions.CHECKLIST)])
     def save_checklist(self, request: Request, db: DbSession, category_id: FromPath[int],
                        data: FormData) -> Response:
-        _organizer_only(request)
         items = items_from_form(data)
         return commit_or_refuse(
             request, db, lambda: service.set_checklist(db, edition=_edition(db), category_id=category_id, items=items,
@@ -157,9 +154,9 @@ class FormalReviewController(Controller):
     def nomination(self, request: Request, db: DbSession, nomination_id: FromPath[int]) -> Template:
         return self._nomination_page(request, db, nomination_id)
 
-    @post("/nominations/{nomination_id:int}", sync_to_thread=True)
+    @post("/nominations/{nomination_id:int}", sync_to_thread=True,
+          guards=[requires(permissions.DECIDE, load=loaded(Nomination, "nomination_id"))])
     def decide(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
-        _organizer_only(request)
         form = {"reasons": str(data.get("reasons", "")).strip(), "override_reason": form_text(data, "override_reason"),
                 "deadline": form_text(data, "deadline"), "tick": form_values(data, "tick")}
         def decide() -> None:

@@ -10,13 +10,15 @@ from litestar.response import Template
 from judging.accounts.models import Role
 from judging.errors import NotFound
 from judging.jobs.service import get_job
-from judging.web.auth import current_user, requires_login
+from judging.accounts.permissions import LOGGED_IN
+from judging.web.auth import current_user
+from judging.web.guards import requires
 from judging.web.rendering import DbSession, render
 
 
 class JobController(Controller):
     path = "/jobs"
-    guards = [requires_login]
+    guards = [requires(LOGGED_IN)]
 
     @get("/{job_id:int}", sync_to_thread=True)
     def show(self, request: Request, db: DbSession, job_id: FromPath[int]) -> Template:

@@ -23,19 +23,22 @@ from judging.accounts.models import Role, User
 from judging.editions.models import Category, Edition
 from judging.editions.service import current_edition_or_none
 from judging.errors import JudgingError, N_, NotFound
-from judging.meetings import service, sheet
+from judging.meetings import permissions, service, sheet
 from judging.meetings.models import Meeting, MeetingMember, MeetingRecusal, MeetingStatus, PaperBallot
 from judging.panels.models import Expert
 from judging.results.models import ResultRun, RunApproval
 from judging.stages.models import StageKind, StageStatus
 from judging.stages.service import status_of
-from judging.web.auth import current_user, requires_role
-from judging.web.forms import commit_or_refuse, error_status, form_int, form_ints, form_text, request_actor
+from judging.web.auth import current_user
+from judging.web.guards import loaded, requires
+from judging.web.forms import (
+    commit_or_refuse, error_status, form_int, form_ints, form_text, needs_confirmation, request_actor,
+)
 from judging.web.rendering import DbSession, error_text, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-organizer_only = requires_role(Role.ORGANIZER)
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+load_meeting = loaded(Meeting, "meeting_id")
 logger = logging.getLogger(__name__)
 
 
@@ -95,7 +98,7 @@ def _meeting_view(db: Session, meeting: Meeting) -> dict[str, Any]:
 
 class MeetingsController(Controller):
     path = "/meetings"
-    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+    guards = [requires(permissions.VIEW)]
 
     def _overview(self, request: Request, db: Session, *, year: int | None = None, error: str | None = None,
                   form: dict | None = None, status_code: int = 200) -> Template:
@@ -123,7 +126,7 @@ class MeetingsController(Controller):
     def home(self, request: Request, db: DbSession, year: FromQuery[int | None] = None) -> Template:
         return self._overview(request, db, year=year)
 
-    @post("/", sync_to_thread=True, guards=[organizer_only])
+    @post("/", sync_to_thread=True, guards=[requires(permissions.CREATE)])
     def create(self, request: Request, db: DbSession, data: FormData) -> Template | Redirect:
         form = {k: form_text(data, k) for k in ("category_id", "run_id", "top_m", "chair", "opens_at", "closes_at",
                                                  "quorum", "threshold")}
@@ -156,18 +159,18 @@ class MeetingsController(Controller):
             refused=lambda error, status: render(request, "pages/meeting.html", error=error, status_code=status,
                                                  **_meeting_view(db, _meeting(db, meeting_id))))
 
-    @post("/{meeting_id:int}/shortlist", sync_to_thread=True, guards=[organizer_only])
+    @post("/{meeting_id:int}/shortlist", sync_to_thread=True, guards=[requires(permissions.SETUP, load=load_meeting)])
     def shortlist(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:
         return self._act(request, db, meeting_id, lambda m: service.set_shortlist(
             db, meeting=m, nomination_ids=form_ints(data, "nomination"), by=request_actor(request)))
 
-    @post("/{meeting_id:int}/attendance", sync_to_thread=True, guards=[organizer_only])
+    @post("/{meeting_id:int}/attendance", sync_to_thread=True, guards=[requires(permissions.SETUP, load=load_meeting)])
     def attendance(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:
         return self._act(request, db, meeting_id, lambda m: service.record_attendance(
             db, meeting=m, member_id=form_int(data, "member_id"), present=form_text(data, "present") == "1",
             by=request_actor(request)))
 
-    @post("/{meeting_id:int}/substitutes", sync_to_thread=True, guards=[organizer_only])
+    @post("/{meeting_id:int}/substitutes", sync_to_thread=True, guards=[requires(permissions.SETUP, load=load_meeting)])
     def substitute(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:
         def action(meeting: Meeting) -> None:
             chair = service.chair_of(meeting)
@@ -178,48 +181,67 @@ class MeetingsController(Controller):
                                    by=request_actor(request))
         return self._act(request, db, meeting_id, action)
 
-    @post("/{meeting_id:int}/recusals", sync_to_thread=True, guards=[organizer_only])
+    @post("/{meeting_id:int}/recusals", sync_to_thread=True, guards=[requires(permissions.SETUP, load=load_meeting)])
     def recusal(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:
         return self._act(request, db, meeting_id, lambda m: service.record_recusal(
             db, meeting=m, member_id=form_int(data, "member_id"), nomination_id=form_int(data, "nomination_id"),
             reason=form_text(data, "reason"), by=request_actor(request)))
 
-    @post("/{meeting_id:int}/open", sync_to_thread=True, guards=[organizer_only])
-    def open_voting(self, request: Request, db: DbSession, meeting_id: FromPath[int]) -> Redirect:
+    @post("/{meeting_id:int}/open", sync_to_thread=True, guards=[requires(permissions.OPEN_VOTING, load=load_meeting)])
+    def open_voting(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Open the vote?"), button=N_("Open the vote"), back=f"/meetings/{meeting_id}",
+                consequence=N_("The roster freezes: no member, substitute or recusal can change once voting is open.")):
+            return page
         return self._act(request, db, meeting_id,
                          lambda m: service.open_voting(db, meeting=m, by=request_actor(request)))
 
-    @post("/{meeting_id:int}/paper-received", sync_to_thread=True, guards=[organizer_only])
+    @post("/{meeting_id:int}/paper-received", sync_to_thread=True, guards=[requires(permissions.SETUP, load=load_meeting)])
     def paper_received(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:
         return self._act(request, db, meeting_id, lambda m: service.receive_paper_ballot(
             db, meeting=m, member_id=form_int(data, "member_id"), by=request_actor(request)))
 
-    @post("/{meeting_id:int}/close", sync_to_thread=True, guards=[organizer_only])
-    def close_voting(self, request: Request, db: DbSession, meeting_id: FromPath[int]) -> Redirect:
+    @post("/{meeting_id:int}/close", sync_to_thread=True, guards=[requires(permissions.CLOSE_VOTING, load=load_meeting)])
+    def close_voting(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Close the vote?"), button=N_("Close the vote"), back=f"/meetings/{meeting_id}",
+                consequence=N_("No member can vote online after this; only paper ballots already received can be "
+                               "entered.")):
+            return page
         return self._act(request, db, meeting_id,
                          lambda m: service.close_voting(db, meeting=m, by=request_actor(request)))
 
-    @post("/{meeting_id:int}/paper", sync_to_thread=True, guards=[organizer_only])
+    @post("/{meeting_id:int}/paper", sync_to_thread=True, guards=[requires(permissions.SETUP, load=load_meeting)])
     def enter_paper(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:
         def action(meeting: Meeting) -> None:
             choices = {row.nomination_id: form_text(data, f"n{row.nomination_id}") for row in meeting.shortlist}
             service.enter_paper_ballot(db, meeting=meeting, choices=choices, by=request_actor(request))
         return self._act(request, db, meeting_id, action)
 
-    @post("/{meeting_id:int}/paper/{entry_id:int}/confirm", sync_to_thread=True, guards=[organizer_only])
+    @post("/{meeting_id:int}/paper/{entry_id:int}/confirm", sync_to_thread=True, guards=[requires(permissions.CONFIRM_PAPER, load=load_meeting)])
     def confirm_paper(self, request: Request, db: DbSession, meeting_id: FromPath[int],
-                      entry_id: FromPath[int]) -> Redirect:
+                      entry_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Confirm this paper ballot?"), button=N_("Confirm and count it"),
+                back=f"/meetings/{meeting_id}",
+                consequence=N_("The ballot is counted and its choices are erased; it cannot be corrected afterwards.")):
+            return page
         return self._act(request, db, meeting_id, lambda m: service.confirm_paper_ballot(
             db, meeting=m, entry_id=entry_id, by=request_actor(request)))
 
-    @post("/{meeting_id:int}/paper/{entry_id:int}/discard", sync_to_thread=True, guards=[organizer_only])
+    @post("/{meeting_id:int}/paper/{entry_id:int}/discard", sync_to_thread=True, guards=[requires(permissions.SETUP, load=load_meeting)])
     def discard_paper(self, request: Request, db: DbSession, meeting_id: FromPath[int],
                       entry_id: FromPath[int]) -> Redirect:
         return self._act(request, db, meeting_id, lambda m: service.discard_paper_ballot(
             db, meeting=m, entry_id=entry_id, by=request_actor(request)))
 
-    @post("/{meeting_id:int}/tally", sync_to_thread=True, guards=[organizer_only])
-    def tally(self, request: Request, db: DbSession, meeting_id: FromPath[int]) -> Redirect:
+    @post("/{meeting_id:int}/tally", sync_to_thread=True, guards=[requires(permissions.TALLY, load=load_meeting)])
+    def tally(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Tally the ballot?"), button=N_("Tally"), back=f"/meetings/{meeting_id}",
+                consequence=N_("The totals are counted and fixed: the meeting's result is final and no ballot can "
+                               "be added.")):
+            return page
         response = self._act(request, db, meeting_id, lambda m: service.tally(db, meeting=m, by=request_actor(request)))
         if isinstance(response, Redirect):  # the tally committed: its sheet is made now, outside that transaction
             try:
@@ -228,8 +250,13 @@ class MeetingsController(Controller):
                 logger.exception("tally sheet of meeting %s not made", meeting_id)
         return response
 
-    @post("/{meeting_id:int}/cancel", sync_to_thread=True, guards=[organizer_only])
-    def cancel(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Redirect:
+    @post("/{meeting_id:int}/cancel", sync_to_thread=True, guards=[requires(permissions.CANCEL, load=load_meeting)])
+    def cancel(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Cancel the meeting?"), button=N_("Cancel the meeting"),
+                back=f"/meetings/{meeting_id}",
+                consequence=N_("The meeting ends without a result; a new meeting must be set up for this category.")):
+            return page
         return self._act(request, db, meeting_id, lambda m: service.cancel_meeting(
             db, meeting=m, reason=form_text(data, "reason"), by=request_actor(request)))
 
@@ -251,7 +278,7 @@ class MeetingsController(Controller):
 
 class MemberMeetingsController(Controller):
     path = "/judge/meetings"
-    guards = [requires_role(Role.JUDGE)]
+    guards = [requires(permissions.MEMBER_VIEW)]
 
     @get("/", sync_to_thread=True)
     def home(self, request: Request, db: DbSession) -> Template:
@@ -281,7 +308,7 @@ class MemberMeetingsController(Controller):
     def ballot(self, request: Request, db: DbSession, meeting_id: FromPath[int]) -> Template:
         return self._page(request, db, meeting_id)
 
-    @post("/{meeting_id:int}/ballot", sync_to_thread=True)
+    @post("/{meeting_id:int}/ballot", sync_to_thread=True, guards=[requires(permissions.BALLOT, load=load_meeting)])
     def cast(self, request: Request, db: DbSession, meeting_id: FromPath[int], data: FormData) -> Template | Redirect:
         """First the member reviews the choices (nothing stored), then casts them; the choices travel only
         in this request and its answer, and are never written anywhere but the counters."""

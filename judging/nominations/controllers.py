@@ -21,12 +21,13 @@ from judging.accounts.models import Role
 from judging.editions.service import current_edition
 from judging.errors import N_, JudgingError, NotFound
 from judging.jobs import start_job
-from judging.nominations import service
-from judging.nominations.models import NominationImport, NominationStatus
+from judging.nominations import permissions, service
+from judging.nominations.models import Nomination, NominationImport, NominationStatus
 from judging.nominations.storage import StagedUpload
-from judging.web.auth import current_user, requires_role
+from judging.web.auth import current_user
+from judging.web.guards import loaded, requires
 from judging.web.rendering import DbSession, error_text, gettext_for, render
-from judging.web.forms import commit_or_refuse, form_text, request_actor
+from judging.web.forms import commit_or_refuse, form_text, needs_confirmation, request_actor
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -88,7 +89,7 @@ class NominationsController(Controller):
     """The organizer's intake pages."""
 
     path = "/organizer/nominations"
-    guards = [requires_role(Role.ORGANIZER)]
+    guards = [requires(permissions.VIEW)]
 
     @get("/", sync_to_thread=True)
     def index(self, request: Request, db: DbSession) -> Template:
@@ -102,7 +103,7 @@ class NominationsController(Controller):
         return render(request, "pages/nominations_import.html", edition=edition, imports=imports,
                       units=service.known_units(db, edition=edition), error=request.query_params.get("error"))
 
-    @post("/import", sync_to_thread=True, request_max_body_size=MAX_UPLOAD)
+    @post("/import", sync_to_thread=True, request_max_body_size=MAX_UPLOAD, guards=[requires(permissions.IMPORT)])
     def start_import(self, request: Request, db: DbSession, data: UploadData) -> Redirect:
         edition = _edition(db)
         table, filename = _upload(data, "table")
@@ -133,8 +134,13 @@ class NominationsController(Controller):
         return render(request, "pages/nominations_import_report.html", edition=edition, record=record,
                       problems=problems, flags=service.import_flags(db, record=record))
 
-    @post("/confirm-clean", sync_to_thread=True)
-    def confirm_clean(self, request: Request, db: DbSession) -> Redirect:
+    @post("/confirm-clean", sync_to_thread=True, guards=[requires(permissions.CONFIRM_CLEAN)])
+    def confirm_clean(self, request: Request, db: DbSession, data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Confirm every redaction without flags?"), button=N_("Confirm them all"),
+                back="/organizer/nominations/",
+                consequence=N_("Every nomination whose redaction raised no flag is confirmed as judges will read it.")):
+            return page
         edition_id = _edition(db).id
         db.rollback()
         job_id = start_job(request.app.state.session_factory, kind="nominations.confirm_clean", by=request_actor(request),
@@ -153,7 +159,7 @@ class NominationsController(Controller):
             refused=lambda error, status: _view_page(request, db, nomination_id, readonly=False, error=error,
                                                      status_code=status))
 
-    @post("/{nomination_id:int}", sync_to_thread=True)
+    @post("/{nomination_id:int}", sync_to_thread=True, guards=[requires(permissions.EDIT)])
     def edit(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
         fields = [*service.EDITABLE_TEXT, *service.EDITABLE_IDENTITY, "inventors", "patents", "employer_forms"]
         changes = {name: form_text(data, name) if name != "body" else str(data.get("body", ""))
@@ -161,18 +167,25 @@ class NominationsController(Controller):
         return self._act(request, db, nomination_id, lambda edition: service.update_nomination(
             db, edition=edition, nomination_id=nomination_id, changes=changes, by=request_actor(request)))
 
-    @post("/{nomination_id:int}/confirm", sync_to_thread=True)
+    @post("/{nomination_id:int}/confirm", sync_to_thread=True, guards=[requires(permissions.CONFIRM)])
     def confirm(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
         return self._act(request, db, nomination_id, lambda edition: service.confirm(
             db, edition=edition, nomination_id=nomination_id, by=request_actor(request),
             acknowledge=form_text(data, "acknowledge") == "yes"))
 
-    @post("/{nomination_id:int}/withdraw", sync_to_thread=True)
+    @post("/{nomination_id:int}/withdraw", sync_to_thread=True,
+          guards=[requires(permissions.WITHDRAW, load=loaded(Nomination, "nomination_id"))])
     def withdraw(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Withdraw this nomination?"), button=N_("Withdraw it"),
+                back=f"/organizer/nominations/{nomination_id}",
+                consequence=N_("The nomination leaves the competition: it is no longer reviewed, assigned or judged.")):
+            return page
         return self._act(request, db, nomination_id, lambda edition: service.withdraw(
             db, edition=edition, nomination_id=nomination_id, reason=form_text(data, "reason"), by=request_actor(request)))
 
-    @post("/{nomination_id:int}/flags/{flag_id:int}/resolve", sync_to_thread=True)
+    @post("/{nomination_id:int}/flags/{flag_id:int}/resolve", sync_to_thread=True,
+          guards=[requires(permissions.RESOLVE_FLAG)])
     def resolve(self, request: Request, db: DbSession, nomination_id: FromPath[int], flag_id: FromPath[int]) -> Response:
         return self._act(request, db, nomination_id, lambda edition: service.resolve_flag(
             db, edition=edition, flag_id=flag_id, by=request_actor(request)))
@@ -182,7 +195,7 @@ class QuotasController(Controller):
     """City quotas: employees per unit, the total target, and fulfilment (page and CSV export)."""
 
     path = "/organizer/quotas"
-    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+    guards = [requires(permissions.QUOTAS_VIEW)]
 
     def _page(self, request: Request, db, *, error: str | None = None, units_text: str | None = None,
               total: str | None = None, status_code: int = 200) -> Template:
@@ -200,10 +213,8 @@ class QuotasController(Controller):
     def index(self, request: Request, db: DbSession) -> Template:
         return self._page(request, db)
 
-    @post("/", sync_to_thread=True)
+    @post("/", sync_to_thread=True, guards=[requires(permissions.QUOTAS_SET)])
     def save(self, request: Request, db: DbSession, data: FormData) -> Response:
-        if current_user(request).role is not Role.ORGANIZER:
-            raise NotFoundException()
         edition = _edition(db)
         units_text, total = form_text(data, "units"), form_text(data, "total")
         try:
@@ -239,7 +250,7 @@ class AuditorNominationsController(Controller):
     """Auditors read identities at any time, read-only."""
 
     path = "/auditor/nominations"
-    guards = [requires_role(Role.AUDITOR)]
+    guards = [requires(permissions.IDENTITIES)]
 
     @get("/", sync_to_thread=True)
     def index(self, request: Request, db: DbSession) -> Template:

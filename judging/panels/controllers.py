@@ -15,7 +15,6 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import func, or_, select
 
-from judging.accounts.models import Role
 from judging.editions.models import Category, Edition, Round
 from judging.editions.service import current_edition_or_none
 from judging.errors import N_, JudgingError, NotFound
@@ -23,13 +22,13 @@ from judging.jobs import start_job
 from judging.nominations.models import Nomination
 from judging.panels import conflicts as conflicts_mod
 from judging.panels import importer
-from judging.panels import service
+from judging.panels import permissions, service
 from judging.panels.models import (
     Assignment, AssignmentPlan, Conflict as ExpertConflict, EmployerGroup, Expert,
 )
-from judging.web.auth import requires_role
+from judging.web.guards import loaded, requires
 from judging.web.rendering import DbSession, error_text, render
-from judging.web.forms import error_status, form_int, form_text, request_actor
+from judging.web.forms import error_status, form_int, form_text, needs_confirmation, request_actor
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -123,7 +122,7 @@ def swap_page(request, db, assignment_id: int, *, error: str | None = None,
 
 class PanelsController(Controller):
     path = "/organizer/panels"
-    guards = [requires_role(Role.ORGANIZER)]
+    guards = [requires(permissions.VIEW)]
 
     # ------------------------------------------------------------------ overview and refill
 
@@ -141,7 +140,7 @@ class PanelsController(Controller):
             raise NotFoundException()
         return Redirect(path="/organizer/panels/", query_params={"notice": "refilled"})
 
-    @post("/rounds/{round_id:int}/refill", sync_to_thread=True)
+    @post("/rounds/{round_id:int}/refill", sync_to_thread=True, guards=[requires(permissions.REFILL)])
     def refill(self, request: Request, db: DbSession, round_id: FromPath[int], data: FormData) -> Redirect:
         if db.get(Round, round_id) is None:
             raise NotFoundException()
@@ -184,7 +183,8 @@ class PanelsController(Controller):
         round_, category = _round_category(db, round_id, category_id)
         return self._assign_page(request, db, round_, category, error=request.query_params.get("error"))
 
-    @post("/rounds/{round_id:int}/categories/{category_id:int}/preview", sync_to_thread=True)
+    @post("/rounds/{round_id:int}/categories/{category_id:int}/preview", sync_to_thread=True,
+          guards=[requires(permissions.PREVIEW, load=loaded(Category, "category_id"))])
     def preview(self, request: Request, db: DbSession, round_id: FromPath[int], category_id: FromPath[int],
                 data: FormData) -> Template | Redirect:
         round_, category = _round_category(db, round_id, category_id)
@@ -215,11 +215,18 @@ class PanelsController(Controller):
                       figures=plan.figures, n_loaded=len(loads), error=request.query_params.get("error"),
                       reason_labels=conflicts_mod.REASON_LABELS)
 
-    @post("/plans/{plan_id:int}/commit", sync_to_thread=True)
-    def commit(self, request: Request, db: DbSession, plan_id: FromPath[int]) -> Redirect:
+    @post("/plans/{plan_id:int}/commit", sync_to_thread=True,
+          guards=[requires(permissions.COMMIT, load=loaded(AssignmentPlan, "plan_id"))])
+    def commit(self, request: Request, db: DbSession, plan_id: FromPath[int], data: FormData) -> Template | Redirect:
         plan = db.get(AssignmentPlan, plan_id)
         if plan is None:
             raise NotFoundException()
+        if page := needs_confirmation(
+                request, data, title=N_("Commit this assignment plan?"), button=N_("Commit the plan"),
+                consequence=N_("{pairs} assignments are written and the judges see them at once; a committed plan "
+                               "is not undone (later changes go through the roster, one by one)."),
+                back=f"/organizer/panels/plans/{plan_id}", pairs=len(plan.pairs)):
+            return page
         round_id, category_id = plan.round_id, plan.category_id
         if len(plan.pairs) > SYNC_COMMIT_PAIRS:  # a large plan is written by a job: the page must not hang
             db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
@@ -276,7 +283,8 @@ class PanelsController(Controller):
     def experts(self, request: Request, db: DbSession) -> Template:
         return self._experts_page(request, db)
 
-    @post("/experts/import", sync_to_thread=True, request_max_body_size=MAX_EXPERT_UPLOAD)
+    @post("/experts/import", sync_to_thread=True, request_max_body_size=MAX_EXPERT_UPLOAD,
+          guards=[requires(permissions.EXPERTS_EDIT)])
     def import_experts(self, request: Request, db: DbSession, data: UploadData) -> Template:
         upload = data.get("file")
         content = b""
@@ -310,7 +318,7 @@ class PanelsController(Controller):
                       reason_labels=conflicts_mod.REASON_LABELS,
                       status_code=status_code)
 
-    @post("/experts/{expert_id:int}", sync_to_thread=True)
+    @post("/experts/{expert_id:int}", sync_to_thread=True, guards=[requires(permissions.EXPERTS_EDIT)])
     def save_expert(self, request: Request, db: DbSession, expert_id: FromPath[int], data: FormData) -> Template | Redirect:
         expert = db.get(Expert, expert_id)
         if expert is None:
@@ -325,7 +333,7 @@ class PanelsController(Controller):
         db.commit()
         return Redirect(path=f"/organizer/panels/experts/{expert_id}", query_params={"notice": "saved"})
 
-    @post("/experts/{expert_id:int}/active", sync_to_thread=True)
+    @post("/experts/{expert_id:int}/active", sync_to_thread=True, guards=[requires(permissions.EXPERTS_EDIT)])
     def set_active(self, request: Request, db: DbSession, expert_id: FromPath[int], data: FormData) -> Redirect:
         expert = db.get(Expert, expert_id)
         if expert is None:
@@ -361,24 +369,24 @@ class PanelsController(Controller):
             return self._conflicts_page(request, db, error=error_text(request, exc), status_code=error_status(exc))
         return Redirect(path="/organizer/panels/conflicts", query_params={"notice": notice})
 
-    @post("/conflicts", sync_to_thread=True)
+    @post("/conflicts", sync_to_thread=True, guards=[requires(permissions.CONFLICTS_EDIT)])
     def add_conflict(self, request: Request, db: DbSession, data: FormData) -> Template | Redirect:
         return self._act(request, db, lambda: conflicts_mod.add_conflict(
             db, expert_id=form_int(data, "expert_id"), nomination_id=form_int(data, "nomination_id"),
             reason=form_text(data, "reason"), by=request_actor(request)), notice="added")
 
-    @post("/conflicts/{conflict_id:int}/delete", sync_to_thread=True)
+    @post("/conflicts/{conflict_id:int}/delete", sync_to_thread=True, guards=[requires(permissions.CONFLICTS_EDIT)])
     def delete_conflict(self, request: Request, db: DbSession, conflict_id: FromPath[int]) -> Template | Redirect:
         return self._act(request, db, lambda: conflicts_mod.delete_conflict(db, conflict_id=conflict_id,
                                                                             by=request_actor(request)), notice="removed")
 
-    @post("/groups", sync_to_thread=True)
+    @post("/groups", sync_to_thread=True, guards=[requires(permissions.CONFLICTS_EDIT)])
     def save_group(self, request: Request, db: DbSession, data: FormData) -> Template | Redirect:
         return self._act(request, db, lambda: conflicts_mod.save_group(
             db, name=form_text(data, "name"), employers=form_text(data, "employers").splitlines(), by=request_actor(request)),
             notice="group")
 
-    @post("/groups/{group_id:int}/delete", sync_to_thread=True)
+    @post("/groups/{group_id:int}/delete", sync_to_thread=True, guards=[requires(permissions.CONFLICTS_EDIT)])
     def delete_group(self, request: Request, db: DbSession, group_id: FromPath[int]) -> Template | Redirect:
         return self._act(request, db, lambda: conflicts_mod.delete_group(db, group_id=group_id, by=request_actor(request)),
                          notice="group")

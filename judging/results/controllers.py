@@ -15,7 +15,6 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from judging.accounts.models import Role
 from judging.editions.models import Category, Edition, Round
 from judging.editions.service import current_edition_or_none
 from judging.errors import JudgingError, N_, NotFound
@@ -25,13 +24,15 @@ from judging.results import comparison, exports, inputs, service
 from judging.results.models import ResultRun, RunCheck
 from judging.results.naming import rule_words
 from judging.scoring.progress import category_figures
-from judging.web.auth import current_user, requires_role
+from judging.web.auth import current_user
+from judging.web.guards import loaded, requires
+from judging.results import permissions
 from judging.web.rendering import DbSession, error_text, gettext_for, render
 from judging.accounts import actor_of
-from judging.web.forms import error_status, form_int, form_text
+from judging.web.forms import error_status, form_int, form_text, needs_confirmation
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-organizer_only = requires_role(Role.ORGANIZER)
+load_run = loaded(ResultRun, "run_id")
 
 
 def _run(db, run_id: int) -> ResultRun:
@@ -59,13 +60,13 @@ def _overview(request: Request, db, *, error: str | None = None, warning: dict |
 
 class ResultsController(Controller):
     path = "/results"
-    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+    guards = [requires(permissions.VIEW)]
 
     @get("/", sync_to_thread=True)
     def home(self, request: Request, db: DbSession) -> Template:
         return _overview(request, db)
 
-    @post("/runs", sync_to_thread=True, guards=[organizer_only])
+    @post("/runs", sync_to_thread=True, guards=[requires(permissions.CREATE)])
     def start_run(self, request: Request, db: DbSession, data: FormData) -> Template | Redirect:
         user = current_user(request)
         form = {k: form_text(data, k) for k in ("round_id", "category_id", "method", "seed", "reps")}
@@ -137,24 +138,40 @@ class ResultsController(Controller):
             db.close()
         return Redirect(path=f"/results/runs/{run_id}")
 
-    @post("/runs/{run_id:int}/approve", sync_to_thread=True, guards=[organizer_only])
-    def approve(self, request: Request, run_id: FromPath[int]) -> Redirect:
+    @post("/runs/{run_id:int}/approve", sync_to_thread=True, guards=[requires(permissions.APPROVE, load=load_run)])
+    def approve(self, request: Request, run_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Approve run {run}?"), button=N_("Approve the run"), back=f"/results/runs/{run_id}",
+                consequence=N_("The scores of this round and category freeze: no sheet can be saved, submitted or "
+                               "reopened after this, and the run becomes the one the next steps rest on."), run=run_id):
+            return page
         by = actor_of(current_user(request))
         return self._action(request, run_id, lambda db, run: service.approve_run(db, run=run, by=by))
 
-    @post("/runs/{run_id:int}/advance", sync_to_thread=True, guards=[organizer_only])
-    def advance(self, request: Request, run_id: FromPath[int], data: FormData) -> Redirect:
+    @post("/runs/{run_id:int}/advance", sync_to_thread=True, guards=[requires(permissions.ADVANCE, load=load_run)])
+    def advance(self, request: Request, run_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Advance the top {m} of run {run}?"), button=N_("Advance them"),
+                back=f"/results/runs/{run_id}", run=run_id, m=form_text(data, "top_m"),
+                consequence=N_("These nominations receive the final round's codes and go on to it; the others do "
+                               "not. Advancing is not undone.")):
+            return page
         by = actor_of(current_user(request))
         return self._action(request, run_id,
                             lambda db, run: service.advance(db, run=run, top_m=form_int(data, "top_m"), by=by))
 
-    @post("/runs/{run_id:int}/unblind", sync_to_thread=True, guards=[organizer_only])
-    def unblind(self, request: Request, run_id: FromPath[int], data: FormData) -> Redirect:
+    @post("/runs/{run_id:int}/unblind", sync_to_thread=True, guards=[requires(permissions.UNBLIND, load=load_run)])
+    def unblind(self, request: Request, run_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Unblind run {run}?"), button=N_("Unblind"), back=f"/results/runs/{run_id}",
+                consequence=N_("Names and employers are shown next to the ranking from now on; the unblinding is "
+                               "recorded with your reason and cannot be taken back."), run=run_id):
+            return page
         by = actor_of(current_user(request))
         return self._action(request, run_id,
                             lambda db, run: service.unblind(db, run=run, reason=form_text(data, "reason"), by=by))
 
-    @post("/runs/{run_id:int}/recompute", sync_to_thread=True)
+    @post("/runs/{run_id:int}/recompute", sync_to_thread=True, guards=[requires(permissions.RECOMPUTE)])
     def recompute(self, request: Request, db: DbSession, run_id: FromPath[int]) -> Redirect:
         run_id = _run(db, run_id).id
         user = current_user(request)
@@ -214,7 +231,7 @@ class ResultsApiController(Controller):
     """Read-only results and progress for organizers and auditors (listed in the OpenAPI schema)."""
 
     path = "/api/results"
-    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+    guards = [requires(permissions.VIEW)]
     tags = ["results"]
 
     @get("/runs", sync_to_thread=True, summary="Result runs of the current edition")

@@ -37,11 +37,14 @@ def table_rows(session: Session, *, run: ResultRun, table: str, role: str) -> tu
         if auditor else {}
     if table == "scores":
         criteria = run.inputs.get("criteria", [])
-        header = ["code", "assignment", "judge"] + (["expert_id", "expert_name"] if auditor else []) + \
-                 ["criterion", "criterion_name", "weight", "value", "grade", "familiarity", "total"]
+        # The assignment's id only for auditors: the organizer's pages show who holds each assignment (the swap
+        # page), so the id would join a judge's code to a name.
+        header = ["code"] + (["assignment"] if auditor else []) + ["judge"] + \
+            (["expert_id", "expert_name"] if auditor else []) + \
+            ["criterion", "criterion_name", "weight", "value", "grade", "familiarity", "total"]
         rows = []
         for sheet in run.inputs.get("sheets", []):
-            judge = [sheet["code"], sheet["assignment"], code_of.get(sheet["expert"], "")]
+            judge = [sheet["code"]] + ([sheet["assignment"]] if auditor else []) + [code_of.get(sheet["expert"], "")]
             if auditor:
                 judge += [sheet["expert"], names.get(sheet["expert"], "")]
             for c in criteria:

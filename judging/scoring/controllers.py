@@ -22,7 +22,6 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from judging import audit
-from judging.accounts.models import Role
 from judging.db.base import utcnow
 from judging.editions.models import Edition, Round
 from judging.panels.models import Assignment, Expert
@@ -39,12 +38,16 @@ from judging.scoring import files, progress as progress_of, roster, rubrics, ser
 from judging.scoring.rules import (
     FAMILIARITY_LABELS, SheetInvalid, band_of, field_name, opinion_length, plain, weighted_total,
 )
-from judging.web.auth import current_user, requires_role
+from judging.web.auth import current_user
+from judging.accounts.permissions import can
+from judging.web.guards import loaded, requires
+from judging.scoring import permissions
 from judging.web.rendering import DbSession, error_text, gettext_for, render
-from judging.web.forms import error_status, form_int, form_text, request_actor
+from judging.web.forms import error_status, form_int, form_text, needs_confirmation, request_actor
 
 logger = logging.getLogger(__name__)
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+load_assignment = loaded(Assignment, "assignment_id")
 
 
 def _wants_json(request: Request) -> bool:
@@ -87,7 +90,7 @@ def _edition(db) -> Edition | None:
 
 class JudgeController(Controller):
     path = "/judge"
-    guards = [requires_role(Role.JUDGE)]
+    guards = [requires(permissions.JUDGE_HOME)]
 
     @get("/", sync_to_thread=True)
     def home(self, request: Request, db: DbSession, notice: FromQuery[str | None] = None) -> Template:
@@ -144,7 +147,8 @@ class JudgeController(Controller):
                                                                          edition=edition):
             raise _UndertakingFirst()
 
-    @get("/sheets/{assignment_id:int}", sync_to_thread=True)
+    @get("/sheets/{assignment_id:int}", sync_to_thread=True,
+         guards=[requires(permissions.SHEET_VIEW, load=load_assignment)])
     def sheet(self, request: Request, db: DbSession, assignment_id: FromPath[int]) -> Template | Redirect:
         try:
             self._gate(request, db)
@@ -152,7 +156,8 @@ class JudgeController(Controller):
             return Redirect(path="/judge")
         return self._page(request, self._context(request, db, assignment_id))
 
-    @post("/sheets/{assignment_id:int}/draft", sync_to_thread=True)
+    @post("/sheets/{assignment_id:int}/draft", sync_to_thread=True,
+          guards=[requires(permissions.SHEET_SAVE, load=load_assignment)])
     def save_draft(self, request: Request, db: DbSession, assignment_id: FromPath[int],
                    data: FormData) -> Response | Template | Redirect:
         judge = current_user(request)
@@ -189,7 +194,8 @@ class JudgeController(Controller):
             raise NotFoundException() from None
         return self._page(request, ctx, status_code=status, posted=data, error=error)
 
-    @post("/sheets/{assignment_id:int}/submit", sync_to_thread=True)
+    @post("/sheets/{assignment_id:int}/submit", sync_to_thread=True,
+          guards=[requires(permissions.SHEET_SAVE, load=load_assignment)])
     def review(self, request: Request, db: DbSession, assignment_id: FromPath[int],
                data: FormData) -> Template | Response:
         """Step one of submitting: store the posted values as the draft, check completeness, and show
@@ -210,7 +216,8 @@ class JudgeController(Controller):
             return self._page(request, ctx, status_code=422, error=error)
         return self._page(request, ctx, template="pages/judge_sheet_confirm.html")
 
-    @post("/sheets/{assignment_id:int}/confirm", sync_to_thread=True)
+    @post("/sheets/{assignment_id:int}/confirm", sync_to_thread=True,
+          guards=[requires(permissions.SHEET_SAVE, load=load_assignment)])
     def confirm(self, request: Request, db: DbSession, assignment_id: FromPath[int],
                 data: FormData) -> Template | Response | Redirect:
         try:
@@ -222,9 +229,16 @@ class JudgeController(Controller):
             return self._refusal(request, db, assignment_id, error, {})
         return Redirect(path=f"/judge/sheets/{assignment_id}")
 
-    @post("/sheets/{assignment_id:int}/conflict", sync_to_thread=True)
+    @post("/sheets/{assignment_id:int}/conflict", sync_to_thread=True,
+          guards=[requires(permissions.DECLARE_CONFLICT, load=load_assignment)])
     def declare_conflict(self, request: Request, db: DbSession, assignment_id: FromPath[int],
                          data: FormData) -> Template | Response | Redirect:
+        if page := needs_confirmation(
+                request, data, title=N_("Declare a conflict of interest?"), button=N_("Declare the conflict"),
+                back=f"/judge/sheets/{assignment_id}",
+                consequence=N_("This item leaves your list for good and goes to another judge; your draft for it, "
+                               "if any, is not counted.")):
+            return page
         try:
             assignment = service.declare_conflict(db, judge=current_user(request), assignment_id=assignment_id,
                                                   reason=_text(data.get("reason")))
@@ -277,7 +291,7 @@ class RoundController(Controller):
     """The organizer runs a round: opens and closes it, watches progress, reopens, extends."""
 
     path = "/organizer"
-    guards = [requires_role(Role.ORGANIZER)]
+    guards = [requires(permissions.ROUNDS_VIEW)]
 
     def _round(self, db, round_id: int) -> Round:
         try:
@@ -302,9 +316,15 @@ class RoundController(Controller):
         return render(request, template, round=round_, progress=progress, now=utcnow(),
                       error=request.query_params.get("error"))
 
-    @post("/rounds/{round_id:int}/status", sync_to_thread=True)
+    @post("/rounds/{round_id:int}/status", sync_to_thread=True, guards=[requires(permissions.ROUND_STATUS)])
     def set_status(self, request: Request, db: DbSession, round_id: FromPath[int], data: FormData) -> Response:
         round_ = self._round(db, round_id)
+        if _text(data.get("action")) == "close" and (page := needs_confirmation(
+                request, data, title=N_("Close round {name}?"), button=N_("Close the round"), name=round_.name,
+                back=f"/organizer/rounds/{round_id}",
+                consequence=N_("Judges can no longer save or submit in this round, except those given an "
+                               "extension."))):
+            return page
         try:
             if _text(data.get("action")) == "open":
                 editions.open_round(db, round_=round_, by=request_actor(request))
@@ -353,13 +373,16 @@ class RoundController(Controller):
         if expert is None:
             raise NotFoundException()
         rows = progress_of.judge_round_sheets(db, round_=round_, expert_id=expert_id)
+        histories = progress_of.sheet_histories(db, [r.sheet.id for r in rows if r.sheet]) \
+            if can(current_user(request), permissions.SHEET_HISTORY) else {}
         return render(request, "pages/organizer_round_judge.html", status_code=status_code, round=round_,
-                      expert=expert, rows=rows, extension=progress_of.round_extension(db, round_=round_,
+                      expert=expert, rows=rows, histories=histories, extension=progress_of.round_extension(db, round_=round_,
                                                                                    expert_id=expert_id),
                       deadline=service.effective_deadline(db, round_=round_, expert_id=expert_id),
                       error=error, form=form or {})
 
-    @post("/sheets/{sheet_id:int}/reopen", sync_to_thread=True)
+    @post("/sheets/{sheet_id:int}/reopen", sync_to_thread=True,
+          guards=[requires(permissions.REOPEN_SHEET, load=loaded(ScoreSheet, "sheet_id"))])
     def reopen(self, request: Request, db: DbSession, sheet_id: FromPath[int], data: FormData) -> Response:
         sheet = db.get(ScoreSheet, sheet_id)
         if sheet is None:
@@ -375,7 +398,8 @@ class RoundController(Controller):
                                     error=error.render(gettext_for(request)), form={"sheet_id": sheet_id, **data})
         return Redirect(path=f"/organizer/rounds/{assignment.round_id}/judges/{assignment.expert_id}")
 
-    @post("/rounds/{round_id:int}/judges/{expert_id:int}/extension", sync_to_thread=True)
+    @post("/rounds/{round_id:int}/judges/{expert_id:int}/extension", sync_to_thread=True,
+          guards=[requires(permissions.EXTENSION)])
     def extend(self, request: Request, db: DbSession, round_id: FromPath[int], expert_id: FromPath[int],
                data: FormData) -> Response:
         round_ = self._round(db, round_id)
@@ -392,7 +416,7 @@ class RoundController(Controller):
                                     error=error.render(gettext_for(request)), form=dict(data))
         return Redirect(path=f"/organizer/rounds/{round_id}/judges/{expert_id}")
 
-    @post("/undertaking", sync_to_thread=True)
+    @post("/undertaking", sync_to_thread=True, guards=[requires(permissions.UNDERTAKING)])
     def set_undertaking(self, request: Request, db: DbSession, data: FormData) -> Response:
         edition = _edition(db)
         if edition is None:
@@ -428,7 +452,7 @@ class RubricController(Controller):
     """The organizer views and edits a category's rubric; refused once the category has scores."""
 
     path = "/organizer/rubrics"
-    guards = [requires_role(Role.ORGANIZER)]
+    guards = [requires(permissions.RUBRIC_VIEW)]
 
     def _page(self, request: Request, db, category_id: int, *, fields: dict[str, Any] | None = None,
               error: JudgingError | None = None, status_code: int = 200, saved: bool = False) -> Template:
@@ -453,7 +477,7 @@ class RubricController(Controller):
              saved: FromQuery[bool] = False) -> Template:
         return self._page(request, db, category_id, saved=saved)
 
-    @post("/{category_id:int}", sync_to_thread=True)
+    @post("/{category_id:int}", sync_to_thread=True, guards=[requires(permissions.RUBRIC_EDIT)])
     def save(self, request: Request, db: DbSession, category_id: FromPath[int], data: FormData) -> Response:
         try:
             spec = rubrics.read_rubric_form(data)
@@ -472,11 +496,18 @@ class RosterController(Controller):
     post here: whether it may happen is scoring's rule, a submitted sheet stands)."""
 
     path = "/organizer/panels"
-    guards = [requires_role(Role.ORGANIZER)]
+    guards = [requires(permissions.ROSTER_VIEW)]
 
-    @post("/rounds/{round_id:int}/experts/{expert_id:int}/drop", sync_to_thread=True)
+    @post("/rounds/{round_id:int}/experts/{expert_id:int}/drop", sync_to_thread=True,
+          guards=[requires(permissions.DROP_EXPERT)])
     def drop_out(self, request: Request, db: DbSession, round_id: FromPath[int], expert_id: FromPath[int],
-                 data: FormData) -> Redirect:
+                 data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Withdraw this expert from the round?"), button=N_("Withdraw the expert"),
+                back=f"/organizer/panels/experts/{expert_id}",
+                consequence=N_("Every assignment of this expert in the round without a submitted sheet is withdrawn "
+                               "and given to other judges; submitted sheets stand.")):
+            return page
         try:
             roster.withdraw_expert(db, round_id=round_id, expert_id=expert_id, reason=form_text(data, "reason"),
                                     by=request_actor(request))
@@ -496,7 +527,8 @@ class RosterController(Controller):
     def swap_form(self, request: Request, db: DbSession, assignment_id: FromPath[int]) -> Template:
         return swap_page(request, db, assignment_id, error=request.query_params.get("error"))
 
-    @post("/assignments/{assignment_id:int}/swap", sync_to_thread=True)
+    @post("/assignments/{assignment_id:int}/swap", sync_to_thread=True,
+          guards=[requires(permissions.ROSTER, load=load_assignment)])
     def swap(self, request: Request, db: DbSession, assignment_id: FromPath[int], data: FormData) -> Template | Redirect:
         try:
             new = roster.swap_expert(db, assignment_id=assignment_id, expert_id=form_int(data, "expert_id"),
@@ -517,7 +549,7 @@ class JudgeAttachmentController(Controller):
     """A judge downloads an attachment of an own assignment, named ``<code>-<n>.<ext>`` and nothing else."""
 
     path = "/judge/attachments"
-    guards = [requires_role(Role.JUDGE)]
+    guards = [requires(permissions.SHEET_VIEW, load=load_assignment)]
 
     @get("/{assignment_id:int}/{name:str}", sync_to_thread=True)
     def download(self, request: Request, db: DbSession, assignment_id: FromPath[int], name: FromPath[str]) -> Response:

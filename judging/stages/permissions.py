@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from judging.accounts.permissions import (
     Ask, MessageId, MessageIds, Predicate, Refused, Situation, is_auditor, is_organizer, permission,
 )
+from judging.db.base import Base
 from judging.editions.models import Category
 from judging.errors import N_
 from judging.stages.models import STAGE_LABELS, Stage, StageKind, StageStatus
@@ -74,22 +75,38 @@ def stages_allowing(capability: Capability) -> list[StageKind]:
 
 
 def category_id_of(obj: Any) -> int | None:
-    """The category an object belongs to (a category, anything with ``category_id``, or a nomination's)."""
+    """The category an object belongs to (a category or its id, or anything with ``category_id``)."""
     if obj is None:
         return None
     if isinstance(obj, Category):
         return obj.id
     if isinstance(obj, int):
         return obj
-    found = getattr(obj, "category_id", None)
-    if found is None and getattr(obj, "nomination", None) is not None:
-        found = obj.nomination.category_id
-    return found
+    return getattr(obj, "category_id", None)
+
+
+def _category_through(ask: Ask) -> int | None:
+    """The category of an object that names only its nomination or assignment (a score sheet, an assignment).
+
+    Read through the tables by name: those parts sit above this one."""
+    tables = Base.metadata.tables
+    nominations, assignments = tables["nominations"], tables["assignments"]
+    nomination_id = getattr(ask.obj, "nomination_id", None)
+    if nomination_id is None and getattr(ask.obj, "assignment_id", None) is not None:
+        nomination_id = ask.session.scalar(select(assignments.c.nomination_id)
+                                           .where(assignments.c.id == ask.obj.assignment_id))
+    if nomination_id is None:
+        return None
+    return ask.session.scalar(select(nominations.c.category_id).where(nominations.c.id == nomination_id))
+
+
+def asked_category_id(ask: Ask) -> int | None:
+    return category_id_of(ask.obj) or (_category_through(ask) if ask.obj is not None else None)
 
 
 def statuses(ask: Ask) -> dict[StageKind, StageStatus] | None:
     """The stages of the asked object's category (None: no category, or its pipeline never started)."""
-    category_id = category_id_of(ask.obj)
+    category_id = asked_category_id(ask)
     if category_id is None:
         return None
     key = ("stages", category_id)

@@ -12,11 +12,11 @@ from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy import func, select
 
-from judging.accounts.models import Role
 from judging.audit.catalogue import SYSTEM_ACTORS, entry_for
 from judging.audit.chain import verify
 from judging.audit.models import AuditEvent
-from judging.web.auth import requires_role
+from judging.accounts.permissions import AUDITOR_HOME
+from judging.web.guards import requires
 from judging.web.rendering import DbSession, render
 
 PAGE_SIZE = 50
@@ -24,7 +24,7 @@ PAGE_SIZE = 50
 
 class AuditorController(Controller):
     path = "/auditor"
-    guards = [requires_role(Role.AUDITOR)]
+    guards = [requires(AUDITOR_HOME)]
 
     @get("/", sync_to_thread=True)
     def home(self, request: Request, db: DbSession, page: FromQuery[int] = 1) -> Template:

@@ -15,7 +15,7 @@ from judging.accounts import actor_of
 from judging.accounts.permissions import Refused
 from judging.errors import Conflict, JudgingError, N_, NotFound
 from judging.web.auth import current_user
-from judging.web.rendering import error_text, render
+from judging.web.rendering import error_text, gettext_for, render
 
 
 def form_text(data: dict[str, Any], name: str, default: str = "") -> str:
@@ -98,3 +98,16 @@ def confirm_page(request: Request, *, title: str, consequence: str, action: str,
               for value in (raw if isinstance(raw, list) else [raw]) if not hasattr(value, "read")]
     return render(request, template, title=title, consequence=consequence, action=action, fields=fields,
                   back=back, button=button, details=list(details), **context)
+
+
+def needs_confirmation(request: Request, data: dict[str, Any], *, title: str, consequence: str, back: str,
+                       button: str = "", details: list[str] | tuple[str, ...] = (), **params: Any) -> Response | None:
+    """None once the user has confirmed; else the confirmation page. ``title``, ``consequence`` and ``button`` are
+    message ids formatted with ``params``; ``details`` are shown as they are. Usage in a handler:
+    ``if (page := needs_confirmation(request, data, title=N_(...), consequence=N_(...), back=...)): return page``."""
+    if confirmed(data):
+        return None
+    _ = gettext_for(request)
+    return confirm_page(request, title=_(title).format(**params), consequence=_(consequence).format(**params),
+                        action=request.url.path, data=data, back=back,
+                        button=_(button).format(**params) if button else "", details=details)

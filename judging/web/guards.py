@@ -39,7 +39,7 @@ def requires(perm: Permission | str, *, load: Loader | None = None):
             raise NotFoundException()
         raise Refused(get(perm).name, decision.reason)
 
-    guard.permission = perm  # type: ignore[attr-defined]
+    guard.permission, guard.load = perm, load  # type: ignore[attr-defined]
     guard.__name__ = "requires_" + (perm if isinstance(perm, str) else perm.name).replace(".", "_")
     return guard
 
@@ -61,9 +61,10 @@ def _decide(connection: ASGIConnection, perm: Permission | str, load: Loader | N
         return decide(user, perm, obj, session=session)
 
 
-def permissions_of(handler: BaseRouteHandler) -> list[Permission | str]:
-    """The permissions a route handler's guards ask (its own and its controller's), for the access matrix."""
-    return [g.permission for g in handler.resolve_guards() if hasattr(g, "permission")]
+def permissions_of(handler: BaseRouteHandler) -> list[tuple[Permission | str, bool]]:
+    """The permissions a route handler's guards ask (its own and its controller's), each with whether the guard
+    loads the route's object (without one, the stage of a category cannot be asked), for the access matrix."""
+    return [(g.permission, g.load is not None) for g in handler.resolve_guards() if hasattr(g, "permission")]
 
 
 def loaded(model: type, param: str) -> Loader:

@@ -37,7 +37,9 @@ def _csrf(client) -> str:
 
 
 def _post(client, url: str, data: dict | None = None, **kwargs):
-    return client.post(url, data={"_csrf_token": _csrf(client), **(data or {})}, follow_redirects=False, **kwargs)
+    # Irreversible actions ask for confirmation first (tests/test_confirmations.py); these tests confirm at once.
+    return client.post(url, data={"_csrf_token": _csrf(client), "confirmed": "1", **(data or {})},
+                       follow_redirects=False, **kwargs)
 
 
 def _ready(session_factory, *, present: int = 9) -> dict:

@@ -76,7 +76,8 @@ def _file(client, world, **fields):
 
 
 def _post(client, path: str, **data):
-    return client.post(path, data=data, follow_redirects=False)
+    # Irreversible actions ask for confirmation first (tests/test_confirmations.py); these tests confirm at once.
+    return client.post(path, data={"confirmed": "1", **data}, follow_redirects=False)
 
 
 def test_anyone_reads_the_notice_and_files_a_real_name_objection(client, world, session_factory):

@@ -70,7 +70,7 @@ def test_preview_then_commit_assigns_exactly_k_without_conflicts(client, demo, s
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(Assignment).where(Assignment.round_id == round_id)) == 0
     token = csrf_token(client, plan_path)
-    done = client.post(plan_path + "/commit", data={"_csrf_token": token}, follow_redirects=False)
+    done = client.post(plan_path + "/commit", data={"_csrf_token": token, "confirmed": "1"}, follow_redirects=False)
     assert done.status_code in (302, 303)
     assert "notice=committed" in done.headers["location"]
     advanced = _advanced_ids(session_factory, round_id, category_id)
@@ -108,7 +108,7 @@ def test_infeasible_preview_says_what_falls_short_and_commits_nothing(client, de
     assert "150" in page.text and "60" in page.text  # 30 x 5 places needed, 60 x 1 allowed
     assert 'id="commit-button"' not in page.text
     token = csrf_token(client, plan_path)
-    client.post(plan_path + "/commit", data={"_csrf_token": token})
+    client.post(plan_path + "/commit", data={"_csrf_token": token, "confirmed": "1"})
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(Assignment).where(Assignment.round_id == round_id)) == 0
 
@@ -141,7 +141,7 @@ def test_commit_refuses_a_plan_that_a_new_conflict_invalidates(client, demo, ses
         s.add(Conflict(expert_id=eid, nomination_id=nid, source="organizer", reason="合作过"))
         s.commit()
     token = csrf_token(client, plan_path)
-    response = client.post(plan_path + "/commit", data={"_csrf_token": token}, follow_redirects=True)
+    response = client.post(plan_path + "/commit", data={"_csrf_token": token, "confirmed": "1"}, follow_redirects=True)
     assert 'id="plan-error"' in response.text
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(Assignment).where(Assignment.round_id == round_id)) == 0
@@ -195,7 +195,7 @@ def test_a_large_plan_is_committed_by_a_job(client, demo, session_factory, monke
     round_id, category_id = _final_and_category(session_factory, CategoryKey.CHIEF_EMPLOYEE, advance=20)
     plan_path = _preview(client, round_id, category_id, k="3", max_load="5")
     token = csrf_token(client, plan_path)
-    response = client.post(plan_path + "/commit", data={"_csrf_token": token}, follow_redirects=False)
+    response = client.post(plan_path + "/commit", data={"_csrf_token": token, "confirmed": "1"}, follow_redirects=False)
     assert response.headers["location"].startswith("/jobs/")
     job = client.get(response.headers["location"])
     assert "notice=committed" in job.text

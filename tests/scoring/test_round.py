@@ -96,10 +96,11 @@ def test_the_organizer_sets_the_statement_judges_accept(client, demo, session_fa
 
 def test_declaring_a_conflict_removes_the_item_and_records_it(client, judge, session_factory):
     token, _ = page_token(client, f"/judge/sheets/{judge.assignment_id}")
-    empty = client.post(f"/judge/sheets/{judge.assignment_id}/conflict", data={"_csrf_token": token, "reason": " "})
+    empty = client.post(f"/judge/sheets/{judge.assignment_id}/conflict", data={"_csrf_token": token, "reason": " ", "confirmed": "1"})
     assert empty.status_code == 400 and "请简要说明需要回避的原因" in empty.text
     response = client.post(f"/judge/sheets/{judge.assignment_id}/conflict",
-                           data={"_csrf_token": token, "reason": "该项目来自我曾任职的单位"}, follow_redirects=False)
+                           data={"_csrf_token": token, "reason": "该项目来自我曾任职的单位", "confirmed": "1"},
+                           follow_redirects=False)
     assert response.status_code in (302, 303) and "notice=conflict" in response.headers["location"]
     assert f"/judge/sheets/{judge.assignment_id}\"" not in client.get("/judge").text
     assert client.get(f"/judge/sheets/{judge.assignment_id}").status_code == 404
@@ -190,10 +191,11 @@ def test_closing_the_round_stops_saving_and_opening_it_again_resumes(client, jud
     _switch_to(client, "organizer", DEMO_PASSWORDS["organizer"])
     round_id = _preliminary(session_factory)
     token, _ = page_token(client, f"/organizer/rounds/{round_id}")
-    assert client.post(f"/organizer/rounds/{round_id}/status", data={"_csrf_token": token, "action": "close"},
+    assert client.post(f"/organizer/rounds/{round_id}/status", data={"_csrf_token": token, "action": "close",
+                                                                      "confirmed": "1"},
                        follow_redirects=False).status_code in (302, 303)
     assert client.post(f"/organizer/rounds/{round_id}/status",
-                       data={"_csrf_token": token, "action": "close"}).status_code == 409
+                       data={"_csrf_token": token, "action": "close", "confirmed": "1"}).status_code == 409
 
     _switch_to(client, "judge01", DEMO_PASSWORDS["judge"])
     home = client.get("/judge").text

@@ -31,7 +31,7 @@ def fresh(demo, session_factory) -> dict:
 
 
 def _post(client, path: str, data: dict | None = None):
-    return client.post(path, data={**(data or {}), "_csrf_token": csrf_token(client, "/organizer/stages")},
+    return client.post(path, data={"confirmed": "1", **(data or {}), "_csrf_token": csrf_token(client, "/organizer/stages")},
                        follow_redirects=False)
 
 
