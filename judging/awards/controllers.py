@@ -5,6 +5,7 @@ Thin handlers over ``judging.awards.service``."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Annotated, Any
@@ -47,6 +48,7 @@ def _load_category(session, params: dict[str, Any]) -> Category | None:
 def _audited_refusal(guard):
     """Publication is an integrity rule: a refused attempt is kept in the audit chain with its reason."""
 
+    @functools.wraps(guard)  # keeps the permission and loader the access matrix reads
     async def audited(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
         try:
             await guard(connection, handler)
@@ -55,8 +57,6 @@ def _audited_refusal(guard):
             await anyio.to_thread.run_sync(_record_refusal, connection, category_id, str(exc))
             raise
 
-    audited.permission = guard.permission  # type: ignore[attr-defined]
-    audited.__name__ = guard.__name__
     return audited
 
 
