@@ -255,7 +255,7 @@ def _to_approval(db, world, notice):
 def test_publishing_results_before_the_committees_approval_is_refused_once_the_category_uses_the_pipeline(db):
     world, _notice = _published(db)
     with pytest.raises(JudgingError, match=r"needs the committee's approval \(Final approval\); this category is "
-                                           r"still in Public notice"):
+                                           r"in Public notice"):
         awards.publish(db, category=world["category"], by=ORGANIZER)
     assert _count(db, Publication) == 0
 
