@@ -155,7 +155,7 @@ class FormalReviewController(Controller):
         return self._nomination_page(request, db, nomination_id)
 
     @post("/nominations/{nomination_id:int}", sync_to_thread=True,
-          guards=[requires(permissions.DECIDE, load=loaded(Nomination, "nomination_id"))])
+          guards=[requires(permissions.DECIDE, load=loaded(Nomination, "nomination_id", current_edition=True))])
     def decide(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
         form = {"reasons": str(data.get("reasons", "")).strip(), "override_reason": form_text(data, "override_reason"),
                 "deadline": form_text(data, "deadline"), "tick": form_values(data, "tick")}

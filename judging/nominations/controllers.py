@@ -174,7 +174,7 @@ class NominationsController(Controller):
             acknowledge=form_text(data, "acknowledge") == "yes"))
 
     @post("/{nomination_id:int}/withdraw", sync_to_thread=True,
-          guards=[requires(permissions.WITHDRAW, load=loaded(Nomination, "nomination_id"))])
+          guards=[requires(permissions.WITHDRAW, load=loaded(Nomination, "nomination_id", current_edition=True))])
     def withdraw(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
         if page := needs_confirmation(
                 request, data, title=N_("Withdraw this nomination?"), button=N_("Withdraw it"),

@@ -25,6 +25,7 @@ from judging.results.models import (
 )
 from judging.scoring import service as scoring
 from judging.stages.models import StageKind, StageStatus
+from judging.stages.permissions import Capability, require_capability
 from judging.stages.service import Blocker, status_of
 
 METHODS = ("mean", "trimmed_mean", "trimmed", "zscore", "additive", "confidence", "affine", "mixed", "rasch")
@@ -356,6 +357,7 @@ def approval_for(session: Session, *, round_id: int, category_id: int) -> RunApp
 
 def approve_run(session: Session, *, run: ResultRun, by: audit.Actor) -> RunApproval:
     """Approve ``run``: one per round and category; scoring freezes its scores from now on."""
+    require_capability(session, category_id=run.category_id, capability=Capability.COMPUTE)
     audit.lock_chain_head(session)  # no score may change between the digest check below and the commit
     if approval_for(session, round_id=run.round_id, category_id=run.category_id) is not None:
         raise Conflict(N_("A run of this round and category is already approved."))
@@ -404,6 +406,7 @@ def advance(session: Session, *, run: ResultRun, top_m: int, by: audit.Actor) ->
         raise Conflict(N_("Only a preliminary run can send nominations to the final round."))
     if run.approval is None:
         raise Conflict(N_("Approve the run before advancing nominations from it."))
+    require_capability(session, category_id=run.category_id, capability=Capability.COMPUTE)
     if top_m < 1:
         raise JudgingError(N_("Give how many nominations advance (at least 1)."))
     final = session.scalar(select(Round).where(Round.edition_id == run.edition_id, Round.kind == RoundKind.FINAL))

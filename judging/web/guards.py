@@ -18,6 +18,7 @@ from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy.orm import Session
 
 from judging.accounts.permissions import Decision, Permission, Refused, decide, get
+from judging.editions.service import current_edition_or_none
 from judging.errors import NotFound
 from judging.web.auth import current_user
 
@@ -67,10 +68,16 @@ def permissions_of(handler: BaseRouteHandler) -> list[tuple[Permission | str, bo
     return [(g.permission, g.load is not None) for g in handler.resolve_guards() if hasattr(g, "permission")]
 
 
-def loaded(model: type, param: str) -> Loader:
-    """A loader for the common case: the row of ``model`` whose primary key is the path parameter ``param``."""
+def loaded(model: type, param: str, *, current_edition: bool = False) -> Loader:
+    """A loader for the common case: the row of ``model`` whose primary key is the path parameter ``param``;
+    with ``current_edition``, only a row of the current edition (the pages that work on it answer 404 for
+    another edition's ids, as their services do)."""
 
     def load(session: Session, params: dict[str, Any]) -> Any:
-        return session.get(model, params[param])
+        row = session.get(model, params[param])
+        if row is not None and current_edition:
+            edition = current_edition_or_none(session)
+            return row if edition is not None and row.edition_id == edition.id else None
+        return row
     load.__name__ = f"load_{model.__name__}_{param}"
     return load

@@ -264,5 +264,9 @@ def test_other_roles_cannot_reach_the_round_pages(client, demo, session_factory)
     with session_factory() as session:
         assert session.get(Round, round_id).status.value == "open"
     _switch_to(client, "auditor", DEMO_PASSWORDS["auditor"])
-    assert client.get(f"/organizer/rounds/{round_id}").status_code == 404
+    # The auditor reads the round's progress (issue 14) but changes nothing.
+    assert client.get(f"/organizer/rounds/{round_id}").status_code == 200
+    token, _ = page_token(client, f"/organizer/rounds/{round_id}")
+    assert client.post(f"/organizer/rounds/{round_id}/status",
+                       data={"_csrf_token": token, "action": "close", "confirmed": "1"}).status_code == 404
     assert client.get("/judge").status_code == 404
