@@ -50,6 +50,8 @@ ACTIONS: dict[str, ActionEntry] = _entries(
      N_("A judge accepted the confidentiality undertaking; the digest of the accepted text is recorded.")),
     ("edition.demo_nominations_loaded", N_("Demo nominations loaded"),
      N_("The demo set-up inserted its sample nominations.")),
+    ("round.demo_assignments_loaded", N_("Demo assignments loaded"),
+     N_("The demo set-up recorded the previous edition's assignments of its judges (its own pool of eight).")),
     ("category.checklist_set", N_("Formal review checklist set"),
      N_("The organizer set the category's formal review checklist.")),
     ("category.rubric_updated", N_("Rubric updated"),

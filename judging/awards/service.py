@@ -22,6 +22,7 @@ from judging import audit
 from judging.accounts.permissions import Ask, Refused
 from judging.awards.models import ApprovedWinner, NamedMethod, Publication
 from judging.awards.permissions import PUBLISH, PUBLISHABLE
+from judging.db.base import utcnow
 from judging.editions.models import Category, CategoryKey, Edition
 from judging.errors import Conflict, N_, NotFound
 from judging.meetings.service import passed_nominations
@@ -241,10 +242,12 @@ def publication_preview(session: Session, *, category: Category) -> PublicationP
     return PublicationPreview(category, run, winners)
 
 
-def publish(session: Session, *, category: Category, by: audit.Actor) -> list[Publication]:
+def publish(session: Session, *, category: Category, by: audit.Actor,
+            now: dt.datetime | None = None) -> list[Publication]:
     """Put the list the committee approved on the public page: only title, first inventor, employer, city,
     summary. Refused (nothing written) before the approval, and once published."""
     preview = publication_preview(session, category=category)
+    now = now or utcnow()
     run = preview.run
     edition = session.get(Edition, run.edition_id)
     summaries = dict(session.execute(select(Nomination.id, Nomination.summary).where(
@@ -252,7 +255,8 @@ def publish(session: Session, *, category: Category, by: audit.Actor) -> list[Pu
     rows = [Publication(run_id=run.id, nomination_id=w.nomination_id, year=edition.year,
                         category_key=category.key.value, category_name=category.name, place=w.place, title=w.title,
                         first_inventor=w.first_inventor, employer=w.employer, city=w.city,
-                        summary=summaries[w.nomination_id], published_by_id=by.id) for w in preview.winners]
+                        summary=summaries[w.nomination_id], published_by_id=by.id, published_at=now)
+            for w in preview.winners]
     session.add_all(rows)
     session.flush()
     audit.append(session, actor=by, action="result_run.published", object_type="result_run", object_id=run.id,
