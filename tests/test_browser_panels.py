@@ -62,7 +62,7 @@ def test_organizer_previews_and_commits_a_final_round_plan(served, browser, db_u
         page.click("#commit-button")
         # Committing is irreversible: a confirmation page states the consequence before anything is written.
         page.wait_for_selector("#confirm-step")
-        assert "400" in page.locator("#confirm-consequence").inner_text()
+        assert "150" in page.locator("#confirm-consequence").inner_text()  # 30 advanced x 5
         screenshot(page, "panels-commit-confirm")
         page.click("#confirm-yes")
         page.wait_for_selector("#committed-notice")
