@@ -10,6 +10,8 @@ from sqlalchemy import func, select, update
 
 from helpers import csrf_token, login
 from judging.demo import DEMO_PASSWORDS
+from judging.audit.models import AuditEvent
+from judging.awards.models import Publication
 from judging.documents.models import Document
 from judging.editions.models import CategoryKey
 from judging.jobs import start_job
@@ -124,3 +126,22 @@ def test_the_auditor_reads_assignments_conflicts_experts_progress_and_sheet_hist
     assert "score_sheet.submitted" in judge_page.text and "/reopen" not in judge_page.text
     token = csrf_token(client, "/organizer/panels/conflicts")
     assert client.post("/organizer/panels/conflicts", data={"_csrf_token": token}).status_code == 404
+
+
+def test_publishing_before_the_committee_approves_is_refused_with_the_reason_and_audited(client, demo,
+                                                                                       session_factory):
+    with session_factory() as session:
+        _, category_id = demo_ids(session, CategoryKey.SUGGESTION)
+        before = session.scalar(select(func.count()).select_from(AuditEvent)
+                                .where(AuditEvent.action == "permission.refused"))
+    login(client, "organizer", DEMO_PASSWORDS["organizer"])
+    token = csrf_token(client, "/results/awards")
+    refused = client.post(f"/results/awards/{category_id}/publish", data={"_csrf_token": token, "confirmed": "1"},
+                          headers={"accept": "text/html"}, follow_redirects=False)
+    assert refused.status_code == 403 and "须先登记评审委员会的审定" in refused.text
+    with session_factory() as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.action == "permission.refused")
+                                 .order_by(AuditEvent.seq)).all()
+        assert len(events) == before + 1 and events[-1].object_id == "awards.publish"
+        assert session.scalar(select(func.count()).select_from(Publication)
+                              .where(Publication.year == 2026, Publication.category_key == "suggestion")) == 0

@@ -214,19 +214,22 @@ class Permission:
     """A named action on a kind of object, and the rule that allows it.
 
     ``label`` is a message id for the access matrix; ``irreversible`` marks the actions that go through a
-    confirmation step (and whose buttons show the reason when refused)."""
+    confirmation step (and whose buttons show the reason when refused); ``audit_refusals`` marks those that
+    touch an integrity rule (publication, unblinding, ballots), whose refusals the guard records."""
 
     name: str
     rule: Predicate
     label: str = ""
     irreversible: bool = False
+    audit_refusals: bool = False
 
     def __repr__(self) -> str:
         return f"<Permission {self.name}: {self.rule.name}>"
 
 
-def permission(name: str, rule: Predicate, label: str = "", *, irreversible: bool = False) -> Permission:
-    return Permission(name, rule, label, irreversible)
+def permission(name: str, rule: Predicate, label: str = "", *, irreversible: bool = False,
+               audit_refusals: bool = False) -> Permission:
+    return Permission(name, rule, label, irreversible, audit_refusals)
 
 
 _REGISTRY: dict[str, Permission] = {}

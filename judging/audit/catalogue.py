@@ -104,6 +104,9 @@ ACTIONS: dict[str, ActionEntry] = _entries(
         "approved.")),
     ("stage.opened", N_("Stage opened"), N_("A stage of the category's process was opened.")),
     ("stage.closed", N_("Stage closed"), N_("A stage of the category's process was closed after its checks passed.")),
+    ("permission.refused", N_("Action refused"),
+     N_("An action touching an integrity rule (publication, unblinding, ballots) was refused; the reason is "
+        "recorded.")),
     ("stage.reopened", N_("Stage reopened"), N_("A closed stage was opened again, with the reason.")),
     ("stage.skipped", N_("Stage skipped"), N_("A stage was skipped for the category, with a reason.")),
     ("stage.scheduled", N_("Stage scheduled"), N_("The planned dates of a stage were set.")),

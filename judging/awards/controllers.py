@@ -5,22 +5,17 @@ Thin handlers over ``judging.awards.service``."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from typing import Annotated, Any
 
-import anyio
 from litestar import Controller, Request, get, post
-from litestar.connection import ASGIConnection
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from judging.accounts import actor_of
-from judging.accounts.permissions import Refused
 from judging.awards import permissions as award_permissions, service
 from judging.editions.models import Category, CategoryKey, Round
 from judging.editions.service import current_edition_or_none
@@ -43,27 +38,6 @@ def _category(db, category_id: int) -> Category:
 
 def _load_category(session, params: dict[str, Any]) -> Category | None:
     return session.get(Category, params["category_id"])
-
-
-def _audited_refusal(guard):
-    """Publication is an integrity rule: a refused attempt is kept in the audit chain with its reason."""
-
-    @functools.wraps(guard)  # keeps the permission and loader the access matrix reads
-    async def audited(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-        try:
-            await guard(connection, handler)
-        except Refused as exc:
-            category_id = connection.path_params["category_id"]
-            await anyio.to_thread.run_sync(_record_refusal, connection, category_id, str(exc))
-            raise
-
-    return audited
-
-
-def _record_refusal(connection: ASGIConnection, category_id: int, reason: str) -> None:
-    with connection.app.state.session_factory() as db:
-        service.record_refusal(db, category_id=category_id, by=actor_of(current_user(connection)), reason=reason)
-        db.commit()
 
 
 may_publish = requires(award_permissions.PUBLISH, load=_load_category)
@@ -125,7 +99,7 @@ class AwardsController(Controller):
         return render(request, "pages/awards_publish_confirm.html", preview=preview, round=round_,
                       digest=_digest(preview))
 
-    @post("/awards/{category_id:int}/publish", sync_to_thread=True, guards=[_audited_refusal(may_publish)])
+    @post("/awards/{category_id:int}/publish", sync_to_thread=True, guards=[may_publish])
     def publish(self, request: Request, db: DbSession, category_id: FromPath[int],
                 data: FormData) -> Template | Redirect:
         by = actor_of(current_user(request))

@@ -57,7 +57,7 @@ PUBLISHABLE = list_approved & not_published
 
 VIEW = permission("awards.view", is_organizer | is_auditor, N_("See the award lists and the May Day list"))
 PUBLISH = permission("awards.publish", is_organizer & PUBLISHABLE,
-                     N_("Publish the approved winners on the public page"), irreversible=True)
+                     N_("Publish the approved winners on the public page"), irreversible=True, audit_refusals=True)
 NAME_METHOD = permission("awards.name_method", is_organizer, N_("Name an operating method after its creator"))
 
 PERMISSIONS = (VIEW, PUBLISH, NAME_METHOD)

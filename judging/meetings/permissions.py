@@ -19,6 +19,7 @@ CONFIRM_PAPER = permission("meetings.confirm_paper", is_organizer & in_meeting_s
 TALLY = permission("meetings.tally", is_organizer & in_meeting_stage, N_("Tally the ballot"), irreversible=True)
 CANCEL = permission("meetings.cancel", is_organizer, N_("Cancel a meeting"), irreversible=True)
 MEMBER_VIEW = permission("meetings.member_view", is_judge, N_("A member's meetings"))
-BALLOT = permission("meetings.ballot", is_judge & in_meeting_stage, N_("Cast a secret ballot"), irreversible=True)
+BALLOT = permission("meetings.ballot", is_judge & in_meeting_stage, N_("Cast a secret ballot"), irreversible=True,
+                    audit_refusals=True)
 
 PERMISSIONS = (VIEW, CREATE, SETUP, OPEN_VOTING, CLOSE_VOTING, CONFIRM_PAPER, TALLY, CANCEL, MEMBER_VIEW, BALLOT)

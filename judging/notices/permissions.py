@@ -47,3 +47,5 @@ RECORD_APPROVAL = permission("notices.approve", is_organizer & stage_allows(Capa
                              N_("Record the committee's approval"), irreversible=True)
 
 PERMISSIONS = (VIEW, PUBLISH_NOTICE, MAKE_PDF, REVIEW_OBJECTION, DECIDE_OBJECTION, REISSUE, RECORD_APPROVAL)
+# Publication after 审定 is the awards part's permission ("awards.publish", judging/awards/permissions.py): it
+# reads the list the committee approved, which record_approval hands over to awards.

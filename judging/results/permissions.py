@@ -12,7 +12,8 @@ APPROVE = permission("results.approve", is_organizer & stage_allows(Capability.C
                      N_("Approve a result run"), irreversible=True)
 ADVANCE = permission("results.advance", is_organizer & stage_allows(Capability.COMPUTE),
                      N_("Advance the top M to the final round"), irreversible=True)
-UNBLIND = permission("results.unblind", is_organizer, N_("Unblind an approved run"), irreversible=True)
+UNBLIND = permission("results.unblind", is_organizer, N_("Unblind an approved run"), irreversible=True,
+                     audit_refusals=True)
 RECOMPUTE = permission("results.recompute", is_organizer | is_auditor, N_("Recompute a run from the stored scores"))
 REPORTS = permission("reports.make", is_organizer | is_auditor, N_("Make and read a run's reports"))
 

@@ -17,6 +17,8 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy.orm import Session
 
+from judging import audit
+from judging.accounts import actor_of
 from judging.accounts.permissions import Decision, Permission, Refused, decide, get
 from judging.editions.service import current_edition_or_none
 from judging.errors import NotFound
@@ -59,7 +61,19 @@ def _decide(connection: ASGIConnection, perm: Permission | str, load: Loader | N
                 if user is None:
                     raise NotAuthorizedException()
                 raise NotFoundException()
-        return decide(user, perm, obj, session=session)
+        decision = decide(user, perm, obj, session=session)
+        if not decision.allowed and not decision.hidden and user is not None and get(perm).audit_refusals:
+            _audit_refusal(session, user, get(perm), obj, decision)
+        return decision
+
+
+def _audit_refusal(session: Session, user, perm: Permission, obj: Any, decision: Decision) -> None:
+    """An attempt on an integrity rule (publication, unblinding, ballots) that was refused is on the record."""
+    audit.append(session, actor=actor_of(user), action="permission.refused", object_type="permission",
+                 object_id=perm.name, data={"on": type(obj).__name__ if obj is not None else None,
+                                            "id": getattr(obj, "id", None), "reason": decision.reason.message,
+                                            "params": {k: str(v) for k, v in decision.reason.params.items()}})
+    session.commit()
 
 
 def permissions_of(handler: BaseRouteHandler) -> list[tuple[Permission | str, bool]]:

@@ -163,10 +163,12 @@ def _publications(session_factory) -> int:
         return session.scalar(select(func.count()).select_from(Publication))
 
 
-def _refusals(session_factory) -> list[dict]:
+def _refusals(session_factory) -> list[tuple[str, dict]]:
+    """Refused publications on the record: by the route's guard, or by the service once past it."""
     with session_factory() as session:
-        return [json.loads(e.body) for e in session.scalars(select(audit.AuditEvent).where(
-            audit.AuditEvent.action == "category.publication_refused").order_by(audit.AuditEvent.seq))]
+        return [(e.action, json.loads(e.body)["data"]) for e in session.scalars(select(audit.AuditEvent).where(
+            audit.AuditEvent.action.in_(["permission.refused", "category.publication_refused"]))
+            .order_by(audit.AuditEvent.seq))]
 
 
 def test_publishing_an_online_run_is_refused_until_the_committee_approves_then_confirmed_with_what_goes_public(
@@ -189,8 +191,11 @@ def test_publishing_an_online_run_is_refused_until_the_committee_approves_then_c
     refused = client.post(f"/results/awards/{category_id}/publish", data={"_csrf_token": token})
     assert refused.status_code == 403 and "需经评审委员会审定" in refused.text and "网络评审" in refused.text
     assert _publications(session_factory) == 0
-    assert [r["data"]["reason"] for r in _refusals(session_factory)] == [
-        "Publishing needs the committee's approval (Final approval); this category is in Online review."]
+    refusals = _refusals(session_factory)
+    assert [action for action, _data in refusals] == ["permission.refused"] * 2  # the confirmation page, the POST
+    assert refusals[-1][1]["reason"] == ("Publishing needs the committee's approval (Final approval); this "
+                                         "category is in {stage}.")
+    assert refusals[-1][1]["params"] == {"stage": "Online review"}
 
     with session_factory() as session:
         approved = _committee_approves(session, session.get(Category, category_id))
@@ -211,6 +216,7 @@ def test_publishing_an_online_run_is_refused_until_the_committee_approves_then_c
     again = client.post(f"/results/awards/{category_id}/publish", data={"_csrf_token": token, "digest": digest})
     assert again.status_code == 403 and "已经发布" in again.text
     assert _publications(session_factory) == len(approved)
-    assert len(_refusals(session_factory)) == 3
+    assert [action for action, _data in _refusals(session_factory)] == [
+        "permission.refused", "permission.refused", "category.publication_refused", "permission.refused"]
     public = client.get("/public/winners").text
     assert all(w.first_inventor in public for w in approved)
