@@ -50,6 +50,8 @@ ACTIONS: dict[str, ActionEntry] = _entries(
      N_("A judge accepted the confidentiality undertaking; the digest of the accepted text is recorded.")),
     ("edition.demo_nominations_loaded", N_("Demo nominations loaded"),
      N_("The demo set-up inserted its sample nominations.")),
+    ("round.demo_assignments_loaded", N_("Demo assignments loaded"),
+     N_("The demo set-up recorded the previous edition's assignments of its judges (its own pool of eight).")),
     ("category.checklist_set", N_("Formal review checklist set"),
      N_("The organizer set the category's formal review checklist.")),
     ("category.rubric_updated", N_("Rubric updated"),
@@ -73,6 +75,9 @@ ACTIONS: dict[str, ActionEntry] = _entries(
      N_("Formal review rejected the nomination, with reasons.")),
     ("nomination.resubmitted", N_("Corrected nomination resubmitted"),
      N_("A nomination returned for correction was submitted again.")),
+    ("nomination.corrected", N_("Nomination corrected after an objection"),
+     N_("An upheld objection led to correcting the nomination's completers, employer or city; the fields before "
+        "and after are recorded, and the same candidate went on a new notice version.")),
     ("nomination.method_named", N_("Operating method named"),
      N_("A winning nomination's operating method was named after its first inventor.")),
     ("nomination_import.completed", N_("Nominations imported"),
@@ -147,7 +152,11 @@ ACTIONS: dict[str, ActionEntry] = _entries(
      N_("The top nominations of an approved preliminary run advanced to the final round.")),
     ("result_run.unblinded", N_("Identities revealed"),
      N_("The identities behind the run's blind codes were revealed, with a reason.")),
-    ("result_run.published", N_("Results published"), N_("The category's winners were put on the public page.")),
+    ("result_run.published", N_("Results published"),
+     N_("The list the committee approved was put on the public page, after the organizer confirmed it.")),
+    ("category.publication_refused", N_("Publication refused"),
+     N_("An attempt to publish a category's winners was refused (for instance before the committee's approval); "
+        "nothing was published. The reason given is recorded.")),
     # final meetings
     ("meeting.created", N_("Meeting set up"),
      N_("A final meeting was set up: shortlist, members, chair, voting window, quorum and threshold.")),

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from judging import audit
+from judging.accounts.permissions import Ask
 from judging.editions.models import Category, Edition
 from judging.nominations import service
 from judging.nominations.attachments import AttachmentError, CleanFile, read_zip_archive, sanitize
@@ -29,6 +30,7 @@ from judging.nominations.models import (
 from judging.nominations.redaction import NameIndex, leftovers, redact
 from judging.nominations.rows import NominationRow, parse_nomination_rows
 from judging.nominations.storage import AttachmentStore
+from judging.stages.permissions import Capability, stage_allows
 from judging.tabular import TableError, read_table
 from judging.textsim import near_duplicates, normalize_company, normalize_text
 
@@ -38,6 +40,8 @@ MESSAGES = {
     "no_archive": "The row lists attachments, but no archive was uploaded.",
     "confirmed_changed": "This nomination is already confirmed; the changed row was not applied. Edit it on its page.",
     "no_units": "Enter the cities and their employee counts (quotas page) before importing.",
+    "intake_closed": "{category} no longer takes nominations: intake is only possible while Recommendation or "
+                     "Formal review is open (reopen Formal review to take a late nomination in).",
 }
 
 MAX_ROWS = 50_000
@@ -207,12 +211,20 @@ def _plan_rows(session: Session, *, edition: Edition, upload: _Upload, correctab
     planned: list[_Planned] = []
     unchanged = 0
     archive_failed = any(e["row"] is None for e in errors)
+    # A category past its intake (formal review closed, or later stages under way) takes no new or changed
+    # row: it would sit 待审查 in a closed formal review, accepted silently.
+    closed = {key for key, category in upload.categories.items()
+              if not stage_allows(Capability.INTAKE).decide(Ask(None, category.id, session))}
     for position, row in enumerate(upload.rows):
         if position % 500 == 0:
             report(0.15 + 0.25 * position / max(len(upload.rows), 1), "checking attachments")
         known = existing.get(row.fingerprint)
         if known is not None and known[1] == row.content_digest:
             unchanged += 1
+            continue
+        if row.category in closed:
+            errors.append(_error(row.row, None, MESSAGES["intake_closed"].format(
+                category=upload.categories[row.category].name)))
             continue
         if known is not None and known[2] is not NominationStatus.RECEIVED and known[0] not in correctable:
             notices.append(_error(row.row, None, MESSAGES["confirmed_changed"]))

@@ -28,7 +28,6 @@ from judging.notices.jobs import queue_notice_pdf
 from judging.nominations.models import Nomination
 from judging.notices.models import OBJECTION_LABELS, CommitteeApproval, Notice, Objection
 from judging.awards import service as awards
-from judging.results.service import award_run
 from judging.stages.models import StageKind, StageStatus
 from judging.stages.service import blockers, status_of
 from judging.web.guards import loaded, requires
@@ -67,8 +66,6 @@ def _overview(request: Request, db, *, year: int | None, error: str | None = Non
     categories = []
     for category in (edition.categories if edition else []):
         notice = service.current_notice(db, category_id=category.id)
-        run = award_run(db, category=category)
-        on_list = {e.nomination_id for e in notice.entries} if notice else set()
         stages = {kind: status_of(db, category_id=category.id, kind=kind)
                   for kind in (StageKind.PUBLIC_NOTICE, StageKind.APPROVAL)}
         categories.append({
@@ -83,12 +80,12 @@ def _overview(request: Request, db, *, year: int | None, error: str | None = Non
             "approval": service.approval_of(db, category_id=category.id),
             "period_over": notice is not None and service.period_over(notice),
             "candidates": len(awards.candidate_ids(db, category)),
-            # Nominations of the award run not on the list: what an upheld objection may bring in instead.
-            "reserves": [] if run is None else [
-                e for e in sorted(run.entries, key=lambda e: e.rank) if e.nomination_id not in on_list][:10],
+            # Who an upheld objection may bring in instead, in the order they must be taken.
+            "substitutes": service.substitutes(db, category=category) if notice else [],
+            "published": awards.is_published(db, category_id=category.id),
         })
     titles = dict(db.execute(select(Nomination.id, Nomination.title).where(
-        Nomination.id.in_([e.nomination_id for c in categories for e in c["reserves"]]))).all())
+        Nomination.id.in_([i for c in categories for i in c["substitutes"][:1]]))).all())
     years = list(db.scalars(select(Edition.year).order_by(Edition.year.desc())))
     return render(request, "pages/organizer_notices.html", edition=edition, categories=categories, years=years,
                   titles=titles, labels=OBJECTION_LABELS, default_days=service.DEFAULT_DAYS, error=error,
@@ -194,6 +191,24 @@ class NoticesController(Controller):
             db, objection_id=objection_id, replacement_id=form_int(data, "replacement_id") if replacement else None,
             by=request_actor(request), days=form_int(data, "days", service.DEFAULT_DAYS),
             starts_on=_form_date(data, "starts_on")))
+
+    @post("/objections/{objection_id:int}/correct", sync_to_thread=True,
+          guards=[requires(permissions.REISSUE, load=load_objection)])
+    def correct(self, request: Request, db: DbSession, objection_id: FromPath[int],
+                data: FormData) -> Template | Redirect:
+        """The remedy that keeps the candidate: correct its completers (or employer, city) and re-notice it."""
+        if page := needs_confirmation(
+                request, data, title=N_("Correct the candidate and reissue the notice?"),
+                button=N_("Correct and reissue"), back="/organizer/notices/",
+                consequence=N_("The nomination's completers, employer and city are replaced by those given (the change "
+                               "is audited) and the same candidate goes public on a new notice version with a full "
+                               "period.")):
+            return page
+        completers = [line for line in form_text(data, "completers").replace("、", "\n").splitlines()]
+        return self._publish(request, db, data, lambda: service.correct_and_reissue(
+            db, objection_id=objection_id, completers=completers, employer=form_text(data, "employer"),
+            city=form_text(data, "city"), by=request_actor(request),
+            days=form_int(data, "days", service.DEFAULT_DAYS), starts_on=_form_date(data, "starts_on")))
 
     @post("/categories/{category_id:int}/approve", sync_to_thread=True,
           guards=[requires(permissions.RECORD_APPROVAL, load=load_category)])

@@ -47,8 +47,5 @@ RECORD_APPROVAL = permission("notices.approve", is_organizer & stage_allows(Capa
                              N_("Record the committee's approval"), irreversible=True)
 
 PERMISSIONS = (VIEW, PUBLISH_NOTICE, MAKE_PDF, REVIEW_OBJECTION, DECIDE_OBJECTION, REISSUE, RECORD_APPROVAL)
-
-# The awards part's pages name it (awards sits below notices, so it cannot import this rule).
-PUBLISH_RESULTS = permission("awards.publish", is_organizer & published_after_approval,
-                             N_("Publish the winners and the May Day list"), irreversible=True, audit_refusals=True)
-PERMISSIONS = (*PERMISSIONS, PUBLISH_RESULTS)
+# Publication after 审定 is the awards part's permission ("awards.publish", judging/awards/permissions.py): it
+# reads the list the committee approved, which record_approval hands over to awards.

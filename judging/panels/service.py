@@ -61,23 +61,24 @@ def get_round_category(session: Session, *, round_id: int, category_id: int) -> 
 
 def eligible_nominations(session: Session, *, round_: Round, category: Category) -> list[Nomination]:
     """CONFIRMED nominations of the round's edition and category that the formal review let through;
-    in a final round, only those holding its blind code when any does.
+    in a final round, only those that advanced to it from an approved preliminary run.
 
-    Advancing (``results.advance``) issues the final round's codes to exactly the nominations that go
-    on, so that code is the ticket. A final round nobody advanced to still takes every nomination, as
-    before; the stage rules that forbid assigning it without a shortlist are a later change.
+    Advancing (``results.advance``, refused for a run that is not approved) issues the final round's codes
+    to exactly the nominations that go on, so that code is the ticket: a final round nobody advanced to
+    has nobody to assign (``check_can_preview`` says why) and a plan can never be committed empty.
     """
     query = (select(Nomination).where(Nomination.edition_id == round_.edition_id,
                                       Nomination.category_id == category.id,
                                       Nomination.status == NominationStatus.CONFIRMED, admitted())
              .order_by(Nomination.id))
     if round_.kind is RoundKind.FINAL:
-        ticketed = query.where(Nomination.id.in_(select(BlindCode.nomination_id)
-                                                 .where(BlindCode.round_id == round_.id)))
-        found = list(session.scalars(ticketed))
-        if found:
-            return found
+        query = query.where(Nomination.id.in_(_ticketed(round_.id)))
     return list(session.scalars(query))
+
+
+def _ticketed(round_id: int):
+    """The nominations holding a blind code of the round (for a final round: those that advanced to it)."""
+    return select(BlindCode.nomination_id).where(BlindCode.round_id == round_id)
 
 
 def identities_of(session: Session, ids: Sequence[int]) -> dict[int, NominationIdentity]:
@@ -232,6 +233,9 @@ def check_can_preview(session: Session, *, round_: Round, category: Category) ->
     if _active_count(session, round_id=round_.id, category_id=category.id):
         raise Conflict(N_("This category already has assignments in this round; refill or swap experts instead."))
     if not eligible_nominations(session, round_=round_, category=category):
+        if round_.kind is RoundKind.FINAL:
+            raise Conflict(N_("No nomination of this category has advanced to the final round: approve a run of "
+                              "the preliminary round and advance its top nominations first."))
         raise JudgingError(N_("There are no confirmed nominations to assign in this category."))
     if not session.scalar(select(func.count()).select_from(Expert).where(Expert.active.is_(True))):
         raise JudgingError(N_("There are no active experts in the pool."))
@@ -423,7 +427,15 @@ def commit_plan(session: Session, *, plan_id: int, by: audit.Actor, now: dt.date
     if _active_count(session, round_id=round_.id, category_id=category.id):
         raise Conflict(N_("This category already has assignments in this round; refill or swap experts instead."))
     pairs = [(int(a), int(b)) for a, b in plan.pairs]
+    if not pairs:
+        raise Conflict(N_("This plan assigns nobody; preview again."))
     nomination_ids = sorted({a for a, _ in pairs})
+    if round_.kind is RoundKind.FINAL:
+        advanced = set(session.scalars(_ticketed(round_.id).where(BlindCode.nomination_id.in_(nomination_ids))))
+        if len(advanced) != len(nomination_ids):
+            raise Conflict(N_("{count} nominations of this plan have not advanced to the final round; advance them "
+                              "from an approved preliminary run, then preview again."),
+                           count=len(nomination_ids) - len(advanced))
     expert_ids = sorted({b for _, b in pairs})
     experts = list(session.scalars(select(Expert).where(Expert.id.in_(expert_ids)).order_by(Expert.id)))
     if len(experts) != len(expert_ids) or not all(e.active for e in experts):

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -289,7 +290,15 @@ def test_the_organizer_records_the_approval_and_the_final_list_becomes_public(cl
     today = service.local_date(service.utcnow()).isoformat()
     done = _post(client, path, approved_on=today, reference="苏工〔2030〕5号", _csrf_token=token)
     assert done.status_code in (302, 303)
-    assert "苏工〔2030〕5号" in client.get("/organizer/notices/").text
+    overview = client.get("/organizer/notices/").text
+    assert "苏工〔2030〕5号" in overview and "到获奖名单页面公开发布" in overview
+    # 审定 and publication are two acts: the office publishes the approved list after its confirmation page.
+    assert _count(session_factory, Publication) == 0
+    confirm = client.get(f"/results/awards/{world['category_id']}/publish")
+    assert confirm.status_code == 200 and "王一00" in confirm.text and "苏工〔2030〕5号" in confirm.text
+    digest = re.search(r'name="digest" value="([0-9a-f]+)"', confirm.text).group(1)
+    published = _post(client, f"/results/awards/{world['category_id']}/publish", digest=digest, _csrf_token=token)
+    assert published.status_code in (302, 303)
     assert _count(session_factory, Publication) == 3
     again = _post(client, path, approved_on=today, reference="苏工〔2030〕5号", _csrf_token=token)
     assert again.status_code == 409 and "本类别的审定已经登记" in again.text
