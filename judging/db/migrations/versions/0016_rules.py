@@ -1,7 +1,7 @@
 """the committee's approved list (what may go public) and approvals without a notice
 
 Revision ID: 0016_rules
-Revises: 0015
+Revises: 0016_ballot
 Create Date: 2026-12-02 11:40:00
 """
 
@@ -11,7 +11,7 @@ import judging.db.base
 
 
 revision = '0016_rules'
-down_revision = '0015'
+down_revision = '0016_ballot'
 branch_labels = None
 depends_on = None
 
