@@ -19,6 +19,7 @@ from typing import Any
 from judging import jobs
 from judging.accounts import controllers as accounts_pages
 from judging.awards import controllers as awards_pages
+from judging.integrity import controllers as integrity_pages, jobs as integrity_jobs
 from judging.formal_review import (
     controllers as formal_review_pages, jobs as formal_review_jobs, service as formal_review,
 )
@@ -74,6 +75,8 @@ PARTS: tuple[Part, ...] = (
                        StageKind.APPROVAL: notices.approval_blockers}),
     Part("reports", handlers=(report_pages.ReportsController,), job_modules=(report_jobs,),
          starts=("results.report",)),
+    Part("integrity", handlers=(integrity_pages.IntegrityController, integrity_pages.DrawController),
+         job_modules=(integrity_jobs,), starts=("integrity.report",)),
 )
 
 
