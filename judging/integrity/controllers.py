@@ -113,7 +113,7 @@ class DrawController(Controller):
         names = dict(db.execute(select(Expert.id, Expert.name)).all())  # drawn experts are shown by name
         return render(request, "pages/integrity_draws.html", round=round_, category=category, draws=found,
                       names=names, error=error or request.query_params.get("error"), status_code=status_code,
-                      role=current_user(request).role.value)
+                      role=current_user(request).role.value, status_labels=draws.STATUS_LABELS)
 
     @get("/rounds/{round_id:int}/categories/{category_id:int}", sync_to_thread=True)
     def page(self, request: Request, db: DbSession, round_id: FromPath[int], category_id: FromPath[int]) -> Template:

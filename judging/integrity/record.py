@@ -17,6 +17,7 @@ from judging import audit
 from judging.documents.models import Document
 from judging.editions.models import Category, Edition, Round
 from judging.errors import N_, JudgingError, NotFound
+from judging.integrity.analysis import DIMENSION_LABELS
 from judging.integrity.report import KIND, SUBJECT
 from judging.panels.models import Assignment, Conflict, ConflictSource, Expert
 from judging.panels.pool_models import ExpertNote
@@ -57,7 +58,8 @@ def _flags(session: Session, expert_id: int) -> list[dict[str, Any]]:
                                     .order_by(Document.id)):
         for flag in (document.details or {}).get("flags", []):
             if flag.get("expert") == expert_id:
-                flags.append({"run": document.subject_id, "dimension": flag["dimension"], "bonus": flag["bonus"],
+                flags.append({"run": document.subject_id, "dimension": flag["dimension"],
+                              "label": DIMENSION_LABELS.get(flag["dimension"], flag["dimension"]), "bonus": flag["bonus"],
                               "qvalue": flag["qvalue"], "report": document.id})
     # a run's report may be made more than once: one flag per run and dimension
     return list({(f["run"], f["dimension"]): f for f in flags}.values())

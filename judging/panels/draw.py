@@ -36,6 +36,10 @@ from judging.panels.pool_models import DrawStatus, ExpertDraw
 from judging.panels.service import eligible_nominations, get_round_category, identities_of, round_loads
 
 
+STATUS_LABELS = {DrawStatus.PENDING.value: N_("waiting for the supervisor"),
+                 DrawStatus.CONFIRMED.value: N_("confirmed by the supervisor"), DrawStatus.REDRAWN.value: N_("redrawn")}
+
+
 class DrawShortfall(JudgingError):
     """The draw cannot be filled: ``shortfall`` lists, per specialty, how many are wanted and eligible."""
 
