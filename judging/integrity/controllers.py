@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from judging import documents
-from judging.accounts.models import Role
+from judging.accounts.models import Role, User
 from judging.editions.models import Category, Round
 from judging.errors import JudgingError, NotFound
 from judging.integrity import record as records
@@ -107,12 +107,17 @@ class DrawController(Controller):
     path = "/integrity/draws"
     guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
 
-    def _page(self, request, db, round_id, category_id, *, error=None, status_code=200) -> Template:
+    def _page(self, request, db, round_id, category_id, *, error=None, shortfall=(), spec_text="",
+              status_code=200) -> Template:
         round_, category = _round_category(db, round_id, category_id)
         found = draws.draws_of(db, round_id=round_id, category_id=category_id)
-        names = dict(db.execute(select(Expert.id, Expert.name)).all())  # drawn experts are shown by name
+        drawn_ids = {e for d in found for ids in d.drawn.values() for e in ids}
+        names = dict(db.execute(select(Expert.id, Expert.name).where(Expert.id.in_(drawn_ids or {0}))).all())
+        people = {d.created_by_id for d in found} | {d.confirmed_by_id for d in found}
+        users = dict(db.execute(select(User.id, User.display_name).where(User.id.in_(people - {None} or {0}))).all())
         return render(request, "pages/integrity_draws.html", round=round_, category=category, draws=found,
-                      names=names, error=error or request.query_params.get("error"), status_code=status_code,
+                      names=names, users=users, error=error or request.query_params.get("error"),
+                      shortfall=shortfall, spec_text=spec_text, status_code=status_code,
                       role=current_user(request).role.value, status_labels=draws.STATUS_LABELS)
 
     @get("/rounds/{round_id:int}/categories/{category_id:int}", sync_to_thread=True)
@@ -135,7 +140,9 @@ class DrawController(Controller):
             db.commit()
         except JudgingError as exc:
             db.rollback()
+            # the page again with what was typed, and a shortfall's figures per specialty as a table
             return self._page(request, db, round_id, category_id, error=error_text(request, exc),
+                              shortfall=getattr(exc, "shortfall", ()), spec_text=form_text(data, "spec"),
                               status_code=error_status(exc))
         return Redirect(path=f"/integrity/draws/rounds/{round_id}/categories/{category_id}")
 
