@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import judgestats
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import judgestats
 from judging.errors import N_
 from judging.nominations.models import NominationIdentity
 from judging.panels.conflicts import city_key, employer_key, group_index

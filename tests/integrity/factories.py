@@ -3,14 +3,14 @@ who log in through the real form; reads that end their transaction so the app is
 
 from __future__ import annotations
 
+from helpers import csrf_token, login
+from results.factories import make_small_edition
 from sqlalchemy import select
 
-from helpers import csrf_token, login
 from judging.accounts.models import Role, User
 from judging.accounts.passwords import hash_password
 from judging.panels.models import Expert
 from judging.panels.pool_models import ExpertDraw
-from results.factories import make_small_edition
 
 PASSWORD = "pw-123456789"
 DESIGN = [(n, j, 5 + (n + j) % 4) for n in range(4) for j in range(3)]

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from integrity.factories import as_user, draws_in, make_site, post, read
 from sqlalchemy import func, select
 
-from integrity.factories import as_user, draws_in, make_site, post, read
 from judging.audit import AuditEvent
 from judging.panels.models import Assignment, Expert
 from judging.panels.pool_models import DrawStatus

@@ -7,19 +7,19 @@ import datetime as dt
 import json
 import re
 
-from sqlalchemy import select
-
 from helpers import csrf_token
 from integrity.factories import as_user, make_site, read
+from results.factories import ORGANIZER
+from sqlalchemy import select
+
 from judging.audit import AuditEvent
 from judging.editions.models import Round
 from judging.panels.models import Assignment, Conflict, ConflictSource
 from judging.panels.pool_models import ExpertNote
 from judging.results import service as results
 from judging.scoring.models import ScoreSheet
-from results.factories import ORGANIZER
 
-DEADLINE = dt.datetime(2030, 6, 30, 16, 0, tzinfo=dt.timezone.utc)
+DEADLINE = dt.datetime(2030, 6, 30, 16, 0, tzinfo=dt.UTC)
 
 
 def give_a_history(db, site: dict) -> int:

@@ -8,10 +8,11 @@ import json
 import random
 
 import pytest
+from helpers import login
 from pypdf import PdfReader
+from results.factories import AUDITOR, ORGANIZER, make_small_edition
 from sqlalchemy import select
 
-from helpers import csrf_token, login
 from judging.accounts.models import Role, User
 from judging.accounts.passwords import hash_password
 from judging.audit import AuditEvent
@@ -20,7 +21,6 @@ from judging.integrity import analysis, record
 from judging.integrity.jobs import INTEGRITY_JOB
 from judging.jobs import Job, JobStatus, start_job
 from judging.results import service
-from results.factories import AUDITOR, ORGANIZER, make_small_edition
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 CITIES = ("南京", "苏州", "无锡")
