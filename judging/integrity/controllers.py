@@ -118,7 +118,8 @@ class DrawController(Controller):
         return render(request, "pages/integrity_draws.html", round=round_, category=category, draws=found,
                       names=names, users=users, error=error or request.query_params.get("error"),
                       shortfall=shortfall, spec_text=spec_text, status_code=status_code,
-                      role=current_user(request).role.value, status_labels=draws.STATUS_LABELS)
+                      role=current_user(request).role.value, status_labels=draws.STATUS_LABELS,
+                      excluded_labels=draws.EXCLUDED_LABELS)
 
     @get("/rounds/{round_id:int}/categories/{category_id:int}", sync_to_thread=True)
     def page(self, request: Request, db: DbSession, round_id: FromPath[int], category_id: FromPath[int]) -> Template:

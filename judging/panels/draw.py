@@ -40,6 +40,12 @@ STATUS_LABELS = {DrawStatus.PENDING.value: N_("waiting for the supervisor"),
                  DrawStatus.CONFIRMED.value: N_("confirmed by the supervisor"), DrawStatus.REDRAWN.value: N_("redrawn")}
 
 
+# Why an expert was left out of a draw (``ExpertDraw.excluded``): the draw's own rules, then the
+# record filter's reasons (``judging.integrity.record.pool_exclusions``).
+EXCLUDED_LABELS = {"conflict": N_("conflict of interest"), "load": N_("load limit"),
+                   "flagged": N_("listed in an integrity report"), "completion": N_("low completion")}
+
+
 class DrawShortfall(JudgingError):
     """The draw cannot be filled: ``shortfall`` lists, per specialty, how many are wanted and eligible."""
 

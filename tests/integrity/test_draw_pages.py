@@ -23,6 +23,8 @@ def assignments(db, site) -> int:
 def test_the_organizer_draws_and_the_auditor_confirms_then_the_assignments_exist(client, db):
     site = make_site(db)
     as_user(client, "organizer")
+    assign = client.get(f"/organizer/panels/rounds/{site['round']}/categories/{site['category']}")
+    assert f'href="{site["page"]}"' in assign.text  # the way from the panels pages
     page = client.get(site["page"])
     assert page.status_code == 200 and 'id="draw-form"' in page.text and "暂无抽取" in page.text
     response = post(client, site["page"], site["page"], spec="机械:2\n电气:1", exclude_flagged="1")
@@ -36,6 +38,7 @@ def test_the_organizer_draws_and_the_auditor_confirms_then_the_assignments_exist
     names = read(db, lambda s: dict(s.execute(select(Expert.id, Expert.name)).all()))
     assert all(names[e] in page.text for e in drawn) and draw.seed in page.text
     assert "等待监督确认" in page.text and "组织者王敏" in page.text
+    assert "排除：需回避 1、工作量已满 1" in page.text  # why the others were left out, in words
     assert f'/integrity/draws/{draw.id}/confirm"' not in page.text  # the organizer sees no confirm button
     # the organizer who drew cannot confirm: the route is not there for them
     assert post(client, f"/integrity/draws/{draw.id}/confirm", site["page"]).status_code == 404

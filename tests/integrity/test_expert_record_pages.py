@@ -3,49 +3,15 @@ what the organizer sees, who may not see it, a note stored and audited, an empty
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 
 from helpers import csrf_token
-from integrity.factories import as_user, make_site, read
-from results.factories import ORGANIZER
+from integrity.factories import as_user, give_a_history, make_site, read
 from sqlalchemy import select
 
 from judging.audit import AuditEvent
-from judging.editions.models import Round
-from judging.panels.models import Assignment, Conflict, ConflictSource
 from judging.panels.pool_models import ExpertNote
-from judging.results import service as results
-from judging.scoring.models import ScoreSheet
-
-DEADLINE = dt.datetime(2030, 6, 30, 16, 0, tzinfo=dt.UTC)
-
-
-def give_a_history(db, site: dict) -> int:
-    """Judge 0 of the small edition: 4 sheets submitted, one after the deadline and one reopened, a
-    declared conflict, a withdrawn assignment in the final round, and an approved run. Returns the id."""
-    expert_id = site["judges"][0]
-    preliminary = db.scalar(select(Round).where(Round.id != site["round"]))
-    preliminary.deadline_at = DEADLINE
-    sheets = db.scalars(select(ScoreSheet).join(Assignment, Assignment.id == ScoreSheet.assignment_id)
-                        .where(Assignment.expert_id == expert_id).order_by(ScoreSheet.id)).all()
-    for i, sheet in enumerate(sheets):
-        sheet.submitted_at = DEADLINE + dt.timedelta(hours=-48 if i < 3 else 5)
-    sheets[1].reopened_at = DEADLINE - dt.timedelta(days=3)
-    nominations = db.scalars(select(Assignment.nomination_id).where(Assignment.expert_id == expert_id)
-                             .order_by(Assignment.nomination_id)).all()
-    db.add(Conflict(expert_id=expert_id, nomination_id=nominations[0], source=ConflictSource.DECLARED,
-                    reason="曾参与该项目的前期论证"))
-    db.add(Assignment(round_id=site["round"], nomination_id=nominations[1], expert_id=expert_id,
-                      withdrawn_at=DEADLINE))
-    db.flush()
-    run = results.create_run(db, round_id=preliminary.id, category_id=site["category"], method="additive", reps=20,
-                             by=ORGANIZER)
-    results.approve_run(db, run=run, by=ORGANIZER)
-    db.commit()
-    db.close()
-    return expert_id
 
 
 def figure(text: str, name: str) -> str:

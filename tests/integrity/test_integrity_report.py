@@ -103,11 +103,13 @@ def test_the_report_needs_unblinding_is_made_by_its_job_stored_audited_and_read_
     run_id, document_id, sha = run.id, document.id, document.sha256
     db.close()  # no session of the test may hold SQLite's lock while the app writes
     login(client, "org-i", "pw-123456789")
+    assert f'href="/integrity/runs/{run_id}"' not in client.get(f"/results/runs/{run_id}").text
     assert client.get(f"/integrity/runs/{run_id}").status_code in (403, 404)
     assert client.get(f"/integrity/reports/{document_id}").status_code in (403, 404)
     assert client.get(f"/results/reports/{document_id}").status_code == 404
     client.cookies.clear()
     login(client, "aud-i", "pw-123456789")
+    assert f'href="/integrity/runs/{run_id}"' in client.get(f"/results/runs/{run_id}").text  # the way there
     page = client.get(f"/integrity/runs/{run_id}")
     assert page.status_code == 200 and "专家00" in page.text and "integrity-summary" in page.text
     pdf = client.get(f"/integrity/reports/{document_id}")
