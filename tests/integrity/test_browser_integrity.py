@@ -44,8 +44,8 @@ def test_the_record_loads_on_the_experts_page_and_a_panel_is_drawn_then_confirme
         organizer.wait_for_url(f"**{site['page']}")
         organizer.fill("#draw-form textarea[name=spec]", "机械:2\n电气:1")
         organizer.click("#draw-button")
-        organizer.wait_for_selector("#draws tr[data-status=pending]")
-        assert organizer.locator("#draws tr[data-status=pending] .drawn").count() == 2
+        organizer.wait_for_selector("#draws [data-status=pending]")
+        assert organizer.locator("#draws [data-status=pending] .drawn").count() == 2
         assert organizer.locator("button:has-text('确认')").count() == 0
         screenshot(organizer, "integrity-draw-organizer")
 
@@ -53,9 +53,9 @@ def test_the_record_loads_on_the_experts_page_and_a_panel_is_drawn_then_confirme
         log_in(auditor, base, "auditor")
         auditor.goto(base + site["page"])
         assert auditor.locator("#draw-form").count() == 0
-        auditor.locator("#draws tr[data-status=pending] button[type=submit]").click()
-        auditor.wait_for_selector("#draws tr[data-status=confirmed]")
-        assert "监督员李强" in auditor.locator("#draws tr[data-status=confirmed]").inner_text()
+        auditor.locator("#draws [data-status=pending] button[type=submit]").click()
+        auditor.wait_for_selector("#draws [data-status=confirmed]")
+        assert "监督员李强" in auditor.locator("#draws [data-status=confirmed]").inner_text()
         screenshot(auditor, "integrity-draw-auditor")
     draw = read(db, lambda s: s.execute(select(ExpertDraw.status, ExpertDraw.drawn)).one())
     assert draw.status is DrawStatus.CONFIRMED
