@@ -170,6 +170,7 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/integrity/reports/{report_id:int}"): {A},
     ("GET", "/integrity/experts/{expert_id:int}/record"): {O, A},
     ("POST", "/integrity/experts/{expert_id:int}/notes"): {O},
+    ("GET", "/integrity/draws"): {O, A},
     ("GET", "/integrity/draws/rounds/{round_id:int}/categories/{category_id:int}"): {O, A},
     ("POST", "/integrity/draws/rounds/{round_id:int}/categories/{category_id:int}"): {O},
     ("POST", "/integrity/draws/{draw_id:int}/redraw"): {O},

@@ -121,6 +121,17 @@ class DrawController(Controller):
                       role=current_user(request).role.value, status_labels=draws.STATUS_LABELS,
                       excluded_labels=draws.EXCLUDED_LABELS)
 
+    @get("/", sync_to_thread=True)
+    def index(self, request: Request, db: DbSession) -> Template:
+        """The latest draws of every category, pending first: where the supervisor finds what to confirm."""
+        rows = db.execute(select(draws.ExpertDraw, Round.name, Category.name, User.display_name)
+                          .join(Round, Round.id == draws.ExpertDraw.round_id)
+                          .join(Category, Category.id == draws.ExpertDraw.category_id)
+                          .outerjoin(User, User.id == draws.ExpertDraw.created_by_id)
+                          .order_by(draws.ExpertDraw.id.desc()).limit(200)).all()
+        rows.sort(key=lambda r: r[0].status is not draws.DrawStatus.PENDING)  # stable: newest first within
+        return render(request, "pages/integrity_draws_index.html", rows=rows, status_labels=draws.STATUS_LABELS)
+
     @get("/rounds/{round_id:int}/categories/{category_id:int}", sync_to_thread=True)
     def page(self, request: Request, db: DbSession, round_id: FromPath[int], category_id: FromPath[int]) -> Template:
         return self._page(request, db, round_id, category_id)

@@ -45,6 +45,9 @@ def test_the_organizer_draws_and_the_auditor_confirms_then_the_assignments_exist
     assert draws_in(db)[0].status is DrawStatus.PENDING
 
     as_user(client, "auditor")
+    assert 'href="/integrity/draws"' in client.get("/auditor").text  # where the supervisor finds draws
+    listed = client.get("/integrity/draws").text.split('id="draws-index"')[1]
+    assert f'href="{site["page"]}">#{draw.id}</a>' in listed and 'data-status="pending"' in listed
     page = client.get(site["page"])
     assert page.status_code == 200 and 'id="draw-form"' not in page.text
     assert f'/integrity/draws/{draw.id}/confirm"' in page.text and "/redraw" not in page.text
@@ -118,7 +121,7 @@ def test_judges_and_anonymous_visitors_reach_no_draw_page(client, db):
     as_user(client, "organizer")
     post(client, site["page"], site["page"], spec="机械:2")
     [draw] = draws_in(db)
-    routes = [("GET", site["page"]), ("POST", site["page"]), ("POST", f"/integrity/draws/{draw.id}/confirm"),
+    routes = [("GET", "/integrity/draws"), ("GET", site["page"]), ("POST", site["page"]), ("POST", f"/integrity/draws/{draw.id}/confirm"),
               ("POST", f"/integrity/draws/{draw.id}/redraw")]
     for role, expected in (("judge", 404), (None, 401)):
         client.cookies.clear()
