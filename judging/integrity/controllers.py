@@ -128,8 +128,8 @@ class DrawController(Controller):
                           .join(Round, Round.id == draws.ExpertDraw.round_id)
                           .join(Category, Category.id == draws.ExpertDraw.category_id)
                           .outerjoin(User, User.id == draws.ExpertDraw.created_by_id)
-                          .order_by(draws.ExpertDraw.id.desc()).limit(200)).all()
-        rows.sort(key=lambda r: r[0].status is not draws.DrawStatus.PENDING)  # stable: newest first within
+                          .order_by((draws.ExpertDraw.status == draws.DrawStatus.PENDING).desc(),
+                                    draws.ExpertDraw.id.desc()).limit(200)).all()
         return render(request, "pages/integrity_draws_index.html", rows=rows, status_labels=draws.STATUS_LABELS)
 
     @get("/rounds/{round_id:int}/categories/{category_id:int}", sync_to_thread=True)
