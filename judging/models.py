@@ -9,6 +9,7 @@ from judging.jobs.models import Job, JobStatus
 import judging.documents.models  # noqa: F401,E402  (stored PDF documents)
 from judging.nominations.models import Attachment, BlindCode, Nomination, NominationIdentity, NominationStatus
 from judging.panels.models import Assignment, Conflict, ConflictSource, Expert
+import judging.panels.pool_models  # noqa: F401,E402  (random draws of experts, organizer's notes)
 from judging.scoring.models import CriterionScore, ScoreFreeze, ScoreSheet, SheetStatus
 import judging.results.models  # noqa: F401,E402  (result runs, approvals, checks, unblinding)
 import judging.awards.models  # noqa: F401,E402  (publication, named methods)

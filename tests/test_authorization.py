@@ -31,14 +31,15 @@ from judging.nominations.models import BlindCode, NominationFlag, NominationImpo
 from judging.notices.models import Notice, Objection
 from judging.panels import conflicts
 from judging.panels.models import Assignment, AssignmentPlan, Expert
-from judging.results.models import ResultRun
+from judging.panels.pool_models import ExpertDraw
+from judging.results.models import ResultRun, Unblinding
 from judging.scoring.models import ScoreSheet
 from judging.stages.models import STAGE_LABELS, Stage, StageKind, StageStatus
 from judging.web.access import PUBLIC_ROUTES, ROLES, markdown, routes as declared_routes, unguarded
 from nominations.test_app_intake import attach
 from nominations.test_import_service import pdf_bytes
 from tests.meetings.factories import demo_meeting, make_shares, roll_call
-from tests.results.factories import ORGANIZER
+from tests.results.factories import AUDITOR, ORGANIZER
 
 O, J, A, D = "organizer", "judge", "auditor", "admin"
 PUBLIC = "public"
@@ -173,6 +174,16 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/public/notices/{notice_id:int}/objections"): PUBLIC,
     ("GET", "/public/notices/{notice_id:int}/notice.pdf"): PUBLIC,
     ("GET", "/public/notices/{notice_id:int}/notice.xlsx"): PUBLIC,
+    ("GET", "/integrity/runs/{run_id:int}"): {A},
+    ("POST", "/integrity/runs/{run_id:int}/report"): {A},
+    ("GET", "/integrity/reports/{report_id:int}"): {A},
+    ("GET", "/integrity/experts/{expert_id:int}/record"): {O, A},
+    ("POST", "/integrity/experts/{expert_id:int}/notes"): {O},
+    ("GET", "/integrity/draws"): {O, A},
+    ("GET", "/integrity/draws/rounds/{round_id:int}/categories/{category_id:int}"): {O, A},
+    ("POST", "/integrity/draws/rounds/{round_id:int}/categories/{category_id:int}"): {O},
+    ("POST", "/integrity/draws/{draw_id:int}/redraw"): {O},
+    ("POST", "/integrity/draws/{draw_id:int}/confirm"): {A},
 }
 # The OpenAPI schema and its viewers describe routes, never data; they stay public.
 SCHEMA = re.compile(r"^/schema")
@@ -233,8 +244,18 @@ def _made_for_the_table(session, db_url: str) -> dict[str, int]:
                       params={"run_id": run_id})
     report = start_job(factory, kind="results.report", by=ORGANIZER, database_url=db_url,
                        params={"run_id": run_id, "kind": "ranking", "audience": "committee"})
-    return {"run_id": run_id, "conflict_id": conflict.id, "group_id": group.id, "paper_meeting_id": meeting.id,
-            "check_id": session.get(Job, check).result["check_id"],
+    # the integrity report of the demo's unblinded (2025) run, and a draw waiting for its supervisor
+    unblinded = session.execute(select(Unblinding.run_id, Unblinding.round_id, Unblinding.category_id)
+                                .order_by(Unblinding.id).limit(1)).one()
+    draw = ExpertDraw(round_id=unblinded.round_id, category_id=unblinded.category_id, seed="0" * 32,
+                      spec={"机械工程": 1}, candidates={"机械工程": []}, drawn={"机械工程": []})
+    session.add(draw)
+    session.commit()  # the job's writes must not wait on this session (SQLite)
+    integrity = start_job(factory, kind="integrity.report", by=AUDITOR, database_url=db_url,
+                          params={"run_id": unblinded.run_id})
+    return {"unblinded_run_id": unblinded.run_id, "integrity_report_id": session.get(Job, integrity).result["report_id"],
+            "draw_id": draw.id, "run_id": run_id, "conflict_id": conflict.id, "group_id": group.id,
+            "paper_meeting_id": meeting.id, "check_id": session.get(Job, check).result["check_id"],
             "report_id": session.get(Job, report).result["report_id"]}
 
 
@@ -285,6 +306,9 @@ PATH_IDS = {
     "/judge/meetings/{meeting_id:int}/ballot": {"meeting_id": "paper_meeting_id"},
     "/judge/meetings/{meeting_id:int}/receipt": {"meeting_id": "paper_meeting_id"},
     "/judge/meetings/{meeting_id:int}/share": {"meeting_id": "paper_meeting_id"},
+    # the integrity report is of an unblinded run, and is its own kind of document
+    "/integrity/runs/{run_id:int}": {"run_id": "unblinded_run_id"},
+    "/integrity/reports/{report_id:int}": {"report_id": "integrity_report_id"},
 }
 OTHER_PARTS = {"code": "en", "what": "scores.csv", "file_path": "app.css", "kind": "panel_meeting"}
 

@@ -133,6 +133,15 @@ ACTIONS: dict[str, ActionEntry] = _entries(
     ("expert.dropped_out", N_("Expert dropped out"),
      N_("An expert left the round; their unfinished assignments were withdrawn.")),
     ("expert_pool.imported", N_("Experts imported"), N_("A table of experts was imported into the pool.")),
+    ("expert_draw.drawn", N_("Experts drawn at random"),
+     N_("Experts were drawn at random for a category's panel; the specialties, the secure seed, the eligible "
+        "candidates, the excluded experts and the drawn ones are recorded, so the draw can be replayed.")),
+    ("expert_draw.redrawn", N_("Draw replaced"),
+     N_("A pending draw was replaced by a new one with a new seed; the reason is recorded.")),
+    ("expert_draw.confirmed", N_("Draw confirmed"),
+     N_("A supervisor confirmed a draw; the drawn experts were assigned the category's nominations.")),
+    ("expert_note.added", N_("Note on an expert added"),
+     N_("An organizer wrote a note on an expert's record.")),
     # scoring
     ("score_sheet.draft_saved", N_("Score sheet draft saved"),
      N_("A judge saved scores as a draft; the values are recorded.")),

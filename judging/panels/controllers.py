@@ -326,7 +326,7 @@ class PanelsController(Controller):
         problems = importer.update_expert(
             db, expert=expert, name=form_text(data, "name"), employer=form_text(data, "employer"), city=form_text(data, "city"),
             phone=form_text(data, "phone"), email=form_text(data, "email"), fields=form_text(data, "fields"),
-            max_load=form_text(data, "max_load"), by=request_actor(request))
+            max_load=form_text(data, "max_load"), by=request_actor(request), industry=form_text(data, "industry"))
         if problems:
             db.rollback()
             return self._expert_page(request, db, expert_id, problems=problems, status_code=400)

@@ -29,6 +29,7 @@ ALIASES = {
     "email": ["邮箱", "电子邮箱", "电子邮件", "email", "e-mail"],
     "fields": ["专业领域", "专业", "擅长领域", "研究方向", "fields", "expertise"],
     "max_load": ["最大评审量", "评审上限", "最多评审数", "max_load", "max load"],
+    "industry": ["所属行业", "行业", "industry"],  # optional; compared with nominations' in the integrity report
 }
 REQUIRED = ("name", "employer", "city", "fields")
 MAX_ROWS = 20000
@@ -106,6 +107,8 @@ def import_experts(session: Session, *, data: bytes, filename: str = "", keep_va
             bad("employer", N_("Too long (at most {limit} characters)."), limit=200)
         if len(value["city"]) > 50:
             bad("city", N_("Too long (at most {limit} characters)."), limit=50)
+        if len(value["industry"]) > 100:
+            bad("industry", N_("Too long (at most {limit} characters)."), limit=100)
         phone = unicodedata.normalize("NFKC", value["phone"])
         email = unicodedata.normalize("NFKC", value["email"])
         if not phone and not email:
@@ -140,7 +143,7 @@ def import_experts(session: Session, *, data: bytes, filename: str = "", keep_va
             report.problems.extend(problems)
             continue
         valid.append(Expert(name=value["name"], employer=value["employer"], city=value["city"], phone=phone,
-                            email=email, fields=fields, max_load=max_load, active=True))
+                            email=email, fields=fields, max_load=max_load, active=True, industry=value["industry"]))
     if report.problems and not keep_valid:
         return report
     if valid:
@@ -158,12 +161,16 @@ def import_experts(session: Session, *, data: bytes, filename: str = "", keep_va
 
 
 def update_expert(session: Session, *, expert: Expert, name: str, employer: str, city: str, phone: str,
-                  email: str, fields: str, max_load: str, by: audit.Actor) -> list[Problem]:
-    """Change an expert's details; returns problems (nothing changed) or [] after an audited change."""
+                  email: str, fields: str, max_load: str, by: audit.Actor, industry: str | None = None) -> list[Problem]:
+    """Change an expert's details; returns problems (nothing changed) or [] after an audited change.
+    ``industry`` None leaves the industry as it is."""
     problems: list[Problem] = []
     values = {"name": name.strip(), "employer": employer.strip(), "city": city.strip(),
               "phone": unicodedata.normalize("NFKC", phone.strip()),
-              "email": unicodedata.normalize("NFKC", email.strip())}
+              "email": unicodedata.normalize("NFKC", email.strip()),
+              "industry": expert.industry if industry is None else industry.strip()}
+    if len(values["industry"]) > 100:
+        problems.append(Problem(0, "industry", N_("Too long (at most {limit} characters)."), {"limit": 100}))
     for f in ("name", "employer", "city"):
         if not values[f]:
             problems.append(Problem(0, f, N_("This value is required.")))
@@ -187,11 +194,13 @@ def update_expert(session: Session, *, expert: Expert, name: str, employer: str,
         return problems
     new_fields = list(dict.fromkeys(f.strip() for f in _SPLIT.split(fields) if f.strip()))
     before = {"name": expert.name, "employer": expert.employer, "city": expert.city, "phone": expert.phone,
-              "email": expert.email, "fields": list(expert.fields or []), "max_load": expert.max_load}
+              "email": expert.email, "fields": list(expert.fields or []), "max_load": expert.max_load,
+              "industry": expert.industry}
     expert.name, expert.employer, expert.city = values["name"], values["employer"], values["city"]
     expert.phone, expert.email, expert.fields, expert.max_load = values["phone"], values["email"], new_fields, load
+    expert.industry = values["industry"]
     after = {"name": expert.name, "employer": expert.employer, "city": expert.city, "phone": expert.phone,
-             "email": expert.email, "fields": new_fields, "max_load": load}
+             "email": expert.email, "fields": new_fields, "max_load": load, "industry": expert.industry}
     session.flush()
     audit.append(session, actor=by, action="expert.updated", object_type="expert", object_id=expert.id,
                  data={"before": before, "after": after})

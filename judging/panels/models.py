@@ -22,6 +22,8 @@ class Expert(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     email: Mapped[str] = mapped_column(String(200), default="")
     fields: Mapped[list] = mapped_column(JSON, default=list)
+    # The industry the expert works in, compared with a nomination's in the integrity report.
+    industry: Mapped[str] = mapped_column(String(100), default="")
     max_load: Mapped[int] = mapped_column(default=30)
     active: Mapped[bool] = mapped_column(default=True)
 
