@@ -17,74 +17,30 @@ from types import ModuleType
 from typing import Any
 
 from judging import jobs
-from judging.accounts import controllers as accounts_pages
-from judging.accounts import permissions as account_permissions
+from judging.accounts import controllers as accounts_pages, permissions as account_permissions
 from judging.accounts.permissions import Permission, install_permissions
-from judging.awards import controllers as awards_pages
-from judging.awards import permissions as award_permissions
+from judging.awards import controllers as awards_pages, permissions as award_permissions
 from judging.formal_review import (
-    controllers as formal_review_pages,
+    controllers as formal_review_pages, jobs as formal_review_jobs, permissions as formal_review_permissions, service as formal_review,
 )
-from judging.formal_review import (
-    jobs as formal_review_jobs,
+from judging.integrity import (
+    controllers as integrity_pages, jobs as integrity_jobs, permissions as integrity_permissions,
 )
-from judging.formal_review import (
-    permissions as formal_review_permissions,
-)
-from judging.formal_review import (
-    service as formal_review,
-)
-from judging.integrity import controllers as integrity_pages
-from judging.integrity import jobs as integrity_jobs
 from judging.jobs import controllers as job_pages
-from judging.meetings import controllers as meeting_pages
-from judging.meetings import permissions as meeting_permissions
-from judging.meetings import service as meetings
+from judging.meetings import controllers as meeting_pages, permissions as meeting_permissions, service as meetings
 from judging.nominations import (
-    controllers as nomination_pages,
-)
-from judging.nominations import (
-    jobs as nomination_jobs,
-)
-from judging.nominations import (
-    permissions as nomination_permissions,
-)
-from judging.nominations import (
-    service as nominations,
+    controllers as nomination_pages, jobs as nomination_jobs, permissions as nomination_permissions, service as nominations,
 )
 from judging.notices import (
-    controllers as notice_pages,
+    controllers as notice_pages, jobs as notice_jobs, permissions as notice_permissions, service as notices,
 )
-from judging.notices import (
-    jobs as notice_jobs,
-)
-from judging.notices import (
-    permissions as notice_permissions,
-)
-from judging.notices import (
-    service as notices,
-)
-from judging.panels import controllers as panel_pages
-from judging.panels import jobs as panel_jobs
-from judging.panels import permissions as panel_permissions
-from judging.reports import controllers as report_pages
-from judging.reports import jobs as report_jobs
+from judging.panels import controllers as panel_pages, jobs as panel_jobs, permissions as panel_permissions
+from judging.reports import controllers as report_pages, jobs as report_jobs
 from judging.results import (
-    controllers as result_pages,
+    controllers as result_pages, jobs as result_jobs, permissions as result_permissions, service as results,
 )
-from judging.results import (
-    jobs as result_jobs,
-)
-from judging.results import (
-    permissions as result_permissions,
-)
-from judging.results import (
-    service as results,
-)
-from judging.scoring import controllers as scoring_pages
-from judging.scoring import permissions as scoring_permissions
-from judging.settings import Settings
-from judging.settings import install as install_settings
+from judging.scoring import controllers as scoring_pages, permissions as scoring_permissions
+from judging.settings import Settings, install as install_settings
 from judging.stages import permissions as stage_permissions
 from judging.stages.models import StageKind
 from judging.stages.service import BlockerCheck, install_checks
@@ -139,7 +95,8 @@ PARTS: tuple[Part, ...] = (
     Part("reports", handlers=(report_pages.ReportsController,), job_modules=(report_jobs,),
          starts=("results.report",)),
     Part("integrity", handlers=(integrity_pages.IntegrityController, integrity_pages.DrawController),
-         job_modules=(integrity_jobs,), starts=("integrity.report",)),
+         job_modules=(integrity_jobs,), starts=("integrity.report",),
+         permissions=integrity_permissions.PERMISSIONS),
 )
 
 
