@@ -1,7 +1,7 @@
 """integrity: experts' industry, random draws of experts, organizer's notes on experts
 
 Revision ID: 0016_integrity
-Revises: 0015
+Revises: 0016_rules
 Create Date: 2026-12-02 11:40:00
 """
 
@@ -11,7 +11,7 @@ import judging.db.base
 
 
 revision = '0016_integrity'
-down_revision = '0015'
+down_revision = '0016_rules'
 branch_labels = None
 depends_on = None
 
