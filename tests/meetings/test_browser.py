@@ -68,6 +68,8 @@ def test_a_member_votes_on_a_phone_keeps_the_receipt_and_finds_it_after_the_tall
             page.goto(f"{base}/meetings/{meeting_id}")
             assert "9 个席位中已投票 8 人" in page.inner_text("#members")
             page.click("button:has-text('结束表决')")
+            expect(page.locator("#confirm-consequence")).to_be_visible()  # irreversible: confirm first
+            page.click("#confirm-yes")
             page.fill("input[name=chair_share]", codes["chair_share"])
             page.fill("input[name=auditor_share]", codes["auditor_share"])
             page.click("#tally-form button:has-text('计票')")
