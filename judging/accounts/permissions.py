@@ -57,6 +57,10 @@ class Refused(JudgingError):
     def __init__(self, permission: str, reason: Reason) -> None:
         super().__init__(reason.message, **reason.params)
         self.permission, self.reason = permission, reason
+        self.args = (reason.render(lambda message: message),)  # str(): the English text, stage names joined
+
+    def __str__(self) -> str:
+        return self.args[0]
 
     def render(self, gettext: Callable[[str], str]) -> str:
         return self.reason.render(gettext)

@@ -357,13 +357,13 @@ def approval_for(session: Session, *, round_id: int, category_id: int) -> RunApp
 
 def approve_run(session: Session, *, run: ResultRun, by: audit.Actor) -> RunApproval:
     """Approve ``run``: one per round and category; scoring freezes its scores from now on."""
-    require_capability(session, category_id=run.category_id, capability=Capability.COMPUTE)
     audit.lock_chain_head(session)  # no score may change between the digest check below and the commit
     if approval_for(session, round_id=run.round_id, category_id=run.category_id) is not None:
         raise Conflict(N_("A run of this round and category is already approved."))
     if status_of(session, category_id=run.category_id, kind=StageKind.PUBLIC_NOTICE) is not StageStatus.PENDING:
         # The list on notice (and what the committee approves of it) rests on the approved run.
         raise Conflict(N_("This category's list is on public notice; no other run can be approved."))
+    require_capability(session, category_id=run.category_id, capability=Capability.COMPUTE)
     round_ = session.get(Round, run.round_id)
     category = session.get(Category, run.category_id)
     current = gather_inputs(session, round_=round_, category=category)

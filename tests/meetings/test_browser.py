@@ -54,7 +54,12 @@ def test_a_member_votes_on_a_phone_and_the_organizer_tallies(served, browser, db
             assert "9 个席位中已投票 1 人" in page.inner_text("#members")
             screenshot(page, f"meetings-organizer-voting-{backend}")
             page.click("button:has-text('结束表决')")
+            expect(page.locator("#confirm-consequence")).to_be_visible()  # irreversible: confirm first
+            page.click("#confirm-yes")
             page.click("button:has-text('计票')")
+            expect(page.locator("#confirm-consequence")).to_contain_text("票数统计后即告确定")
+            screenshot(page, f"meetings-organizer-tally-confirm-{backend}")
+            page.click("#confirm-yes")
             expect(page.locator("#tally")).to_be_visible()
             screenshot(page, f"meetings-organizer-tallied-{backend}")
     with session_factory() as db:
