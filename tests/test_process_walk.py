@@ -311,7 +311,8 @@ def test_an_edition_walks_from_import_to_publication_and_every_step_out_of_order
     db.commit()
     other = results.create_run(db, round_id=final.id, category_id=category.id, method="trimmed", reps=20, by=OFFICE)
     db.commit()
-    _refused(db, lambda: results.approve_run(db, run=other, by=OFFICE), "already approved|on public notice")
+    _refused(db, lambda: results.approve_run(db, run=other, by=OFFICE),
+             "already approved|on public notice|result runs is only possible while")
     _refused(db, lambda: notices.record_approval(db, category=category, approved_on=dt.date.today(), reference="x",
                                                  by=OFFICE), "Final approval is not open")
 

@@ -50,8 +50,9 @@ def test_the_demo_walks_its_2025_edition_through_approval_and_publication_with_d
         for view in views.values():
             approval = service.approval_of(session, category_id=view.category.id)
             assert approval is not None and approval.approved_on.year == 2025
-            published = session.scalars(select(Publication).where(Publication.category_key == view.category.key.value)
-                                        .order_by(Publication.place)).all()
+            published = session.scalars(select(Publication).where(
+                Publication.year == 2025, Publication.category_key == view.category.key.value)
+                .order_by(Publication.place)).all()
             assert [p.nomination_id for p in published] == [
                 w.nomination_id for w in awards.approved_list(session, category_id=view.category.id)]
             assert published and all(p.published_at.year == 2025 and p.year == 2025 for p in published)
