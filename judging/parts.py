@@ -26,6 +26,7 @@ from judging.jobs import controllers as job_pages
 from judging.meetings import controllers as meeting_pages, service as meetings
 from judging.nominations import controllers as nomination_pages, jobs as nomination_jobs, service as nominations
 from judging.notices import controllers as notice_pages, jobs as notice_jobs, service as notices
+from judging.notifications import controllers as people_pages, jobs as notification_jobs
 from judging.panels import controllers as panel_pages, jobs as panel_jobs
 from judging.reports import controllers as report_pages, jobs as report_jobs
 from judging.results import controllers as result_pages, jobs as result_jobs, service as results
@@ -45,11 +46,14 @@ class Part:
     job_modules: tuple[ModuleType, ...] = ()
     starts: tuple[str, ...] = ()
     stage_checks: Mapping[StageKind, BlockerCheck] = field(default_factory=dict)
+    periodic: tuple[jobs.PeriodicTask, ...] = ()  # work every consumer runs once a minute
 
 
 PARTS: tuple[Part, ...] = (
     Part("accounts", handlers=(accounts_pages.home, accounts_pages.AccountController, accounts_pages.AdminController)),
     Part("jobs", handlers=(job_pages.JobController,)),
+    Part("notifications", handlers=people_pages.HANDLERS, job_modules=(notification_jobs,),
+         starts=("notifications.deliver",), periodic=(notification_jobs.RELAY,)),
     Part("nominations", handlers=(nomination_pages.NominationsController, nomination_pages.QuotasController,
                                   nomination_pages.AuditorNominationsController),
          job_modules=(nomination_jobs,), starts=("nominations.import", "nominations.confirm_clean"),
@@ -88,6 +92,7 @@ class Registry:
     handlers: tuple[Any, ...]
     job_kinds: tuple[jobs.JobKind, ...]
     stage_checks: dict[StageKind, tuple[BlockerCheck, ...]]
+    periodic: tuple[jobs.PeriodicTask, ...] = ()
 
     def install(self, settings: Settings, *, extra_job_kinds: Iterable[jobs.JobKind] = ()) -> None:
         """Make this process run with these parts and settings: the stage checks, the job system with its handlers.
@@ -95,7 +100,7 @@ class Registry:
         ``extra_job_kinds``: handlers a process adds to the parts' own (the crash tests' slow jobs)."""
         install_settings(settings)
         install_checks(self.stage_checks)
-        jobs.configure(settings, [*self.job_kinds, *extra_job_kinds])
+        jobs.configure(settings, [*self.job_kinds, *extra_job_kinds], periodic=self.periodic)
 
 
 def assemble(parts: Iterable[Part] = PARTS) -> Registry:
@@ -115,7 +120,8 @@ def assemble(parts: Iterable[Part] = PARTS) -> Registry:
     unchecked = [kind.value for kind in StageKind if kind not in checks]
     if unchecked:
         raise AssemblyError(f"stages without a blocker check: {', '.join(unchecked)}")
-    return Registry(tuple(h for part in parts for h in part.handlers), tuple(kinds), checks)
+    return Registry(tuple(h for part in parts for h in part.handlers), tuple(kinds), checks,
+                    tuple(task for part in parts for task in part.periodic))
 
 
 def install(settings: Settings) -> Registry:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from judging import audit
 from judging.errors import N_, JudgingError
+from judging.notifications.invitations import ExpertLogins, logins_for_experts
 from judging.panels.models import Expert
 from judging.tabular import MESSAGES as TABLE_MESSAGES, TableError, read_table, resolve_columns
 from judging.textsim import normalize_company
@@ -54,6 +55,7 @@ class ImportReport:
     rows: int = 0
     problems: list[Problem] = field(default_factory=list)
     stored: bool = False
+    logins: ExpertLogins | None = None  # the logins made for the imported experts, and who has no address
 
     @property
     def bad_rows(self) -> int:
@@ -151,6 +153,7 @@ def import_experts(session: Session, *, data: bytes, filename: str = "", keep_va
         audit.append(session, actor=by, action="expert_pool.imported", object_type="expert_pool", object_id="pool",
                      data={"filename": filename, "created": len(valid), "expert_ids": [e.id for e in valid],
                            "rejected_rows": sorted({p.row for p in report.problems if p.row})})
+        report.logins = logins_for_experts(session, experts=valid, by=by)  # a judge's login each, invited by mail
     return report
 
 
