@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from judging import audit
 from judging.accounts.models import Role, User
 from judging.accounts.passwords import check_password, hash_password, validate_new_password
-from judging.accounts.service import USERNAME_PATTERN, end_sessions, parse_role
+from judging.accounts.service import USERNAME_PATTERN, actor_of, end_sessions, parse_role
 from judging.accounts.tokens import revoke_tokens
 from judging.errors import Conflict, JudgingError, N_, NotFound
 from judging.i18n import SUPPORTED_LOCALES
@@ -138,7 +138,7 @@ def change_password(session: Session, *, user: User, current_password: str, new_
     user.password_hash = hash_password(new_password)
     ended = end_sessions(session, user_id=user.id, keep_token=keep_token)
     session.flush()
-    audit.append(session, actor=audit.Actor(user.id, user.username), action="user.password_changed",
+    audit.append(session, actor=actor_of(user), action="user.password_changed",
                  object_type="user", object_id=user.id, data={"other_sessions_ended": ended})
     return ended
 

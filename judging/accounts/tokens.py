@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from judging import audit
 from judging.accounts.models import AccountToken, User
 from judging.accounts.passwords import hash_password, validate_new_password
-from judging.accounts.service import end_sessions
+from judging.accounts.service import actor_of, end_sessions
 from judging.db.base import utcnow
 from judging.errors import JudgingError, N_
 from judging.settings import current
@@ -96,7 +96,7 @@ def redeem_token(session: Session, *, token: str, password: str, now: dt.datetim
     user.password_hash = hash_password(password)
     end_sessions(session, user_id=user.id)
     session.flush()
-    audit.append(session, actor=audit.Actor(user.id, user.username), action="user.password_set",
+    audit.append(session, actor=actor_of(user), action="user.password_set",
                  object_type="user", object_id=user.id, data={"purpose": row.purpose, "token_id": row.id})
     return user
 

@@ -103,14 +103,15 @@ def _link(session: Session, message: Notification, settings: Settings) -> str | 
     return f"{settings.base_url}/invitation/{token_of(token)}" if token else None
 
 
-def _finish(session_factory, claimed: _Claimed, values: dict, action: str | None, data: dict) -> bool:
+def _settle(session_factory, claimed: _Claimed, values: dict, outcome: str | None, data: dict) -> bool:
+    """Record the attempt's outcome, if the claim is still ours; ``outcome`` "sent" or "failed" is audited."""
     with session_factory() as session:
         done = session.execute(update(Notification).where(Notification.id == claimed.id,
                                                           Notification.claim == claimed.claim)
                                .values(**values).execution_options(synchronize_session=False)).rowcount
-        if done == 1 and action:
-            audit.append(session, actor=WORKER, action=action, object_type="notification", object_id=claimed.id,
-                         data=data)
+        if done == 1 and outcome:
+            audit.append(session, actor=WORKER, action="notification.delivered" if outcome == "sent"
+                         else "notification.failed", object_type="notification", object_id=claimed.id, data=data)
         session.commit()
     return done == 1
 
@@ -132,19 +133,19 @@ def deliver_one(session_factory: sessionmaker[Session], claimed: _Claimed, *, se
         final = isinstance(exc, PermanentFailure) or claimed.attempts >= MAX_ATTEMPTS
         if final:
             values = dict(status=DeliveryStatus.FAILED, claim=None, last_error=error)
-            _finish(session_factory, claimed, values, "notification.failed",
+            _settle(session_factory, claimed, values, "failed",
                     {"message_id": message_id, "attempts": claimed.attempts, "error": error[:200]})
             report.failed += 1
         else:
             values = dict(status=DeliveryStatus.QUEUED, claim=None, last_error=error,
                           next_attempt_at=utcnow() + backoff(claimed.attempts))
-            _finish(session_factory, claimed, values, None, {})
+            _settle(session_factory, claimed, values, None, {})
             report.retried += 1
         report.errors.append(error)
         logger.warning("notification %s (%s) not delivered: %s", claimed.id, channel.value, error)
         return
-    _finish(session_factory, claimed, dict(status=DeliveryStatus.SENT, claim=None, sent_at=utcnow(), last_error=None),
-            "notification.delivered", {"message_id": message_id, "attempts": claimed.attempts})
+    _settle(session_factory, claimed, dict(status=DeliveryStatus.SENT, claim=None, sent_at=utcnow(), last_error=None),
+            "sent", {"message_id": message_id, "attempts": claimed.attempts})
     report.sent += 1
 
 
