@@ -79,8 +79,9 @@ def _table_problem(exc: TableError) -> Problem:
 
 
 def import_experts(session: Session, *, data: bytes, filename: str = "", keep_valid: bool = False,
-                   by: audit.Actor) -> ImportReport:
-    """Read the table, check every row, and store the experts (see module docstring). Audited."""
+                   by: audit.Actor, make_logins: bool = True) -> ImportReport:
+    """Read the table, check every row, and store the experts (see module docstring). Audited. With
+    ``make_logins`` each new expert with an e-mail address gets a judge's login and an invitation."""
     report = ImportReport()
     try:
         table = read_table(data, filename, max_rows=MAX_ROWS)
@@ -153,7 +154,8 @@ def import_experts(session: Session, *, data: bytes, filename: str = "", keep_va
         audit.append(session, actor=by, action="expert_pool.imported", object_type="expert_pool", object_id="pool",
                      data={"filename": filename, "created": len(valid), "expert_ids": [e.id for e in valid],
                            "rejected_rows": sorted({p.row for p in report.problems if p.row})})
-        report.logins = logins_for_experts(session, experts=valid, by=by)  # a judge's login each, invited by mail
+        if make_logins:  # a judge's login each, invited by mail (judging.notifications)
+            report.logins = logins_for_experts(session, experts=valid, by=by)
     return report
 
 
