@@ -231,6 +231,8 @@ class OutboxController(Controller):
         query = select(Notification).order_by(Notification.id.desc()).limit(PAGE)
         if status in {s.value for s in DeliveryStatus}:
             query = query.where(Notification.status == DeliveryStatus(status))
+        else:  # deliveries only: notes shown on a home page have nothing to send
+            query = query.where(Notification.status != DeliveryStatus.SHOWN)
         return render(request, "pages/outbox.html", counts=counts, messages=list(db.scalars(query)),
                       backlog=sum(counts.get(s, 0) for s in BACKLOG), status=status or "", statuses=DeliveryStatus,
                       job=job)
