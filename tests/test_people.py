@@ -19,6 +19,7 @@ from judging.accounts.models import AccountToken, User, UserSession
 from judging.accounts.tokens import token_of
 from judging.audit.models import AuditEvent
 from judging.db.base import utcnow
+from judging.demo import DEMO_PASSWORDS
 from judging.notifications.delivery import deliver_due
 from judging.notifications.invitations import invite, send_link
 from judging.notifications.models import Channel, DeliveryStatus, Notification
@@ -299,3 +300,74 @@ def test_a_returned_nomination_goes_to_its_city_s_accounts_and_to_nobody_when_it
     assert recipient.user_id == account.id and recipient.channel is Channel.EMAIL
     set_active(db, user=account, active=False, manager=None, by=ACTOR)
     assert notifications.city_accounts(db, "南京") == []
+
+
+def test_the_command_line_invites_printing_the_link_without_a_mail_server_and_deactivates(db_url, db, cli,
+                                                                                         tmp_path):
+    from judging.accounts.tokens import check_token
+    from judging.settings import Settings
+
+    env = {"JUDGING_VAR_DIR": str(tmp_path), "JUDGING_BASE_URL": "https://judging.example.org"}
+    done = cli("users", "invite", "--role", "judge", "--username", "li.ming", "--email", "li.ming@example.org",
+               url=db_url, env=env)
+    assert done.returncode == 0, done.stderr
+    token = re.search(r"https://judging\.example\.org/invitation/([A-Za-z0-9_\-]+)", done.stdout).group(1)
+    install(Settings(database_url=db_url, var_dir=tmp_path, jobs_backend="immediate"))  # the same secret key
+    assert db.get(User, check_token(db, token=token).user_id).username == "li.ming"
+    db.rollback()
+    taken = cli("users", "invite", "--role", "judge", "--username", "li.ming", url=db_url, env=env)
+    assert taken.returncode == 2 and "already taken" in taken.stderr
+    gone = cli("users", "deactivate", "li.ming", url=db_url, env=env)
+    assert gone.returncode == 0 and "Deactivated" in gone.stdout
+    assert cli("users", "deactivate", "nobody.here", url=db_url, env=env).returncode == 2
+    db.expire_all()
+    assert db.scalar(select(User.active).where(User.username == "li.ming")) is False
+    from judging.accounts.tokens import LinkInvalid
+
+    with pytest.raises(LinkInvalid):  # deactivation killed the open invitation
+        check_token(db, token=token)
+
+
+def test_the_organizer_previews_the_late_judges_then_reminds_them_once_a_day(client, demo, db):
+    from judging.editions.models import Round, RoundStatus
+
+    round_ = db.scalar(select(Round).where(Round.status == RoundStatus.OPEN).order_by(Round.id.desc()))
+    round_.opens_at, round_.deadline_at = utcnow() - dt.timedelta(days=9), utcnow() + dt.timedelta(days=1)
+    round_id = round_.id
+    db.commit()
+    login(client, "organizer", DEMO_PASSWORDS["organizer"])
+    page = client.get(f"/organizer/rounds/{round_id}/reminders/")
+    late = len(re.findall(r"<tr><td>", page.text.split('id="late-judges"')[1].split("</table>")[0]))
+    assert page.status_code == 200 and late > 0
+    path = f"/organizer/rounds/{round_id}/reminders/"
+    first = client.post(path, data=_form(client, path), follow_redirects=False)
+    assert first.status_code in (302, 303) and f"sent={late}" in first.headers["location"]
+    second = client.post(path, data=_form(client, path), follow_redirects=False)
+    assert "sent=0" in second.headers["location"] and f"judges={late}" in second.headers["location"]
+    assert db.scalar(select(func.count()).where(Notification.event == "reminder")) == late
+
+
+def test_a_reopened_sheet_and_an_extended_deadline_reach_their_judge_in_the_same_transaction(demo, db):
+    from judging.editions.models import Round
+    from judging.panels.models import Assignment, Expert
+    from judging.scoring.models import ScoreSheet, SheetStatus
+    from judging.scoring.service import extend_deadline, reopen_sheet
+
+    sheet, user_id, expert_id, round_id = db.execute(
+        select(ScoreSheet, Expert.user_id, Expert.id, Assignment.round_id)
+        .join(Assignment, Assignment.id == ScoreSheet.assignment_id).join(Expert, Expert.id == Assignment.expert_id)
+        .where(ScoreSheet.status == SheetStatus.SUBMITTED).limit(1)).one()
+    db.get(User, user_id).email = "judge@example.org"
+    db.commit()
+    reopen_sheet(db, sheet_id=sheet.id, by=ACTOR, reason="第二项得分与评语不一致，请核对")
+    extend_deadline(db, round_=db.get(Round, round_id), expert_id=expert_id, until=utcnow() + dt.timedelta(days=3),
+                    reason="出差", by=ACTOR)
+    mine = list(db.scalars(select(Notification).where(Notification.user_id == user_id,
+                                                      Notification.event.in_(["sheet_reopened", "deadline_extended"]))
+                           .order_by(Notification.id)))
+    assert [m.event for m in mine] == ["sheet_reopened", "deadline_extended"]
+    assert "第二项得分与评语不一致" in mine[0].body and CJK.search(mine[0].subject)
+    assert "出差" not in mine[1].body  # the organizer's own note stays with the organizer
+    db.rollback()  # the events roll back: so do their messages
+    assert db.scalar(select(func.count()).where(Notification.user_id == user_id,
+                                                Notification.event == "sheet_reopened")) == 0
