@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -63,8 +65,12 @@ def city_accounts(session: Session, city: str) -> list[Recipient]:
     return _of_users(session.scalars(select(User).where(User.city == city).order_by(User.id)))
 
 
-def _message_id(domain: str) -> str:
-    return f"<{utcnow():%Y%m%d%H%M%S}.{secrets.token_hex(12)}@{domain}>"
+def _message_id(row_id: int, domain: str) -> str:
+    # Made from the row's id under the instance's key: unique, fixed when queued, and the same in two
+    # databases that went through the same events (nothing random reaches the tables or the audit chain).
+    key = current().resolved_secret_key().encode()
+    tag = hmac.new(key, f"message:{row_id}".encode(), hashlib.sha256).hexdigest()[:20]
+    return f"<n{row_id}.{tag}@{domain}>"
 
 
 def queue(session: Session, *, event: str, to: Iterable[Recipient] | Select, by: audit.Actor = SYSTEM,
@@ -91,7 +97,7 @@ def queue(session: Session, *, event: str, to: Iterable[Recipient] | Select, by:
         locale = recipient.locale or settings.default_locale
         subject, body = render(event, locale=locale, timezone=settings.timezone,
                                params={"name": recipient.name, "url": url, **params})
-        row = Notification(message_id=_message_id(domain), event=event, channel=recipient.channel,
+        row = Notification(message_id=f"<pending.{secrets.token_hex(16)}>", event=event, channel=recipient.channel,
                            user_id=recipient.user_id, address=recipient.address, locale=locale, subject=subject[:300],
                            body=body, link_token_id=token.id if token else None, link_path=link, dedupe_key=key,
                            status=DeliveryStatus.SHOWN if recipient.channel is Channel.WEB else DeliveryStatus.QUEUED,
@@ -103,6 +109,8 @@ def queue(session: Session, *, event: str, to: Iterable[Recipient] | Select, by:
                 session.flush()
         except IntegrityError:
             continue
+        row.message_id = _message_id(row.id, domain)
+        session.flush()
         audit.append(session, actor=by, action="notification.queued", object_type="notification", object_id=row.id,
                      data={"event": event, "channel": row.channel.value, "user_id": row.user_id,
                            "message_id": row.message_id})
