@@ -81,7 +81,8 @@ def test_an_invitation_arrives_by_mail_its_link_sets_the_password_logs_in_and_wo
     db.rollback()  # on SQLite every transaction holds the write lock: end the test's own before the app's
 
     client.post("/logout", data=_form(client, "/judge"))
-    again = client.post(path, data=_form(client, "/login", password="Another-Long-Pass-77", password2="Another-Long-Pass-77"))
+    other = "Another-Long-Pass-77"
+    again = client.post(path, data=_form(client, "/login", password=other, password2=other))
     assert again.status_code == 410 and 'id="link-invalid"' in again.text
     assert client.get(path).status_code == 410
     db.expire_all()
@@ -360,8 +361,9 @@ def test_a_reopened_sheet_and_an_extended_deadline_reach_their_judge_in_the_same
     db.get(User, user_id).email = "judge@example.org"
     db.commit()
     reopen_sheet(db, sheet_id=sheet.id, by=ACTOR, reason="第二项得分与评语不一致，请核对")
-    extend_deadline(db, round_=db.get(Round, round_id), expert_id=expert_id, until=utcnow() + dt.timedelta(days=3),
-                    reason="出差", by=ACTOR)
+    round_ = db.get(Round, round_id)
+    until = max(utcnow(), round_.deadline_at or utcnow()) + dt.timedelta(days=3)
+    extend_deadline(db, round_=round_, expert_id=expert_id, until=until, reason="出差", by=ACTOR)
     mine = list(db.scalars(select(Notification).where(Notification.user_id == user_id,
                                                       Notification.event.in_(["sheet_reopened", "deadline_extended"]))
                            .order_by(Notification.id)))

@@ -303,8 +303,9 @@ def decide_objection(session: Session, *, objection_id: int, upheld: bool, findi
                  data={"notice": objection.notice_id, "status": objection.status.value, "finding": finding})
     notifications.queue(session, event=f"objection_{objection.status.value}", by=by, finding=finding,  # by SMS
                         to=[notifications.sms_to(objection.phone, name=objection.name)],
-                        candidate=session.scalar(select(NoticeEntry.title).where(NoticeEntry.notice_id == objection.notice_id,
-                                                 NoticeEntry.nomination_id == objection.nomination_id)))
+                        candidate=session.scalar(select(NoticeEntry.title).where(
+                            NoticeEntry.notice_id == objection.notice_id,
+                            NoticeEntry.nomination_id == objection.nomination_id)))
     return objection
 
 
