@@ -1,6 +1,6 @@
 """Every domain's models in one import, so Alembic and tests see the whole schema."""
 
-from judging.accounts.models import LoginFailure, Role, User, UserSession
+from judging.accounts.models import AccountToken, LoginFailure, Role, User, UserSession
 from judging.audit.models import AuditEvent
 from judging.editions.models import (
     Category, CategoryKey, Criterion, CriterionLevel, Edition, EditionStatus, Round, RoundKind, RoundStatus, Rubric,
@@ -19,8 +19,10 @@ from judging.meetings.models import (
 )
 import judging.formal_review.models  # noqa: F401,E402  (formal-review checklists and decisions)
 import judging.notices.models  # noqa: F401,E402  (public notices, objections, committee approval)
+from judging.notifications.models import Notification  # noqa: E402  (the outbox)
 
 __all__ = [
+    "AccountToken", "Notification",
     "Assignment", "Attachment", "AuditEvent", "BlindCode", "Category", "CategoryKey", "Criterion", "CriterionLevel",
     "Conflict", "ConflictSource", "CriterionScore", "Edition", "EditionStatus", "Expert", "Job", "Meeting", "MeetingMember", "MeetingNomination", "MeetingRecusal", "MeetingBallot", "MeetingKey", "MeetingKeyShare", "JobStatus", "LoginFailure", "Nomination", "NominationIdentity", "NominationStatus",
     "Role", "Round", "RoundKind", "RoundStatus", "Rubric", "ScoreFreeze", "ScoreSheet", "SheetStatus", "Stage", "StageKind", "StageStatus", "User", "UserSession",

@@ -35,6 +35,9 @@ from judging.notices import (
     controllers as notice_pages, jobs as notice_jobs, permissions as notice_permissions, service as notices,
 )
 from judging.panels import controllers as panel_pages, jobs as panel_jobs, permissions as panel_permissions
+from judging.notifications import (
+    controllers as people_pages, jobs as notification_jobs, permissions as people_permissions,
+)
 from judging.reports import controllers as report_pages, jobs as report_jobs
 from judging.results import (
     controllers as result_pages, jobs as result_jobs, permissions as result_permissions, service as results,
@@ -57,6 +60,7 @@ class Part:
     starts: tuple[str, ...] = ()
     stage_checks: Mapping[StageKind, BlockerCheck] = field(default_factory=dict)
     permissions: tuple[Permission, ...] = ()
+    periodic: tuple[jobs.PeriodicTask, ...] = ()  # work every consumer runs once a minute
 
 
 PARTS: tuple[Part, ...] = (
@@ -64,6 +68,9 @@ PARTS: tuple[Part, ...] = (
     Part("accounts", handlers=(accounts_pages.home, accounts_pages.AccountController, accounts_pages.AdminController),
          permissions=account_permissions.PERMISSIONS),
     Part("jobs", handlers=(job_pages.JobController,)),
+    Part("notifications", handlers=people_pages.HANDLERS, job_modules=(notification_jobs,),
+         starts=("notifications.deliver",), periodic=(notification_jobs.RELAY,),
+         permissions=people_permissions.PERMISSIONS),
     Part("nominations", handlers=(nomination_pages.NominationsController, nomination_pages.QuotasController,
                                   nomination_pages.AuditorNominationsController),
          job_modules=(nomination_jobs,), starts=("nominations.import", "nominations.confirm_clean"),
@@ -112,6 +119,7 @@ class Registry:
     job_kinds: tuple[jobs.JobKind, ...]
     stage_checks: dict[StageKind, tuple[BlockerCheck, ...]]
     permissions: tuple[Permission, ...] = ()
+    periodic: tuple[jobs.PeriodicTask, ...] = ()
 
     def install(self, settings: Settings, *, extra_job_kinds: Iterable[jobs.JobKind] = ()) -> None:
         """Make this process run with these parts and settings: the stage checks, the job system with its handlers.
@@ -120,7 +128,7 @@ class Registry:
         install_settings(settings)
         install_checks(self.stage_checks)
         install_permissions(self.permissions)
-        jobs.configure(settings, [*self.job_kinds, *extra_job_kinds])
+        jobs.configure(settings, [*self.job_kinds, *extra_job_kinds], periodic=self.periodic)
 
 
 def assemble(parts: Iterable[Part] = PARTS) -> Registry:
@@ -145,7 +153,8 @@ def assemble(parts: Iterable[Part] = PARTS) -> Registry:
     if twice:
         raise AssemblyError(f"permissions declared by more than one part: {', '.join(twice)}")
     return Registry(tuple(h for part in parts for h in part.handlers), tuple(kinds), checks,
-                    tuple(p for part in parts for p in part.permissions))
+                    tuple(p for part in parts for p in part.permissions),
+                    tuple(task for part in parts for task in part.periodic))
 
 
 def install(settings: Settings) -> Registry:

@@ -37,6 +37,18 @@ class Settings:
     embedded_worker: bool = True
     # A running job refreshes its heartbeat this often; six missed beats mean its worker died.
     job_heartbeat_seconds: float = 10.0
+    # Mail: an SMTP server (smtp://user:pass@host:587?starttls=1, smtps://… for TLS from the start);
+    # unset, messages are written to var/outbox/ as .eml files, so the embedded set-up needs no server.
+    smtp_url: str = ""
+    mail_from: str = "judging@localhost"
+    # The address people open the links of their mails at (invitations, password resets).
+    base_url: str = "http://127.0.0.1:8000"
+    invitation_hours: int = 72
+    # Judges get a reminder this many days before their deadline (`judging notify reminders`).
+    reminder_days: int = 2
+    # A message claimed by a worker longer ago than this is taken for interrupted (its worker died
+    # mid-send) and sent again, with the same Message-ID. Longer than any SMTP conversation.
+    mail_lease_seconds: float = 300.0
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -55,6 +67,12 @@ class Settings:
             redis_url=env.get("JUDGING_REDIS_URL", "redis://127.0.0.1:6379/0"),
             embedded_worker=env.get("JUDGING_EMBEDDED_WORKER", "1") == "1",
             job_heartbeat_seconds=float(env.get("JUDGING_JOB_HEARTBEAT_SECONDS", "10")),
+            smtp_url=env.get("JUDGING_SMTP_URL", ""),
+            mail_from=env.get("JUDGING_MAIL_FROM", "judging@localhost"),
+            base_url=env.get("JUDGING_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            invitation_hours=int(env.get("JUDGING_INVITATION_HOURS", "72")),
+            reminder_days=int(env.get("JUDGING_REMINDER_DAYS", "2")),
+            mail_lease_seconds=float(env.get("JUDGING_MAIL_LEASE_SECONDS", "300")),
         )
 
     def resolved_secret_key(self) -> str:

@@ -75,6 +75,17 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/auditor/nominations"): {A},
     ("GET", "/auditor/nominations/{nomination_id:int}"): {A},
     ("GET", "/admin"): {D},
+    # people (judging.notifications): accounts, links, my account, the outbox, reminders
+    ("GET", "/accounts"): {O, D}, ("POST", "/accounts"): {O, D},
+    ("GET", "/accounts/{user_id:int}"): {O, D}, ("POST", "/accounts/{user_id:int}"): {O, D},
+    ("POST", "/accounts/{user_id:int}/active"): {O, D}, ("POST", "/accounts/{user_id:int}/link"): {O, D},
+    ("GET", "/invitation/{token:str}"): PUBLIC, ("POST", "/invitation/{token:str}"): PUBLIC,
+    ("GET", "/forgot-password"): PUBLIC, ("POST", "/forgot-password"): PUBLIC,
+    ("GET", "/account"): {O, J, A, D}, ("POST", "/account/password"): {O, J, A, D},
+    ("GET", "/account/notifications"): {O, J, A, D},
+    ("GET", "/organizer/outbox"): {O}, ("POST", "/organizer/outbox/deliver"): {O},
+    ("GET", "/organizer/rounds/{round_id:int}/reminders"): {O},
+    ("POST", "/organizer/rounds/{round_id:int}/reminders"): {O},
     ("GET", "/jobs/{job_id:int}"): {O, A, J, D},  # further limited to the job's owner (tests/test_jobs.py)
     ("GET", "/organizer/panels"): {O, A},
     ("GET", "/organizer/panels/experts"): {O, A},
@@ -279,6 +290,8 @@ def ids(demo, session_factory, db_url, settings) -> dict[str, int]:
                  "plan_id": session.scalar(select(AssignmentPlan.id).order_by(AssignmentPlan.id)),
                  "objection_id": session.scalar(select(Objection.id).order_by(Objection.id)),
                  "notice_id": session.scalar(select(Notice.id).order_by(Notice.id)),
+                 # an account both the admin and the organizer manage (an expert's)
+                 "user_id": session.scalar(select(User.id).where(User.username == "judge02")),
                  **_made_for_the_table(session, db_url)}
         # Each account's own job: the job page shows a job to its owner only.
         for role, (username, _password) in ACCOUNTS.items():

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from judging.accounts.models import Role, User
-from judging.accounts.service import LoginLocked, authenticate, end_session
+from judging.accounts.service import LoginLocked, accounts_under_attack, authenticate, end_session
 from judging.accounts.permissions import ADMIN
 from judging.web.auth import SESSION_COOKIE, current_user
 from judging.web.guards import requires
@@ -86,4 +86,4 @@ class AdminController(Controller):
     @get("/", sync_to_thread=True)
     def home(self, request: Request, db: DbSession) -> Template:
         users = db.scalars(select(User).order_by(User.role, User.username)).all()
-        return render(request, "pages/admin_home.html", users=users)
+        return render(request, "pages/admin_home.html", users=users, alerts=accounts_under_attack(db))

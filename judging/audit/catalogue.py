@@ -34,6 +34,30 @@ ACTIONS: dict[str, ActionEntry] = _entries(
     ("user.login_blocked", N_("Login blocked"),
      N_("A login was refused without checking the password: too many recent failures for this account or "
         "address.")),
+    ("user.updated", N_("Account details changed"),
+     N_("An administrator or organizer changed an account's name, e-mail address, language or city; before and "
+        "after are recorded.")),
+    ("user.role_changed", N_("Account role changed"),
+     N_("An account's role was changed; its sessions ended, so it logs in again under the new role.")),
+    ("user.deactivated", N_("Account deactivated"),
+     N_("An account was deactivated: it cannot log in, its sessions ended at once and its open links died.")),
+    ("user.activated", N_("Account reactivated"), N_("A deactivated account was allowed to log in again.")),
+    ("user.link_issued", N_("Password link issued"),
+     N_("A one-time link to set a password (an invitation or a reset) was issued for an account; earlier unused "
+        "links of the account stopped working. The link itself is never stored.")),
+    ("user.password_set", N_("Password set through a link"),
+     N_("The owner of an account set their password through a one-time link; every session of the account "
+        "ended.")),
+    ("user.password_changed", N_("Password changed"),
+     N_("A logged-in user changed their password; their other sessions ended.")),
+    # notifications
+    ("notification.queued", N_("Message queued"),
+     N_("A notification (e-mail, text message, or a note on the recipient's home page) was queued with the event "
+        "that caused it; its kind, channel, recipient account and Message-ID are recorded.")),
+    ("notification.delivered", N_("Message delivered"),
+     N_("The worker handed a queued message to the mail server or text-message provider.")),
+    ("notification.failed", N_("Message failed"),
+     N_("A message could not be delivered: refused for good, or out of attempts; the error is recorded.")),
     # background jobs
     ("job.queued", N_("Background job queued"),
      N_("A background job (a computation, an import, a report) was started; its kind and parameters are "

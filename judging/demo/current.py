@@ -79,7 +79,8 @@ def add_experts(session: Session, rng: random.Random, *, actor: audit.Actor) -> 
                      f"judge{index:02d}@example.cn", "、".join(rng.sample(EXPERT_FIELDS, 2)), "30"])
     out = io.StringIO()
     csv.writer(out).writerows([["姓名", "工作单位", "城市", "手机", "邮箱", "专业领域", "最大评审量"], *rows])
-    report = import_experts(session, data=out.getvalue().encode("utf-8"), filename="评审专家库.csv", by=actor)
+    report = import_experts(session, data=out.getvalue().encode("utf-8"), filename="评审专家库.csv", by=actor,
+                            make_logins=False)  # the demo's judges have their published logins (linked below)
     if not report.stored or report.problems:
         raise RuntimeError(f"the demo's expert pool did not import: {report.problems[:3]}")
     experts = list(session.scalars(select(Expert).order_by(Expert.id.desc()).limit(N_EXPERTS)))[::-1]

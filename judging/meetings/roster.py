@@ -9,7 +9,7 @@ from fractions import Fraction
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from judging import audit
+from judging import audit, notifications
 from judging.accounts.models import Role, User
 from judging.db.base import utcnow
 from judging.editions.models import Category, Edition, Round, RoundKind
@@ -223,4 +223,7 @@ def open_voting(session: Session, *, meeting: Meeting, by: audit.Actor, now: dt.
     key = make_key(session, meeting)
     meeting.status, meeting.voting_opened_at = MeetingStatus.VOTING, now
     audit_meeting(session, by, "meeting.voting_opened", meeting, automatic_recusals=added, key=fingerprint(key))
+    notifications.queue(session, event="ballot_opened", by=by, to=select(Expert.user_id).where(Expert.id.in_(
+        [m.expert_id for m in seats(meeting) if m.present])), category=session.get(Category, meeting.category_id).name,
+        closes=meeting.closes_at, link="/judge/meetings")
     return meeting

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from judging import audit, settings
+from judging import audit, notifications, settings
 from judging.db.base import utcnow
 from judging.editions.models import Category, Edition
 from judging.errors import Conflict, JudgingError, N_, NotFound
@@ -258,6 +258,9 @@ def file_objection(session: Session, *, notice_id: int, nomination_id: int | Non
                  object_id=objection.id,
                  data={"notice": notice.id, "nomination": nomination_id, "name": name, "employer": employer,
                        "grounds_sha256": hashlib.sha256(grounds.encode()).hexdigest(), "client": client_address})
+    notifications.queue(session, event="objection_received", to=notifications.office(session), by=PUBLIC,
+                        link="/organizer/notices/", category=notice.category_name,
+                        candidate=next(e.title for e in notice.entries if e.nomination_id == nomination_id))
     return objection
 
 
@@ -298,6 +301,11 @@ def decide_objection(session: Session, *, objection_id: int, upheld: bool, findi
     audit.append(session, actor=by, action="objection.decided", object_type="objection",
                  object_id=objection.id,
                  data={"notice": objection.notice_id, "status": objection.status.value, "finding": finding})
+    notifications.queue(session, event=f"objection_{objection.status.value}", by=by, finding=finding,  # by SMS
+                        to=[notifications.sms_to(objection.phone, name=objection.name)],
+                        candidate=session.scalar(select(NoticeEntry.title).where(
+                            NoticeEntry.notice_id == objection.notice_id,
+                            NoticeEntry.nomination_id == objection.nomination_id)))
     return objection
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from judging import audit
 from judging.errors import N_, JudgingError
+from judging.notifications.invitations import ExpertLogins, logins_for_experts
 from judging.panels.models import Expert
 from judging.tabular import MESSAGES as TABLE_MESSAGES, TableError, read_table, resolve_columns
 from judging.textsim import normalize_company
@@ -55,6 +56,7 @@ class ImportReport:
     rows: int = 0
     problems: list[Problem] = field(default_factory=list)
     stored: bool = False
+    logins: ExpertLogins | None = None  # the logins made for the imported experts, and who has no address
 
     @property
     def bad_rows(self) -> int:
@@ -78,8 +80,9 @@ def _table_problem(exc: TableError) -> Problem:
 
 
 def import_experts(session: Session, *, data: bytes, filename: str = "", keep_valid: bool = False,
-                   by: audit.Actor) -> ImportReport:
-    """Read the table, check every row, and store the experts (see module docstring). Audited."""
+                   by: audit.Actor, make_logins: bool = True) -> ImportReport:
+    """Read the table, check every row, and store the experts (see module docstring). Audited. With
+    ``make_logins`` each new expert with an e-mail address gets a judge's login and an invitation."""
     report = ImportReport()
     try:
         table = read_table(data, filename, max_rows=MAX_ROWS)
@@ -154,6 +157,8 @@ def import_experts(session: Session, *, data: bytes, filename: str = "", keep_va
         audit.append(session, actor=by, action="expert_pool.imported", object_type="expert_pool", object_id="pool",
                      data={"filename": filename, "created": len(valid), "expert_ids": [e.id for e in valid],
                            "rejected_rows": sorted({p.row for p in report.problems if p.row})})
+        if make_logins:  # a judge's login each, invited by mail (judging.notifications)
+            report.logins = logins_for_experts(session, experts=valid, by=by)
     return report
 
 

@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from judging import audit
+from judging import audit, notifications
 from judging.db.base import utcnow
 from judging.editions.models import Category, Edition, Round, RoundKind, RoundStatus
 from judging.errors import N_, Conflict, JudgingError, NotFound
@@ -470,6 +470,9 @@ def commit_plan(session: Session, *, plan_id: int, by: audit.Actor, now: dt.date
                  data={"plan_id": plan.id, "category_id": category.id, "pairs": len(pairs), "mode": plan.mode,
                        "k": plan.settings.get("k"), "seed": plan.settings.get("seed"),
                        "digest": pairs_digest(pairs), "conflicts_avoided": cset.counts}, at=now)
+    for expert in experts:  # each judge hears of their new items (judging.notifications)
+        notifications.queue(session, event="items_assigned", to=notifications.users(session, [expert.user_id]), by=by,
+                            count=new[expert.id], round=round_.name, deadline=round_.deadline_at, link="/judge")
     return len(pairs)
 
 
@@ -575,6 +578,9 @@ def refill_round(session: Session, *, round_id: int, by: audit.Actor, category_i
                      data={"category_id": category.id, "k": k,
                            "pairs": [[a, b] for a, b in sorted(new_pairs)]})
         added.extend(new_pairs)
+    for expert_id, count in Counter(b for _, b in added).items():  # each judge hears of their new items
+        notifications.queue(session, event="items_assigned", to=select(Expert.user_id).where(Expert.id == expert_id),
+                            by=by, count=count, round=round_.name, deadline=round_.deadline_at, link="/judge")
     report(1.0, "done")
     return added
 

@@ -27,6 +27,8 @@ ROSTER_VIEW = permission("scoring.roster_view", is_organizer, N_("See the swap f
 DROP_EXPERT = permission("scoring.drop_expert", is_organizer, N_("Withdraw an expert from a round"), irreversible=True)
 ROSTER = permission("scoring.roster", is_organizer & stage_allows(Capability.ASSIGN),
                     N_("Swap an assignment to another expert"))
+REMIND = permission("scoring.remind", is_organizer, N_("Remind the late judges of a round"))
 
 PERMISSIONS = (JUDGE_HOME, SHEET_VIEW, SHEET_SAVE, DECLARE_CONFLICT, ROUNDS_VIEW, ROUND_STATUS, REOPEN_SHEET,
-               EXTENSION, UNDERTAKING, RUBRIC_VIEW, RUBRIC_EDIT, SHEET_HISTORY, ROSTER_VIEW, DROP_EXPERT, ROSTER)
+               EXTENSION, UNDERTAKING, RUBRIC_VIEW, RUBRIC_EDIT, SHEET_HISTORY, ROSTER_VIEW, DROP_EXPERT, ROSTER,
+               REMIND)

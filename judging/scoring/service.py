@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from judging import audit
+from judging import audit, notifications
 from judging.accounts import actor_of
 from judging.accounts.models import User
 from judging.db.base import utcnow
@@ -491,6 +491,9 @@ def reopen_sheet(session: Session, *, sheet_id: int, by: audit.Actor, reason: st
         select(Assignment.round_id, Nomination.category_id).join(Nomination, Nomination.id == Assignment.nomination_id)
         .where(Assignment.id == sheet.assignment_id)).one()
     ensure_not_frozen(session, round_id=round_id, category_id=category_id)
+    notifications.queue(session, event="sheet_reopened", by=by, reason=reason,
+                        link=f"/judge/sheets/{sheet.assignment_id}",
+                        to=select(Expert.user_id).join(Assignment).where(Assignment.id == sheet.assignment_id))
     return sheet
 
 
@@ -513,4 +516,6 @@ def extend_deadline(session: Session, *, round_: Round, expert_id: int, until: d
     session.flush()
     audit.append(session, actor=by, action="round.deadline_extended", object_type="round", object_id=round_.id,
                  data={"expert_id": expert_id, "until": until, "previous": previous, "reason": reason}, at=now)
+    notifications.queue(session, event="deadline_extended", to=select(Expert.user_id).where(Expert.id == expert_id),
+                        by=by, round=round_.name, deadline=until, link="/judge")
     return extension

@@ -30,6 +30,7 @@ from judging.web.security import add_security_headers
 from judging.web.forms import error_status
 from judging.web.home import OrganizerController
 from judging.web.i18n_controller import set_language
+from judging.web.reminders import RemindersController
 from judging.web.rendering import error_text, provide_db, render
 from judging.web.stages import StagesController
 
@@ -114,7 +115,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     csrf = CSRFConfig(secret=settings.resolved_secret_key(), cookie_secure=settings.secure_cookies,
                       cookie_samesite="lax", cookie_httponly=False, exclude=["/healthz"])
     return Litestar(
-        route_handlers=[healthz, set_language, OrganizerController, StagesController, AuditorController,
+        route_handlers=[healthz, set_language, OrganizerController, StagesController, AuditorController, RemindersController,
                         *registry.handlers,
                         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
                                                    cache_control=CacheControlHeader(max_age=3600))],
