@@ -15,12 +15,12 @@ from judging.stages.models import Stage, StageKind, StageStatus
 from results.factories import ORGANIZER, demo_ids
 
 
-def _log_in(page, base: str) -> None:
+def _log_in(page, base: str, username: str = "organizer") -> None:
     page.goto(base + "/")
-    page.fill("input[name=username]", "organizer")
-    page.fill("input[name=password]", DEMO_PASSWORDS["organizer"])
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORDS[username])
     page.click("button[type=submit]")
-    page.wait_for_url("**/organizer")
+    page.wait_for_url(f"**/{username}")
 
 
 def _runs(session_factory) -> tuple[int, int]:
@@ -70,3 +70,26 @@ def test_a_refused_button_is_disabled_with_its_reason_and_a_confirmation_states_
         assert session.scalar(select(func.count()).select_from(RunApproval).where(RunApproval.run_id == open_run)) == 1
         assert session.scalar(select(func.count()).select_from(RunApproval)
                               .where(RunApproval.run_id == moved_on_run)) == 0
+
+
+def test_the_auditor_reads_a_judges_sheets_with_their_history_and_no_forms(served, browser, db_url, demo, tmp_path,
+                                                                          session_factory):
+    from judging.editions.models import Round, RoundKind
+    from judging.panels.models import Expert
+
+    with session_factory() as session:
+        round_id = session.scalar(select(Round.id).where(Round.kind == RoundKind.PRELIMINARY).order_by(Round.id))
+        expert_id = session.scalar(select(Expert.id).where(Expert.email == "judge01@example.cn"))
+    with served(db_url, tmp_path) as base:
+        for width in (1280, 390):
+            with browser.page(width=width) as page:
+                _log_in(page, base, "auditor")
+                page.click("nav.sections >> text=专家与分配")
+                page.wait_for_url("**/organizer/panels/")
+                page.goto(f"{base}/organizer/rounds/{round_id}/judges/{expert_id}")
+                history = page.locator("details.sheet-history").first
+                history.locator("summary").click()
+                assert "score_sheet.submitted" in history.inner_text()
+                assert page.locator("form[action*='/reopen']").count() == 0
+                assert page.locator("#extension-form").count() == 0
+                screenshot(page, f"auditor-judge-sheets-{width}")
