@@ -138,7 +138,7 @@ def test_publishing_before_the_committee_approves_is_refused_with_the_reason_and
     token = csrf_token(client, "/results/awards")
     refused = client.post(f"/results/awards/{category_id}/publish", data={"_csrf_token": token, "confirmed": "1"},
                           headers={"accept": "text/html"}, follow_redirects=False)
-    assert refused.status_code == 403 and "须先登记评审委员会的审定" in refused.text
+    assert refused.status_code == 403 and "需经评审委员会审定" in refused.text and "网络评审" in refused.text
     with session_factory() as session:
         events = session.scalars(select(AuditEvent).where(AuditEvent.action == "permission.refused")
                                  .order_by(AuditEvent.seq)).all()
