@@ -79,6 +79,9 @@ def _table_problem(exc: TableError) -> Problem:
     return Problem(0, None, N_("The file cannot be read: {detail}"), {"detail": text})
 
 
+_LENGTH_LIMITS = {"name": 100, "employer": 200, "city": 50, "industry": 100}  # the columns' sizes
+
+
 def import_experts(session: Session, *, data: bytes, filename: str = "", keep_valid: bool = False,
                    by: audit.Actor, make_logins: bool = True) -> ImportReport:
     """Read the table, check every row, and store the experts (see module docstring). Audited. With
@@ -104,14 +107,9 @@ def import_experts(session: Session, *, data: bytes, filename: str = "", keep_va
         for f in REQUIRED:
             if not value[f]:
                 bad(f, N_("This value is required."))
-        if len(value["name"]) > 100:
-            bad("name", N_("Too long (at most {limit} characters)."), limit=100)
-        if len(value["employer"]) > 200:
-            bad("employer", N_("Too long (at most {limit} characters)."), limit=200)
-        if len(value["city"]) > 50:
-            bad("city", N_("Too long (at most {limit} characters)."), limit=50)
-        if len(value["industry"]) > 100:
-            bad("industry", N_("Too long (at most {limit} characters)."), limit=100)
+        for column, limit in _LENGTH_LIMITS.items():
+            if len(value[column]) > limit:
+                bad(column, N_("Too long (at most {limit} characters)."), limit=limit)
         phone = unicodedata.normalize("NFKC", value["phone"])
         email = unicodedata.normalize("NFKC", value["email"])
         if not phone and not email:

@@ -470,10 +470,15 @@ def commit_plan(session: Session, *, plan_id: int, by: audit.Actor, now: dt.date
                  data={"plan_id": plan.id, "category_id": category.id, "pairs": len(pairs), "mode": plan.mode,
                        "k": plan.settings.get("k"), "seed": plan.settings.get("seed"),
                        "digest": pairs_digest(pairs), "conflicts_avoided": cset.counts}, at=now)
-    for expert in experts:  # each judge hears of their new items (judging.notifications)
-        notifications.queue(session, event="items_assigned", to=notifications.users(session, [expert.user_id]), by=by,
-                            count=new[expert.id], round=round_.name, deadline=round_.deadline_at, link="/judge")
+    _tell_new_items(session, new, round_=round_, by=by)
     return len(pairs)
+
+
+def _tell_new_items(session: Session, counts: Counter, *, round_: Round, by: audit.Actor) -> None:
+    """Each judge hears of their new items (``counts``: per expert id), by mail or on their home page."""
+    for expert_id, count in counts.items():
+        notifications.queue(session, event="items_assigned", to=select(Expert.user_id).where(Expert.id == expert_id),
+                            by=by, count=count, round=round_.name, deadline=round_.deadline_at, link="/judge")
 
 
 def committed_plan(session: Session, *, round_id: int, category_id: int) -> AssignmentPlan | None:
@@ -578,17 +583,9 @@ def refill_round(session: Session, *, round_id: int, by: audit.Actor, category_i
                      data={"category_id": category.id, "k": k,
                            "pairs": [[a, b] for a, b in sorted(new_pairs)]})
         added.extend(new_pairs)
-    for expert_id, count in Counter(b for _, b in added).items():  # each judge hears of their new items
-        notifications.queue(session, event="items_assigned", to=select(Expert.user_id).where(Expert.id == expert_id),
-                            by=by, count=count, round=round_.name, deadline=round_.deadline_at, link="/judge")
+    _tell_new_items(session, Counter(b for _, b in added), round_=round_, by=by)
     report(1.0, "done")
     return added
-
-
-# ------------------------------------------------------------------------ drop-out and swap
-
-
-# ----------------------------------------------------------------------------- explanation
 
 
 def explain_pair(session: Session, *, nomination_id: int, expert_id: int, category: Category):

@@ -35,6 +35,10 @@ PUBLIC_ROUTES = frozenset({
     ("GET", "/public/notices"), ("GET", "/public/notices/{notice_id:int}"),
     ("POST", "/public/notices/{notice_id:int}/objections"), ("GET", "/public/notices/{notice_id:int}/notice.pdf"),
     ("GET", "/public/notices/{notice_id:int}/notice.xlsx"),
+    # a one-time link is its own authority (an unknown, used or expired one answers 410), and asking for one
+    # answers the same whatever the username
+    ("GET", "/invitation/{token:str}"), ("POST", "/invitation/{token:str}"),
+    ("GET", "/forgot-password"), ("POST", "/forgot-password"),
 })
 
 
