@@ -70,6 +70,21 @@ class Settings:
         return path.read_text().strip()
 
 
+PRIVATE_UMASK = 0o077
+
+
+def keep_files_private(settings: Settings) -> None:
+    """Every file and folder this process creates is its owner's alone (0600/0700): the database, its WAL
+    and journal, the job queue, backups, uploads and keys hold confidential submissions and scores.
+
+    Called at the start of every command (``serve``, ``worker`` and the rest); the umask is inherited by the
+    server's worker processes. A var folder made by an earlier version is closed too."""
+    os.umask(PRIVATE_UMASK)
+    var_dir = settings.var_dir
+    if var_dir.is_dir() and var_dir.stat().st_uid == os.getuid():
+        var_dir.chmod(0o700)
+
+
 @functools.cache
 def get_settings() -> Settings:
     """The environment's settings: read by the entry points only (the CLI, ``create_app`` without settings,

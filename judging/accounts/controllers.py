@@ -14,6 +14,7 @@ from judging.accounts.models import Role, User
 from judging.accounts.service import LoginLocked, authenticate, end_session
 from judging.web.auth import SESSION_COOKIE, current_user, requires_role
 from judging.web.rendering import DbSession, render
+from judging.web.safety import safe_target
 
 ROLE_HOME = {Role.ORGANIZER: "/organizer", Role.JUDGE: "/judge", Role.AUDITOR: "/auditor", Role.ADMIN: "/admin"}
 
@@ -26,9 +27,7 @@ def home(request: Request) -> Redirect:
 
 def _safe_next(target: str | None) -> str | None:
     # Only same-site paths: an attacker's link must not bounce a fresh login to another host.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return safe_target(target)
 
 
 class AccountController(Controller):

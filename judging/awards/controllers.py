@@ -16,7 +16,8 @@ from judging.editions.service import current_edition_or_none
 from judging.errors import JudgingError, NotFound
 from judging.results import service as results
 from judging.web.auth import current_user, requires_role
-from judging.web.rendering import DbSession, error_text, render
+from judging.web.rendering import DbSession, render
+from judging.web.safety import error_query, url_error
 
 organizer_only = requires_role(Role.ORGANIZER)
 
@@ -45,7 +46,7 @@ class AwardsController(Controller):
                           "published": run is not None and service.published_for(db, run=run)})
         medals = service.may_day_list(db, edition=edition, role=user.role.value) if edition else []
         return render(request, "pages/results_awards.html", edition=edition, lists=lists, medals=medals,
-                      error=request.query_params.get("error"))
+                      error=url_error(request))
 
     def _awards_action(self, request: Request, action) -> Redirect:
         db = request.app.state.session_factory()
@@ -54,7 +55,7 @@ class AwardsController(Controller):
             db.commit()
         except JudgingError as exc:
             db.rollback()
-            return Redirect(path="/results/awards", query_params={"error": error_text(request, exc)})
+            return Redirect(path="/results/awards", query_params=error_query(exc))
         finally:
             db.close()
         return Redirect(path="/results/awards")

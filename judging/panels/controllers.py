@@ -30,6 +30,7 @@ from judging.panels.models import (
 from judging.web.auth import requires_role
 from judging.web.rendering import DbSession, error_text, render
 from judging.web.forms import error_status, form_int, form_text, request_actor
+from judging.web.safety import error_query, url_error
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -133,7 +134,7 @@ class PanelsController(Controller):
         rows = overview_rows(db, edition) if edition else []
         experts = db.scalar(select(func.count()).select_from(Expert).where(Expert.active.is_(True)))
         return render(request, "pages/panels_home.html", edition=edition, rows=rows, experts=experts,
-                      notice=request.query_params.get("notice"), error=request.query_params.get("error"))
+                      notice=request.query_params.get("notice"), error=url_error(request))
 
     @get("/rounds/{round_id:int}", sync_to_thread=True)
     def round_home(self, request: Request, db: DbSession, round_id: FromPath[int]) -> Redirect:
@@ -182,7 +183,7 @@ class PanelsController(Controller):
     @get("/rounds/{round_id:int}/categories/{category_id:int}", sync_to_thread=True)
     def assign(self, request: Request, db: DbSession, round_id: FromPath[int], category_id: FromPath[int]) -> Template:
         round_, category = _round_category(db, round_id, category_id)
-        return self._assign_page(request, db, round_, category, error=request.query_params.get("error"))
+        return self._assign_page(request, db, round_, category, error=url_error(request))
 
     @post("/rounds/{round_id:int}/categories/{category_id:int}/preview", sync_to_thread=True)
     def preview(self, request: Request, db: DbSession, round_id: FromPath[int], category_id: FromPath[int],
@@ -212,7 +213,7 @@ class PanelsController(Controller):
         for _nid, eid in plan.pairs:
             loads[eid] = loads.get(eid, 0) + 1
         return render(request, "pages/panels_plan.html", plan=plan, round=round_, category=category,
-                      figures=plan.figures, n_loaded=len(loads), error=request.query_params.get("error"),
+                      figures=plan.figures, n_loaded=len(loads), error=url_error(request),
                       reason_labels=conflicts_mod.REASON_LABELS)
 
     @post("/plans/{plan_id:int}/commit", sync_to_thread=True)
@@ -232,7 +233,7 @@ class PanelsController(Controller):
             db.commit()
         except JudgingError as exc:
             db.rollback()
-            return Redirect(path=f"/organizer/panels/plans/{plan_id}", query_params={"error": error_text(request, exc)})
+            return Redirect(path=f"/organizer/panels/plans/{plan_id}", query_params=error_query(exc))
         return Redirect(path=f"/organizer/panels/rounds/{round_id}/categories/{category_id}",
                         query_params={"notice": "committed"})
 
@@ -294,7 +295,7 @@ class PanelsController(Controller):
 
     @get("/experts/{expert_id:int}", sync_to_thread=True)
     def expert(self, request: Request, db: DbSession, expert_id: FromPath[int]) -> Template:
-        return self._expert_page(request, db, expert_id, error=request.query_params.get("error"))
+        return self._expert_page(request, db, expert_id, error=url_error(request))
 
     def _expert_page(self, request, db, expert_id, *, problems=None, error=None, status_code=200) -> Template:
         expert = db.get(Expert, expert_id)
@@ -350,7 +351,7 @@ class PanelsController(Controller):
 
     @get("/conflicts", sync_to_thread=True)
     def conflicts(self, request: Request, db: DbSession) -> Template:
-        return self._conflicts_page(request, db, error=request.query_params.get("error"))
+        return self._conflicts_page(request, db, error=url_error(request))
 
     def _act(self, request, db, action, *, notice: str) -> Template | Redirect:
         try:

@@ -29,6 +29,7 @@ from judging.web.auth import current_user, requires_role
 from judging.web.rendering import DbSession, error_text, gettext_for, render
 from judging.accounts import actor_of
 from judging.web.forms import error_status, form_int, form_text
+from judging.web.safety import error_query, url_error
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 organizer_only = requires_role(Role.ORGANIZER)
@@ -121,7 +122,7 @@ class ResultsController(Controller):
                       category=db.get(Category, run.category_id), checks=checks, others=others,
                       movers=comparison.raw_vs_calibrated(run), people=people, unblinding=unblinding,
                       stored_ok=service.stored_outputs_verify(run),
-                      error=request.query_params.get("error"))
+                      error=url_error(request))
 
     def _action(self, request: Request, run_id: int, action) -> Response | Redirect:
         db = request.app.state.session_factory()
@@ -132,7 +133,7 @@ class ResultsController(Controller):
                 db.commit()
             except JudgingError as exc:
                 db.rollback()
-                return Redirect(path=f"/results/runs/{run_id}", query_params={"error": error_text(request, exc)})
+                return Redirect(path=f"/results/runs/{run_id}", query_params=error_query(exc))
         finally:
             db.close()
         return Redirect(path=f"/results/runs/{run_id}")

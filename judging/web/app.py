@@ -7,12 +7,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Request, Response, Router, get
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -23,9 +25,11 @@ from judging.db import create_db_engine, make_session_factory
 from judging.jobs.service import get_huey, make_consumer, recover_interrupted
 from judging.errors import JudgingError, NotFound
 from judging.parts import assemble
+from judging.results.naming import option_rows, tie_rule_words
 from judging.settings import REPO_ROOT, Settings, get_settings
 from judging.web.auditor import AuditorController
-from judging.web.auth import SessionUserMiddleware
+from judging.accounts.models import Role
+from judging.web.auth import SessionUserMiddleware, requires_role
 from judging.web.security import add_security_headers
 from judging.web.forms import error_status
 from judging.web.home import OrganizerController
@@ -94,11 +98,19 @@ def _not_found(request: Request, exc: NotFoundException) -> Response:
     return Response(content={"status_code": 404, "detail": "Not Found"}, status_code=404)
 
 
+def _openapi_config() -> OpenAPIConfig:
+    """The API map lists every internal route: for logged-in admins only (others: login, or 404)."""
+    router = Router("/schema", route_handlers=[], include_in_schema=False, guards=[requires_role(Role.ADMIN)])
+    return OpenAPIConfig(title="judging", version="1", openapi_router=router,
+                         render_plugins=[JsonRenderPlugin()])
+
+
 def template_environment(settings: Settings) -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape(["html", "xml"]),
                       trim_blocks=True, lstrip_blocks=True)
     zone = ZoneInfo(settings.timezone)
     env.filters["localtime"] = lambda value, fmt="%Y-%m-%d %H:%M": value.astimezone(zone).strftime(fmt)
+    env.globals.update(tie_rule_words=tie_rule_words, option_rows=option_rows)
     return env
 
 
@@ -112,7 +124,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     engine = engine or create_db_engine(settings.database_url)
     state = State({"settings": settings, "engine": engine, "session_factory": make_session_factory(engine)})
     csrf = CSRFConfig(secret=settings.resolved_secret_key(), cookie_secure=settings.secure_cookies,
-                      cookie_samesite="lax", cookie_httponly=False, exclude=["/healthz"])
+                      cookie_samesite="lax", cookie_httponly=False, exclude=["^/healthz$"])
     return Litestar(
         route_handlers=[healthz, set_language, OrganizerController, StagesController, AuditorController,
                         *registry.handlers,
@@ -120,10 +132,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                                                    cache_control=CacheControlHeader(max_age=3600))],
         dependencies={"db": Provide(provide_db)},
         middleware=[SessionUserMiddleware()],
-        after_request=add_security_headers,
+        before_send=[add_security_headers],
         # Forms are small; routes that take uploads raise their own limit (e.g. nomination imports).
         request_max_body_size=MAX_FORM_BODY,
         csrf_config=csrf,
+        openapi_config=_openapi_config(),
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment(settings))),
         exception_handlers={NotAuthorizedException: _not_authorized, NotFoundException: _not_found,
                             JudgingError: _refused,
