@@ -4,7 +4,7 @@ Usage: python benchmarks/audit_log.py [--events N] [--database-url URL] [--repea
 
 The demo edition is loaded into a temporary PostgreSQL database (or the one given), then the audit table is
 padded to N events (default 1,000,000) by copying the demo's own events with new sequence numbers, actors and
-times spread over a year (the padding is not hash-chained: this measures reading, not verification). Each
+times following the demo's, 31 s apart, about a year (the padding is not hash-chained: this measures reading, not verification). Each
 query is the one the page runs (judging.audit.log.page: the filter, newest first, keyset page of 50) on
 a warm cache; the median and the worst of R runs are printed, never asserted.
 """
@@ -31,21 +31,21 @@ from benchmarks.scratch_db import benchmark_database  # noqa: E402
 def _pad(engine, events: int) -> None:
     """Copy the demo's events until the table holds ``events`` rows: same bodies, new seq, spread times."""
     with engine.begin() as connection:
-        have, top = connection.execute(text("SELECT count(*), max(seq) FROM audit_events")).one()
+        have, top, last = connection.execute(text("SELECT count(*), max(seq), max(at) FROM audit_events")).one()
         missing = events - have
         if missing <= 0:
             return
         connection.execute(text("""
             INSERT INTO audit_events (seq, at, actor_id, actor, action, object_type, object_id, body, prev_hash, hash)
             SELECT :top + g,
-                   timestamptz '2025-01-01 00:00:00+00' + (g * interval '31 seconds'),
+                   CAST(:last AS timestamptz) + (g * interval '31 seconds'),  -- after the demo, as appends come
                    e.actor_id,
                    CASE WHEN e.actor_id IS NULL THEN e.actor ELSE 'judge' || lpad(((g % 60) + 1)::text, 2, '0') END,
                    e.action, e.object_type, ((g % 5000) + 1)::text, e.body, '', md5(g::text) || md5((g + 1)::text)
             FROM generate_series(1, :missing) AS g
             JOIN (SELECT row_number() OVER (ORDER BY seq) - 1 AS i, * FROM audit_events) AS e
               ON e.i = g % :have
-        """), {"top": top, "missing": missing, "have": have})
+        """), {"top": top, "missing": missing, "have": have, "last": last})
         connection.execute(text("ANALYZE audit_events"))
 
 
@@ -88,7 +88,9 @@ def main() -> int:
             total = session.scalar(select(func.count()).select_from(AuditEvent))
             middle = session.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).offset(total // 2).limit(1))
         print(f"audit events: {total:,} (padding took {time.perf_counter() - started:.0f} s)")
-        day = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
+        with sessions() as session:  # a day in the middle of the log: the walk from the newest event is long
+            middle_at = session.scalar(select(AuditEvent.at).where(AuditEvent.seq == middle))
+        day = dt.datetime.combine(middle_at.date(), dt.time(), tzinfo=dt.UTC)
         cases = {
             "no filter, newest page": (log.LogFilter(), None),
             "no filter, page in the middle (keyset)": (log.LogFilter(), middle),

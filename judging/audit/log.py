@@ -2,8 +2,10 @@
 millions of events, over the columns every event has (seq, at, actor, action, object_type, object_id, body).
 
 Keyset paging (``seq < last seen``) instead of OFFSET: page 20,000 costs what page 1 costs. The indexes
-below let each filter walk its own index backwards from the newest event; a date range becomes a range
-of ``at``, which grows with ``seq``.
+below let each filter walk its own index backwards from the newest event. A date range also becomes a range
+of ``seq`` found through the ``at`` index: events are appended under the chain's lock with the time of the
+append, so ``at`` grows with ``seq`` and the walk starts at the range's last event instead of the newest one
+(the exact ``at`` conditions stay in the query).
 """
 
 from __future__ import annotations
@@ -92,11 +94,35 @@ def _filtered(query: Select, where: LogFilter, dialect: str) -> Select:
     return query
 
 
+def _seq_window(session: Session, where: LogFilter) -> tuple[int | None, int | None]:
+    """The first and last seq of the date range, each one step of the ``at`` index (None: open end)."""
+    low = high = None
+    if where.since:
+        low = session.scalar(select(AuditEvent.seq).where(AuditEvent.at >= where.since)
+                             .order_by(AuditEvent.at.asc()).limit(1))
+        low = low if low is not None else 2**62  # nothing that late: an empty window
+    if where.until:
+        high = session.scalar(select(AuditEvent.seq).where(AuditEvent.at < where.until)
+                              .order_by(AuditEvent.at.desc()).limit(1))
+        high = high if high is not None else -1
+    return low, high
+
+
+def _query(session: Session, where: LogFilter) -> Select:
+    query = _filtered(select(AuditEvent), where, session.get_bind().dialect.name)
+    low, high = _seq_window(session, where)
+    if low is not None:
+        query = query.where(AuditEvent.seq >= low)
+    if high is not None:
+        query = query.where(AuditEvent.seq <= high)
+    return query
+
+
 def page(session: Session, *, where: LogFilter, older_than: int | None = None, newer_than: int | None = None,
          size: int = PAGE_SIZE) -> LogPage:
     """The newest ``size`` events matching ``where`` (older than ``older_than``, or the ones just newer than
     ``newer_than``, for paging back)."""
-    query = _filtered(select(AuditEvent), where, session.get_bind().dialect.name)
+    query = _query(session, where)
     if newer_than is not None:
         rows = list(session.scalars(query.where(AuditEvent.seq > newer_than)
                                     .order_by(AuditEvent.seq.asc()).limit(size + 1)))
@@ -118,8 +144,9 @@ def iter_matching(session: Session, *, where: LogFilter, limit: int = EXPORT_LIM
     """Every matching event, newest first, in batches (keyset), at most ``limit``: for the export."""
     last: int | None = None
     sent = 0
+    base = _query(session, where)
     while sent < limit:
-        query = _filtered(select(AuditEvent), where, session.get_bind().dialect.name)
+        query = base
         if last is not None:
             query = query.where(AuditEvent.seq < last)
         rows = list(session.scalars(query.order_by(AuditEvent.seq.desc()).limit(min(batch, limit - sent))))
