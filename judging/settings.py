@@ -37,6 +37,10 @@ class Settings:
     embedded_worker: bool = True
     # A running job refreshes its heartbeat this often; six missed beats mean its worker died.
     job_heartbeat_seconds: float = 10.0
+    # The public notice's header: who issues it (empty: the coordination office, in the reader's language) and
+    # the phone of the supervision line objectors may call (default: the unions' workers' hotline 12351).
+    notice_issuer: str = ""
+    supervision_phone: str = "12351"
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -55,6 +59,8 @@ class Settings:
             redis_url=env.get("JUDGING_REDIS_URL", "redis://127.0.0.1:6379/0"),
             embedded_worker=env.get("JUDGING_EMBEDDED_WORKER", "1") == "1",
             job_heartbeat_seconds=float(env.get("JUDGING_JOB_HEARTBEAT_SECONDS", "10")),
+            notice_issuer=env.get("JUDGING_NOTICE_ISSUER", ""),
+            supervision_phone=env.get("JUDGING_SUPERVISION_PHONE", "12351"),
         )
 
     def resolved_secret_key(self) -> str:

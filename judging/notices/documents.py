@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from judging import documents
+from judging import documents, settings
 from judging.audit.chain import chain_head
 from judging.db.base import utcnow
 from judging.editions.models import Edition
@@ -37,7 +37,8 @@ def notice_context(session: Session, *, notice: Notice, edition: Edition, replac
                      "others": "、".join(e.completers[1:]), "employer": e.employer, "city": e.city,
                      "may_day": e.may_day} for e in notice.entries],
         "published_at": local_time(notice.published_at or utcnow()),
-        "chain": {"length": head.length, "hash": head.hash},
+        "chain": {"length": head.length, "hash": head.hash},  # kept in the stored document's record, not printed
+        "issuer": settings.current().notice_issuer, "supervision_phone": settings.current().supervision_phone,
     }
 
 

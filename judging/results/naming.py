@@ -57,6 +57,7 @@ OPTION_NAMES = {
     "max_judges": N_("Most judges"),
     "levels": N_("Rating levels"),
     "extreme_adjustment": N_("Adjustment of extreme scores"),
+    "within_components": N_("Compute each component separately"),
 }
 OPTION_VALUES = {True: N_("yes"), False: N_("no"), None: N_("from the data"), "auto": N_("automatic")}
 

@@ -41,7 +41,7 @@ from judging.scoring.rules import (
 from judging.web.auth import current_user, requires_role
 from judging.web.rendering import DbSession, error_text, gettext_for, render
 from judging.web.forms import error_status, form_int, form_text, request_actor
-from judging.web.safety import error_query, url_error
+from judging.web.safety import error_query, safe_target, url_error
 
 logger = logging.getLogger(__name__)
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -95,7 +95,8 @@ class JudgeController(Controller):
         edition = _edition(db)
         if edition is not None and not service.has_accepted_undertaking(db, judge=judge, edition=edition):
             return render(request, "pages/judge_undertaking.html", edition=edition,
-                          text=service.undertaking_text(edition), default_text=service.DEFAULT_UNDERTAKING)
+                          text=service.undertaking_text(edition), default_text=service.DEFAULT_UNDERTAKING,
+                          next=safe_target(request.query_params.get("next")))
         return render(request, "pages/judge_home.html", queue=service.judge_queue(db, judge=judge),
                       notice=notice if notice in {"conflict", "submitted"} else None)
 
@@ -107,7 +108,8 @@ class JudgeController(Controller):
         if data.get("accept") == "yes":
             service.accept_undertaking(db, judge=current_user(request), edition=edition)
             db.commit()
-        return Redirect(path="/judge")
+        # Back to the page the judge opened first (a link in an e-mail), if it is ours.
+        return Redirect(path=safe_target(form_text(data, "next")) or "/judge")
 
     def _context(self, request: Request, db, assignment_id: int) -> service.SheetContext:
         try:
@@ -149,7 +151,7 @@ class JudgeController(Controller):
         try:
             self._gate(request, db)
         except _UndertakingFirst:
-            return Redirect(path="/judge")
+            return Redirect(path="/judge", query_params={"next": request.url.path})
         return self._page(request, self._context(request, db, assignment_id))
 
     @post("/sheets/{assignment_id:int}/draft", sync_to_thread=True)

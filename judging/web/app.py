@@ -50,6 +50,12 @@ def healthz(request: Request) -> dict[str, str]:
     return {"status": "ok"}
 
 
+@get("/favicon.ico", sync_to_thread=False, include_in_schema=False)
+def favicon() -> Redirect:
+    """Browsers ask for /favicon.ico whatever the page says: point them at the icon."""
+    return Redirect(path="/static/favicon.svg", status_code=301)
+
+
 def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "") or request.headers.get("hx-request") == "true"
 
@@ -126,7 +132,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     csrf = CSRFConfig(secret=settings.resolved_secret_key(), cookie_secure=settings.secure_cookies,
                       cookie_samesite="lax", cookie_httponly=False, exclude=["^/healthz$"])
     return Litestar(
-        route_handlers=[healthz, set_language, OrganizerController, StagesController, AuditorController,
+        route_handlers=[healthz, favicon, set_language, OrganizerController, StagesController, AuditorController,
                         *registry.handlers,
                         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
                                                    cache_control=CacheControlHeader(max_age=3600))],
