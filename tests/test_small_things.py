@@ -132,3 +132,41 @@ def test_a_score_off_an_integer_scale_asks_for_a_whole_number(client, demo, sess
     assert steps, "the demo's rubric has a criterion scored in steps of 1"
     answer = post_sheet(client, item, values={**values, steps[0]: "5.5"}, version=version, token=token)
     assert answer.status_code in (400, 422) and "请输入整数" in answer.text
+
+
+def test_rasch_is_offered_only_for_a_rubric_it_fits_and_a_failed_run_is_listed(client, demo, session_factory):
+    from judging.editions.service import current_edition
+    from judging.jobs.models import Job, JobStatus
+    from judging.results.naming import method_fits
+
+    with session_factory() as session:
+        edition = current_edition(session)
+        fits = [method_fits("rasch", c.rubric.criteria) for c in edition.categories if c.rubric]
+        category, round_ = edition.categories[0], edition.rounds[0]
+        session.add(Job(kind="results.compute", status=JobStatus.FAILED, params={"method": "rasch",
+                                                                                 "category_id": category.id},
+                        result={"refusal": {"message": "The method cannot be applied to these scores. Choose "
+                                                       "another method.", "params": {}}}, error="x"))
+        session.commit()
+        category_id, round_id = category.id, round_.id
+    assert fits and not any(fits)  # the demo's rubrics add several criteria into totals on 0–100
+    login(client, "organizer", DEMO_PASSWORDS["organizer"])
+    page = client.get("/results").text
+    assert 'value="rasch"' not in page and 'value="additive"' in page
+    assert 'id="failed-runs"' in page and "此方法不适用于这些评分" in page
+    refused = client.post("/results/runs", data={"_csrf_token": csrf_token(client, "/results"), "method": "rasch",
+                                                  "round_id": round_id, "category_id": category_id})
+    assert refused.status_code == 400 and "Rasch 模型只适用于" in refused.text
+
+
+def test_a_single_criterion_rubric_of_few_levels_fits_rasch():
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from judging.results.naming import method_fits
+
+    five = SimpleNamespace(grades=[], scale_min=Decimal(1), scale_max=Decimal(5), scale_step=Decimal(1))
+    continuous = SimpleNamespace(grades=[], scale_min=Decimal(0), scale_max=Decimal(10), scale_step=Decimal(0))
+    assert method_fits("rasch", [five]) and method_fits("rasch", [five, five])
+    assert not method_fits("rasch", [five, five, five]) and not method_fits("rasch", [continuous])
+    assert method_fits("additive", [continuous])

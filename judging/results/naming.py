@@ -70,3 +70,33 @@ def option_rows(options: Mapping[str, Any] | None, gettext: Callable[[str], str]
             value in OPTION_VALUES else (", ".join(map(str, value)) if isinstance(value, list) else str(value))
         rows.append((gettext(OPTION_NAMES[key]) if key in OPTION_NAMES else key, shown))
     return rows
+
+
+# The many-facet Rasch model reads scores as ordinal levels (Linacre 1989); judgestats.rasch accepts at most
+# 101 of them. A run scores the weighted total, so it fits only a rubric whose totals take few values.
+RASCH_MAX_LEVELS = 101
+
+
+def possible_totals(criteria) -> int | None:
+    """How many totals a rubric can give at most (the product of its criteria's levels), None when unbounded
+    (a criterion scored without a step)."""
+    count = 1
+    for criterion in criteria:
+        if criterion.grades:
+            levels = len(criterion.grades)
+        elif criterion.scale_step and criterion.scale_step > 0:
+            levels = int((criterion.scale_max - criterion.scale_min) / criterion.scale_step) + 1
+        else:
+            return None
+        count *= max(levels, 1)
+        if count > 10**9:
+            return None
+    return count
+
+
+def method_fits(method: str, criteria) -> bool:
+    """Whether ``method`` can be used for a rubric with these criteria (only Rasch has a condition)."""
+    if method != "rasch":
+        return True
+    totals = possible_totals(criteria)
+    return totals is not None and 2 <= totals <= RASCH_MAX_LEVELS
