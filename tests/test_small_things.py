@@ -170,3 +170,24 @@ def test_a_single_criterion_rubric_of_few_levels_fits_rasch():
     assert method_fits("rasch", [five]) and method_fits("rasch", [five, five])
     assert not method_fits("rasch", [five, five, five]) and not method_fits("rasch", [continuous])
     assert method_fits("additive", [continuous])
+
+
+def test_a_conflict_is_entered_by_name_not_by_raw_ids(client, demo, session_factory):
+    from judging.panels.models import Conflict
+
+    login(client, "organizer", DEMO_PASSWORDS["organizer"])
+    page = client.get("/organizer/panels/conflicts").text
+    expert = re.search(r'<datalist id="expert-names"><option value="([^"]+#(\d+))">', page)
+    title = re.search(r'<datalist id="nomination-titles"><option value="([^"]+) #(\d+)">', page)
+    assert expert and title and 'name="expert_id"' not in page
+    token = csrf_token(client, "/organizer/panels/conflicts")
+    unknown = client.post("/organizer/panels/conflicts", data={"_csrf_token": token, "expert": "查无此人",
+                                                               "nomination": title.group(1), "reason": "亲属关系"})
+    assert unknown.status_code == 400 and "没有名为“查无此人”的专家" in unknown.text
+    added = client.post("/organizer/panels/conflicts", follow_redirects=False, data={
+        "_csrf_token": token, "expert": expert.group(1), "nomination": title.group(1), "reason": "亲属关系"})
+    assert added.status_code in (302, 303)
+    with session_factory() as session:
+        stored = session.query(Conflict).filter_by(expert_id=int(expert.group(2)),
+                                                   nomination_id=int(title.group(2))).one()
+        assert stored.reason == "亲属关系"

@@ -344,7 +344,11 @@ class PanelsController(Controller):
                           .order_by(ExpertConflict.id.desc()).limit(500)).all()
         groups = db.scalars(select(EmployerGroup).order_by(EmployerGroup.name)).all()
         edition = _edition(db)
+        experts = db.execute(select(Expert.id, Expert.name, Expert.employer).order_by(Expert.name)).all()
+        titles = db.execute(select(Nomination.id, Nomination.title).where(Nomination.edition_id == edition.id)
+                            .order_by(Nomination.title).limit(5000)).all() if edition else []
         return render(request, "pages/panels_conflicts.html", rows=rows, groups=groups, error=error,
+                      experts=experts, titles=titles,
                       same_city={r.name: conflicts_mod.same_city_rule(edition, r) for r in edition.rounds}
                       if edition else {}, notice=request.query_params.get("notice"),
                       reason_labels=conflicts_mod.REASON_LABELS, status_code=status_code)
@@ -364,9 +368,16 @@ class PanelsController(Controller):
 
     @post("/conflicts", sync_to_thread=True)
     def add_conflict(self, request: Request, db: DbSession, data: FormData) -> Template | Redirect:
-        return self._act(request, db, lambda: conflicts_mod.add_conflict(
-            db, expert_id=form_int(data, "expert_id"), nomination_id=form_int(data, "nomination_id"),
-            reason=form_text(data, "reason"), by=request_actor(request)), notice="added")
+        edition = _edition(db)
+
+        def add() -> None:  # by name (the page's lists) or by number
+            expert_id = conflicts_mod.find_expert(db, form_text(data, "expert") or form_text(data, "expert_id"))
+            nomination_id = conflicts_mod.find_nomination(
+                db, form_text(data, "nomination") or form_text(data, "nomination_id"),
+                edition_id=edition.id if edition else None)
+            conflicts_mod.add_conflict(db, expert_id=expert_id, nomination_id=nomination_id,
+                                       reason=form_text(data, "reason"), by=request_actor(request))
+        return self._act(request, db, add, notice="added")
 
     @post("/conflicts/{conflict_id:int}/delete", sync_to_thread=True)
     def delete_conflict(self, request: Request, db: DbSession, conflict_id: FromPath[int]) -> Template | Redirect:
