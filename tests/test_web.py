@@ -71,7 +71,7 @@ def test_judge_sees_only_codes_and_titles_of_own_assignments(client, demo, sessi
     page = client.get("/judge").text
     codes = re.findall(r'<td class="code">([0-9A-Z]+)</td>', page)
     assert len(codes) > 5
-    assert f"共 {len(codes)} 项待评" in page
+    assert f"已提交 {page.count('badge submitted')}/{len(codes)}" in page
     with session_factory() as session:
         identities = session.scalars(select(NominationIdentity)).all()
         experts = session.scalars(select(Expert)).all()
