@@ -13,7 +13,7 @@ from rich.table import Table
 
 from judging import audit
 from judging.errors import JudgingError
-from judging.settings import Settings, get_settings
+from judging.settings import Settings, get_settings, keep_files_private
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -363,6 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The environment is read here, once; every command gets the settings and runs with the parts installed.
     args.settings = get_settings()
+    keep_files_private(args.settings)
     from judging import parts  # here, not at the top: `--help` and a usage error need none of the parts
 
     parts.install(args.settings)

@@ -2,6 +2,7 @@
 
 from judging.accounts.models import AccountToken, LoginFailure, Role, User, UserSession
 from judging.audit.models import AuditEvent
+import judging.audit.log  # noqa: F401,E402  (the indexes the auditor's log reads through)
 from judging.editions.models import (
     Category, CategoryKey, Criterion, CriterionLevel, Edition, EditionStatus, Round, RoundKind, RoundStatus, Rubric,
 )

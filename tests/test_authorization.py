@@ -49,6 +49,7 @@ ACCOUNTS = {O: ("organizer", DEMO_PASSWORDS["organizer"]), A: ("auditor", DEMO_P
 # (method, path) -> roles that may use it. PUBLIC: anyone, logged in or not.
 ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/healthz"): PUBLIC, ("GET", "/"): PUBLIC, ("GET", "/lang/{code:str}"): PUBLIC,
+    ("GET", "/favicon.ico"): PUBLIC,
     ("GET", "/login"): PUBLIC, ("POST", "/login"): PUBLIC, ("POST", "/logout"): PUBLIC,
     ("GET", "/public/winners"): PUBLIC, ("GET", "/static/{file_path:path}"): PUBLIC,
     ("GET", "/organizer"): {O},
@@ -72,6 +73,7 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/judge/attachments/{assignment_id:int}/{name:str}"): {J},
     ("GET", "/auditor"): {A},
     ("GET", "/auditor/verify"): {A},
+    ("GET", "/auditor/log.xlsx"): {A},
     ("GET", "/auditor/nominations"): {A},
     ("GET", "/auditor/nominations/{nomination_id:int}"): {A},
     ("GET", "/admin"): {D},

@@ -16,6 +16,7 @@ from judging.accounts.permissions import ADMIN
 from judging.web.auth import SESSION_COOKIE, current_user
 from judging.web.guards import requires
 from judging.web.rendering import DbSession, render
+from judging.web.safety import safe_target
 
 ROLE_HOME = {Role.ORGANIZER: "/organizer", Role.JUDGE: "/judge", Role.AUDITOR: "/auditor", Role.ADMIN: "/admin"}
 
@@ -28,9 +29,7 @@ def home(request: Request) -> Redirect:
 
 def _safe_next(target: str | None) -> str | None:
     # Only same-site paths: an attacker's link must not bounce a fresh login to another host.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return safe_target(target)
 
 
 class AccountController(Controller):

@@ -25,6 +25,7 @@ from judging.web.auth import current_user
 from judging.web.guards import requires
 from judging.web.forms import error_status, form_text
 from judging.web.rendering import DbSession, error_text, render
+from judging.web.safety import error_query, url_error
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -62,7 +63,7 @@ def _awards_page(request: Request, db, *, error: str | None = None, status_code:
                       "published": service.is_published(db, category_id=category.id)})
     medals = service.may_day_list(db, edition=edition) if edition else []
     return render(request, "pages/results_awards.html", edition=edition, lists=lists, medals=medals, db=db,
-                  error=error if error is not None else request.query_params.get("error"), status_code=status_code)
+                  error=error if error is not None else url_error(request), status_code=status_code)
 
 
 class AwardsController(Controller):
@@ -80,7 +81,7 @@ class AwardsController(Controller):
             db.commit()
         except JudgingError as exc:
             db.rollback()
-            return Redirect(path="/results/awards", query_params={"error": error_text(request, exc)})
+            return Redirect(path="/results/awards", query_params=error_query(exc))
         finally:
             db.close()
         return Redirect(path="/results/awards")

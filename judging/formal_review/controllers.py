@@ -6,9 +6,7 @@ Thin handlers: read the form, call one service, commit, answer.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -25,7 +23,7 @@ from judging.formal_review import permissions, service
 from judging.formal_review.models import Outcome
 from judging.nominations.models import Nomination
 from judging.nominations.service import known_units
-from judging.tabular import csv_cell
+from judging.tabular import csv_bytes
 from judging.stages.models import StageKind
 from judging.stages.service import status_of
 from judging.web.auth import current_user
@@ -89,16 +87,14 @@ class FormalReviewController(Controller):
     def returned(self, request: Request, db: DbSession) -> Response:
         edition = _edition(db)
         gettext = gettext_for(request)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([gettext("City"), "#", gettext("Title"), gettext("Category"), gettext("Employer"),
-                         gettext("What must be corrected"), gettext("Correct by"), gettext("State")])
+        rows = [[gettext("City"), "#", gettext("Title"), gettext("Category"), gettext("Employer"),
+                 gettext("What must be corrected"), gettext("Correct by"), gettext("State")]]
         for row in service.returned_notices(db, edition=edition):
-            # Titles and employers come from the cities' tables: no cell may open as a spreadsheet formula.
-            writer.writerow([csv_cell(value) for value in (
-                row.identity.city, row.nomination.id, row.title, row.category.name, row.identity.employer,
-                row.decision.reasons, row.decision.deadline.isoformat(), gettext(service.State.LABELS[row.state]))])
-        return Response(content=("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+            # Titles and employers come from the cities' tables: csv_bytes keeps any formula from running.
+            rows.append([row.identity.city, row.nomination.id, row.title, row.category.name, row.identity.employer,
+                         row.decision.reasons, row.decision.deadline.isoformat(),
+                         gettext(service.State.LABELS[row.state])])
+        return Response(content=csv_bytes(rows), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="returned-{edition.year}.csv"'})
 
     # ------------------------------------------------------------------------------ checklist

@@ -26,6 +26,7 @@ from judging.results.models import ResultRun
 from judging.web.auth import current_user
 from judging.web.forms import error_status, form_int, form_text, request_actor
 from judging.web.guards import requires
+from judging.web.safety import url_error
 from judging.web.rendering import DbSession, error_text, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -115,7 +116,7 @@ class DrawController(Controller):
         people = {d.created_by_id for d in found} | {d.confirmed_by_id for d in found}
         users = dict(db.execute(select(User.id, User.display_name).where(User.id.in_(people - {None} or {0}))).all())
         return render(request, "pages/integrity_draws.html", round=round_, category=category, draws=found,
-                      names=names, users=users, error=error or request.query_params.get("error"),
+                      names=names, users=users, error=error or url_error(request),
                       shortfall=shortfall, spec_text=spec_text, status_code=status_code,
                       role=current_user(request).role.value, status_labels=draws.STATUS_LABELS,
                       excluded_labels=draws.EXCLUDED_LABELS)

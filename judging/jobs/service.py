@@ -222,6 +222,9 @@ def run_job(job_id: int, session_factory: sessionmaker[Session]) -> None:
         message = str(exc) if isinstance(exc, JudgingError) else f"{type(exc).__name__}: {exc}"
         values = dict(status=JobStatus.FAILED, error=message[:2000] + "\n" + traceback.format_exc()[-4000:]
                       if not isinstance(exc, JudgingError) else message)
+        if isinstance(exc, JudgingError):  # the page shows the refusal in the reader's language
+            values["result"] = {"refusal": {"message": exc.message,
+                                            "params": {k: str(v) for k, v in exc.params.items()}}}
     finally:
         stop.set()
     with session_factory() as session:

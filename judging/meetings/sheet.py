@@ -45,7 +45,7 @@ def sheet_context(session: Session, *, meeting_id: int) -> dict[str, Any]:
     chair = service.chair_of(meeting)
     return {
         "edition": edition.name, "category": category.name, "meeting_id": meeting.id,
-        "run": {"id": run.id, "method": run.method},
+        "run": {"id": run.id, "method": run.method, "rule": run.rule(documents.gettext)},
         "opens_at": local_time(meeting.opens_at), "closes_at": local_time(meeting.closes_at),
         "tallied_at": local_time(meeting.tallied_at), "generated_at": local_time(utcnow()),
         "quorum": str(service.quorum_of(meeting)), "threshold": str(service.threshold_of(meeting)),

@@ -7,8 +7,6 @@ and the browser goes to /jobs/{id}, which links to the import's report when it e
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -20,6 +18,7 @@ from litestar.response import Redirect, Template
 from judging.accounts.models import Role
 from judging.editions.service import current_edition
 from judging.errors import N_, JudgingError, NotFound
+from judging.tabular import csv_bytes
 from judging.jobs import start_job
 from judging.nominations import permissions, service
 from judging.nominations.models import Nomination, NominationImport, NominationStatus
@@ -28,6 +27,7 @@ from judging.web.auth import current_user
 from judging.web.guards import loaded, requires
 from judging.web.rendering import DbSession, error_text, gettext_for, render
 from judging.web.forms import commit_or_refuse, form_text, needs_confirmation, request_actor
+from judging.web.safety import url_error
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -69,7 +69,7 @@ def _list_page(request: Request, db, *, readonly: bool) -> Template:
                   pages=max(1, -(-total // PAGE)), filters=filters, readonly=readonly, counts=counts,
                   units=service.known_units(db, edition=edition), statuses=[s.value for s in NominationStatus],
                   base="/auditor/nominations" if readonly else "/organizer/nominations",
-                  notice=request.query_params.get("notice"), error=request.query_params.get("error"))
+                  notice=request.query_params.get("notice"), error=url_error(request))
 
 
 def _view_page(request: Request, db, nomination_id: int, *, readonly: bool, error: str | None = None,
@@ -81,7 +81,7 @@ def _view_page(request: Request, db, nomination_id: int, *, readonly: bool, erro
         raise NotFoundException() from None
     return render(request, "pages/nominations_view.html", edition=edition, view=view, readonly=readonly,
                   base="/auditor/nominations" if readonly else "/organizer/nominations",
-                  notice=request.query_params.get("notice"), error=error or request.query_params.get("error"),
+                  notice=request.query_params.get("notice"), error=error or url_error(request),
                   status_code=status_code)
 
 
@@ -101,7 +101,7 @@ class NominationsController(Controller):
         imports = db.query(NominationImport).filter(NominationImport.edition_id == edition.id) \
             .order_by(NominationImport.id.desc()).limit(20).all()
         return render(request, "pages/nominations_import.html", edition=edition, imports=imports,
-                      units=service.known_units(db, edition=edition), error=request.query_params.get("error"))
+                      units=service.known_units(db, edition=edition), error=url_error(request))
 
     @post("/import", sync_to_thread=True, request_max_body_size=MAX_UPLOAD, guards=[requires(permissions.IMPORT)])
     def start_import(self, request: Request, db: DbSession, data: UploadData) -> Redirect:
@@ -109,7 +109,7 @@ class NominationsController(Controller):
         table, filename = _upload(data, "table")
         if not table:
             return Redirect(path="/organizer/nominations/import",
-                            query_params={"error": gettext_for(request)(N_("Choose a CSV or XLSX file to import."))})
+                            query_params={"error": N_("Choose a CSV or XLSX file to import.")})
         archive, archive_name = _upload(data, "archive")
         edition_id = edition.id
         var_dir = request.app.state.settings.var_dir
@@ -202,8 +202,10 @@ class QuotasController(Controller):
         edition = _edition(db)
         report = service.quota_report(db, edition=edition)
         if units_text is None:
-            units_text = "\n".join(f"{r.unit.name},{r.unit.employees}" + (",industry" if r.unit.kind == "industry"
-                                                                          else "") for r in report.rows)
+            # The industry mark in the reader's language (the parser takes 产业 and industry alike).
+            mark = "," + gettext_for(request)(N_("industry"))
+            units_text = "\n".join(f"{r.unit.name},{r.unit.employees}" + (mark if r.unit.kind == "industry" else "")
+                                    for r in report.rows)
         return render(request, "pages/quotas.html", edition=edition, report=report, error=error,
                       units_text=units_text, total=total if total is not None else (report.total_target or ""),
                       readonly=current_user(request).role is not Role.ORGANIZER,
@@ -234,15 +236,13 @@ class QuotasController(Controller):
         edition = _edition(db)
         report = service.quota_report(db, edition=edition)
         gettext = gettext_for(request)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([gettext("Unit"), gettext("Employees"), gettext("Target"),
-                         *[c.name for c in report.categories], gettext("Received"), gettext("Fulfilment")])
+        rows = [[gettext("Unit"), gettext("Employees"), gettext("Target"),
+                 *[c.name for c in report.categories], gettext("Received"), gettext("Fulfilment")]]
         for row in report.rows:
-            writer.writerow([row.unit.name, row.unit.employees, row.target,
-                             *[row.received.get(c.id, 0) for c in report.categories], row.total,
-                             f"{row.fulfilment * 100:.1f}%" if row.fulfilment is not None else ""])
-        return Response(content=("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+            rows.append([row.unit.name, row.unit.employees, row.target,
+                         *[row.received.get(c.id, 0) for c in report.categories], row.total,
+                         f"{row.fulfilment * 100:.1f}%" if row.fulfilment is not None else ""])
+        return Response(content=csv_bytes(rows), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="quotas-{edition.year}.csv"'})
 
 

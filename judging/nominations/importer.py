@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from judging import audit
 from judging.accounts.permissions import Ask
 from judging.editions.models import Category, Edition
+from judging.errors import N_
 from judging.nominations import service
 from judging.nominations.attachments import AttachmentError, CleanFile, read_zip_archive, sanitize
 from judging.nominations.models import (
@@ -146,10 +147,10 @@ def import_nominations(
 
     writer = _store_nominations(session, edition=edition, record=record, plan=plan, categories=upload.categories,
                                 store=store, correctable=correctable, report=report)
-    report(0.85, "looking for duplicates")
+    report(0.85, N_("Looking for duplicates"))
     flagged = _flag_duplicates(session, edition=edition, new_ids=set(writer.created_ids) | set(writer.updated_ids))
     _finish(session, record, plan=plan, writer=writer, keep_valid=keep_valid, duplicate_flags=flagged, by=by)
-    report(1.0, "done")
+    report(1.0, N_("Done"))
     return record
 
 
@@ -171,14 +172,14 @@ def _read_upload(session: Session, *, edition: Edition, record: NominationImport
     units = service.known_units(session, edition=edition)
     if not units:
         raise _Rejected([_error(None, None, MESSAGES["no_units"])])
-    report(0.02, "reading the table")
+    report(0.02, N_("Reading the table"))
     try:
         table = read_table(table_data, filename, max_rows=MAX_ROWS)
     except TableError as exc:
         raise _Rejected([_error(1, None, str(exc))]) from None
     record.rows = len(table.rows)
     categories = {c.key.value: c for c in edition.categories}
-    report(0.08, "checking rows")
+    report(0.08, N_("Checking rows"))
     rows, row_errors = parse_nomination_rows(table, known_cities=units, categories=categories)
     errors = [_error(e.row, e.column, e.problem) for e in row_errors]
     if row_errors and row_errors[0].row == 1 and row_errors[0].column is None and not rows:
@@ -186,7 +187,7 @@ def _read_upload(session: Session, *, edition: Edition, record: NominationImport
 
     files: dict[str, bytes] = {}
     if archive_data:
-        report(0.15, "unpacking attachments")
+        report(0.15, N_("Unpacking attachments"))
         try:
             files = read_zip_archive(archive_data, archive_name=archive_name or "archive.zip")
         except AttachmentError as exc:
@@ -217,7 +218,7 @@ def _plan_rows(session: Session, *, edition: Edition, upload: _Upload, correctab
               if not stage_allows(Capability.INTAKE).decide(Ask(None, category.id, session))}
     for position, row in enumerate(upload.rows):
         if position % 500 == 0:
-            report(0.15 + 0.25 * position / max(len(upload.rows), 1), "checking attachments")
+            report(0.15 + 0.25 * position / max(len(upload.rows), 1), N_("Checking attachments"))
         known = existing.get(row.fingerprint)
         if known is not None and known[1] == row.content_digest:
             unchanged += 1
@@ -270,7 +271,7 @@ def _store_nominations(session: Session, *, edition: Edition, record: Nomination
                        report: Progress) -> _NominationWriter:
     """Redact every planned row against the whole edition's names (this upload's included), then write it."""
     planned = plan.planned
-    report(0.42, "redacting")
+    report(0.42, N_("Redacting"))
     index = service.name_index(session, edition_id=edition.id,
                                extra_persons=[p for item in planned for p in item.row.inventors],
                                extra_employers=[item.row.employer for item in planned])
@@ -280,7 +281,7 @@ def _store_nominations(session: Session, *, edition: Edition, record: Nomination
                                correctable=correctable, index=index)
     for position, item in enumerate(planned):
         if position % 500 == 0:
-            report(0.42 + 0.4 * position / max(len(planned), 1), "redacting and storing")
+            report(0.42 + 0.4 * position / max(len(planned), 1), N_("Redacting and storing"))
         writer.write(item)
     writer.finish()
     return writer

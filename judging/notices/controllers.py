@@ -21,6 +21,7 @@ from sqlalchemy import select
 from judging import documents
 from judging.db.base import utcnow
 from judging.editions.models import Category, Edition
+from judging.editions.service import current_edition_or_none
 from judging.errors import JudgingError, N_, NotFound
 from judging.notices import permissions, service
 from judging.notices.documents import XLSX_TYPE, notice_pdf, notice_xlsx
@@ -51,11 +52,11 @@ def _form_date(data: dict[str, Any], name: str) -> dt.date | None:
 
 
 def _edition(db, year: int | None) -> Edition | None:
-    """The edition asked for; by default the latest one with something on notice, else the latest."""
-    stmt = select(Edition).order_by(Edition.year.desc()).limit(1)
+    """The edition asked for; by default the current one, as on every other page (the year list reaches the
+    others)."""
     if year is not None:
-        return db.scalar(stmt.where(Edition.year == year))
-    return db.scalar(stmt.where(Edition.id.in_(select(Notice.edition_id)))) or db.scalar(stmt)
+        return db.scalar(select(Edition).where(Edition.year == year))
+    return current_edition_or_none(db)
 
 
 def _overview(request: Request, db, *, year: int | None, error: str | None = None, form: dict | None = None,
@@ -249,10 +250,19 @@ def _notice_page(request: Request, db, notice: Notice, *, error: str | None = No
                   accepting=notice.current and service.opens_at(notice) <= now < service.closes_at(notice),
                   not_yet=now < service.opens_at(notice),
                   approval=service.approval_of(db, category_id=notice.category_id),
-                  received=request.query_params.get("received") == "1", error=error, form=form or {},
+                  receipt=_receipt(db, notice, request.query_params.get("received")), error=error, form=form or {},
+                  issuer=request.app.state.settings.notice_issuer,
+                  supervision_phone=request.app.state.settings.supervision_phone,
                   limits={"name": service.NAME_MAX, "employer": service.EMPLOYER_MAX,
                           "grounds": service.GROUNDS_MAX},
                   status_code=status_code)
+
+
+def _receipt(db, notice: Notice, received: str | None) -> str | None:
+    """The receipt number shown after filing: only for an objection that exists on this notice (the query
+    carries its id, never text)."""
+    objection = db.get(Objection, int(received)) if received and received.isdigit() and len(received) < 10 else None
+    return service.receipt_number(objection) if objection is not None and objection.notice_id == notice.id else None
 
 
 class PublicNoticesController(Controller):
@@ -279,7 +289,7 @@ class PublicNoticesController(Controller):
         form = {k: form_text(data, k) for k in ("nomination_id", "name", "employer", "phone", "grounds")}
         try:
             nomination = form["nomination_id"]
-            service.file_objection(db, notice_id=notice.id,
+            objection = service.file_objection(db, notice_id=notice.id,
                                    nomination_id=int(nomination) if nomination.isdigit() else None,
                                    name=form["name"], employer=form["employer"], phone=form["phone"],
                                    grounds=form["grounds"],
@@ -289,7 +299,7 @@ class PublicNoticesController(Controller):
             db.rollback()
             return _notice_page(request, db, _public_notice(db, notice_id), error=error_text(request, exc),
                                 form=form, status_code=error_status(exc))
-        return Redirect(path=f"/public/notices/{notice_id}", query_params={"received": "1"})
+        return Redirect(path=f"/public/notices/{notice_id}", query_params={"received": str(objection.id)})
 
     @get("/{notice_id:int}/notice.pdf", sync_to_thread=True, include_in_schema=False)
     def pdf(self, db: DbSession, notice_id: FromPath[int]) -> Response:

@@ -36,6 +36,8 @@ DEFAULT_DAYS = 7  # the usual 公示 period
 MAX_DAYS = 30
 # Limits of the public objection form: a real objection fits easily, a flood does not.
 NAME_MAX, EMPLOYER_MAX, GROUNDS_MAX = 50, 200, 5000
+# Fewer characters than this say nothing the office can check ("不同意", "有问题").
+GROUNDS_MIN = 15
 PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,22}[0-9]$")
 # At most this many objections per client address within the window (cf. the login lock-out).
 MAX_OBJECTIONS_PER_ADDRESS = 5
@@ -211,6 +213,11 @@ def _recent_from(session: Session, client_address: str, now: dt.datetime) -> lis
         .order_by(Objection.received_at.desc()).limit(MAX_OBJECTIONS_PER_ADDRESS)))
 
 
+def receipt_number(objection: Objection) -> str:
+    """The number an objector quotes when they call the office: the year received and the objection's id."""
+    return f"YY{objection.received_at.year}-{objection.id:05d}"
+
+
 def file_objection(session: Session, *, notice_id: int, nomination_id: int | None, name: str, employer: str,
                    phone: str, grounds: str, client_address: str | None = None,
                    now: dt.datetime | None = None) -> Objection:
@@ -234,6 +241,9 @@ def file_objection(session: Session, *, notice_id: int, nomination_id: int | Non
         raise NoticeError(N_("The phone number is not valid."))
     if len(grounds) > GROUNDS_MAX:
         raise NoticeError(N_("The grounds may have at most {max} characters."), max=GROUNDS_MAX)
+    if len(grounds) < GROUNDS_MIN:
+        raise NoticeError(N_("Give the grounds in at least {min} characters: what is wrong, and how you know."),
+                          min=GROUNDS_MIN)
     if not notice.current:
         raise NoticeError(N_("This notice has been replaced by a newer version; object to the current one."))
     if now < opens_at(notice):

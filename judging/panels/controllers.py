@@ -29,6 +29,7 @@ from judging.panels.models import (
 from judging.web.guards import loaded, requires
 from judging.web.rendering import DbSession, error_text, render
 from judging.web.forms import error_status, form_int, form_text, needs_confirmation, request_actor
+from judging.web.safety import error_query, url_error
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -132,7 +133,7 @@ class PanelsController(Controller):
         rows = overview_rows(db, edition) if edition else []
         experts = db.scalar(select(func.count()).select_from(Expert).where(Expert.active.is_(True)))
         return render(request, "pages/panels_home.html", edition=edition, rows=rows, experts=experts,
-                      notice=request.query_params.get("notice"), error=request.query_params.get("error"))
+                      notice=request.query_params.get("notice"), error=url_error(request))
 
     @get("/rounds/{round_id:int}", sync_to_thread=True)
     def round_home(self, request: Request, db: DbSession, round_id: FromPath[int]) -> Redirect:
@@ -181,7 +182,7 @@ class PanelsController(Controller):
     @get("/rounds/{round_id:int}/categories/{category_id:int}", sync_to_thread=True)
     def assign(self, request: Request, db: DbSession, round_id: FromPath[int], category_id: FromPath[int]) -> Template:
         round_, category = _round_category(db, round_id, category_id)
-        return self._assign_page(request, db, round_, category, error=request.query_params.get("error"))
+        return self._assign_page(request, db, round_, category, error=url_error(request))
 
     @post("/rounds/{round_id:int}/categories/{category_id:int}/preview", sync_to_thread=True,
           guards=[requires(permissions.PREVIEW, load=loaded(Category, "category_id"))])
@@ -212,7 +213,7 @@ class PanelsController(Controller):
         for _nid, eid in plan.pairs:
             loads[eid] = loads.get(eid, 0) + 1
         return render(request, "pages/panels_plan.html", plan=plan, round=round_, category=category,
-                      figures=plan.figures, n_loaded=len(loads), error=request.query_params.get("error"),
+                      figures=plan.figures, n_loaded=len(loads), error=url_error(request),
                       reason_labels=conflicts_mod.REASON_LABELS)
 
     @post("/plans/{plan_id:int}/commit", sync_to_thread=True,
@@ -239,7 +240,7 @@ class PanelsController(Controller):
             db.commit()
         except JudgingError as exc:
             db.rollback()
-            return Redirect(path=f"/organizer/panels/plans/{plan_id}", query_params={"error": error_text(request, exc)})
+            return Redirect(path=f"/organizer/panels/plans/{plan_id}", query_params=error_query(exc))
         return Redirect(path=f"/organizer/panels/rounds/{round_id}/categories/{category_id}",
                         query_params={"notice": "committed"})
 
@@ -302,7 +303,7 @@ class PanelsController(Controller):
 
     @get("/experts/{expert_id:int}", sync_to_thread=True)
     def expert(self, request: Request, db: DbSession, expert_id: FromPath[int]) -> Template:
-        return self._expert_page(request, db, expert_id, error=request.query_params.get("error"))
+        return self._expert_page(request, db, expert_id, error=url_error(request))
 
     def _expert_page(self, request, db, expert_id, *, problems=None, error=None, status_code=200) -> Template:
         expert = db.get(Expert, expert_id)
@@ -351,14 +352,18 @@ class PanelsController(Controller):
                           .order_by(ExpertConflict.id.desc()).limit(500)).all()
         groups = db.scalars(select(EmployerGroup).order_by(EmployerGroup.name)).all()
         edition = _edition(db)
+        experts = db.execute(select(Expert.id, Expert.name, Expert.employer).order_by(Expert.name)).all()
+        titles = db.execute(select(Nomination.id, Nomination.title).where(Nomination.edition_id == edition.id)
+                            .order_by(Nomination.title).limit(5000)).all() if edition else []
         return render(request, "pages/panels_conflicts.html", rows=rows, groups=groups, error=error,
+                      experts=experts, titles=titles,
                       same_city={r.name: conflicts_mod.same_city_rule(edition, r) for r in edition.rounds}
                       if edition else {}, notice=request.query_params.get("notice"),
                       reason_labels=conflicts_mod.REASON_LABELS, status_code=status_code)
 
     @get("/conflicts", sync_to_thread=True)
     def conflicts(self, request: Request, db: DbSession) -> Template:
-        return self._conflicts_page(request, db, error=request.query_params.get("error"))
+        return self._conflicts_page(request, db, error=url_error(request))
 
     def _act(self, request, db, action, *, notice: str) -> Template | Redirect:
         try:
@@ -371,9 +376,16 @@ class PanelsController(Controller):
 
     @post("/conflicts", sync_to_thread=True, guards=[requires(permissions.CONFLICTS_EDIT)])
     def add_conflict(self, request: Request, db: DbSession, data: FormData) -> Template | Redirect:
-        return self._act(request, db, lambda: conflicts_mod.add_conflict(
-            db, expert_id=form_int(data, "expert_id"), nomination_id=form_int(data, "nomination_id"),
-            reason=form_text(data, "reason"), by=request_actor(request)), notice="added")
+        edition = _edition(db)
+
+        def add() -> None:  # by name (the page's lists) or by number
+            expert_id = conflicts_mod.find_expert(db, form_text(data, "expert") or form_text(data, "expert_id"))
+            nomination_id = conflicts_mod.find_nomination(
+                db, form_text(data, "nomination") or form_text(data, "nomination_id"),
+                edition_id=edition.id if edition else None)
+            conflicts_mod.add_conflict(db, expert_id=expert_id, nomination_id=nomination_id,
+                                       reason=form_text(data, "reason"), by=request_actor(request))
+        return self._act(request, db, add, notice="added")
 
     @post("/conflicts/{conflict_id:int}/delete", sync_to_thread=True, guards=[requires(permissions.CONFLICTS_EDIT)])
     def delete_conflict(self, request: Request, db: DbSession, conflict_id: FromPath[int]) -> Template | Redirect:

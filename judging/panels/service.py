@@ -127,10 +127,10 @@ def build_instance(session: Session, *, round_: Round, category: Category, nomin
                    progress: Progress = _quiet) -> Instance:
     ids = [n.id for n in nominations]
     identities = identities_of(session, ids)
-    progress(0.02, "computing affinities")
+    progress(0.02, N_("Computing affinities"))
     texts = [nomination_text(n, identities.get(n.id)) for n in nominations]
     affinity = affinity_matrix(texts, [e.fields for e in experts], category.key.value)
-    progress(0.08, "finding conflicts of interest")
+    progress(0.08, N_("Finding conflicts of interest"))
     rows = [(n.id, identities[n.id].employer if n.id in identities else "",
              identities[n.id].city if n.id in identities else "") for n in nominations]
     cset = conflicts_mod.conflict_set(session, nominations=rows, experts=experts, same_city=same_city,

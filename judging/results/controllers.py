@@ -19,10 +19,12 @@ from judging.editions.models import Category, Edition, Round
 from judging.editions.service import current_edition_or_none
 from judging.errors import JudgingError, N_, NotFound
 from judging.jobs import start_job
+from judging.jobs.controllers import failure_text
+from judging.jobs.models import Job, JobStatus
 from judging.nominations.models import Nomination
 from judging.results import comparison, exports, inputs, service
 from judging.results.models import ResultRun, RunCheck
-from judging.results.naming import rule_words
+from judging.results.naming import method_fits, rule_words
 from judging.scoring.progress import category_figures
 from judging.web.auth import current_user
 from judging.web.guards import loaded, requires
@@ -30,6 +32,7 @@ from judging.results import permissions
 from judging.web.rendering import DbSession, error_text, gettext_for, render
 from judging.accounts import actor_of
 from judging.web.forms import error_status, form_int, form_text, needs_confirmation
+from judging.web.safety import error_query, url_error
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 load_run = loaded(ResultRun, "run_id")
@@ -46,13 +49,28 @@ def _edition(db) -> Edition | None:
     return current_edition_or_none(db)
 
 
+def _failed_computations(db, request: Request) -> list[dict[str, Any]]:
+    """The latest computations that failed (a Rasch model that could not be fitted...): listed beside the runs,
+    so a refused method is not silently absent."""
+    gettext = gettext_for(request)
+    jobs = db.scalars(select(Job).where(Job.kind == "results.compute", Job.status == JobStatus.FAILED)
+                      .order_by(Job.id.desc()).limit(10)).all()
+    return [{"job": job, "rule": rule_words(job.params.get("method", ""), None, gettext),
+             "category_id": job.params.get("category_id"), "reason": failure_text(job, gettext)} for job in jobs]
+
+
 def _overview(request: Request, db, *, error: str | None = None, warning: dict | None = None,
               form: dict | None = None, status_code: int = 200) -> Template:
     edition = _edition(db)
     runs = service.runs_for(db, edition=edition) if edition else []
     approvals = {(r.round_id, r.category_id): r.approval for r in runs if r.approval is not None}
+    rubrics = [c.rubric.criteria if c.rubric else [] for c in (edition.categories if edition else [])]
+    # A method is offered when it fits at least one category's rubric (Rasch: ordinal totals only).
+    offered = [m for m in service.METHODS if any(method_fits(m, criteria) for criteria in rubrics) or not rubrics]
     return render(request, "pages/results_home.html", edition=edition, runs=runs, approvals=approvals,
-                  methods={m: rule_words(m, None, gettext_for(request)) for m in service.METHODS}, error=error, warning=warning, form=form or {},
+                  methods={m: rule_words(m, None, gettext_for(request)) for m in offered},
+                  failed=_failed_computations(db, request) if edition else [],
+                  error=error, warning=warning, form=form or {},
                   tie_rule=service.tie_rule_of(edition) if edition else None, status_code=status_code,
                   names={"rounds": {r.id: r.name for r in edition.rounds} if edition else {},
                          "categories": {c.id: c.name for c in edition.categories} if edition else {}})
@@ -80,6 +98,9 @@ class ResultsController(Controller):
             method = form_text(data, "method", "additive")
             if method not in service.METHODS:
                 raise JudgingError(N_("Unknown method {method}."), method=method)
+            if not method_fits(method, category.rubric.criteria if category.rubric else []):
+                raise JudgingError(N_("This category's rubric gives too many different totals for the Rasch model, "
+                                      "which reads scores as a few ordered levels. Choose another method."))
             seed, reps = form_int(data, "seed", 20260501), form_int(data, "reps", service.DEFAULT_REPS)
             if not 1 <= reps <= 5000:
                 raise JudgingError(N_("Bootstrap replicates must be between 1 and 5000."))
@@ -122,7 +143,7 @@ class ResultsController(Controller):
                       category=db.get(Category, run.category_id), checks=checks, others=others,
                       movers=comparison.raw_vs_calibrated(run), people=people, unblinding=unblinding,
                       stored_ok=service.stored_outputs_verify(run),
-                      error=request.query_params.get("error"))
+                      error=url_error(request))
 
     def _action(self, request: Request, run_id: int, action) -> Response | Redirect:
         db = request.app.state.session_factory()
@@ -133,7 +154,7 @@ class ResultsController(Controller):
                 db.commit()
             except JudgingError as exc:
                 db.rollback()
-                return Redirect(path=f"/results/runs/{run_id}", query_params={"error": error_text(request, exc)})
+                return Redirect(path=f"/results/runs/{run_id}", query_params=error_query(exc))
         finally:
             db.close()
         return Redirect(path=f"/results/runs/{run_id}")

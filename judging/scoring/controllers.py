@@ -7,9 +7,7 @@ so every page also works without JavaScript.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -29,6 +27,7 @@ from judging.scoring.models import ScoreSheet
 from judging.editions import service as editions
 from judging.editions.service import current_edition_or_none
 from judging.errors import N_, Conflict, FieldsInvalid, JudgingError, NotFound
+from judging.tabular import csv_bytes
 from judging.jobs import start_job
 from judging.nominations.models import Nomination
 from judging.panels.controllers import swap_page
@@ -44,6 +43,7 @@ from judging.web.guards import loaded, requires
 from judging.scoring import permissions
 from judging.web.rendering import DbSession, error_text, gettext_for, render
 from judging.web.forms import error_status, form_int, form_text, needs_confirmation, request_actor
+from judging.web.safety import error_query, safe_target, url_error
 
 logger = logging.getLogger(__name__)
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -98,7 +98,8 @@ class JudgeController(Controller):
         edition = _edition(db)
         if edition is not None and not service.has_accepted_undertaking(db, judge=judge, edition=edition):
             return render(request, "pages/judge_undertaking.html", edition=edition,
-                          text=service.undertaking_text(edition), default_text=service.DEFAULT_UNDERTAKING)
+                          text=service.undertaking_text(edition), default_text=service.DEFAULT_UNDERTAKING,
+                          next=safe_target(request.query_params.get("next")))
         return render(request, "pages/judge_home.html", queue=service.judge_queue(db, judge=judge),
                       notice=notice if notice in {"conflict", "submitted"} else None)
 
@@ -110,7 +111,8 @@ class JudgeController(Controller):
         if data.get("accept") == "yes":
             service.accept_undertaking(db, judge=current_user(request), edition=edition)
             db.commit()
-        return Redirect(path="/judge")
+        # Back to the page the judge opened first (a link in an e-mail), if it is ours.
+        return Redirect(path=safe_target(form_text(data, "next")) or "/judge")
 
     def _context(self, request: Request, db, assignment_id: int) -> service.SheetContext:
         try:
@@ -153,7 +155,7 @@ class JudgeController(Controller):
         try:
             self._gate(request, db)
         except _UndertakingFirst:
-            return Redirect(path="/judge")
+            return Redirect(path="/judge", query_params={"next": request.url.path})
         return self._page(request, self._context(request, db, assignment_id))
 
     @post("/sheets/{assignment_id:int}/draft", sync_to_thread=True,
@@ -314,7 +316,7 @@ class RoundController(Controller):
         template = "fragments/round_progress.html" if request.headers.get("hx-request") == "true" \
             else "pages/organizer_round.html"
         return render(request, template, round=round_, progress=progress, now=utcnow(),
-                      error=request.query_params.get("error"))
+                      error=url_error(request))
 
     @post("/rounds/{round_id:int}/status", sync_to_thread=True, guards=[requires(permissions.ROUND_STATUS)])
     def set_status(self, request: Request, db: DbSession, round_id: FromPath[int], data: FormData) -> Response:
@@ -347,18 +349,14 @@ class RoundController(Controller):
         round_ = self._round(db, round_id)
         progress = progress_of.round_progress(db, round_=round_)
         gettext, zone = gettext_for(request), _zone(request)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([gettext(h) for h in (N_("Username"), N_("Name"), N_("Email"), N_("Phone"), N_("Assigned"),
+        rows = [[gettext(h) for h in (N_("Username"), N_("Name"), N_("Email"), N_("Phone"), N_("Assigned"),
                                               N_("Not started"), N_("Drafts"), N_("Submitted"), N_("Overdue"),
-                                              N_("Deadline"))])
+                                              N_("Deadline"))]]
         for judge in progress.behind:
-            writer.writerow([_cell(judge.username), _cell(judge.expert.name), _cell(judge.expert.email),
-                             _cell(judge.expert.phone), judge.assigned,
-                             judge.not_started, judge.draft, judge.submitted, judge.overdue,
-                             judge.deadline.astimezone(zone).strftime("%Y-%m-%d %H:%M") if judge.deadline else ""])
-        # A BOM so that Excel, which most offices open CSV files with, reads the Chinese names.
-        return Response(content=("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+            rows.append([judge.username, judge.expert.name, judge.expert.email, judge.expert.phone, judge.assigned,
+                         judge.not_started, judge.draft, judge.submitted, judge.overdue,
+                         judge.deadline.astimezone(zone).strftime("%Y-%m-%d %H:%M") if judge.deadline else ""])
+        return Response(content=csv_bytes(rows), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="round-{round_id}-behind.csv"'})
 
     @get("/rounds/{round_id:int}/judges/{expert_id:int}", sync_to_thread=True)
@@ -428,11 +426,6 @@ class RoundController(Controller):
             db.rollback()
             return self._error_page(request, error, back="/organizer/rounds")
         return Redirect(path="/organizer/rounds")
-
-
-def _cell(value: str) -> str:
-    """A text cell a spreadsheet will not run as a formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _local_datetime(text: str, zone: ZoneInfo) -> dt.datetime:
@@ -516,7 +509,7 @@ class RosterController(Controller):
             db.rollback()
             if isinstance(exc, NotFound):
                 raise NotFoundException() from None
-            return Redirect(path=f"/organizer/panels/experts/{expert_id}", query_params={"error": error_text(request, exc)})
+            return Redirect(path=f"/organizer/panels/experts/{expert_id}", query_params=error_query(exc))
         db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
         job_id = start_job(request.app.state.session_factory, kind="panels.refill", by=request_actor(request),
                            database_url=request.app.state.settings.database_url,
@@ -525,7 +518,7 @@ class RosterController(Controller):
 
     @get("/assignments/{assignment_id:int}/swap", sync_to_thread=True)
     def swap_form(self, request: Request, db: DbSession, assignment_id: FromPath[int]) -> Template:
-        return swap_page(request, db, assignment_id, error=request.query_params.get("error"))
+        return swap_page(request, db, assignment_id, error=url_error(request))
 
     @post("/assignments/{assignment_id:int}/swap", sync_to_thread=True,
           guards=[requires(permissions.ROSTER, load=load_assignment)])

@@ -38,7 +38,7 @@ def test_an_objection_is_filed_on_the_public_page_and_reaches_the_organizer(serv
             screenshot(page, "notice-objection-refused-phone")
             page.fill("input[name=name]", "冯卫东")
             page.click("button[type=submit].primary")
-            page.wait_for_url("**received=1")
+            page.wait_for_url("**received=*")
             assert "您的异议已收到" in page.locator("[role=status]").inner_text()
             screenshot(page, "notice-objection-received-phone")
         with browser.page() as page:

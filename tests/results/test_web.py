@@ -129,6 +129,8 @@ def test_json_api_is_read_only_and_in_the_openapi_schema(client, demo, session_f
     assert {"code", "rank", "rank_interval", "p_top"} <= set(body["results"][0])
     progress = client.get("/api/results/progress").json()
     assert any(row["submitted"] == 250 for row in progress)
+    assert client.get("/schema/openapi.json").status_code == 404  # the API map is the admins' alone
+    login(client, "admin", DEMO_PASSWORDS["admin"])
     schema = client.get("/schema/openapi.json").json()
     assert {"/api/results/runs", "/api/results/runs/{run_id}", "/api/results/progress"} <= set(schema["paths"])
     assert set(schema["paths"]["/api/results/runs"]) == {"get"}

@@ -83,7 +83,7 @@ def test_out_of_scale_value_is_refused_and_the_sheet_is_unchanged(client, judge,
 
 def test_non_numbers_and_off_step_values_are_refused(client, judge, session_factory):
     for raw, message in [("abc", "请输入数字。"), ("NaN", "请输入数字。"), ("Infinity", "请输入数字。"),
-                         ("7.5", "评分须以 1 为步长。")]:
+                         ("7.5", "请输入整数。")]:
         response = post_sheet(client, judge, values=judge.values(raw))
         assert response.status_code == 422
         assert response.json()["fields"][f"score-{judge.criterion_ids[0]}"] == message
