@@ -162,6 +162,7 @@ class Identity:
     employer: str = ""
     short_names: tuple[str, ...] = ()
     city: str = ""
+    other_cities: tuple[str, ...] = ()  # where the employer is, when not the nominating city
     patents: tuple[str, ...] = ()
     phones: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
@@ -179,7 +180,7 @@ class Identity:
             "title": titles,
             "employer": employer_forms(self.employer, self.short_names) if self.employer else
             [s for s in self.short_names if len(s) >= 2],
-            "place": list(places.city_forms(self.city)),
+            "place": [f for c in (self.city, *self.other_cities) for f in places.city_forms(c)],
             "patent": [f for p in self.patents for f in patent_forms(p)],
             "phone": [f for p in self.phones for f in phone_forms(p)],
             "email": [e for e in self.emails if e],

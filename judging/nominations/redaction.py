@@ -150,6 +150,7 @@ class NameIndex:
         *,
         persons: Iterable[str] = (),
         employers: Iterable[str] = (),
+        short_names: Iterable[str] = (),
         min_person_length: int = 3,
         min_employer_form_length: int = 4,
     ) -> NameIndex:
@@ -165,6 +166,8 @@ class NameIndex:
             Employer names; each full name is always masked, and its derived
             short forms (:func:`judging.textsim.short_forms`) of at least
             `min_employer_form_length` characters.
+        short_names : iterable of str
+            Known short names of employers (南钢, 徐工, XCMG): masked bare, as given.
 
         Notes
         -----
@@ -206,6 +209,9 @@ class NameIndex:
             for form in forms[1:]:
                 if len(form) >= min_employer_form_length:
                     add(form, "employer", False)
+        for short in short_names:
+            if len(_compact(short)) >= 2:
+                add(short, "employer", False)
         if size:
             automaton.make_automaton()
             return cls(automaton, size)
