@@ -57,12 +57,12 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/organizer/rubrics/{category_id:int}"): {O},
     ("GET", "/judge"): {J},
     ("POST", "/judge/undertaking"): {J},
-    ("GET", "/judge/sheets/{assignment_id:int}"): {J},
-    ("POST", "/judge/sheets/{assignment_id:int}/draft"): {J},
-    ("POST", "/judge/sheets/{assignment_id:int}/confirm"): {J},
-    ("POST", "/judge/sheets/{assignment_id:int}/submit"): {J},
-    ("POST", "/judge/sheets/{assignment_id:int}/conflict"): {J},
-    ("GET", "/judge/attachments/{assignment_id:int}/{name:str}"): {J},
+    ("GET", "/judge/sheets/{handle:str}"): {J},
+    ("POST", "/judge/sheets/{handle:str}/draft"): {J},
+    ("POST", "/judge/sheets/{handle:str}/confirm"): {J},
+    ("POST", "/judge/sheets/{handle:str}/submit"): {J},
+    ("POST", "/judge/sheets/{handle:str}/conflict"): {J},
+    ("GET", "/judge/attachments/{handle:str}/{name:str}"): {J},
     ("GET", "/auditor"): {A},
     ("GET", "/auditor/verify"): {A},
     ("GET", "/auditor/nominations"): {A},
@@ -222,6 +222,7 @@ def ids(demo, session_factory, db_url, settings) -> dict[str, int]:
         category = session.scalar(select(Category).order_by(Category.id).limit(1))
         flag = session.scalar(select(NominationFlag).order_by(NominationFlag.id).limit(1))
         found = {"round_id": preliminary.id, "expert_id": judge01.id, "assignment_id": assignment.id,
+                 "handle": assignment.handle,
                  "nomination_id": assignment.nomination_id, "category_id": category.id, "sheet_id": sheet,
                  "edition_id": category.edition_id, "flag_id": flag.id, "flagged_nomination_id": flag.nomination_id,
                  "meeting_id": session.scalar(select(Meeting.id).order_by(Meeting.id)),
@@ -309,7 +310,7 @@ def test_a_judge_cannot_reach_another_judges_assignment(client, demo, session_fa
     with session_factory() as session:
         judge02 = session.scalar(select(Expert).where(Expert.email == "judge02@example.cn"))
         judge01 = session.scalar(select(Expert).where(Expert.email == "judge01@example.cn"))
-        theirs = session.scalar(select(Assignment.id).where(
+        theirs = session.scalar(select(Assignment.handle).where(
             Assignment.expert_id == judge02.id,
             Assignment.nomination_id.not_in(select(Assignment.nomination_id).where(
                 Assignment.expert_id == judge01.id))).limit(1))
@@ -323,5 +324,5 @@ def test_a_judge_cannot_reach_another_judges_assignment(client, demo, session_fa
 
 def test_state_changes_without_a_csrf_token_are_refused(client, ids):
     login(client, *ACCOUNTS[J])
-    response = client.post(concrete("/judge/sheets/{assignment_id:int}/draft", ids), data={"version": "1"})
+    response = client.post(concrete("/judge/sheets/{handle:str}/draft", ids), data={"version": "1"})
     assert response.status_code == 403

@@ -35,7 +35,7 @@ from judging.nominations.models import Nomination
 from judging.panels.controllers import swap_page
 from judging.panels.jobs import start_refill
 from judging.nominations.storage import AttachmentStore
-from judging.scoring import files, progress as progress_of, roster, rubrics, service
+from judging.scoring import files, handles, progress as progress_of, roster, rubrics, service
 from judging.scoring.rules import (
     FAMILIARITY_LABELS, SheetInvalid, band_of, field_name, opinion_length, plain, weighted_total,
 )
@@ -144,18 +144,19 @@ class JudgeController(Controller):
                                                                          edition=edition):
             raise _UndertakingFirst()
 
-    @get("/sheets/{assignment_id:int}", sync_to_thread=True)
-    def sheet(self, request: Request, db: DbSession, assignment_id: FromPath[int]) -> Template | Redirect:
+    @get("/sheets/{handle:str}", sync_to_thread=True)
+    def sheet(self, request: Request, db: DbSession, handle: FromPath[str]) -> Template | Redirect:
         try:
             self._gate(request, db)
         except _UndertakingFirst:
             return Redirect(path="/judge")
-        return self._page(request, self._context(request, db, assignment_id))
+        return self._page(request, self._context(request, db, _assignment(request, db, handle)))
 
-    @post("/sheets/{assignment_id:int}/draft", sync_to_thread=True)
-    def save_draft(self, request: Request, db: DbSession, assignment_id: FromPath[int],
+    @post("/sheets/{handle:str}/draft", sync_to_thread=True)
+    def save_draft(self, request: Request, db: DbSession, handle: FromPath[str],
                    data: FormData) -> Response | Template | Redirect:
         judge = current_user(request)
+        assignment_id = _assignment(request, db, handle)
         try:
             ctx = service.save_draft(db, judge=judge, assignment_id=assignment_id, data=data, version=_version(data))
             db.commit()
@@ -164,7 +165,7 @@ class JudgeController(Controller):
             return self._refusal(request, db, assignment_id, error, data)
         if _wants_json(request):
             return Response(content=self._saved(request, ctx), status_code=200)
-        return Redirect(path=f"/judge/sheets/{assignment_id}")
+        return Redirect(path=f"/judge/sheets/{handle}")
 
     def _saved(self, request: Request, ctx: service.SheetContext) -> dict[str, Any]:
         gettext = gettext_for(request)
@@ -189,12 +190,13 @@ class JudgeController(Controller):
             raise NotFoundException() from None
         return self._page(request, ctx, status_code=status, posted=data, error=error)
 
-    @post("/sheets/{assignment_id:int}/submit", sync_to_thread=True)
-    def review(self, request: Request, db: DbSession, assignment_id: FromPath[int],
+    @post("/sheets/{handle:str}/submit", sync_to_thread=True)
+    def review(self, request: Request, db: DbSession, handle: FromPath[str],
                data: FormData) -> Template | Response:
         """Step one of submitting: store the posted values as the draft, check completeness, and show
         the sheet for confirmation."""
         judge = current_user(request)
+        assignment_id = _assignment(request, db, handle)
         try:
             ctx = service.save_draft(db, judge=judge, assignment_id=assignment_id, data=data, version=_version(data))
             db.commit()
@@ -210,9 +212,10 @@ class JudgeController(Controller):
             return self._page(request, ctx, status_code=422, error=error)
         return self._page(request, ctx, template="pages/judge_sheet_confirm.html")
 
-    @post("/sheets/{assignment_id:int}/confirm", sync_to_thread=True)
-    def confirm(self, request: Request, db: DbSession, assignment_id: FromPath[int],
+    @post("/sheets/{handle:str}/confirm", sync_to_thread=True)
+    def confirm(self, request: Request, db: DbSession, handle: FromPath[str],
                 data: FormData) -> Template | Response | Redirect:
+        assignment_id = _assignment(request, db, handle)
         try:
             service.submit_sheet(db, judge=current_user(request), assignment_id=assignment_id,
                                  version=_version(data))
@@ -220,11 +223,12 @@ class JudgeController(Controller):
         except JudgingError as error:
             db.rollback()
             return self._refusal(request, db, assignment_id, error, {})
-        return Redirect(path=f"/judge/sheets/{assignment_id}")
+        return Redirect(path=f"/judge/sheets/{handle}")
 
-    @post("/sheets/{assignment_id:int}/conflict", sync_to_thread=True)
-    def declare_conflict(self, request: Request, db: DbSession, assignment_id: FromPath[int],
+    @post("/sheets/{handle:str}/conflict", sync_to_thread=True)
+    def declare_conflict(self, request: Request, db: DbSession, handle: FromPath[str],
                          data: FormData) -> Template | Response | Redirect:
+        assignment_id = _assignment(request, db, handle)
         try:
             assignment = service.declare_conflict(db, judge=current_user(request), assignment_id=assignment_id,
                                                   reason=_text(data.get("reason")))
@@ -235,6 +239,14 @@ class JudgeController(Controller):
             return self._refusal(request, db, assignment_id, error, {})
         _start_refill(request, round_id)
         return Redirect(path="/judge", query_params={"notice": "conflict"})
+
+
+def _assignment(request: Request, db, handle: str) -> int:
+    """The judge's own assignment behind `handle` (404 for any other)."""
+    try:
+        return handles.assignment_id_for(db, judge=current_user(request), handle=handle)
+    except NotFound:
+        raise NotFoundException() from None
 
 
 def _start_refill(request: Request, round_id: int) -> None:
@@ -519,10 +531,11 @@ class JudgeAttachmentController(Controller):
     path = "/judge/attachments"
     guards = [requires_role(Role.JUDGE)]
 
-    @get("/{assignment_id:int}/{name:str}", sync_to_thread=True)
-    def download(self, request: Request, db: DbSession, assignment_id: FromPath[int], name: FromPath[str]) -> Response:
+    @get("/{handle:str}/{name:str}", sync_to_thread=True)
+    def download(self, request: Request, db: DbSession, handle: FromPath[str], name: FromPath[str]) -> Response:
         try:
-            found = files.judge_attachment(db, judge=current_user(request), assignment_id=assignment_id, name=name,
+            found = files.judge_attachment(db, judge=current_user(request), assignment_id=_assignment(request, db, handle),
+                                           name=name,
                                              store=AttachmentStore(request.app.state.settings.var_dir))
         except NotFound:
             raise NotFoundException() from None
