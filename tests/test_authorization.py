@@ -153,6 +153,14 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/organizer/formal-review/categories/{category_id:int}"): {O},
     ("GET", "/organizer/formal-review/nominations/{nomination_id:int}"): {O, A},
     ("POST", "/organizer/formal-review/nominations/{nomination_id:int}"): {O},
+    ("GET", "/organizer/formal-review/nominations/{nomination_id:int}/attachments/{attachment_id:int}"): {O, A},
+    ("GET", "/organizer/formal-review/nominations/{nomination_id:int}/attachments/{attachment_id:int}/{which:str}"):
+        {O, A},
+    ("POST", "/organizer/formal-review/nominations/{nomination_id:int}/attachments/{attachment_id:int}/replace"): {O},
+    ("GET", "/organizer/nominations/short-names"): {O},
+    ("POST", "/organizer/nominations/short-names"): {O},
+    ("POST", "/organizer/nominations/short-names/{entry_id:int}/remove"): {O},
+    ("POST", "/organizer/nominations/{nomination_id:int}/place-exception"): {O},
     ("GET", "/organizer/notices"): {O, A},
     ("POST", "/organizer/notices/categories/{category_id:int}/publish"): {O},
     ("POST", "/organizer/notices/objections/{objection_id:int}/review"): {O},
@@ -244,6 +252,7 @@ def ids(demo, session_factory, db_url, settings) -> dict[str, int]:
                                                            BlindCode.round_id == preliminary.id))
     attached = attach(session_factory, settings.var_dir, found["nomination_id"], {"申报书.pdf": pdf_bytes()})
     found["attachment_name"] = attached[-1].blinded_name(code)
+    found["attachment_id"] = attached[-1].id
     assert all(found.values()), found
     return found
 
@@ -258,7 +267,7 @@ PATH_IDS = {
     "/judge/meetings/{meeting_id:int}": {"meeting_id": "paper_meeting_id"},
     "/judge/meetings/{meeting_id:int}/ballot": {"meeting_id": "paper_meeting_id"},
 }
-OTHER_PARTS = {"code": "en", "what": "scores.csv", "file_path": "app.css", "kind": "panel_meeting"}
+OTHER_PARTS = {"code": "en", "what": "scores.csv", "file_path": "app.css", "kind": "panel_meeting", "which": "judges"}
 
 
 def concrete(path: str, ids: dict[str, int], role: str | None = None) -> str:

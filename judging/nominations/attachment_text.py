@@ -14,7 +14,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
-from judging.nominations.attachments import CleanFile
+from judging.nominations.attachments import CleanFile, sanitize
 from judging.nominations.redaction import DEFAULT_MASK, Hit, find_identifiers
 
 __all__ = ["RedactedFile", "redact_file"]
@@ -137,4 +137,5 @@ def _redact_pdf(clean: CleanFile, names) -> RedactedFile:
 
     pdf = render_pdf("reports/attachment_text.html", {"pages": redacted_pages, "name": ""})
     notes.append({"kind": "converted", "text": str(len(pages))})
-    return RedactedFile(pdf.content, hits, notes, converted=True)
+    # Through the same cleaning as an upload, so the new file carries no producer or date either.
+    return RedactedFile(sanitize(pdf.content, "converted.pdf").data, hits, notes, converted=True)

@@ -8,13 +8,16 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from judging import audit
+from judging.errors import N_, JudgingError, NotFound
+
 from judging.nominations import dictionary
 from judging.nominations.identity import Identity, OwnNames, traditional
 from judging.nominations.models import Nomination, NominationIdentity, NominationOriginal
 from judging.nominations.redaction import NameIndex
 from judging.nominations.rows import NominationRow
 
-__all__ = ["edition_index", "identity_of", "identity_of_row", "own_names"]
+__all__ = ["allow_place", "edition_index", "identity_of", "identity_of_row", "own_names"]
 
 
 def identity_of_row(row: NominationRow, short_names: dict[str, list[str]]) -> Identity:
@@ -68,3 +71,26 @@ def edition_index(session: Session, *, edition_id: int, extra_persons: Iterable[
     shorts |= {traditional(s) for s in shorts}
     return NameIndex.build(persons=sorted(persons), employers=sorted(employers | {traditional(e) for e in employers}),
                            short_names=sorted(shorts))
+
+
+def allow_place(session: Session, *, edition_id: int, nomination_id: int, text: str, reason: str,
+                by: audit.Actor) -> None:
+    """Let a place of the nominating city stay in this nomination's text (the category's text needs it:
+    a project named after a district); an explicit, audited exception with its reason."""
+    from judging.nominations import places
+
+    original = session.scalar(select(NominationOriginal).where(NominationOriginal.nomination_id == nomination_id,
+                                                               NominationOriginal.edition_id == edition_id))
+    identity = session.get(NominationIdentity, nomination_id)
+    if original is None or identity is None:
+        raise NotFound("nomination")
+    text, reason = text.strip(), reason.strip()
+    if not reason:
+        raise JudgingError(N_("Give a reason."))
+    forms = {*places.city_forms(identity.city), *places.city_forms(identity.employer_city or "")}
+    if text not in forms:
+        raise JudgingError(N_("“{value}” is not a form of the nominating city or its districts."), value=text)
+    original.place_exceptions = [*(original.place_exceptions or []), {"text": text, "reason": reason}]
+    session.flush()
+    audit.append(session, actor=by, action="nomination.place_allowed", object_type="nomination",
+                 object_id=nomination_id, data={"place": text, "reason": reason})
