@@ -149,8 +149,8 @@ def replace(session: Session, *, edition: Edition, nomination_id: int, attachmen
     if nomination.status is NominationStatus.CONFIRMED:
         nomination.status = NominationStatus.RECEIVED
     session.flush()
-    audit.append(session, actor=by, action="attachment.replaced", object_type="nomination", object_id=nomination.id,
-                 data={"attachment": attachment.id, "before": before,
+    audit.append(session, actor=by, action="attachment.replaced", object_type="attachment", object_id=attachment.id,
+                 data={"nomination": nomination.id, "before": before,
                        "after": {"state": attachment.state, "sha256": attachment.sha256, "kind": attachment.kind},
                        "flags": [kind for kind, _ in flags], "status": nomination.status.value})
     return attachment

@@ -73,7 +73,7 @@ def seed(session: Session, *, edition_id: int, by: audit.Actor) -> int:
     added = _add(session, edition_id=edition_id, source="seed",
                  pairs=[(e, s) for e, shorts in parse_lines(text) for s in shorts])
     if added:
-        audit.append(session, actor=by, action="short_names.imported", object_type="edition", object_id=edition_id,
+        audit.append(session, actor=by, action="edition.short_names_added", object_type="edition", object_id=edition_id,
                      data={"source": "seed", "added": added})
     return len(added)
 
@@ -82,7 +82,7 @@ def import_lines(session: Session, *, edition_id: int, text: str, by: audit.Acto
     """The office's list (see :func:`parse_lines`), added to the dictionary; audited with what was added."""
     added = _add(session, edition_id=edition_id, source="office",
                  pairs=[(e, s) for e, shorts in parse_lines(text) for s in shorts])
-    audit.append(session, actor=by, action="short_names.imported", object_type="edition", object_id=edition_id,
+    audit.append(session, actor=by, action="edition.short_names_added", object_type="edition", object_id=edition_id,
                  data={"source": "office", "added": added})
     return len(added)
 
@@ -92,7 +92,7 @@ def remove(session: Session, *, edition_id: int, entry_id: int, by: audit.Actor)
     if entry is None or entry.edition_id != edition_id:
         raise JudgingError(N_("No such short name."))
     session.execute(delete(EmployerShortName).where(EmployerShortName.id == entry_id))
-    audit.append(session, actor=by, action="short_names.removed", object_type="edition", object_id=edition_id,
+    audit.append(session, actor=by, action="edition.short_name_removed", object_type="edition", object_id=edition_id,
                  data={"employer": entry.employer, "short_name": entry.short_name})
 
 
@@ -112,7 +112,7 @@ def learn_from(session: Session, *, edition_id: int, past_edition_ids: Iterable[
         pairs.extend((employer, _clean(s)) for s in [*(shorts or []), *(forms or [])] if len(_clean(s)) >= 2)
     added = _add(session, edition_id=edition_id, pairs=pairs, source="learned")
     if added:
-        audit.append(session, actor=by, action="short_names.imported", object_type="edition", object_id=edition_id,
+        audit.append(session, actor=by, action="edition.short_names_added", object_type="edition", object_id=edition_id,
                      data={"source": "learned", "editions": past, "added": added})
     return len(added)
 
