@@ -24,7 +24,7 @@ from judging.errors import N_, JudgingError, NotFound
 from judging.formal_review import service
 from judging.formal_review.models import Outcome
 from judging.nominations import attachment_review
-from judging.nominations.service import known_units
+from judging.nominations.service import known_units, translate_problem
 from judging.nominations.storage import AttachmentStore
 from judging.tabular import csv_cell
 from judging.stages.models import StageKind
@@ -195,7 +195,8 @@ class FormalReviewController(Controller):
                                                      attachment_id=attachment_id)
         except NotFound:
             raise NotFoundException() from None
-        return render(request, "pages/attachment_review.html", view=view, status_code=status_code,
+        refusal = translate_problem(view.attachment.refusal, gettext_for(request)) if view.attachment.refusal else ""
+        return render(request, "pages/attachment_review.html", view=view, status_code=status_code, refusal=refusal,
                       readonly=current_user(request).role is not Role.ORGANIZER, error=error,
                       notice=request.query_params.get("notice"))
 
