@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from judging import audit
 from judging.errors import N_, JudgingError, NotFound
 
-from judging.nominations import dictionary
+from judging.nominations import dictionary, places
 from judging.nominations.identity import Identity, OwnNames, traditional
 from judging.nominations.models import Nomination, NominationIdentity, NominationOriginal
 from judging.nominations.redaction import NameIndex
@@ -33,7 +33,9 @@ def identity_of(identity: NominationIdentity, original: NominationOriginal | Non
                 short_names: dict[str, list[str]]) -> Identity:
     """The identity of a stored nomination (the organizer's abbreviations and exceptions included)."""
     team = [member[0] for member in (identity.team or []) if member]
-    exceptions = [e.get("text", "") for e in ((original.place_exceptions or []) if original else [])]
+    # A district let stay is let stay in its bare form too (江宁区 and 江宁).
+    exceptions = [form for e in ((original.place_exceptions or []) if original else [])
+                  for form in places.district_forms(e.get("text", ""))]
     return Identity(
         persons=(*(identity.inventors or []), *team), employer=identity.employer or "",
         short_names=(*(identity.short_names or []), *((original.employer_forms or []) if original else []),
@@ -77,13 +79,13 @@ def allow_place(session: Session, *, edition_id: int, nomination_id: int, text: 
                 by: audit.Actor) -> None:
     """Let a place of the nominating city stay in this nomination's text (the category's text needs it:
     a project named after a district); an explicit, audited exception with its reason."""
-    from judging.nominations import places
-
-    original = session.scalar(select(NominationOriginal).where(NominationOriginal.nomination_id == nomination_id,
-                                                               NominationOriginal.edition_id == edition_id))
+    nomination = session.get(Nomination, nomination_id)
     identity = session.get(NominationIdentity, nomination_id)
-    if original is None or identity is None:
+    if nomination is None or identity is None or nomination.edition_id != edition_id:
         raise NotFound("nomination")
+    original = session.get(NominationOriginal, nomination_id)
+    if original is None:
+        raise JudgingError(N_("Only an imported nomination keeps the text a place could stay in."))
     text, reason = text.strip(), reason.strip()
     if not reason:
         raise JudgingError(N_("Give a reason."))
