@@ -65,12 +65,12 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/organizer/rubrics/{category_id:int}"): {O},
     ("GET", "/judge"): {J},
     ("POST", "/judge/undertaking"): {J},
-    ("GET", "/judge/sheets/{assignment_id:int}"): {J},
-    ("POST", "/judge/sheets/{assignment_id:int}/draft"): {J},
-    ("POST", "/judge/sheets/{assignment_id:int}/confirm"): {J},
-    ("POST", "/judge/sheets/{assignment_id:int}/submit"): {J},
-    ("POST", "/judge/sheets/{assignment_id:int}/conflict"): {J},
-    ("GET", "/judge/attachments/{assignment_id:int}/{name:str}"): {J},
+    ("GET", "/judge/sheets/{handle:str}"): {J},
+    ("POST", "/judge/sheets/{handle:str}/draft"): {J},
+    ("POST", "/judge/sheets/{handle:str}/confirm"): {J},
+    ("POST", "/judge/sheets/{handle:str}/submit"): {J},
+    ("POST", "/judge/sheets/{handle:str}/conflict"): {J},
+    ("GET", "/judge/attachments/{handle:str}/{name:str}"): {J},
     ("GET", "/auditor"): {A},
     ("GET", "/auditor/verify"): {A},
     ("GET", "/auditor/log.xlsx"): {A},
@@ -175,6 +175,14 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/organizer/formal-review/categories/{category_id:int}"): {O},
     ("GET", "/organizer/formal-review/nominations/{nomination_id:int}"): {O, A},
     ("POST", "/organizer/formal-review/nominations/{nomination_id:int}"): {O},
+    ("GET", "/organizer/formal-review/nominations/{nomination_id:int}/attachments/{attachment_id:int}"): {O, A},
+    ("GET", "/organizer/formal-review/nominations/{nomination_id:int}/attachments/{attachment_id:int}/{which:str}"):
+        {O, A},
+    ("POST", "/organizer/formal-review/nominations/{nomination_id:int}/attachments/{attachment_id:int}/replace"): {O},
+    ("GET", "/organizer/nominations/short-names"): {O},
+    ("POST", "/organizer/nominations/short-names"): {O},
+    ("POST", "/organizer/nominations/short-names/{entry_id:int}/remove"): {O},
+    ("POST", "/organizer/nominations/{nomination_id:int}/place-exception"): {O},
     ("GET", "/organizer/notices"): {O, A},
     ("POST", "/organizer/notices/categories/{category_id:int}/publish"): {O},
     ("POST", "/organizer/notices/objections/{objection_id:int}/review"): {O},
@@ -285,6 +293,7 @@ def ids(demo, session_factory, db_url, settings) -> dict[str, int]:
         category = session.scalar(select(Category).order_by(Category.id).limit(1))
         flag = session.scalar(select(NominationFlag).order_by(NominationFlag.id).limit(1))
         found = {"round_id": preliminary.id, "expert_id": judge01.id, "assignment_id": assignment.id,
+                 "handle": assignment.handle,
                  "nomination_id": assignment.nomination_id, "category_id": category.id, "sheet_id": sheet,
                  "edition_id": category.edition_id, "flag_id": flag.id, "flagged_nomination_id": flag.nomination_id,
                  "meeting_id": session.scalar(select(Meeting.id).order_by(Meeting.id)),
@@ -308,6 +317,7 @@ def ids(demo, session_factory, db_url, settings) -> dict[str, int]:
                                                            BlindCode.round_id == preliminary.id))
     attached = attach(session_factory, settings.var_dir, found["nomination_id"], {"申报书.pdf": pdf_bytes()})
     found["attachment_name"] = attached[-1].blinded_name(code)
+    found["attachment_id"] = attached[-1].id
     assert all(found.values()), found
     return found
 
@@ -325,7 +335,7 @@ PATH_IDS = {
     "/integrity/runs/{run_id:int}": {"run_id": "unblinded_run_id"},
     "/integrity/reports/{report_id:int}": {"report_id": "integrity_report_id"},
 }
-OTHER_PARTS = {"code": "en", "what": "scores.csv", "file_path": "app.css", "kind": "panel_meeting"}
+OTHER_PARTS = {"code": "en", "what": "scores.csv", "file_path": "app.css", "kind": "panel_meeting", "which": "judges"}
 
 
 def concrete(path: str, ids: dict[str, int], role: str | None = None) -> str:
@@ -410,7 +420,7 @@ def test_a_judge_cannot_reach_another_judges_assignment(client, demo, session_fa
     with session_factory() as session:
         judge02 = session.scalar(select(Expert).where(Expert.email == "judge02@example.cn"))
         judge01 = session.scalar(select(Expert).where(Expert.email == "judge01@example.cn"))
-        theirs = session.scalar(select(Assignment.id).where(
+        theirs = session.scalar(select(Assignment.handle).where(
             Assignment.expert_id == judge02.id,
             Assignment.nomination_id.not_in(select(Assignment.nomination_id).where(
                 Assignment.expert_id == judge01.id))).limit(1))
@@ -424,5 +434,5 @@ def test_a_judge_cannot_reach_another_judges_assignment(client, demo, session_fa
 
 def test_state_changes_without_a_csrf_token_are_refused(client, ids):
     login(client, *ACCOUNTS[J])
-    response = client.post(concrete("/judge/sheets/{assignment_id:int}/draft", ids), data={"version": "1"})
+    response = client.post(concrete("/judge/sheets/{handle:str}/draft", ids), data={"version": "1"})
     assert response.status_code == 403

@@ -22,7 +22,7 @@ from judging.demo.content import (
 from judging.editions.models import Category, CategoryKey, Edition, Round, RoundKind
 from judging.formal_review.models import Outcome
 from judging.formal_review.service import decide, set_checklist
-from judging.nominations import importer
+from judging.nominations import dictionary as short_names, importer
 from judging.nominations.codes import ensure_blind_codes
 from judging.nominations.models import Nomination, NominationIdentity, NominationStatus
 from judging.nominations.service import confirm, set_quotas
@@ -204,6 +204,7 @@ def intake(session: Session, *, edition: Edition, actor: audit.Actor) -> dict[st
     of what it imported by title."""
     set_quotas(session, edition=edition, total=DEMO_TARGET, by=actor,
                units=[(city, "city", DEMO_EMPLOYEES[city]) for city in CITIES])
+    short_names.seed(session, edition_id=edition.id, by=actor)  # the office's dictionary: 南钢, 徐工 …
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["类别", "城市", "项目名称", "简介", "正文", "完成人", "工作单位", "所属行业", "专利号", "联系电话",

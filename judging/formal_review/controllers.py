@@ -22,8 +22,10 @@ from judging.errors import N_, JudgingError, NotFound
 from judging.formal_review import permissions, service
 from judging.formal_review.models import Outcome
 from judging.nominations.models import Nomination
-from judging.nominations.service import known_units
 from judging.tabular import csv_bytes
+from judging.nominations import attachment_review
+from judging.nominations.service import known_units, translate_problem
+from judging.nominations.storage import AttachmentStore
 from judging.stages.models import StageKind
 from judging.stages.service import status_of
 from judging.web.auth import current_user
@@ -32,6 +34,8 @@ from judging.web.forms import commit_or_refuse, form_text, form_values, request_
 from judging.web.rendering import DbSession, gettext_for, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+MAX_ATTACHMENT = 60 * 1024 * 1024
 PAGE = 100
 RETURN_DAYS = 10  # the deadline the return form suggests
 
@@ -174,3 +178,65 @@ class FormalReviewController(Controller):
             request, db, decide, then=f"/organizer/formal-review/nominations/{nomination_id}",
             refused=lambda error, status: self._nomination_page(request, db, nomination_id, error=error, form=form,
                                                                 status_code=status))
+
+    # ------------------------------------------------------------------------------ attachments
+
+    def _attachment_page(self, request: Request, db, nomination_id: int, attachment_id: int, *,
+                         error: str | None = None, status_code: int = 200) -> Template:
+        try:
+            view = attachment_review.attachment_view(db, edition=_edition(db), nomination_id=nomination_id,
+                                                     attachment_id=attachment_id)
+        except NotFound:
+            raise NotFoundException() from None
+        refusal = translate_problem(view.attachment.refusal, gettext_for(request)) if view.attachment.refusal else ""
+        return render(request, "pages/attachment_review.html", view=view, status_code=status_code, refusal=refusal,
+                      readonly=current_user(request).role is not Role.ORGANIZER, error=error,
+                      notice=request.query_params.get("notice"))
+
+    @get("/nominations/{nomination_id:int}/attachments/{attachment_id:int}", sync_to_thread=True)
+    def attachment(self, request: Request, db: DbSession, nomination_id: FromPath[int],
+                   attachment_id: FromPath[int]) -> Template:
+        return self._attachment_page(request, db, nomination_id, attachment_id)
+
+    @get("/nominations/{nomination_id:int}/attachments/{attachment_id:int}/{which:str}", sync_to_thread=True)
+    def attachment_file(self, request: Request, db: DbSession, nomination_id: FromPath[int],
+                        attachment_id: FromPath[int], which: FromPath[str]) -> Response:
+        """The sanitized copy ("review") or what judges receive ("judges"), opened by the organizer."""
+        if which not in ("review", "judges"):
+            raise NotFoundException()
+        try:
+            name, data = attachment_review.review_file(
+                db, edition=_edition(db), nomination_id=nomination_id, attachment_id=attachment_id, which=which,
+                store=AttachmentStore(request.app.state.settings.var_dir))
+        except NotFound:
+            raise NotFoundException() from None
+        media = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg"}.get(name.rsplit(".", 1)[-1],
+                                                                                        "application/octet-stream")
+        disposition = "inline" if media != "application/octet-stream" else "attachment"
+        return Response(content=data, media_type=media, headers={
+            "content-disposition": f'{disposition}; filename="{name}"', "cache-control": "no-store",
+            "x-content-type-options": "nosniff", "content-security-policy": "sandbox"})
+
+    @post("/nominations/{nomination_id:int}/attachments/{attachment_id:int}/replace", sync_to_thread=True,
+          request_max_body_size=MAX_ATTACHMENT, guards=[requires(permissions.ATTACHMENT_REPLACE)])
+    def replace_attachment(self, request: Request, db: DbSession, nomination_id: FromPath[int],
+                           attachment_id: FromPath[int], data: UploadData) -> Response:
+        upload = data.get("file")
+        content = upload.file.read() if upload is not None and hasattr(upload, "file") else b""
+        filename = getattr(upload, "filename", "") or ""
+        here = f"/organizer/formal-review/nominations/{nomination_id}/attachments/{attachment_id}"
+        store = AttachmentStore(request.app.state.settings.var_dir)
+        written: list[str] = []
+
+        def act() -> None:
+            if not content:
+                raise JudgingError(N_("Choose the file that replaces this attachment."))
+            attachment_review.replace(db, edition=_edition(db), nomination_id=nomination_id,
+                                      attachment_id=attachment_id, data=content, filename=filename, store=store,
+                                      by=request_actor(request), written=written)
+
+        def refused(error: str, status: int) -> Template:
+            store.remove(written)  # the transaction rolled back: its files go too
+            return self._attachment_page(request, db, nomination_id, attachment_id, error=error, status_code=status)
+
+        return commit_or_refuse(request, db, act, then=here, refused=refused)

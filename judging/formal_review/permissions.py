@@ -11,4 +11,8 @@ CHECKLIST = permission("formal_review.checklist", is_organizer, N_("Set a catego
 DECIDE = permission("formal_review.decide", is_organizer & stage_allows(Capability.FORMAL_REVIEW),
                     N_("Pass, return or reject a nomination"))
 
-PERMISSIONS = (VIEW, CHECKLIST, DECIDE)
+# Not gated by stage, like every redaction fix: a leak can always be mended.
+ATTACHMENT_REPLACE = permission("formal_review.attachment_replace", is_organizer,
+                                N_("Replace a nomination's attachment"))
+
+PERMISSIONS = (VIEW, CHECKLIST, DECIDE, ATTACHMENT_REPLACE)

@@ -20,7 +20,7 @@ from judging.editions.service import current_edition
 from judging.errors import N_, JudgingError, NotFound
 from judging.tabular import csv_bytes
 from judging.jobs import start_job
-from judging.nominations import permissions, service
+from judging.nominations import dictionary, masking, permissions, service
 from judging.nominations.models import Nomination, NominationImport, NominationStatus
 from judging.nominations.storage import StagedUpload
 from judging.web.auth import current_user
@@ -151,6 +151,54 @@ class NominationsController(Controller):
     @get("/{nomination_id:int}", sync_to_thread=True)
     def view(self, request: Request, db: DbSession, nomination_id: FromPath[int]) -> Template:
         return _view_page(request, db, nomination_id, readonly=False)
+
+    # ------------------------------------------------------------------ the short-name dictionary
+
+    def _short_names_page(self, request: Request, db, *, error: str | None = None, text: str = "",
+                          status_code: int = 200) -> Template:
+        edition = _edition(db)
+        return render(request, "pages/nominations_short_names.html", edition=edition, error=error, text=text,
+                      entries=dictionary.entries(db, edition_id=edition.id), status_code=status_code,
+                      notice=request.query_params.get("notice"))
+
+    @get("/short-names", sync_to_thread=True)
+    def short_names(self, request: Request, db: DbSession) -> Template:
+        return self._short_names_page(request, db)
+
+    @post("/short-names", sync_to_thread=True)
+    def add_short_names(self, request: Request, db: DbSession, data: FormData) -> Response:
+        edition = _edition(db)
+        text, action = str(data.get("lines", "")), form_text(data, "action")
+        by = request_actor(request)
+
+        def act() -> None:
+            if action == "seed":
+                dictionary.seed(db, edition_id=edition.id, by=by)
+            elif action == "learn":
+                dictionary.learn_from(db, edition_id=edition.id, by=by, past_edition_ids=[
+                    e.id for e in db.query(type(edition)).filter(type(edition).year < edition.year)])
+            else:
+                dictionary.import_lines(db, edition_id=edition.id, text=text, by=by)
+
+        return commit_or_refuse(request, db, act, then="/organizer/nominations/short-names",
+                                refused=lambda error, status: self._short_names_page(
+                                    request, db, error=error, text=text, status_code=status))
+
+    @post("/short-names/{entry_id:int}/remove", sync_to_thread=True)
+    def remove_short_name(self, request: Request, db: DbSession, entry_id: FromPath[int]) -> Response:
+        edition = _edition(db)
+        return commit_or_refuse(request, db, lambda: dictionary.remove(db, edition_id=edition.id, entry_id=entry_id,
+                                                                       by=request_actor(request)),
+                                then="/organizer/nominations/short-names",
+                                refused=lambda error, status: self._short_names_page(request, db, error=error,
+                                                                                     status_code=status))
+
+    @post("/{nomination_id:int}/place-exception", sync_to_thread=True)
+    def place_exception(self, request: Request, db: DbSession, nomination_id: FromPath[int],
+                        data: FormData) -> Response:
+        return self._act(request, db, nomination_id, lambda edition: masking.allow_place(
+            db, edition_id=edition.id, nomination_id=nomination_id, text=form_text(data, "place"),
+            reason=form_text(data, "reason"), by=request_actor(request)))
 
     def _act(self, request: Request, db, nomination_id: int, action) -> Response:
         edition = _edition(db)

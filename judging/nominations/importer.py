@@ -23,12 +23,12 @@ from judging import audit
 from judging.accounts.permissions import Ask
 from judging.editions.models import Category, Edition
 from judging.errors import N_
-from judging.nominations import service
+from judging.nominations import attachment_review, dictionary, masking, service
 from judging.nominations.attachments import AttachmentError, CleanFile, read_zip_archive, sanitize
 from judging.nominations.models import (
     Attachment, Nomination, NominationFlag, NominationIdentity, NominationImport, NominationOriginal, NominationStatus,
 )
-from judging.nominations.redaction import NameIndex, leftovers, redact
+from judging.nominations.redaction import NameIndex, redact
 from judging.nominations.rows import NominationRow, parse_nomination_rows
 from judging.nominations.storage import AttachmentStore
 from judging.stages.permissions import Capability, stage_allows
@@ -261,8 +261,8 @@ def _clean_attachments(row: NominationRow, *, upload: _Upload, archive_failed: b
         try:
             cleaned.append(sanitize(upload.files[member], name))
         except AttachmentError as exc:
-            errors.append(_error(row.row, upload.attachment_header, f"{exc.name}: {exc.problem}"))
-            row_ok = False
+            # Refused, not fatal: the nomination is stored and waits in review until the file is replaced.
+            cleaned.append(CleanFile("refused", "", b"", "", name, refusal=exc.problem))
     return cleaned if row_ok else None
 
 
@@ -272,13 +272,16 @@ def _store_nominations(session: Session, *, edition: Edition, record: Nomination
     """Redact every planned row against the whole edition's names (this upload's included), then write it."""
     planned = plan.planned
     report(0.42, N_("Redacting"))
-    index = service.name_index(session, edition_id=edition.id,
-                               extra_persons=[p for item in planned for p in item.row.inventors],
-                               extra_employers=[item.row.employer for item in planned])
+    index = masking.edition_index(
+        session, edition_id=edition.id,
+        extra_persons=[p for item in planned for p in (*item.row.inventors, *(n for n, _ in item.row.team))],
+        extra_employers=[item.row.employer for item in planned],
+        extra_short_names=[s for item in planned for s in item.row.short_names])
     session.add(record)
     session.flush()
     writer = _NominationWriter(session, edition=edition, record=record, categories=categories, store=store,
-                               correctable=correctable, index=index)
+                               correctable=correctable, index=index,
+                               short_names=dictionary.short_names_by_employer(session, edition_id=edition.id))
     for position, item in enumerate(planned):
         if position % 500 == 0:
             report(0.42 + 0.4 * position / max(len(planned), 1), N_("Redacting and storing"))
@@ -292,7 +295,8 @@ def _identity_fields(row: NominationRow) -> dict:
     return dict(inventors=list(row.inventors), employer=row.employer, city=row.city, industry=row.industry,
                 patents=list(row.patents), contact_phone=row.phone, contact_email=row.email,
                 completed_on=dt.date.fromisoformat(row.completed_on) if row.completed_on else None,
-                first_inventor_frontline=row.frontline)
+                first_inventor_frontline=row.frontline, short_names=list(row.short_names),
+                team=[list(member) for member in row.team], employer_city=row.employer_city)
 
 
 class _NominationWriter:
@@ -306,17 +310,18 @@ class _NominationWriter:
 
     def __init__(self, session: Session, *, edition: Edition, record: NominationImport,
                  categories: dict[str, Category], store: AttachmentStore, correctable: Collection[int],
-                 index: NameIndex) -> None:
+                 index: NameIndex, short_names: dict[str, list[str]]) -> None:
         self.session, self.edition, self.record = session, edition, record
         self.categories, self.store, self.correctable, self.index = categories, store, correctable, index
+        self.short_names = short_names
         self.created_ids: list[int] = []
         self.updated_ids: list[int] = []
-        self.leftover_flags: list[tuple[Nomination, Attachment, list[dict]]] = []
+        self.leftover_flags: list[tuple[Nomination, Attachment, str, list[dict]]] = []
         self._chunk: list[tuple[Nomination, _Planned, list[dict]]] = []
 
     def write(self, plan: _Planned) -> None:
         row = plan.row
-        names = service.OwnAndEditionNames(row.identifying_strings(), self.index)
+        names = masking.own_names(masking.identity_of_row(row, self.short_names), self.index)
         masked: list[dict] = []
         texts = {}
         for name in ("title", "summary", "body"):
@@ -360,20 +365,16 @@ class _NominationWriter:
             record.resubmitted.append((nomination.id, f"import {record.id} row {row.row}"))  # type: ignore[attr-defined]
         return nomination
 
-    def _attach(self, nomination: Nomination, files: list[CleanFile], names: service.OwnAndEditionNames) -> None:
-        """Store the cleaned files and note any name a file's text still shows (flagged, not refused:
-        attachments are not redacted, an organizer decides)."""
+    def _attach(self, nomination: Nomination, files: list[CleanFile], names) -> None:
+        """Store each file twice: sanitized (the organizer's review copy) and sanitized and redacted (what
+        judges get); a refused file is recorded with its reason and stores nothing."""
         for number, clean in enumerate(files, start=1):
-            stored = self.store.put(clean.data)
-            self.record.written.append(stored)  # type: ignore[attr-defined]
-            attachment = Attachment(position=number, original_name=clean.declared_name[:300], stored_name=stored,
-                                    kind=clean.kind, size=len(clean.data),
-                                    sha256=hashlib.sha256(clean.data).hexdigest())
+            attachment, flags = attachment_review.store_file(clean, names=names, store=self.store,
+                                                             written=self.record.written)  # type: ignore[attr-defined]
+            attachment.position = number
             nomination.attachments.append(attachment)
-            if clean.text:
-                found = leftovers(clean.text, global_names=names)
-                if found:
-                    self.leftover_flags.append((nomination, attachment, service.hits_json("attachment", found)))
+            for kind, detail in flags:
+                self.leftover_flags.append((nomination, attachment, kind, detail))
 
     def _flush_chunk(self) -> None:
         self.session.flush()
@@ -392,8 +393,8 @@ class _NominationWriter:
         """Write what is left of the last chunk, then the leftover flags (their attachments now have ids)."""
         self._flush_chunk()
         self.session.flush()
-        for nomination, attachment, found in self.leftover_flags:
-            self.session.add(NominationFlag(nomination_id=nomination.id, kind="attachment_leftover",
+        for nomination, attachment, kind, found in self.leftover_flags:
+            self.session.add(NominationFlag(nomination_id=nomination.id, kind=kind,
                                             attachment_id=attachment.id, detail=found[:50]))
 
 

@@ -19,6 +19,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from sqlalchemy import select
+
 from judging import audit
 from judging.db.base import utcnow
 from judging.editions.models import Edition, Round
@@ -33,7 +35,7 @@ from judging.nominations.models import Nomination
 from judging.panels.controllers import swap_page
 from judging.panels.jobs import start_refill
 from judging.nominations.storage import AttachmentStore
-from judging.scoring import files, progress as progress_of, roster, rubrics, service
+from judging.scoring import files, handles, progress as progress_of, roster, rubrics, service
 from judging.scoring.rules import (
     FAMILIARITY_LABELS, SheetInvalid, band_of, field_name, opinion_length, plain, weighted_total,
 )
@@ -48,6 +50,11 @@ from judging.web.safety import error_query, safe_target, url_error
 logger = logging.getLogger(__name__)
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 load_assignment = loaded(Assignment, "assignment_id")
+
+
+def load_by_handle(session, params) -> Assignment | None:
+    """The assignment a judge's URL names by its random handle (whose it is, the permission asks)."""
+    return session.scalar(select(Assignment).where(Assignment.handle == params["handle"][:32]))
 
 
 def _wants_json(request: Request) -> bool:
@@ -149,20 +156,20 @@ class JudgeController(Controller):
                                                                          edition=edition):
             raise _UndertakingFirst()
 
-    @get("/sheets/{assignment_id:int}", sync_to_thread=True,
-         guards=[requires(permissions.SHEET_VIEW, load=load_assignment)])
-    def sheet(self, request: Request, db: DbSession, assignment_id: FromPath[int]) -> Template | Redirect:
+    @get("/sheets/{handle:str}", sync_to_thread=True, guards=[requires(permissions.SHEET_VIEW, load=load_by_handle)])
+    def sheet(self, request: Request, db: DbSession, handle: FromPath[str]) -> Template | Redirect:
         try:
             self._gate(request, db)
         except _UndertakingFirst:
             return Redirect(path="/judge", query_params={"next": request.url.path})
-        return self._page(request, self._context(request, db, assignment_id))
+        return self._page(request, self._context(request, db, _assignment(request, db, handle)))
 
-    @post("/sheets/{assignment_id:int}/draft", sync_to_thread=True,
-          guards=[requires(permissions.SHEET_SAVE, load=load_assignment)])
-    def save_draft(self, request: Request, db: DbSession, assignment_id: FromPath[int],
+    @post("/sheets/{handle:str}/draft", sync_to_thread=True,
+          guards=[requires(permissions.SHEET_SAVE, load=load_by_handle)])
+    def save_draft(self, request: Request, db: DbSession, handle: FromPath[str],
                    data: FormData) -> Response | Template | Redirect:
         judge = current_user(request)
+        assignment_id = _assignment(request, db, handle)
         try:
             ctx = service.save_draft(db, judge=judge, assignment_id=assignment_id, data=data, version=_version(data))
             db.commit()
@@ -171,7 +178,7 @@ class JudgeController(Controller):
             return self._refusal(request, db, assignment_id, error, data)
         if _wants_json(request):
             return Response(content=self._saved(request, ctx), status_code=200)
-        return Redirect(path=f"/judge/sheets/{assignment_id}")
+        return Redirect(path=f"/judge/sheets/{handle}")
 
     def _saved(self, request: Request, ctx: service.SheetContext) -> dict[str, Any]:
         gettext = gettext_for(request)
@@ -196,13 +203,14 @@ class JudgeController(Controller):
             raise NotFoundException() from None
         return self._page(request, ctx, status_code=status, posted=data, error=error)
 
-    @post("/sheets/{assignment_id:int}/submit", sync_to_thread=True,
-          guards=[requires(permissions.SHEET_SAVE, load=load_assignment)])
-    def review(self, request: Request, db: DbSession, assignment_id: FromPath[int],
+    @post("/sheets/{handle:str}/submit", sync_to_thread=True,
+          guards=[requires(permissions.SHEET_SAVE, load=load_by_handle)])
+    def review(self, request: Request, db: DbSession, handle: FromPath[str],
                data: FormData) -> Template | Response:
         """Step one of submitting: store the posted values as the draft, check completeness, and show
         the sheet for confirmation."""
         judge = current_user(request)
+        assignment_id = _assignment(request, db, handle)
         try:
             ctx = service.save_draft(db, judge=judge, assignment_id=assignment_id, data=data, version=_version(data))
             db.commit()
@@ -218,10 +226,11 @@ class JudgeController(Controller):
             return self._page(request, ctx, status_code=422, error=error)
         return self._page(request, ctx, template="pages/judge_sheet_confirm.html")
 
-    @post("/sheets/{assignment_id:int}/confirm", sync_to_thread=True,
-          guards=[requires(permissions.SHEET_SAVE, load=load_assignment)])
-    def confirm(self, request: Request, db: DbSession, assignment_id: FromPath[int],
+    @post("/sheets/{handle:str}/confirm", sync_to_thread=True,
+          guards=[requires(permissions.SHEET_SAVE, load=load_by_handle)])
+    def confirm(self, request: Request, db: DbSession, handle: FromPath[str],
                 data: FormData) -> Template | Response | Redirect:
+        assignment_id = _assignment(request, db, handle)
         try:
             service.submit_sheet(db, judge=current_user(request), assignment_id=assignment_id,
                                  version=_version(data))
@@ -229,15 +238,16 @@ class JudgeController(Controller):
         except JudgingError as error:
             db.rollback()
             return self._refusal(request, db, assignment_id, error, {})
-        return Redirect(path=f"/judge/sheets/{assignment_id}")
+        return Redirect(path=f"/judge/sheets/{handle}")
 
-    @post("/sheets/{assignment_id:int}/conflict", sync_to_thread=True,
-          guards=[requires(permissions.DECLARE_CONFLICT, load=load_assignment)])
-    def declare_conflict(self, request: Request, db: DbSession, assignment_id: FromPath[int],
+    @post("/sheets/{handle:str}/conflict", sync_to_thread=True,
+          guards=[requires(permissions.DECLARE_CONFLICT, load=load_by_handle)])
+    def declare_conflict(self, request: Request, db: DbSession, handle: FromPath[str],
                          data: FormData) -> Template | Response | Redirect:
+        assignment_id = _assignment(request, db, handle)
         if page := needs_confirmation(
                 request, data, title=N_("Declare a conflict of interest?"), button=N_("Declare the conflict"),
-                back=f"/judge/sheets/{assignment_id}",
+                back=f"/judge/sheets/{handle}",
                 consequence=N_("This item leaves your list for good and goes to another judge; your draft for it, "
                                "if any, is not counted.")):
             return page
@@ -251,6 +261,14 @@ class JudgeController(Controller):
             return self._refusal(request, db, assignment_id, error, {})
         _start_refill(request, round_id)
         return Redirect(path="/judge", query_params={"notice": "conflict"})
+
+
+def _assignment(request: Request, db, handle: str) -> int:
+    """The judge's own assignment behind `handle` (404 for any other)."""
+    try:
+        return handles.assignment_id_for(db, judge=current_user(request), handle=handle)
+    except NotFound:
+        raise NotFoundException() from None
 
 
 def _start_refill(request: Request, round_id: int) -> None:
@@ -542,13 +560,14 @@ class JudgeAttachmentController(Controller):
     """A judge downloads an attachment of an own assignment, named ``<code>-<n>.<ext>`` and nothing else."""
 
     path = "/judge/attachments"
-    guards = [requires(permissions.SHEET_VIEW, load=load_assignment)]
+    guards = [requires(permissions.SHEET_VIEW, load=load_by_handle)]
 
-    @get("/{assignment_id:int}/{name:str}", sync_to_thread=True)
-    def download(self, request: Request, db: DbSession, assignment_id: FromPath[int], name: FromPath[str]) -> Response:
+    @get("/{handle:str}/{name:str}", sync_to_thread=True)
+    def download(self, request: Request, db: DbSession, handle: FromPath[str], name: FromPath[str]) -> Response:
         try:
-            found = files.judge_attachment(db, judge=current_user(request), assignment_id=assignment_id, name=name,
-                                             store=AttachmentStore(request.app.state.settings.var_dir))
+            found = files.judge_attachment(db, judge=current_user(request),
+                                           assignment_id=_assignment(request, db, handle), name=name,
+                                           store=AttachmentStore(request.app.state.settings.var_dir))
         except NotFound:
             raise NotFoundException() from None
         return Response(content=found.data, media_type=found.media_type,

@@ -148,6 +148,7 @@ class QueueItem:
     status: QueueStatus
     deadline: dt.datetime | None = None
     reopened: bool = False
+    handle: str = ""  # the judge's URL handle (random; never the id)
 
 
 def judge_queue(session: Session, *, judge: User) -> list[QueueItem]:
@@ -158,7 +159,7 @@ def judge_queue(session: Session, *, judge: User) -> list[QueueItem]:
     """
     rows = session.execute(
         select(Assignment.id, BlindCode.code, Nomination.title, Category.name, Round.name, ScoreSheet.status,
-               ScoreSheet.reopened_at, Round.deadline_at, DeadlineExtension.deadline_at)
+               ScoreSheet.reopened_at, Round.deadline_at, DeadlineExtension.deadline_at, Assignment.handle)
         .join(Expert, Expert.id == Assignment.expert_id)
         .join(Round, Round.id == Assignment.round_id)
         .join(Nomination, Nomination.id == Assignment.nomination_id)
@@ -170,9 +171,10 @@ def judge_queue(session: Session, *, judge: User) -> list[QueueItem]:
         .where(Expert.user_id == judge.id, Round.status == RoundStatus.OPEN, Assignment.withdrawn_at.is_(None))).all()
     items = [QueueItem(assignment_id, code, title, category_name, round_name,
                        QueueStatus(status.value) if status else QueueStatus.NOT_STARTED,
-                       later_deadline(deadline, extension), reopened_at is not None and status is SheetStatus.DRAFT)
+                       later_deadline(deadline, extension), reopened_at is not None and status is SheetStatus.DRAFT,
+                       handle)
              for (assignment_id, code, title, category_name, round_name, status, reopened_at, deadline,
-                  extension) in rows]
+                  extension, handle) in rows]
     return sorted(items, key=lambda item: hashlib.sha256(f"{judge.id}:{item.code}".encode()).digest())
 
 

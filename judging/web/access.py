@@ -30,7 +30,7 @@ STAGE_NAMES = {StageKind.NOMINATION: "推荐", StageKind.FORMAL_REVIEW: "形式�
                StageKind.PANEL_MEETING: "会议评审", StageKind.PUBLIC_NOTICE: "公示", StageKind.APPROVAL: "审定"}
 # Routes anyone may use, guarded by nothing (public pages, logging in and out, static files, health).
 PUBLIC_ROUTES = frozenset({
-    ("GET", "/healthz"), ("GET", "/"), ("GET", "/lang/{code:str}"), ("GET", "/login"), ("POST", "/login"),
+    ("GET", "/healthz"), ("GET", "/favicon.ico"), ("GET", "/"), ("GET", "/lang/{code:str}"), ("GET", "/login"), ("POST", "/login"),
     ("POST", "/logout"), ("GET", "/public/winners"), ("GET", "/static/{file_path:path}"),
     ("GET", "/public/notices"), ("GET", "/public/notices/{notice_id:int}"),
     ("POST", "/public/notices/{notice_id:int}/objections"), ("GET", "/public/notices/{notice_id:int}/notice.pdf"),

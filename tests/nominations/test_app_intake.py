@@ -77,7 +77,7 @@ def test_upload_runs_as_a_job_then_review_edit_and_confirm(client, demo, session
     assert link, job.text[:2000]
     report = client.get(link.group(1))
     assert report.status_code == 200 and 'id="count-created">2<' in report.text
-    assert "附件含身份信息" in report.text  # the PDF's patent number
+    assert "附件需人工查看" in report.text  # the PDF's patent number was masked: its judges' copy is converted
 
     listing = client.get("/organizer/nominations/", params={"city": "南京", "status": "received"})
     assert "高炉煤气余压发电效率提升技术" in listing.text and "南京钢铁股份有限公司" in listing.text
@@ -158,14 +158,14 @@ def test_judge_downloads_attachments_only_by_code_and_only_their_own(client, dem
     attach(session_factory, settings.var_dir, mine.nomination_id, {"王建国-南京钢铁申报书.pdf": pdf_bytes()})
     attach(session_factory, settings.var_dir, theirs.nomination_id, {"其他.pdf": pdf_bytes()})
     login(client, "judge01", DEMO_PASSWORDS["judge"])
-    page = client.get(f"/judge/sheets/{mine.id}").text
+    page = client.get(f"/judge/sheets/{mine.handle}").text
     assert f"{code}-01.pdf" in page and "王建国" not in page and "申报书" not in page
-    response = client.get(f"/judge/attachments/{mine.id}/{code}-01.pdf")
+    response = client.get(f"/judge/attachments/{mine.handle}/{code}-01.pdf")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     assert response.headers["content-disposition"] == f'attachment; filename="{code}-01.pdf"'
     assert response.headers["content-type"] == "application/pdf"
-    assert client.get(f"/judge/attachments/{mine.id}/{code}-02.pdf").status_code == 404
+    assert client.get(f"/judge/attachments/{mine.handle}/{code}-02.pdf").status_code == 404
     with session_factory() as s:
         their_code = s.scalar(select(BlindCode.code).where(BlindCode.nomination_id == theirs.nomination_id))
-    assert client.get(f"/judge/attachments/{theirs.id}/{their_code}-01.pdf").status_code == 404
-    assert client.get(f"/judge/attachments/{mine.id}/{their_code}-01.pdf").status_code == 404
+    assert client.get(f"/judge/attachments/{theirs.handle}/{their_code}-01.pdf").status_code == 404
+    assert client.get(f"/judge/attachments/{mine.handle}/{their_code}-01.pdf").status_code == 404

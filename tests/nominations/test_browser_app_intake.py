@@ -65,7 +65,7 @@ def test_judge_sees_the_renamed_attachment(served, browser, db_url, demo, tmp_pa
         me = s.scalar(select(Expert).where(Expert.email == "judge01@example.cn"))
         mine = s.scalar(select(Assignment).where(Assignment.expert_id == me.id).order_by(Assignment.id).limit(1))
         code = s.scalar(select(BlindCode.code).where(BlindCode.nomination_id == mine.nomination_id))
-        assignment_id, nomination_id = mine.id, mine.nomination_id
+        assignment_id, nomination_id = mine.handle, mine.nomination_id
     attach(session_factory, tmp_path / "var", nomination_id, {"王建国申报书.pdf": pdf_bytes()})
     with served(db_url, tmp_path / "var") as base, browser.page(height=1000) as page:
         _login(page, base, "judge01", DEMO_PASSWORDS["judge"])
