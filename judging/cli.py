@@ -101,13 +101,10 @@ def _progress() -> Progress:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from judging.web.serving import serve
 
     _migrated_engine(args.settings)
-    uvicorn.run("judging.web.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", proxy_headers=True,
-                # Judges' browsers autosave every few seconds: keep their connections open between saves.
-                timeout_keep_alive=30)
+    serve(host=args.host, port=args.port, workers=args.workers)
     return 0
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,7 +21,7 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import StatementError
 
-from judging.db import create_db_engine, make_session_factory
+from judging.db import create_db_engine, make_session_factory, pool_capacity
 from judging.jobs.service import get_huey, make_consumer, recover_interrupted
 from judging.errors import JudgingError, NotFound
 from judging.parts import assemble
@@ -130,9 +132,19 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                             StatementError: _id_out_of_range, OverflowError: _id_out_of_range,
                             500: _internal_error},
         state=state,
-        on_startup=[lambda app: _start_embedded_worker(app, settings)],
+        on_startup=[_size_handler_pool, lambda app: _start_embedded_worker(app, settings)],
         on_shutdown=[_stop_embedded_worker, lambda: engine.dispose()],
     )
+
+
+def _size_handler_pool(app: Litestar) -> None:
+    """Sync handlers run in the event loop's default executor, which asyncio sizes by the cores
+    (6 threads on 2 cores): fewer handlers than the database pool has connections could run at once.
+    One thread per connection the pool can give lets the database, not the thread pool, be the limit."""
+    threads = pool_capacity(app.state.engine)
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=threads, thread_name_prefix="handler"))
+    app.state.handler_threads = threads
 
 
 def _start_embedded_worker(app: Litestar, settings: Settings) -> None:
