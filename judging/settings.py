@@ -37,6 +37,10 @@ class Settings:
     embedded_worker: bool = True
     # A running job refreshes its heartbeat this often; six missed beats mean its worker died.
     job_heartbeat_seconds: float = 10.0
+    # The audit log's sealer runs in every `serve` and `worker` process this often (one seals at a time);
+    # 0 turns it off. Its Ed25519 key signs the tree heads: the same file on every machine, like secret.key.
+    audit_seal_seconds: float = 0.5
+    audit_key_file: Path | None = None
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -55,7 +59,13 @@ class Settings:
             redis_url=env.get("JUDGING_REDIS_URL", "redis://127.0.0.1:6379/0"),
             embedded_worker=env.get("JUDGING_EMBEDDED_WORKER", "1") == "1",
             job_heartbeat_seconds=float(env.get("JUDGING_JOB_HEARTBEAT_SECONDS", "10")),
+            audit_seal_seconds=float(env.get("JUDGING_AUDIT_SEAL_SECONDS", "0.5")),
+            audit_key_file=Path(env["JUDGING_AUDIT_KEY_FILE"]) if env.get("JUDGING_AUDIT_KEY_FILE") else None,
         )
+
+    def resolved_audit_key_file(self) -> Path:
+        """Where the tree heads' signing key is (made there on first use by the sealer)."""
+        return self.audit_key_file or self.var_dir / "audit-signing.key"
 
     def resolved_secret_key(self) -> str:
         """The configured key, else one kept in the var folder so all workers share it."""

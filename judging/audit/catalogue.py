@@ -34,6 +34,10 @@ ACTIONS: dict[str, ActionEntry] = _entries(
     ("user.login_blocked", N_("Login blocked"),
      N_("A login was refused without checking the password: too many recent failures for this account or "
         "address.")),
+    # the audit log itself
+    ("sequence_number.skipped", N_("Sequence number left unused"),
+     N_("A transaction took this sequence number and was rolled back; the sealer recorded the number as unused "
+        "once no transaction could still commit it.")),
     # background jobs
     ("job.queued", N_("Background job queued"),
      N_("A background job (a computation, an import, a report) was started; its kind and parameters are "

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from judging.accounts.models import Role
 from judging.audit.catalogue import SYSTEM_ACTORS, entry_for
-from judging.audit.chain import verify
+from judging.audit import verify
 from judging.audit.models import AuditEvent
 from judging.web.auth import requires_role
 from judging.web.rendering import DbSession, render

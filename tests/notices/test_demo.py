@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from judging.audit.chain import verify
+from judging.audit import verify
 from judging.editions.models import CategoryKey, Edition
 from judging.editions.service import current_edition
 from judging.notices import service
