@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -367,6 +367,30 @@ def _grades(criteria: list[Criterion], values: dict[int, Decimal | None]) -> dic
     return grades
 
 
+def _write_scores(session: Session, sheet: ScoreSheet, values: dict[int, Decimal | None],
+                  grades: dict[int, str | None]) -> None:
+    """The sheet's criterion rows made equal to ``values``: the changed ones in one executemany UPDATE
+    (one round trip however many criteria changed), new and emptied ones through the ORM."""
+    existing = {score.criterion_id: score for score in sheet.scores}
+    changed = []
+    for criterion_id, value in values.items():
+        score = existing.get(criterion_id)
+        if value is None:
+            if score is not None:
+                sheet.scores.remove(score)
+        elif score is None:
+            sheet.scores.append(CriterionScore(criterion_id=criterion_id, value=value, grade=grades[criterion_id]))
+        elif score.value != value or score.grade != grades[criterion_id]:
+            changed.append({"row": score.id, "value": value, "grade": grades[criterion_id]})
+            set_committed_value(score, "value", value)
+            set_committed_value(score, "grade", grades[criterion_id])
+    if changed:
+        table = CriterionScore.__table__
+        session.execute(update(table).where(table.c.id == bindparam("row"))
+                        .values(value=bindparam("value"), grade=bindparam("grade")), changed)
+    session.flush()
+
+
 def save_draft(session: Session, *, judge: User, assignment_id: int, data: SheetInput | Mapping[str, Any],
                version: int, now: dt.datetime | None = None) -> SheetContext:
     """Store the judge's draft if ``version`` is the one stored (0: no sheet yet); audited.
@@ -407,17 +431,7 @@ def save_draft(session: Session, *, judge: User, assignment_id: int, data: Sheet
         if changed != 1:
             raise _stale(version + 1)
         _mirror(sheet, version=version + 1, comment=data.comment, familiarity=data.familiarity, updated_at=now)
-    existing = {score.criterion_id: score for score in sheet.scores}
-    for criterion_id, value in values.items():
-        score = existing.get(criterion_id)
-        if value is None:
-            if score is not None:
-                sheet.scores.remove(score)
-        elif score is None:
-            sheet.scores.append(CriterionScore(criterion_id=criterion_id, value=value, grade=grades[criterion_id]))
-        elif score.value != value:
-            score.value, score.grade = value, grades[criterion_id]
-    session.flush()
+    _write_scores(session, sheet, values, grades)
     ctx.sheet = sheet
     audit.append(session, actor=actor_of(judge), action="score_sheet.draft_saved", object_type="score_sheet",
                  object_id=sheet.id, data=_audit_data(ctx, sheet, values), at=now)

@@ -115,7 +115,7 @@ def test_audit_report_of_an_approved_run_prints_digests_chain_head_and_signature
     for value in (run.input_digest, run.output_digest, run.calibration_digest, head.hash):
         assert value in text
     assert "签字及日期" in text and "已回避的利益冲突" in text and "复核计算记录" in text
-    assert re.search(r"审计链长度\s*" + str(head.seq), text)
+    assert re.search(r"审计链长度\s*" + str(head.length), text)
 
 
 @SQLITE_ONLY
