@@ -489,7 +489,7 @@ def start_server(args: list[str], env: dict[str, str], health: str, log: Path) -
     # The log goes to a file: a pipe nobody reads would block the server once its buffer is full.
     with log.open("ab") as output:  # its own process group: stop() ends the workers with it
         process = subprocess.Popen(args, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # two workers starting on a loaded, shared 2-core machine take a while
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(health, timeout=1)

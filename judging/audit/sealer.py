@@ -52,13 +52,18 @@ class Signer:
             pem = Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM,
                                                              serialization.PrivateFormat.PKCS8,
                                                              serialization.NoEncryption())
+            # Written aside, then linked into place: a worker starting at the same moment sees no file
+            # or a whole one, and the first link wins.
+            temporary = path.with_name(f".{path.name}.{os.getpid()}")
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(pem)
             try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                os.link(temporary, path)
             except FileExistsError:
-                pass  # another worker made it a moment ago
-            else:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(pem)
+                pass
+            finally:
+                temporary.unlink()
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError(f"{path} does not hold an Ed25519 private key")

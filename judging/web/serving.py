@@ -29,12 +29,20 @@ class NoDelayConfig(uvicorn.Config):
         return sock
 
 
+def _healthcheck() -> dict:
+    """A worker that has not answered the supervisor's ping for 5 s is killed and restarted (uvicorn's
+    default); starting the app on a loaded 2-core machine takes longer, so allow it 60 s."""
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        return {"timeout_worker_healthcheck": 60}
+    return {}
+
+
 def serve(*, host: str, port: int, workers: int) -> None:
     """Serve ``create_app`` as ``uvicorn.run`` would, through :class:`NoDelayConfig`."""
     config = NoDelayConfig("judging.web.app:create_app", factory=True, host=host, port=port, workers=workers,
                            log_level="info", proxy_headers=True,
                            # Judges' browsers autosave every few seconds: keep their connections open between saves.
-                           timeout_keep_alive=30)
+                           timeout_keep_alive=30, **_healthcheck())
     if workers > 1:
         sockets = [config.bind_socket()]
         # Older uvicorn asked the supervisor for the function each worker runs; newer ones build it.
