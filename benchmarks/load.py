@@ -468,9 +468,12 @@ def check_database(url: str, writes: Writes, key_file: Path | None = None) -> tu
         signer = audit.Signer.from_file(key_file)
         public_key = signer.public_key
         # The server sealed while it ran, at most half a second behind; seal what it left, as a restart would.
-        with make_session_factory(engine)() as session:
-            audit.seal(session, signer=signer)
-            session.commit()
+        while True:
+            with make_session_factory(engine)() as session:
+                result = audit.seal(session, signer=signer)
+                session.commit()
+            if result is None or result.sealed < 5000:
+                break
     with make_session_factory(engine)() as session:
         verification = audit.verify(session, public_key=public_key)
     engine.dispose()
@@ -577,15 +580,16 @@ def run(url: str, *, judges: int, ramp: float, seconds: float, saturate: float, 
         print("  server:", line)
     outcome = Outcome(phases, checked, lost, verification.valid and verification.unsealed == 0, problems)
     if saturate:
+        postgres = url.startswith("postgresql")
         bare_port, bare_log = free_port(), folder / "bare.log"
         bare_server = start_server([sys.executable, "-m", "uvicorn", "bare_app:app", "--app-dir",
                                     str(REPO / "benchmarks"), "--workers", str(workers), "--port", str(bare_port),
                                     "--timeout-keep-alive", "30"],
-                                   {**os.environ, "JUDGING_BENCH_YARDSTICK_URL": url},
+                                   {**os.environ, "JUDGING_BENCH_YARDSTICK_URL": url if postgres else ""},
                                    f"http://127.0.0.1:{bare_port}/schema", bare_log)
         rates = {}
         try:
-            for path, label in YARDSTICKS:
+            for path, label in YARDSTICKS if postgres else YARDSTICKS[:1]:
                 stats = drive_bare(f"http://127.0.0.1:{bare_port}", len(usernames), clients=clients,
                                    seconds=saturate, path=path)
                 outcome.yardsticks[path] = stats
@@ -594,6 +598,9 @@ def run(url: str, *, judges: int, ramp: float, seconds: float, saturate: float, 
             stop(bare_server)
         outcome.bare = outcome.yardsticks["/bare"]
         app_rate = phases["saturation"].count(("autosave",)) / phases["saturation"].elapsed
+        if not postgres:  # the yardsticks' advisory lock and pool sizes are PostgreSQL's
+            print(f"autosave throughput: app {app_rate:.0f}/s vs bare {rates['/bare']:.0f}/s")
+            return outcome
         print(f"autosave throughput: app {app_rate:.0f}/s; vs plain durable insert {rates['/plain']:.0f}/s = "
               f"{app_rate / rates['/plain']:.0%} (target >= 50%); vs hash-chained insert under one lock "
               f"{rates['/chained']:.0f}/s = {app_rate / rates['/chained']:.0%}; vs bare form endpoint "

@@ -162,10 +162,10 @@ def _start_embedded_worker(app: Litestar, settings: Settings) -> None:
 
 
 def _start_sealer(app: Litestar, settings: Settings) -> None:
-    """Every serving process seals the audit log (one at a time; see judging.audit.sealer). Tests, whose
-    jobs run in the caller, seal where they mean to."""
+    """Every serving process seals the audit log (one at a time; see judging.audit.sealer). The tests'
+    in-process apps turn it off (``audit_seal_seconds=0``) and seal where they mean to."""
     app.state.sealer = None
-    if settings.audit_seal_seconds <= 0 or settings.jobs_backend == "immediate":
+    if settings.audit_seal_seconds <= 0:
         return
     app.state.sealer = SealerThread(app.state.session_factory, Signer.from_file(settings.resolved_audit_key_file()),
                                     interval=settings.audit_seal_seconds)
