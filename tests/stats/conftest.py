@@ -4,7 +4,6 @@ real figure-skating data (ISU, via BuzzFeed News; see ../shared/data/figure-skat
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,9 +11,7 @@ import numpy as np
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# A worktree outside the usual layout points at the data with JUDGESTATS_SKATING_DIR.
-SKATING_DIR = Path(os.environ.get("JUDGESTATS_SKATING_DIR")
-                   or REPO_ROOT / ".." / "shared" / "data" / "figure-skating").resolve()
+SKATING_DIR = (REPO_ROOT / ".." / "shared" / "data" / "figure-skating").resolve()
 
 
 @dataclass

@@ -1,1 +1,0 @@
-"""Integrity diagnostics: favouritism after unblinding, each expert's record, the pool filter of the draw."""
