@@ -61,7 +61,7 @@ TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 VERSION = re.compile(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"')
 SCORE_FIELD = re.compile(r'name="(score-\d+)" class="score"')  # numeric criteria
 GRADE_CHOICE = re.compile(r'class="grade" id="[^"]+" name="(score-\d+)"\s+value="([^"]+)"')  # one grade of a table
-QUEUE_ROW = re.compile(r'href="/judge/sheets/(\d+)".*?class="badge (\w+)"', re.S)
+QUEUE_ROW = re.compile(r'href="/judge/sheets/([\w-]+)".*?class="badge (\w+)"', re.S)
 STEPS = [str(v) for v in range(0, 11)]  # whole numbers fit every demo scale (0–10 by 0.5, 0–20 and 0–30 by 1)
 COMMENT = "创新性突出，经济效益显著，建议推荐。" * 2
 TIMEOUT = 30  # seconds for one request: past it the request is an error
@@ -186,7 +186,7 @@ class Judge:
         queue = await self.request("queue", "GET", "/judge", (200,))
         if queue is None:
             return []
-        sheets = [int(a) for a, status in dict(QUEUE_ROW.findall(queue)).items() if status != "submitted"]
+        sheets = [a for a, status in dict(QUEUE_ROW.findall(queue)).items() if status != "submitted"]  # handles
         self.rng.shuffle(sheets)
         return sheets
 
@@ -447,13 +447,15 @@ def check_database(url: str, writes: Writes) -> tuple[int, int, object]:
     later one that was sent but never answered."""
     from judging import audit
     from judging.db import create_db_engine, make_session_factory
+    from judging.panels.models import Assignment
     from judging.scoring.models import CriterionScore, ScoreSheet
 
     engine = create_db_engine(url)
     lost = 0
     with make_session_factory(engine)() as session:
         for assignment_id, values in writes.acknowledged.items():
-            sheet = session.scalar(select(ScoreSheet).where(ScoreSheet.assignment_id == assignment_id))
+            sheet = session.scalar(select(ScoreSheet).join(Assignment, Assignment.id == ScoreSheet.assignment_id)
+                                   .where(Assignment.handle == assignment_id))
             stored = {} if sheet is None else {
                 f"score-{row.criterion_id}": row.value for row in
                 session.scalars(select(CriterionScore).where(CriterionScore.sheet_id == sheet.id))}

@@ -90,8 +90,8 @@ def _measure(url: str, n_saves: int) -> None:
         with factory() as session:
             load_demo(session, seed=2026)
             session.commit()
-            assignment_id, rubric_id = session.execute(
-                select(Assignment.id, Rubric.id).join(Expert, Expert.id == Assignment.expert_id)
+            assignment_id, handle, rubric_id = session.execute(
+                select(Assignment.id, Assignment.handle, Rubric.id).join(Expert, Expert.id == Assignment.expert_id)
                 .join(User, User.id == Expert.user_id).join(Nomination, Nomination.id == Assignment.nomination_id)
                 .join(Rubric, Rubric.category_id == Nomination.category_id)
                 .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
@@ -109,7 +109,7 @@ def _measure(url: str, n_saves: int) -> None:
             token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
             client.post("/login", data={"username": "judge01", "password": DEMO_PASSWORDS["judge"],
                                         "_csrf_token": token})
-            sheet = client.get(f"/judge/sheets/{assignment_id}")
+            sheet = client.get(f"/judge/sheets/{handle}")
             token = re.search(r'name="_csrf_token" value="([^"]+)"', sheet.text).group(1)
             version, saves = 0, []
             for i in range(n_saves + 20):
@@ -117,7 +117,7 @@ def _measure(url: str, n_saves: int) -> None:
                         "familiarity": "familiar",
                         **{f"score-{cid}": values[(i + j) % len(values)] for j, (cid, values) in enumerate(choices.items())}}
                 started = time.perf_counter()
-                response = client.post(f"/judge/sheets/{assignment_id}/draft", data=form,
+                response = client.post(f"/judge/sheets/{handle}/draft", data=form,
                                        headers={"accept": "application/json"})
                 elapsed = (time.perf_counter() - started) * 1000
                 assert response.status_code == 200, response.text

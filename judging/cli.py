@@ -1,4 +1,4 @@
-"""The `judging` command: init, demo, serve, users add, audit verify (a second door beside the web)."""
+"""The `judging` command: init, demo, serve, users, notify, audit verify (a second door beside the web)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rich.table import Table
 
 from judging import audit
 from judging.errors import JudgingError
-from judging.settings import Settings, get_settings
+from judging.settings import Settings, get_settings, keep_files_private
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -157,6 +157,67 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users_invite(args: argparse.Namespace) -> int:
+    from judging.db import make_session_factory, session_scope
+    from judging.notifications.invitations import invite
+
+    engine = _migrated_engine(args.settings)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            _user, sent = invite(session, username=args.username, role=args.role, email=args.email,
+                                 display_name=args.display_name or "", by=audit.Actor.system("cli"), manager=None)
+            url = sent.url
+    except JudgingError as exc:
+        raise CommandError(str(exc)) from exc
+    console.print(f"Invited {args.role} {args.username!r}" + (f" at {args.email}" if args.email else ""))
+    if not args.settings.smtp_url or not args.email:
+        # No mail server (or no address): whoever runs the command hands the link over.
+        console.print(f"One-time link (valid {args.settings.invitation_hours} h): {url}", highlight=False)
+    return 0
+
+
+def cmd_users_deactivate(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from judging.accounts.manage import set_active
+    from judging.accounts.models import User
+    from judging.db import make_session_factory, session_scope
+
+    engine = _migrated_engine(args.settings)
+    with session_scope(make_session_factory(engine)) as session:
+        user = session.scalar(select(User).where(User.username == args.username))
+        if user is None:
+            raise CommandError(f"no account named {args.username!r}")
+        ended = set_active(session, user=user, active=False, manager=None, by=audit.Actor.system("cli"))
+    console.print(f"Deactivated {args.username!r}; {ended} session(s) ended")
+    return 0
+
+
+def cmd_notify_reminders(args: argparse.Namespace) -> int:
+    from judging.db import make_session_factory, session_scope
+    from judging.scoring.reminders import send_due_reminders
+
+    days = args.days if args.days is not None else args.settings.reminder_days
+    if days < 0:
+        raise CommandError("--days must be 0 or more")
+    engine = _migrated_engine(args.settings)
+    with session_scope(make_session_factory(engine)) as session:
+        reminded = send_due_reminders(session, days=days, by=audit.Actor.system("cli"))
+    console.print(f"{reminded.judges} judge(s) with a deadline within {days} day(s); "
+                  f"{reminded.queued} new reminder(s) queued")
+    return 0
+
+
+def cmd_notify_deliver(args: argparse.Namespace) -> int:
+    from judging.db import make_session_factory
+    from judging.notifications.delivery import deliver_due
+
+    engine = _migrated_engine(args.settings)
+    report = deliver_due(make_session_factory(engine), settings=args.settings)
+    console.print(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
+    return 0
+
+
 def cmd_edition_create(args: argparse.Namespace) -> int:
     import json
 
@@ -259,6 +320,23 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--display-name")
     add.add_argument("--generate-password", action="store_true", help="generate a strong password and print it")
     add.set_defaults(run=cmd_users_add)
+    invite = users.add_parser("invite", help="add an account without a password and send its owner a one-time link")
+    invite.add_argument("--username", required=True)
+    invite.add_argument("--role", required=True, help="organizer, judge, auditor or admin")
+    invite.add_argument("--email", help="where the invitation goes (without a mail server, the link is printed)")
+    invite.add_argument("--display-name")
+    invite.set_defaults(run=cmd_users_invite)
+    deactivate = users.add_parser("deactivate", help="stop an account from logging in and end its sessions now")
+    deactivate.add_argument("username")
+    deactivate.set_defaults(run=cmd_users_deactivate)
+
+    notify = commands.add_parser("notify", help="notifications").add_subparsers(dest="notify_command", required=True,
+                                                                               metavar="ACTION")
+    reminders = notify.add_parser("reminders", help="queue the reminders due before judges' deadlines (once each)")
+    reminders.add_argument("--days", type=int, help="days before the deadline (default JUDGING_REMINDER_DAYS, 2)")
+    reminders.set_defaults(run=cmd_notify_reminders)
+    deliver = notify.add_parser("deliver", help="send the queued messages that are due now")
+    deliver.set_defaults(run=cmd_notify_deliver)
 
     backup_parser = commands.add_parser("backup", help="write a consistent snapshot with its audit-chain head")
     backup_parser.add_argument("--output", default="var/backups", help="folder for the snapshot and its manifest")
@@ -285,6 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The environment is read here, once; every command gets the settings and runs with the parts installed.
     args.settings = get_settings()
+    keep_files_private(args.settings)
     from judging import parts  # here, not at the top: `--help` and a usage error need none of the parts
 
     parts.install(args.settings)

@@ -42,6 +42,11 @@ def translations(locale: str) -> NullTranslations:
     return Translations(buffer)
 
 
+def known_message(message_id: str) -> bool:
+    """Whether ``message_id`` is one of the product's messages (in the default locale's catalog)."""
+    return message_id in getattr(translations(SUPPORTED_LOCALES[0]), "_catalog", {})
+
+
 def pick_locale(*, cookie: str | None, user_locale: str | None, default: str) -> str:
     for candidate in (cookie, user_locale, default):
         if candidate in SUPPORTED_LOCALES:

@@ -37,6 +37,22 @@ class Settings:
     embedded_worker: bool = True
     # A running job refreshes its heartbeat this often; six missed beats mean its worker died.
     job_heartbeat_seconds: float = 10.0
+    # Mail: an SMTP server (smtp://user:pass@host:587?starttls=1, smtps://… for TLS from the start);
+    # unset, messages are written to var/outbox/ as .eml files, so the embedded set-up needs no server.
+    smtp_url: str = ""
+    mail_from: str = "judging@localhost"
+    # The address people open the links of their mails at (invitations, password resets).
+    base_url: str = "http://127.0.0.1:8000"
+    invitation_hours: int = 72
+    # Judges get a reminder this many days before their deadline (`judging notify reminders`).
+    reminder_days: int = 2
+    # A message claimed by a worker longer ago than this is taken for interrupted (its worker died
+    # mid-send) and sent again, with the same Message-ID. Longer than any SMTP conversation.
+    mail_lease_seconds: float = 300.0
+    # The public notice's header: who issues it (empty: the coordination office, in the reader's language) and
+    # the phone of the supervision line objectors may call (default: the unions' workers' hotline 12351).
+    notice_issuer: str = ""
+    supervision_phone: str = "12351"
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -55,6 +71,14 @@ class Settings:
             redis_url=env.get("JUDGING_REDIS_URL", "redis://127.0.0.1:6379/0"),
             embedded_worker=env.get("JUDGING_EMBEDDED_WORKER", "1") == "1",
             job_heartbeat_seconds=float(env.get("JUDGING_JOB_HEARTBEAT_SECONDS", "10")),
+            smtp_url=env.get("JUDGING_SMTP_URL", ""),
+            mail_from=env.get("JUDGING_MAIL_FROM", "judging@localhost"),
+            base_url=env.get("JUDGING_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            invitation_hours=int(env.get("JUDGING_INVITATION_HOURS", "72")),
+            reminder_days=int(env.get("JUDGING_REMINDER_DAYS", "2")),
+            mail_lease_seconds=float(env.get("JUDGING_MAIL_LEASE_SECONDS", "300")),
+            notice_issuer=env.get("JUDGING_NOTICE_ISSUER", ""),
+            supervision_phone=env.get("JUDGING_SUPERVISION_PHONE", "12351"),
         )
 
     def resolved_secret_key(self) -> str:
@@ -68,6 +92,21 @@ class Settings:
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+PRIVATE_UMASK = 0o077
+
+
+def keep_files_private(settings: Settings) -> None:
+    """Every file and folder this process creates is its owner's alone (0600/0700): the database, its WAL
+    and journal, the job queue, backups, uploads and keys hold confidential submissions and scores.
+
+    Called at the start of every command (``serve``, ``worker`` and the rest); the umask is inherited by the
+    server's worker processes. A var folder made by an earlier version is closed too."""
+    os.umask(PRIVATE_UMASK)
+    var_dir = settings.var_dir
+    if var_dir.is_dir() and var_dir.stat().st_uid == os.getuid():
+        var_dir.chmod(0o700)
 
 
 @functools.cache

@@ -7,7 +7,7 @@ import csv
 import datetime as dt
 import io
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,7 +175,9 @@ def _read_xlsx(data: bytes, max_uncompressed: int) -> list[list[str]]:
         raise TableError("xlsx_too_big", limit=max_uncompressed // (1024 * 1024))
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    # A part whose XML does not parse raises SyntaxError (xml.etree's ParseError and lxml's XMLSyntaxError
+    # both derive from it): a broken file, not a crash.
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
         raise TableError("bad_xlsx", detail=exc) from None
     try:
         sheet = workbook.active
@@ -187,6 +189,8 @@ def _read_xlsx(data: bytes, max_uncompressed: int) -> list[list[str]]:
         # stop early; forget it and read what is really there.
         sheet.reset_dimensions()
         return [[_cell_text(v) for v in values] for values in sheet.iter_rows(values_only=True)]
+    except (zipfile.BadZipFile, KeyError, OSError, SyntaxError) as exc:  # a sheet's XML is read lazily
+        raise TableError("bad_xlsx", detail=exc) from None
     finally:
         workbook.close()
 
@@ -331,9 +335,13 @@ CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def formula_safe(value: Any) -> Any:
-    """A text that a spreadsheet would run as a formula (=, +, -, @ and not a number) is quoted."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not _is_number(value):
+    """A text that a spreadsheet would run as a formula is quoted (OWASP, "CSV injection"): one starting
+    with =, +, -, @, a tab or a carriage return that is not a plain number. Every export goes through it."""
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS and not _is_number(value):
         return "'" + value
     return value
 
@@ -344,6 +352,30 @@ def csv_cell(value: Any) -> Any:
     if isinstance(value, float):
         return repr(value)  # shortest exact form: the number that was stored
     return formula_safe(value)
+
+
+def csv_bytes(rows: Iterable[Sequence[Any]], *, comments: Iterable[str] = ()) -> bytes:
+    """Rows (header included) as UTF-8 CSV with a BOM (Excel, which most offices open CSV files with,
+    then reads the Chinese text), every cell neutralized; ``comments`` are ``# ...`` lines on top."""
+    buffer = io.StringIO()
+    for comment in comments:
+        buffer.write(f"# {comment}\n")
+    csv.writer(buffer, lineterminator="\n").writerows([[csv_cell(v) for v in row] for row in rows])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def xlsx_bytes(sheets: Iterable[tuple[str, Iterable[Sequence[Any]]]]) -> bytes:
+    """A workbook with one sheet per ``(title, rows)``, every cell neutralized."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for title, rows in sheets:
+        sheet = book.create_sheet(title[:31])  # Excel's limit on a sheet name
+        for row in rows:
+            sheet.append([formula_safe(v) for v in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def _is_number(text: str) -> bool:

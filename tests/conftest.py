@@ -204,16 +204,28 @@ def demo(request, db_url):
     return request.getfixturevalue("postgres_demo_template")[1]
 
 
-@pytest.fixture(autouse=True)
-def installed_parts(tmp_path_factory):
-    """Every test runs with the parts installed as a process of the product does (stage checks, job
-    handlers; jobs run in the caller's thread). ``create_app`` installs them again with its settings."""
+def _install_parts(tmp_path_factory):
     from judging.parts import assemble
     from judging.settings import Settings
 
     registry = assemble()
     registry.install(Settings(var_dir=tmp_path_factory.getbasetemp(), jobs_backend="immediate"))
     return registry
+
+
+@pytest.fixture(scope="session", autouse=True)
+def parts_for_wider_fixtures(tmp_path_factory):
+    """Module- and session-scoped fixtures (a demo built once per module) run before any test's own
+    fixtures, so the parts are installed once for the whole session too."""
+    return _install_parts(tmp_path_factory)
+
+
+@pytest.fixture(autouse=True)
+def installed_parts(tmp_path_factory):
+    """Every test runs with the parts installed as a process of the product does (stage checks, job
+    handlers, permissions; jobs run in the caller's thread). ``create_app`` installs them again with its
+    settings, so each test installs them afresh."""
+    return _install_parts(tmp_path_factory)
 
 
 @pytest.fixture

@@ -99,21 +99,47 @@ def test_logout_ends_the_session_and_is_audited(db):
     assert _actions(db)[-1] == "user.logged_out"
 
 
-def test_repeated_failures_lock_the_account_name_whether_or_not_it_exists(db):
-    from judging.accounts.service import MAX_FAILURES_PER_ACCOUNT, LoginLocked
+def test_failures_slow_down_their_own_address_progressively_whether_or_not_the_account_exists(db):
+    from judging.accounts.service import FREE_FAILURES, LoginLocked
 
     add_user(db, username="li.ming", password="long-enough-password", role=Role.JUDGE, by=ADMIN)
     now = dt.datetime.now(dt.UTC)
     for name in ("li.ming", "ghost"):
-        for attempt in range(MAX_FAILURES_PER_ACCOUNT):
-            assert authenticate(db, username=name, password="guess-number-x", now=now) is None
+        for attempt in range(FREE_FAILURES):
+            assert authenticate(db, username=name, password="guess-number-x", client_address="10.6.6.6",
+                                now=now) is None
         with pytest.raises(LoginLocked) as locked:
-            authenticate(db, username=name, password="long-enough-password", now=now)
-        assert locked.value.until == now + dt.timedelta(minutes=15)
+            authenticate(db, username=name, password="long-enough-password", client_address="10.6.6.6", now=now)
+        assert locked.value.until == now + dt.timedelta(seconds=1)
     assert _actions(db).count("user.login_blocked") == 2
-    # The window passes: the right password works again and clears the count.
-    later = now + dt.timedelta(minutes=16)
-    assert authenticate(db, username="li.ming", password="long-enough-password", now=later) is not None
+    # Past the delay the pair may try again; one more failure doubles the wait.
+    later = now + dt.timedelta(seconds=1)
+    assert authenticate(db, username="li.ming", password="guess-number-x", client_address="10.6.6.6",
+                        now=later) is None
+    with pytest.raises(LoginLocked) as locked:
+        authenticate(db, username="li.ming", password="long-enough-password", client_address="10.6.6.6", now=later)
+    assert locked.value.until == later + dt.timedelta(seconds=2)
+    assert authenticate(db, username="li.ming", password="long-enough-password", client_address="10.6.6.6",
+                        now=later + dt.timedelta(seconds=2)) is not None
+
+
+def test_guesses_from_other_addresses_never_refuse_the_owner_s_right_password(db):
+    """The issue's case: 5 wrong passwords for judge30 from 5 addresses used to lock judge30 out for 15 minutes."""
+    from judging.accounts.service import LoginLocked, accounts_under_attack
+
+    add_user(db, username="judge30", password="long-enough-password", role=Role.JUDGE, by=ADMIN)
+    now = dt.datetime.now(dt.UTC)
+    for address in range(5):
+        for attempt in range(5):
+            try:
+                authenticate(db, username="judge30", password="guess-number-x", client_address=f"10.0.0.{address}",
+                             now=now + dt.timedelta(seconds=attempt * 20))
+            except LoginLocked:
+                pass
+    assert authenticate(db, username="judge30", password="long-enough-password", client_address="192.168.1.30",
+                        now=now + dt.timedelta(seconds=90)) is not None
+    # The admin's page is told: an existing account with many failures, from how many addresses.
+    assert accounts_under_attack(db, now=now + dt.timedelta(seconds=90)) == [("judge30", 25, 5)]
 
 
 def test_many_failures_from_one_address_lock_that_address(db):

@@ -22,7 +22,7 @@ KERNELS = {
     ("judging/textsim.py", "near_duplicates"),
     ("statistics/judgestats/ranking.py", "rank"), ("statistics/judgestats/ranking.py", "bootstrap"),
     ("statistics/judgestats/rasch.py", "_fit_rasch"), ("statistics/judgestats/reliability.py", "icc"),
-    ("statistics/judgestats/reliability.py", "krippendorff_alpha"),
+    ("statistics/judgestats/reliability.py", "krippendorff_alpha"), ("statistics/judgestats/favoritism.py", "favoritism"),
 }
 
 

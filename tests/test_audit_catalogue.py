@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from helpers import csrf_token, login
-from judging.audit.catalogue import ACTION_NAME, ACTIONS, LEGACY_ALIASES, SYSTEM_ACTORS, entry_for
+from judging.audit.catalogue import ACTION_NAME, ACTIONS, LEGACY_ALIASES, RETIRED_ACTIONS, SYSTEM_ACTORS, entry_for
 from judging.audit.models import AuditEvent
 from judging.demo import DEMO_PASSWORDS
 from judging.i18n import translations
@@ -164,9 +164,16 @@ def cancel(session, by, why):
     assert [(action, object_type) for action, object_type, _ in found.actions] == [("meeting.cancelled", "meeting")]
 
 
-def test_legacy_names_point_to_current_entries():
-    assert sorted(a for a, target in LEGACY_ALIASES.items() if target not in ACTIONS) == []
-    assert sorted(set(LEGACY_ALIASES) & set(ACTIONS)) == []
+def test_legacy_names_point_to_current_or_retired_entries():
+    known = set(ACTIONS) | set(RETIRED_ACTIONS)
+    assert sorted(a for a, target in LEGACY_ALIASES.items() if target not in known) == []
+    assert sorted(set(LEGACY_ALIASES) & known) == []
+
+
+def test_a_retired_action_keeps_its_own_meaning_and_no_code_writes_it():
+    assert set(RETIRED_ACTIONS).isdisjoint(ACTIONS)
+    assert set(RETIRED_ACTIONS).isdisjoint(action for action, _type, _where in scan_code().actions)
+    assert entry_for("meeting.paper_discarded") is RETIRED_ACTIONS["meeting.paper_ballot_discarded"]
     assert entry_for("auth.login") is ACTIONS["user.logged_in"]
     assert entry_for("formal_review.returned") is ACTIONS["nomination.formal_review_returned"]
     assert entry_for("no.such_action") is None
@@ -174,7 +181,8 @@ def test_legacy_names_point_to_current_entries():
 
 def test_every_label_and_description_reads_in_chinese_and_english():
     chinese, english = translations("zh_CN"), translations("en")
-    texts = [t for e in ACTIONS.values() for t in (e.label, e.description)] + list(SYSTEM_ACTORS.values())
+    entries = [*ACTIONS.values(), *RETIRED_ACTIONS.values()]
+    texts = [t for e in entries for t in (e.label, e.description)] + list(SYSTEM_ACTORS.values())
     assert sorted(t for t in texts if not re.search(r"[\u4e00-\u9fff]", chinese.gettext(t))) == []
     assert all(english.gettext(t) == t for t in texts)
     labels = [chinese.gettext(e.label) for e in ACTIONS.values()]

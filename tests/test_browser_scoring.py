@@ -112,7 +112,7 @@ def test_judge_scores_sees_autosave_reloads_submits_and_cannot_edit(site, chromi
     second = f"#score-{item.criterion_ids[1]}-2"
     with window(chromium) as page:
         _log_in(page, base, "judge01")
-        page.goto(f"{base}/judge/sheets/{item.assignment_id}")
+        page.goto(f"{base}/judge/sheets/{item.handle}")
         assert page.locator("#save-status").inner_text() == ""
         page.fill(first, "24")
         page.check(second)
@@ -147,7 +147,7 @@ def test_judge_scores_sees_autosave_reloads_submits_and_cannot_edit(site, chromi
 
         with window(chromium, phone=True) as phone:
             _log_in(phone, base, "judge01")
-            phone.goto(f"{base}/judge/sheets/{item.assignment_id}")
+            phone.goto(f"{base}/judge/sheets/{item.handle}")
             assert phone.locator(third).input_value() == "16"
             width = phone.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"the phone page scrolls sideways ({width}px)"
@@ -166,7 +166,7 @@ def test_judge_scores_sees_autosave_reloads_submits_and_cannot_edit(site, chromi
         assert page.locator("#submit-sheet").count() == 0
         screenshot(page, "judge-sheet-submitted-desktop")
         page.goto(base + "/judge")
-        row = page.locator(f"#queue tr:has(a[href='/judge/sheets/{item.assignment_id}'])")
+        row = page.locator(f"#queue tr:has(a[href='/judge/sheets/{item.handle}'])")
         assert "已提交" in row.inner_text()
         screenshot(page, "judge-queue-desktop")
 
@@ -178,8 +178,8 @@ def test_a_second_tab_is_told_its_version_is_stale(site, chromium):
     with window(chromium) as tab_a:
         _log_in(tab_a, base, "judge01")
         tab_b = tab_a.context.new_page()
-        tab_a.goto(f"{base}/judge/sheets/{item.assignment_id}")
-        tab_b.goto(f"{base}/judge/sheets/{item.assignment_id}")
+        tab_a.goto(f"{base}/judge/sheets/{item.handle}")
+        tab_b.goto(f"{base}/judge/sheets/{item.handle}")
         tab_a.fill(first, "8")
         _wait_saved(tab_a)
         tab_b.fill(first, "3")
@@ -195,7 +195,7 @@ def test_lost_connection_shows_a_warning_and_retries(site, chromium):
     item = open_items(session_factory, "judge01")[0]
     with window(chromium) as page:
         _log_in(page, base, "judge01")
-        page.goto(f"{base}/judge/sheets/{item.assignment_id}")
+        page.goto(f"{base}/judge/sheets/{item.handle}")
         page.route("**/draft", lambda route: route.abort("internetdisconnected"))
         page.fill(f"#score-{item.criterion_ids[0]}", "6")
         page.locator("#save-status.warn").wait_for()
@@ -239,7 +239,7 @@ def test_organizer_reopens_with_a_reason_and_the_judge_sees_it(site, chromium):
         page.click("text=退出")
         page.wait_for_url("**/login")
         _log_in(page, base, "judge01")
-        page.goto(f"{base}/judge/sheets/{item.assignment_id}")
+        page.goto(f"{base}/judge/sheets/{item.handle}")
         notice = page.locator("#reopen-notice")
         assert "第四项评分偏低，与评语不一致，请复核。" in notice.inner_text()
         assert page.locator(f"#score-{item.criterion_ids[0]}").is_enabled()
@@ -257,7 +257,7 @@ def test_judge_chooses_a_grade_sees_the_band_and_counts_the_opinion(site, chromi
     innovation, tech_level = item.criterion_ids[0], item.criterion_ids[1]  # 创新性 0–30 with bands; 技术水平 grades
     with window(chromium) as page:
         _log_in(page, base, "judge01")
-        page.goto(f"{base}/judge/sheets/{item.assignment_id}")
+        page.goto(f"{base}/judge/sheets/{item.handle}")
         band = page.locator(f"#score-{innovation}-band")
         assert band.inner_text() == "—"
         page.fill(f"#score-{innovation}", "24")

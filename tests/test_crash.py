@@ -30,10 +30,10 @@ TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 SCORE_FIELD = re.compile(r'name="(score-\d+)" class="score"')  # the numeric criteria (whole numbers fit them all)
 
 
-def _fresh_assignment(session_factory) -> int:
+def _fresh_assignment(session_factory) -> str:
     with session_factory() as session:
         return session.scalar(
-            select(Assignment.id).join(Expert, Expert.id == Assignment.expert_id).join(User, User.id == Expert.user_id)
+            select(Assignment.handle).join(Expert, Expert.id == Assignment.expert_id).join(User, User.id == Expert.user_id)
             .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
             .where(User.username == "judge05", ScoreSheet.id.is_(None)).limit(1))
 
@@ -98,7 +98,8 @@ def test_saves_acknowledged_before_a_sigkill_are_all_there(served, db_url, demo,
 
     last_version, last_value = acknowledged[-1]
     with session_factory() as session:
-        sheet = session.scalar(select(ScoreSheet).where(ScoreSheet.assignment_id == assignment_id))
+        sheet = session.scalar(select(ScoreSheet).join(Assignment, Assignment.id == ScoreSheet.assignment_id)
+                               .where(Assignment.handle == assignment_id))
         values = set(session.scalars(select(CriterionScore.value).where(CriterionScore.sheet_id == sheet.id)))
         chain = audit.verify(session)
     # The last acknowledged save is there, or the one in flight when the server died (committed, not

@@ -11,9 +11,12 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from judging.accounts.models import Role, User
-from judging.accounts.service import LoginLocked, authenticate, end_session
-from judging.web.auth import SESSION_COOKIE, current_user, requires_role
+from judging.accounts.service import LoginLocked, accounts_under_attack, authenticate, end_session
+from judging.accounts.permissions import ADMIN
+from judging.web.auth import SESSION_COOKIE, current_user
+from judging.web.guards import requires
 from judging.web.rendering import DbSession, render
+from judging.web.safety import safe_target
 
 ROLE_HOME = {Role.ORGANIZER: "/organizer", Role.JUDGE: "/judge", Role.AUDITOR: "/auditor", Role.ADMIN: "/admin"}
 
@@ -26,9 +29,7 @@ def home(request: Request) -> Redirect:
 
 def _safe_next(target: str | None) -> str | None:
     # Only same-site paths: an attacker's link must not bounce a fresh login to another host.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return safe_target(target)
 
 
 class AccountController(Controller):
@@ -79,9 +80,9 @@ class AdminController(Controller):
     """The admin's list of accounts."""
 
     path = "/admin"
-    guards = [requires_role(Role.ADMIN)]
+    guards = [requires(ADMIN)]
 
     @get("/", sync_to_thread=True)
     def home(self, request: Request, db: DbSession) -> Template:
         users = db.scalars(select(User).order_by(User.role, User.username)).all()
-        return render(request, "pages/admin_home.html", users=users)
+        return render(request, "pages/admin_home.html", users=users, alerts=accounts_under_attack(db))

@@ -34,6 +34,30 @@ ACTIONS: dict[str, ActionEntry] = _entries(
     ("user.login_blocked", N_("Login blocked"),
      N_("A login was refused without checking the password: too many recent failures for this account or "
         "address.")),
+    ("user.updated", N_("Account details changed"),
+     N_("An administrator or organizer changed an account's name, e-mail address, language or city; before and "
+        "after are recorded.")),
+    ("user.role_changed", N_("Account role changed"),
+     N_("An account's role was changed; its sessions ended, so it logs in again under the new role.")),
+    ("user.deactivated", N_("Account deactivated"),
+     N_("An account was deactivated: it cannot log in, its sessions ended at once and its open links died.")),
+    ("user.activated", N_("Account reactivated"), N_("A deactivated account was allowed to log in again.")),
+    ("user.link_issued", N_("Password link issued"),
+     N_("A one-time link to set a password (an invitation or a reset) was issued for an account; earlier unused "
+        "links of the account stopped working. The link itself is never stored.")),
+    ("user.password_set", N_("Password set through a link"),
+     N_("The owner of an account set their password through a one-time link; every session of the account "
+        "ended.")),
+    ("user.password_changed", N_("Password changed"),
+     N_("A logged-in user changed their password; their other sessions ended.")),
+    # notifications
+    ("notification.queued", N_("Message queued"),
+     N_("A notification (e-mail, text message, or a note on the recipient's home page) was queued with the event "
+        "that caused it; its kind, channel, recipient account and Message-ID are recorded.")),
+    ("notification.delivered", N_("Message delivered"),
+     N_("The worker handed a queued message to the mail server or text-message provider.")),
+    ("notification.failed", N_("Message failed"),
+     N_("A message could not be delivered: refused for good, or out of attempts; the error is recorded.")),
     # background jobs
     ("job.queued", N_("Background job queued"),
      N_("A background job (a computation, an import, a report) was started; its kind and parameters are "
@@ -50,6 +74,8 @@ ACTIONS: dict[str, ActionEntry] = _entries(
      N_("A judge accepted the confidentiality undertaking; the digest of the accepted text is recorded.")),
     ("edition.demo_nominations_loaded", N_("Demo nominations loaded"),
      N_("The demo set-up inserted its sample nominations.")),
+    ("round.demo_assignments_loaded", N_("Demo assignments loaded"),
+     N_("The demo set-up recorded the previous edition's assignments of its judges (its own pool of eight).")),
     ("category.checklist_set", N_("Formal review checklist set"),
      N_("The organizer set the category's formal review checklist.")),
     ("category.rubric_updated", N_("Rubric updated"),
@@ -65,6 +91,14 @@ ACTIONS: dict[str, ActionEntry] = _entries(
     ("nomination.withdrawn", N_("Nomination withdrawn"), N_("A nomination was withdrawn, with a reason.")),
     ("nomination.flag_resolved", N_("Nomination flag resolved"),
      N_("The organizer marked a flag on a nomination (such as a possible duplicate) as resolved.")),
+    ("nomination.place_allowed", N_("Place allowed in the text"),
+     N_("The organizer let a place of the nominating city stay in a nomination's text, with a reason.")),
+    ("attachment.replaced", N_("Attachment replaced"),
+     N_("The organizer replaced a nomination's attachment; the new file was cleaned and redacted.")),
+    ("edition.short_names_added", N_("Short names added"),
+     N_("Employers' short names were added to the edition's dictionary (seed, past editions or the office).")),
+    ("edition.short_name_removed", N_("Short name removed"),
+     N_("A short name was removed from the edition's dictionary.")),
     ("nomination.formal_review_passed", N_("Passed formal review"),
      N_("The nomination passed formal review; the checklist results are recorded.")),
     ("nomination.formal_review_returned", N_("Returned for correction"),
@@ -73,6 +107,9 @@ ACTIONS: dict[str, ActionEntry] = _entries(
      N_("Formal review rejected the nomination, with reasons.")),
     ("nomination.resubmitted", N_("Corrected nomination resubmitted"),
      N_("A nomination returned for correction was submitted again.")),
+    ("nomination.corrected", N_("Nomination corrected after an objection"),
+     N_("An upheld objection led to correcting the nomination's completers, employer or city; the fields before "
+        "and after are recorded, and the same candidate went on a new notice version.")),
     ("nomination.method_named", N_("Operating method named"),
      N_("A winning nomination's operating method was named after its first inventor.")),
     ("nomination_import.completed", N_("Nominations imported"),
@@ -99,6 +136,10 @@ ACTIONS: dict[str, ActionEntry] = _entries(
         "approved.")),
     ("stage.opened", N_("Stage opened"), N_("A stage of the category's process was opened.")),
     ("stage.closed", N_("Stage closed"), N_("A stage of the category's process was closed after its checks passed.")),
+    ("permission.refused", N_("Action refused"),
+     N_("An action touching an integrity rule (publication, unblinding, ballots) was refused; the reason is "
+        "recorded.")),
+    ("stage.reopened", N_("Stage reopened"), N_("A closed stage was opened again, with the reason.")),
     ("stage.skipped", N_("Stage skipped"), N_("A stage was skipped for the category, with a reason.")),
     ("stage.scheduled", N_("Stage scheduled"), N_("The planned dates of a stage were set.")),
     ("assignment_plan.previewed", N_("Assignment plan previewed"),
@@ -124,6 +165,15 @@ ACTIONS: dict[str, ActionEntry] = _entries(
     ("expert.dropped_out", N_("Expert dropped out"),
      N_("An expert left the round; their unfinished assignments were withdrawn.")),
     ("expert_pool.imported", N_("Experts imported"), N_("A table of experts was imported into the pool.")),
+    ("expert_draw.drawn", N_("Experts drawn at random"),
+     N_("Experts were drawn at random for a category's panel; the specialties, the secure seed, the eligible "
+        "candidates, the excluded experts and the drawn ones are recorded, so the draw can be replayed.")),
+    ("expert_draw.redrawn", N_("Draw replaced"),
+     N_("A pending draw was replaced by a new one with a new seed; the reason is recorded.")),
+    ("expert_draw.confirmed", N_("Draw confirmed"),
+     N_("A supervisor confirmed a draw; the drawn experts were assigned the category's nominations.")),
+    ("expert_note.added", N_("Note on an expert added"),
+     N_("An organizer wrote a note on an expert's record.")),
     # scoring
     ("score_sheet.draft_saved", N_("Score sheet draft saved"),
      N_("A judge saved scores as a draft; the values are recorded.")),
@@ -143,7 +193,11 @@ ACTIONS: dict[str, ActionEntry] = _entries(
      N_("The top nominations of an approved preliminary run advanced to the final round.")),
     ("result_run.unblinded", N_("Identities revealed"),
      N_("The identities behind the run's blind codes were revealed, with a reason.")),
-    ("result_run.published", N_("Results published"), N_("The category's winners were put on the public page.")),
+    ("result_run.published", N_("Results published"),
+     N_("The list the committee approved was put on the public page, after the organizer confirmed it.")),
+    ("category.publication_refused", N_("Publication refused"),
+     N_("An attempt to publish a category's winners was refused (for instance before the committee's approval); "
+        "nothing was published. The reason given is recorded.")),
     # final meetings
     ("meeting.created", N_("Meeting set up"),
      N_("A final meeting was set up: shortlist, members, chair, voting window, quorum and threshold.")),
@@ -153,20 +207,21 @@ ACTIONS: dict[str, ActionEntry] = _entries(
      N_("An absent member was replaced by a substitute; the approving member is recorded.")),
     ("meeting.recusal_recorded", N_("Recusal recorded"),
      N_("A member was recused from the vote on one nomination, with a reason.")),
-    ("meeting.voting_opened", N_("Voting opened"), N_("Voting opened; automatic recusals were added.")),
+    ("meeting.key_share_made", N_("Key share made"),
+     N_("The chair or an auditor made their share of the meeting key; the code was shown to them once and is "
+        "not stored.")),
+    ("meeting.voting_opened", N_("Voting opened"),
+     N_("Voting opened; automatic recusals were added and the meeting's key pair was made (its fingerprint is "
+        "recorded).")),
     ("meeting.ballot_cast", N_("Ballot cast"),
-     N_("A member cast a ballot, online or on paper; the choices stay secret.")),
+     N_("A member cast a ballot, online or on paper (confirmed by the member, or by the chair with a reason); it "
+        "is stored encrypted and the choices stay secret.")),
     ("meeting.voting_closed", N_("Voting closed"), N_("Voting closed; the number of ballots is recorded.")),
-    ("meeting.paper_ballot_entered", N_("Paper ballot entered"),
-     N_("A paper ballot was typed in and waits for confirmation.")),
-    ("meeting.paper_ballot_confirmed", N_("Paper ballot confirmed"),
-     N_("An entered paper ballot was confirmed and counted.")),
-    ("meeting.paper_ballot_discarded", N_("Paper ballot discarded"),
-     N_("An entered paper ballot was discarded without being counted.")),
     ("meeting.tallied", N_("Votes tallied"),
-     N_("The votes were counted; the quorum, the threshold and each nomination's result are recorded.")),
+     N_("The encrypted ballots were counted with both key shares; the quorum, the threshold, each nomination's "
+        "result and the digest of the receipts are recorded, and the key was erased.")),
     ("meeting.cancelled", N_("Meeting cancelled"),
-     N_("The meeting was cancelled, with a reason; pending paper ballots were discarded.")),
+     N_("The meeting was cancelled, with a reason; its key was erased, so its ballots can never be decrypted.")),
     # public notice
     ("notice.published", N_("Public notice published"),
      N_("The category's candidates were put on public notice; the digest of the notice PDF is recorded.")),
@@ -225,6 +280,20 @@ LEGACY_ALIASES: dict[str, str] = {
     "notice.objection_decided": "objection.decided",
 }
 
+#: Actions no code writes any more whose stored events keep their own meaning (an older name of a current
+#: action belongs in LEGACY_ALIASES instead).
+RETIRED_ACTIONS: dict[str, ActionEntry] = _entries(
+    # The anonymous paper-ballot queue, replaced by paper ballots confirmed by the member or the chair when
+    # ballots became encrypted (migration 0016_ballot).
+    ("meeting.paper_ballot_entered", N_("Paper ballot entered"),
+     N_("A paper ballot was typed in and waited for a second organizer's confirmation (before ballots were "
+        "encrypted).")),
+    ("meeting.paper_ballot_confirmed", N_("Paper ballot confirmed"),
+     N_("An entered paper ballot was confirmed and counted (before ballots were encrypted).")),
+    ("meeting.paper_ballot_discarded", N_("Paper ballot discarded"),
+     N_("An entered paper ballot was discarded without being counted (before ballots were encrypted).")),
+)
+
 #: The actors that are not a user (``Actor.system(name)``), with the label an auditor reads.
 SYSTEM_ACTORS: dict[str, str] = {
     "system": N_("System"),
@@ -238,4 +307,5 @@ SYSTEM_ACTORS: dict[str, str] = {
 
 def entry_for(action: str) -> ActionEntry | None:
     """The catalogue entry of a stored action, under its current or an older name (None if unknown)."""
-    return ACTIONS.get(LEGACY_ALIASES.get(action, action))
+    current = LEGACY_ALIASES.get(action, action)
+    return ACTIONS.get(current) or RETIRED_ACTIONS.get(current)

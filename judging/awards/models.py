@@ -1,10 +1,11 @@
-"""What an edition awards: the winners on the public page and operating methods named after their creators."""
+"""What an edition awards: the list the committee approved, the winners on the public page and operating methods
+named after their creators."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from judging.db.base import Base, utcnow
@@ -42,3 +43,27 @@ class NamedMethod(Base):
     name: Mapped[str] = mapped_column(String(100))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ApprovedWinner(Base):
+    """One line of the list the award committee approved (审定), as it will go public: the only list a
+    category may publish, and the one the May Day recommendations are read from. Written once, when the
+    notices part records the committee's approval; publication copies it into ``publications``."""
+
+    __tablename__ = "approved_winners"
+    __table_args__ = (UniqueConstraint("category_id", "nomination_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), index=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), index=True)
+    place: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    first_inventor: Mapped[str] = mapped_column(String(100))
+    employer: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(50))
+    # Where the list was approved from: the notice version on public notice (None: the category skipped it).
+    notice_version: Mapped[int | None] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(200))  # the committee's meeting or document (文号)
+    approved_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

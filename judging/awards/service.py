@@ -1,14 +1,17 @@
 """The awards of an edition: the candidate list, the winners, the May Day list, named methods, publication.
 
 One owner of "the final list". The candidates come from the category's tallied panel meeting when it
-held one, else from the approved award run (``results.award_run``). A category that goes through
-public notice publishes the list its committee approved (the notices part hands it over when the
-approval is recorded); others publish their award list from the awards page. Once published, a
-category's lists are read-only (``ensure_lists_open``).
+held one, else from the approved award run (``results.award_run``). Nothing goes public, and nobody is
+recommended for the May Day medal, before the award committee's approval (审定): the notices part
+records it and hands the approved list over (``approve_list``: the list last on notice, or the candidates
+of a category that skipped the notice); ``publish`` then puts exactly that list on the public page, after
+a confirmation page that shows it (``publication_preview``). A refused publication is audited as refused
+(``record_refusal``). Once published, a category's lists are read-only (``ensure_lists_open``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,7 +19,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from judging import audit
-from judging.awards.models import NamedMethod, Publication
+from judging.accounts.permissions import Ask, Refused
+from judging.awards.models import ApprovedWinner, NamedMethod, Publication
+from judging.awards.permissions import PUBLISH, PUBLISHABLE
+from judging.db.base import utcnow
 from judging.editions.models import Category, CategoryKey, Edition
 from judging.errors import Conflict, N_, NotFound
 from judging.meetings.service import passed_nominations
@@ -24,7 +30,7 @@ from judging.nominations.models import Nomination, NominationIdentity
 from judging.results import service as results
 from judging.results.models import ResultEntry, ResultRun
 from judging.stages.models import StageKind, StageStatus
-from judging.stages.service import status_of
+from judging.stages.service import stage_rows
 
 MAY_DAY_CATEGORIES = (CategoryKey.ACHIEVEMENT, CategoryKey.OPERATING_METHOD)
 MAY_DAY_TOP = 10
@@ -49,6 +55,20 @@ def candidate_ids(session: Session, category: Category) -> list[int]:
     return [e.nomination_id for e in sorted(run.entries, key=lambda e: (e.rank, e.code)) if e.in_top]
 
 
+def reserve_ids(session: Session, category: Category) -> list[int]:
+    """The nominations that may stand in for a candidate removed from the list, in the order they must be
+    taken: those the panel meeting's secret ballot passed beyond the first N (the meeting's order), else,
+    with no meeting, the approved award run's ranking beyond its top N. Nobody the ballot failed and
+    nobody left off the meeting's shortlist is ever among them."""
+    passed = passed_nominations(session, category.id)
+    if passed is not None:
+        return passed[category.top_n:] if category.top_n else []
+    run = results.award_run(session, category=category)
+    if run is None:
+        return []
+    return [e.nomination_id for e in sorted(run.entries, key=lambda e: (e.rank, e.code)) if not e.in_top]
+
+
 def method_names(session: Session, nomination_ids: Sequence[int]) -> dict[int, str]:
     """The names given to operating methods among ``nomination_ids``."""
     return dict(session.execute(select(NamedMethod.nomination_id, NamedMethod.name)
@@ -61,9 +81,12 @@ def is_published(session: Session, *, category_id: int) -> bool:
 
 
 def ensure_lists_open(session: Session, *, category_id: int) -> None:
-    """Refuse a change to a category's award, medal or named-method lists once they are published."""
+    """Refuse a change to a category's award, medal or named-method lists once the committee approved them
+    (what goes public is the approved list) or they are published."""
     if is_published(session, category_id=category_id):
         raise Conflict(N_("This category's lists are published; they can no longer change."))
+    if session.scalar(select(ApprovedWinner.id).where(ApprovedWinner.category_id == category_id).limit(1)):
+        raise Conflict(N_("The committee has approved this category's list; it can no longer change."))
 
 
 @dataclass(frozen=True)
@@ -100,19 +123,17 @@ class MedalCandidate:
     nomination_id: int
 
 
-def may_day_list(session: Session, *, edition: Edition, role: str) -> list[MedalCandidate]:
-    """First inventor of each of the top 10 achievements and top 10 operating methods (approved runs only)."""
+def may_day_list(session: Session, *, edition: Edition) -> list[MedalCandidate]:
+    """First inventor of each of the top 10 achievements and top 10 operating methods of the lists the
+    committee approved (审定): a category whose list is not approved recommends nobody yet."""
     out = []
     for category in edition.categories:
         if category.key not in MAY_DAY_CATEGORIES:
             continue
-        _run, awards = award_list(session, category=category, role=role)
-        for award in awards:
-            if not recommends_may_day(category, award.place) or award.identity is None:
-                continue
-            out.append(MedalCandidate(category, award.place, award.named_as or award.nomination.title,
-                                      award.identity.first_inventor or "", award.identity.employer,
-                                      award.identity.city, award.nomination.id))
+        for row in approved_list(session, category_id=category.id):
+            if recommends_may_day(category, row.place):
+                out.append(MedalCandidate(category, row.place, row.title, row.first_inventor, row.employer,
+                                          row.city, row.nomination_id))
     return out
 
 
@@ -154,43 +175,101 @@ class Winner:
     city: str
 
 
-def _award_winners(session: Session, *, category: Category) -> list[Winner]:
-    _run, awards = award_list(session, category=category, role="organizer")
-    return [Winner(a.place, a.nomination.id, a.named_as or a.nomination.title, a.identity.first_inventor or "",
-                   a.identity.employer, a.identity.city) for a in awards]
+def approved_list(session: Session, *, category_id: int) -> list[ApprovedWinner]:
+    """The list the committee approved for the category, in place order (empty before its approval)."""
+    return list(session.scalars(select(ApprovedWinner).where(ApprovedWinner.category_id == category_id)
+                                .order_by(ApprovedWinner.place)))
 
 
-def publish(session: Session, *, category: Category, by: audit.Actor,
-            approved: Sequence[Winner] | None = None) -> list[Publication]:
-    """Put the category's winners on the public page: only title, first inventor, employer, city, summary.
+def approve_list(session: Session, *, category: Category, winners: Sequence[Winner], notice_version: int | None,
+                 reference: str, approved_on: dt.date, by: audit.Actor) -> list[ApprovedWinner]:
+    """Keep the list the committee approved as the one the category may publish (the notices part calls it
+    in the transaction that records the approval, whose audit event names the list)."""
+    ensure_lists_open(session, category_id=category.id)
+    if approved_list(session, category_id=category.id):
+        raise Conflict(N_("The committee's approval of this category is already recorded."))
+    if not winners:
+        raise Conflict(N_("The approved list is empty."))
+    rows = [ApprovedWinner(category_id=category.id, nomination_id=w.nomination_id, place=w.place, title=w.title,
+                           first_inventor=w.first_inventor, employer=w.employer, city=w.city,
+                           notice_version=notice_version, reference=reference, approved_on=approved_on,
+                           recorded_by_id=by.id) for w in winners]
+    session.add_all(rows)
+    session.flush()
+    return rows
 
-    ``approved`` is the list the committee approved after public notice (the notices part passes it when
-    it records the approval); a category that uses the notice stage cannot publish without it. Others
-    publish their award list.
-    """
+
+def current_stage(session: Session, *, category_id: int) -> StageKind | None:
+    """The category's open stage, else its next pending one (None: every stage is over)."""
+    rows = stage_rows(session, category_id=category_id)
+    status = {kind: rows[kind].status if kind in rows else StageStatus.PENDING for kind in StageKind}
+    return (next((k for k in StageKind if status[k] is StageStatus.OPEN), None)
+            or next((k for k in StageKind if status[k] is StageStatus.PENDING), None))
+
+
+@dataclass(frozen=True)
+class PublicationPreview:
+    """Exactly what publishing a category puts on the public page, and what it rests on."""
+
+    category: Category
+    run: ResultRun
+    winners: list[ApprovedWinner]
+
+    @property
+    def notice_version(self) -> int | None:
+        return self.winners[0].notice_version
+
+    @property
+    def reference(self) -> str:
+        return self.winners[0].reference
+
+    @property
+    def approved_on(self) -> dt.date:
+        return self.winners[0].approved_on
+
+
+def publication_preview(session: Session, *, category: Category) -> PublicationPreview:
+    """What ``publish`` would put on the public page, or the refusal that says what it still needs."""
+    decision = PUBLISHABLE.decide(Ask(None, category, session))
+    if not decision:
+        raise Refused(PUBLISH.name, decision.reason)
+    winners = approved_list(session, category_id=category.id)
     run = results.award_run(session, category=category)
     if run is None:
         raise Conflict(N_("Approve a run of this category before publishing."))
     if results.unblinding_for(session, round_id=run.round_id, category_id=run.category_id) is None:
         raise Conflict(N_("Reveal identities (unblind) before publishing."))
-    if session.scalar(select(func.count()).select_from(Publication).where(Publication.run_id == run.id)):
-        raise Conflict(N_("These results are already published."))
-    if approved is None:
-        if status_of(session, category_id=category.id, kind=StageKind.PUBLIC_NOTICE) is not StageStatus.PENDING:
-            raise Conflict(N_("Publishing needs the committee's approval of the list on notice."))
-        approved = _award_winners(session, category=category)
+    return PublicationPreview(category, run, winners)
+
+
+def publish(session: Session, *, category: Category, by: audit.Actor,
+            now: dt.datetime | None = None) -> list[Publication]:
+    """Put the list the committee approved on the public page: only title, first inventor, employer, city,
+    summary. Refused (nothing written) before the approval, and once published."""
+    preview = publication_preview(session, category=category)
+    now = now or utcnow()
+    run = preview.run
     edition = session.get(Edition, run.edition_id)
     summaries = dict(session.execute(select(Nomination.id, Nomination.summary).where(
-        Nomination.id.in_([w.nomination_id for w in approved]))).all())
+        Nomination.id.in_([w.nomination_id for w in preview.winners]))).all())
     rows = [Publication(run_id=run.id, nomination_id=w.nomination_id, year=edition.year,
                         category_key=category.key.value, category_name=category.name, place=w.place, title=w.title,
                         first_inventor=w.first_inventor, employer=w.employer, city=w.city,
-                        summary=summaries[w.nomination_id], published_by_id=by.id) for w in approved]
+                        summary=summaries[w.nomination_id], published_by_id=by.id, published_at=now)
+            for w in preview.winners]
     session.add_all(rows)
     session.flush()
     audit.append(session, actor=by, action="result_run.published", object_type="result_run", object_id=run.id,
-                 data={"category": category.id, "count": len(rows)})
+                 data={"category": category.id, "count": len(rows), "notice_version": preview.notice_version,
+                       "nominations": [w.nomination_id for w in preview.winners]})
     return rows
+
+
+def record_refusal(session: Session, *, category_id: int, by: audit.Actor, reason: str) -> None:
+    """Publication is an integrity rule: a refused attempt is kept in the audit chain (after the caller
+    rolled the attempt back), with the reason the user read."""
+    audit.append(session, actor=by, action="category.publication_refused", object_type="category",
+                 object_id=category_id, data={"reason": reason})
 
 
 def published_for(session: Session, *, run: ResultRun) -> bool:

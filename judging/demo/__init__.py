@@ -13,7 +13,7 @@ from judging import audit
 from judging.accounts import Role, add_user
 from judging.demo.content import DEMO_PASSWORDS, DemoAccount, current_edition_spec, on_scale
 from judging.demo.current import (
-    DEMO_TARGET, JUDGE_ACCOUNTS, add_blind_codes, add_experts, add_nominations, assign, intake, walk_stages,
+    DEMO_TARGET, JUDGE_ACCOUNTS, add_blind_codes, add_experts, add_nominations, assign, walk_stages,
 )
 from judging.demo.notice import DEMO_OBJECTION, notice_edition
 from judging.meetings.models import Meeting, MeetingStatus
@@ -61,14 +61,13 @@ def load_demo(session: Session, *, seed: int = 2026, progress: Callable[[int, in
     experts = add_experts(session, rng, actor=system)
     accounts.append(JUDGE_ACCOUNTS)
     report(4, steps, "blind codes")
-    add_blind_codes(session, rng, round_=preliminary, nominations=nominations, by=system)
-    walk_stages(session, edition=edition, actor=system)
+    draw = add_blind_codes(session, rng, round_=preliminary, nominations=nominations, by=system)
+    walk_stages(session, edition=edition, actor=system, draw=draw)
 
     report(5, steps, "assignments and scores")
     assign(session, edition=edition, round_=preliminary, seed=seed, actor=system)
     judges_at_work(session, edition=edition, round_=preliminary, experts=experts, seed=seed,
                    organizer=users["organizer"])
-    intake(session, edition=edition, actor=system)
     notice_edition(session, seed=seed, experts=experts, actor=system)
     report(steps, steps, "done")
     return accounts

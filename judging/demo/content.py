@@ -88,13 +88,30 @@ class DemoAccount:
     note: str = ""
 
 
+def _band_text(description: str, general: str) -> str:
+    """A band descriptor of the criterion's own: what its aspect looks like at that level."""
+    return f"{description}：{general}"
+
+
+def review_opinion(criteria, values, title: str) -> str:
+    """A review opinion of its own per item and sheet: the criteria the judge rated highest and lowest (by
+    share of their scale), with what the judge would want to see more of."""
+    def share(criterion) -> Decimal:
+        return (values[criterion.id] - criterion.scale_min) / (criterion.scale_max - criterion.scale_min)
+    ranked = sorted(criteria, key=lambda c: (share(c), c.position))
+    weakest, strongest = ranked[0], ranked[-1]
+    return (f"《{title[:18]}》{strongest.name}较为突出（{strongest.description}），"
+            f"{weakest.name}相对不足，建议补充{weakest.description}方面的材料。")
+
+
 def _criterion_spec(name: str, weight: int, description: str, *, points: bool) -> CriterionSpec:
     if name in GRADES and points:
         return CriterionSpec(name, Decimal(weight) / 100, Decimal(0), Decimal(weight), Decimal(0), ScaleKind.GRADE,
                              description, grades=tuple(GradeSpec(label, Decimal(value))
                                                        for label, value in GRADES[name]))
-    bands = [(Decimal(low), Decimal(high), label, desc) for low, high, label, desc in POINT_BANDS[weight]] \
-        if points else LEVELS
+    bands = [(Decimal(low), Decimal(high), label, _band_text(description, desc))
+             for low, high, label, desc in POINT_BANDS[weight]] if points else \
+        [(low, high, label, _band_text(description, desc)) for low, high, label, desc in LEVELS]
     return CriterionSpec(name, Decimal(weight) / 100, Decimal(0), Decimal(weight if points else 10),
                          Decimal(1 if points else "0.5"), ScaleKind.NUMERIC, description,
                          bands=tuple(BandSpec(low, high, label, desc) for low, high, label, desc in bands))

@@ -19,13 +19,13 @@ from judging.demo.content import (
     CATEGORIES, CITIES, DEMO_PASSWORDS, EXPERT_FIELDS, INDUSTRIES, JUDGES_PER_NOMINATION, N_EXPERTS, SHANGHAI,
     DemoAccount, body, demo_codes, employer, person, title,
 )
-from judging.editions.models import Category, CategoryKey, Edition, Round
+from judging.editions.models import Category, CategoryKey, Edition, Round, RoundKind
 from judging.formal_review.models import Outcome
 from judging.formal_review.service import decide, set_checklist
-from judging.nominations import importer
+from judging.nominations import dictionary as short_names, importer
 from judging.nominations.codes import ensure_blind_codes
 from judging.nominations.models import Nomination, NominationIdentity, NominationStatus
-from judging.nominations.service import set_quotas
+from judging.nominations.service import confirm, set_quotas
 from judging.nominations.storage import AttachmentStore
 from judging.panels.importer import import_experts, link_account
 from judging.panels.models import Expert
@@ -79,7 +79,8 @@ def add_experts(session: Session, rng: random.Random, *, actor: audit.Actor) -> 
                      f"judge{index:02d}@example.cn", "、".join(rng.sample(EXPERT_FIELDS, 2)), "30"])
     out = io.StringIO()
     csv.writer(out).writerows([["姓名", "工作单位", "城市", "手机", "邮箱", "专业领域", "最大评审量"], *rows])
-    report = import_experts(session, data=out.getvalue().encode("utf-8"), filename="评审专家库.csv", by=actor)
+    report = import_experts(session, data=out.getvalue().encode("utf-8"), filename="评审专家库.csv", by=actor,
+                            make_logins=False)  # the demo's judges have their published logins (linked below)
     if not report.stored or report.problems:
         raise RuntimeError(f"the demo's expert pool did not import: {report.problems[:3]}")
     experts = list(session.scalars(select(Expert).order_by(Expert.id.desc()).limit(N_EXPERTS)))[::-1]
@@ -92,10 +93,12 @@ JUDGE_ACCOUNTS = DemoAccount("judge01 … judge60", DEMO_PASSWORDS["judge"], Rol
 
 
 def add_blind_codes(session: Session, rng: random.Random, *, round_: Round, nominations: list[Nomination],
-                    by: audit.Actor) -> None:
-    """The preliminary round's codes, through the one issuer with the demo's seeded drawer."""
-    ensure_blind_codes(session, round_id=round_.id, nomination_ids=[n.id for n in nominations], by=by,
-                       draw=demo_codes(rng))
+                    by: audit.Actor):
+    """The preliminary round's codes, through the one issuer with the demo's seeded drawer (returned, so the
+    nominations that pass formal review later get theirs from the same stream)."""
+    draw = demo_codes(rng)
+    ensure_blind_codes(session, round_id=round_.id, nomination_ids=[n.id for n in nominations], by=by, draw=draw)
+    return draw
 
 
 def assign(session: Session, *, edition: Edition, round_: Round, seed: int, actor: audit.Actor) -> None:
@@ -127,37 +130,60 @@ DEMO_CHECKLIST = [{"kind": "manual", "label": "推荐表加盖推荐单位（市
                   {"kind": "manual", "label": "申报材料真实完整，不含涉密内容"}]
 
 
-def walk_stages(session: Session, *, edition: Edition, actor: audit.Actor) -> None:
-    """Every category of the current demo edition is in online review: recommendation closed, formal
-    review closed with every nomination passed (both manual checks ticked), online review open, the
-    later stages scheduled. Through the same services as the organizer's pages."""
+def walk_stages(session: Session, *, edition: Edition, actor: audit.Actor, draw) -> None:
+    """Every category of the current demo edition, in the order the stages allow: recommendation (where the
+    late table of three suggestions is imported and confirmed), formal review (every nomination decided: the
+    late near-duplicate is not accepted), online review open, the later stages scheduled.
+    Through the same services as the organizer's pages."""
     for category in edition.categories:
         for kind, (start, end, _opened, _closed) in DEMO_STAGE_DATES.items():
             schedule_stage(session, category_id=category.id, kind=kind, start=start, end=end, by=actor)
         set_checklist(session, edition=edition, category_id=category.id, items=DEMO_CHECKLIST, by=actor)
+        open_stage(session, category_id=category.id, kind=StageKind.NOMINATION, by=actor,
+                   now=DEMO_STAGE_DATES[StageKind.NOMINATION][2])
+    imported = intake(session, edition=edition, actor=actor)
+    # The organizer checks the late table's flags and confirms its rows before recommendation closes (their
+    # codes come from the demo's seeded drawer, as the others').
+    for nomination_id in imported.values():
+        ensure_blind_codes(session, round_id=_preliminary_of(edition).id, nomination_ids=[nomination_id], by=actor,
+                           draw=draw)
+        confirm(session, edition=edition, nomination_id=nomination_id, by=actor, acknowledge=True)
+    for category in edition.categories:
         for kind, (_start, _end, opened, closed) in DEMO_STAGE_DATES.items():
-            if opened is None:
-                continue
-            open_stage(session, category_id=category.id, kind=kind, by=actor, now=opened)
+            if kind is not StageKind.NOMINATION and opened is not None:
+                open_stage(session, category_id=category.id, kind=kind, by=actor, now=opened)
             if kind is StageKind.FORMAL_REVIEW:
-                _pass_all(session, edition=edition, category=category, actor=actor)
+                _review_all(session, edition=edition, category=category, imported=imported, actor=actor)
             if closed is not None:
                 close_stage(session, category_id=category.id, kind=kind, by=actor, now=closed)
 
 
-def _pass_all(session: Session, *, edition: Edition, category: Category, actor: audit.Actor) -> None:
+def _review_all(session: Session, *, edition: Edition, category: Category, imported: dict[str, int],
+                actor: audit.Actor) -> None:
+    """Formal review of the category: both manual checks ticked for every nomination; the late table's
+    near-copy of another city's suggestion is not accepted."""
+    duplicate = imported.get(DEMO_DUPLICATE_TITLE)
     for nomination_id in session.scalars(select(Nomination.id).where(
             Nomination.category_id == category.id).order_by(Nomination.id)):
-        decide(session, edition=edition, nomination_id=nomination_id, outcome=Outcome.PASSED, by=actor,
-               ticked=range(len(DEMO_CHECKLIST)))
+        if nomination_id == duplicate:
+            decide(session, edition=edition, nomination_id=nomination_id, outcome=Outcome.REJECTED, by=actor,
+                   reasons="与苏州市推荐的《空压机余热回收利用建议》内容重复，不予受理。")
+        else:
+            decide(session, edition=edition, nomination_id=nomination_id, outcome=Outcome.PASSED, by=actor,
+                   ticked=range(len(DEMO_CHECKLIST)))
+
+
+def _preliminary_of(edition: Edition) -> Round:
+    return next(r for r in edition.rounds if r.kind is RoundKind.PRELIMINARY)
 
 
 # Employees per nominating unit (thousands of trade-union members, rounded), for the quotas page.
 DEMO_EMPLOYEES = {"南京": 412, "无锡": 335, "徐州": 248, "常州": 221, "苏州": 693, "南通": 289, "连云港": 115,
                   "淮安": 126, "盐城": 171, "扬州": 142, "镇江": 108, "泰州": 140, "宿迁": 112}
 DEMO_TARGET = 240
-# Three nominations still under review (unconfirmed, so never assigned): one re-submits another's
-# suggestion, one names its employer's abbreviation in the text, one is clean.
+# A late table of three suggestions, imported during recommendation: one re-submits another's suggestion
+# (flagged as a near-duplicate, not accepted in formal review), one names its employer's abbreviation in
+# the text (a leftover the organizer checks), one is clean.
 DEMO_REVIEW_ROWS = [
     ["十佳合理化建议", "苏州", "空压机余热回收利用建议",
      "利用空压机余热加热生活用水，年节电120万千瓦时，节约费用96万元，建议在全公司推广应用。", "",
@@ -169,18 +195,26 @@ DEMO_REVIEW_ROWS = [
      "王建国同志提出在南钢推广透平叶片在线清洗，年创效780万元。", "",
      "王建国", "南京钢铁股份有限公司", "钢铁冶金", "ZL201910123456.7", "13912345678", "wangjianguo@example.cn"],
 ]
+DEMO_DUPLICATE_TITLE = "空压机余热回收再利用的建议"
 
 
-def intake(session: Session, *, edition: Edition, actor: audit.Actor) -> None:
-    """City quotas (employees and the edition's total target) and a small import to review, through
-    the same services the organizer's pages use."""
+def intake(session: Session, *, edition: Edition, actor: audit.Actor) -> dict[str, int]:
+    """City quotas (employees and the edition's total target) and the late table of three suggestions,
+    imported during recommendation through the same services the organizer's pages use; returns the ids
+    of what it imported by title."""
     set_quotas(session, edition=edition, total=DEMO_TARGET, by=actor,
                units=[(city, "city", DEMO_EMPLOYEES[city]) for city in CITIES])
+    short_names.seed(session, edition_id=edition.id, by=actor)  # the office's dictionary: 南钢, 徐工 …
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["类别", "城市", "项目名称", "简介", "正文", "完成人", "工作单位", "所属行业", "专利号", "联系电话",
                      "电子邮箱"])
     writer.writerows(DEMO_REVIEW_ROWS)
-    importer.import_nominations(session, edition=edition, table_data=out.getvalue().encode("gb18030"),
-                                filename="苏锡宁推荐汇总表.csv", store=AttachmentStore(settings.current().var_dir),
-                                by=actor)
+    record = importer.import_nominations(session, edition=edition, table_data=out.getvalue().encode("gb18030"),
+                                         filename="苏锡宁推荐汇总表.csv", by=actor,
+                                         store=AttachmentStore(settings.current().var_dir))
+    if record.status != "imported":
+        raise RuntimeError(f"the demo's late table did not import: {record.errors[:3]}")
+    titles = [row[2] for row in DEMO_REVIEW_ROWS]
+    return dict(session.execute(select(Nomination.title, Nomination.id).where(
+        Nomination.edition_id == edition.id, Nomination.title.in_(titles))).all())

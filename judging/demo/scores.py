@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from judging.accounts import actor_of
 from judging.accounts.models import Role, User
-from judging.demo.content import SHANGHAI, on_scale
+from judging.demo.content import SHANGHAI, on_scale, review_opinion
 from judging.editions.models import CategoryKey, Edition, Round
 from judging.editions.rubrics import plain
 from judging.nominations.models import Nomination
@@ -35,8 +35,6 @@ DEMO_UNDERTAKING = (
 # Categories whose preliminary sheets the demo fills in and submits, so that a result run can be
 # computed right after `make run` (the other categories stay open for judges to try scoring).
 DEMO_SCORED_CATEGORIES = (CategoryKey.OPERATING_METHOD, CategoryKey.SUGGESTION)
-# Their review opinion (at least the 10 characters the suggestions' rubric asks for).
-DEMO_OPINION = "建议具体可行，测算依据充分，同意推荐。"
 FAMILIARITY_CHOICES = ["very_familiar", "familiar", "familiar", "somewhat"]
 # judges 01–05: (sheets submitted, None for all but the drafts; drafts)
 JUDGES_AT_WORK = {"judge01": (1, 1), "judge02": (None, 2), "judge03": (0, 3), "judge04": (None, 0), "judge05": (0, 0)}
@@ -77,6 +75,8 @@ def _submitted_categories(session: Session, *, edition: Edition, round_: Round, 
             .where(Assignment.round_id == round_.id, Nomination.category_id == category.id)
             .order_by(Assignment.nomination_id, Assignment.expert_id)).all()
         quality: dict[int, float] = {}
+        titles = dict(session.execute(select(Nomination.id, Nomination.title)
+                                      .where(Nomination.category_id == category.id)).all())
         for assignment_id, nomination_id, expert_id in rows:
             level = quality.setdefault(nomination_id, rng.uniform(4.0, 8.5))
             familiarity = rng.choice(FAMILIARITY_CHOICES)
@@ -84,8 +84,8 @@ def _submitted_categories(session: Session, *, edition: Edition, round_: Round, 
             for criterion in criteria:
                 raw = level - severity[expert_id] + rng.gauss(0, 0.7)
                 values[criterion.id] = Decimal(str(min(10.0, max(0.0, round(raw * 2) / 2))))
-            by_expert[expert_id].append(
-                (assignment_id, sheet_form(values, comment=DEMO_OPINION, familiarity=familiarity)))
+            by_expert[expert_id].append((assignment_id, sheet_form(
+                values, comment=review_opinion(criteria, values, titles[nomination_id]), familiarity=familiarity)))
     submitted_at = dt.datetime(2026, 11, 25, 16, 0, tzinfo=SHANGHAI)
     for expert in experts:
         if by_expert[expert.id]:
@@ -118,8 +118,9 @@ def _judges_part_way(session: Session, *, edition: Edition, round_: Round, exper
             values = {c.id: on_scale(c, Decimal(rng.randint(8, 20)) / 20)[0] for c in filled}
             familiarity = rng.choice(FAMILIARITY_CHOICES)
             if index < n_submitted:
+                title = session.get(Nomination, assignment.nomination_id).title
                 submitted.append((assignment.id, sheet_form(
-                    values, comment="创新点明确，应用效果有数据支撑，建议补充推广应用情况。", familiarity=familiarity)))
+                    values, comment=review_opinion(criteria, values, title), familiarity=familiarity)))
             else:
                 save_draft(session, judge=user, assignment_id=assignment.id, version=0, now=now,
                            data=sheet_form(values, comment="", familiarity=familiarity))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from judging import audit
 from judging.documents.models import Document
 from judging.documents.rendering import RenderedPdf, render_pdf
-from judging.errors import NotFound
+from judging.errors import N_, NotFound
 
 Progress = Callable[[float, str], None]
 
@@ -65,14 +65,14 @@ def produce(session_factory: sessionmaker[Session], read: Callable[[Session], Dr
     read, or by a concurrent producer before the store) that one is returned and nothing is written.
     """
     with session_factory() as session:
-        progress(0.05, "reading")
+        progress(0.05, N_("Reading the data"))
         draft = read(session)
         if once and (existing := latest_of(session, draft.subject_type, draft.subject_id, kind=draft.kind)):
             return existing
         session.rollback()
-        progress(0.2, "rendering")
+        progress(0.2, N_("Rendering the PDF"))
         pdf = render_pdf(draft.template, draft.context)
-        progress(0.95, "storing")
+        progress(0.95, N_("Storing the document"))
         if once:
             audit.lock_chain_head(session)  # serializes audited writers, so two producers cannot both store
             if existing := latest_of(session, draft.subject_type, draft.subject_id, kind=draft.kind):

@@ -6,9 +6,7 @@ Thin handlers: read the form, call one service, commit, answer.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -21,17 +19,23 @@ from judging.accounts.models import Role
 from judging.editions.models import Edition
 from judging.editions.service import current_edition
 from judging.errors import N_, JudgingError, NotFound
-from judging.formal_review import service
+from judging.formal_review import permissions, service
 from judging.formal_review.models import Outcome
-from judging.nominations.service import known_units
-from judging.tabular import csv_cell
+from judging.nominations.models import Nomination
+from judging.tabular import csv_bytes
+from judging.nominations import attachment_review
+from judging.nominations.service import known_units, translate_problem
+from judging.nominations.storage import AttachmentStore
 from judging.stages.models import StageKind
 from judging.stages.service import status_of
-from judging.web.auth import current_user, requires_role
+from judging.web.auth import current_user
+from judging.web.guards import loaded, requires
 from judging.web.forms import commit_or_refuse, form_text, form_values, request_actor
 from judging.web.rendering import DbSession, gettext_for, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+MAX_ATTACHMENT = 60 * 1024 * 1024
 PAGE = 100
 RETURN_DAYS = 10  # the deadline the return form suggests
 
@@ -61,14 +65,10 @@ def items_from_form(data: dict[str, Any]) -> list[dict]:
     return items
 
 
-def _organizer_only(request: Request) -> None:
-    if current_user(request).role is not Role.ORGANIZER:
-        raise NotFoundException()
-
 
 class FormalReviewController(Controller):
     path = "/organizer/formal-review"
-    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+    guards = [requires(permissions.VIEW)]
 
     @get("/", sync_to_thread=True)
     def index(self, request: Request, db: DbSession) -> Template:
@@ -91,16 +91,14 @@ class FormalReviewController(Controller):
     def returned(self, request: Request, db: DbSession) -> Response:
         edition = _edition(db)
         gettext = gettext_for(request)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([gettext("City"), "#", gettext("Title"), gettext("Category"), gettext("Employer"),
-                         gettext("What must be corrected"), gettext("Correct by"), gettext("State")])
+        rows = [[gettext("City"), "#", gettext("Title"), gettext("Category"), gettext("Employer"),
+                 gettext("What must be corrected"), gettext("Correct by"), gettext("State")]]
         for row in service.returned_notices(db, edition=edition):
-            # Titles and employers come from the cities' tables: no cell may open as a spreadsheet formula.
-            writer.writerow([csv_cell(value) for value in (
-                row.identity.city, row.nomination.id, row.title, row.category.name, row.identity.employer,
-                row.decision.reasons, row.decision.deadline.isoformat(), gettext(service.State.LABELS[row.state]))])
-        return Response(content=("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+            # Titles and employers come from the cities' tables: csv_bytes keeps any formula from running.
+            rows.append([row.identity.city, row.nomination.id, row.title, row.category.name, row.identity.employer,
+                         row.decision.reasons, row.decision.deadline.isoformat(),
+                         gettext(service.State.LABELS[row.state])])
+        return Response(content=csv_bytes(rows), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="returned-{edition.year}.csv"'})
 
     # ------------------------------------------------------------------------------ checklist
@@ -123,10 +121,9 @@ class FormalReviewController(Controller):
     def checklist(self, request: Request, db: DbSession, category_id: FromPath[int]) -> Template:
         return self._checklist_page(request, db, category_id)
 
-    @post("/categories/{category_id:int}", sync_to_thread=True)
+    @post("/categories/{category_id:int}", sync_to_thread=True, guards=[requires(permissions.CHECKLIST)])
     def save_checklist(self, request: Request, db: DbSession, category_id: FromPath[int],
                        data: FormData) -> Response:
-        _organizer_only(request)
         items = items_from_form(data)
         return commit_or_refuse(
             request, db, lambda: service.set_checklist(db, edition=_edition(db), category_id=category_id, items=items,
@@ -157,9 +154,9 @@ class FormalReviewController(Controller):
     def nomination(self, request: Request, db: DbSession, nomination_id: FromPath[int]) -> Template:
         return self._nomination_page(request, db, nomination_id)
 
-    @post("/nominations/{nomination_id:int}", sync_to_thread=True)
+    @post("/nominations/{nomination_id:int}", sync_to_thread=True,
+          guards=[requires(permissions.DECIDE, load=loaded(Nomination, "nomination_id", current_edition=True))])
     def decide(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
-        _organizer_only(request)
         form = {"reasons": str(data.get("reasons", "")).strip(), "override_reason": form_text(data, "override_reason"),
                 "deadline": form_text(data, "deadline"), "tick": form_values(data, "tick")}
         def decide() -> None:
@@ -181,3 +178,65 @@ class FormalReviewController(Controller):
             request, db, decide, then=f"/organizer/formal-review/nominations/{nomination_id}",
             refused=lambda error, status: self._nomination_page(request, db, nomination_id, error=error, form=form,
                                                                 status_code=status))
+
+    # ------------------------------------------------------------------------------ attachments
+
+    def _attachment_page(self, request: Request, db, nomination_id: int, attachment_id: int, *,
+                         error: str | None = None, status_code: int = 200) -> Template:
+        try:
+            view = attachment_review.attachment_view(db, edition=_edition(db), nomination_id=nomination_id,
+                                                     attachment_id=attachment_id)
+        except NotFound:
+            raise NotFoundException() from None
+        refusal = translate_problem(view.attachment.refusal, gettext_for(request)) if view.attachment.refusal else ""
+        return render(request, "pages/attachment_review.html", view=view, status_code=status_code, refusal=refusal,
+                      readonly=current_user(request).role is not Role.ORGANIZER, error=error,
+                      notice=request.query_params.get("notice"))
+
+    @get("/nominations/{nomination_id:int}/attachments/{attachment_id:int}", sync_to_thread=True)
+    def attachment(self, request: Request, db: DbSession, nomination_id: FromPath[int],
+                   attachment_id: FromPath[int]) -> Template:
+        return self._attachment_page(request, db, nomination_id, attachment_id)
+
+    @get("/nominations/{nomination_id:int}/attachments/{attachment_id:int}/{which:str}", sync_to_thread=True)
+    def attachment_file(self, request: Request, db: DbSession, nomination_id: FromPath[int],
+                        attachment_id: FromPath[int], which: FromPath[str]) -> Response:
+        """The sanitized copy ("review") or what judges receive ("judges"), opened by the organizer."""
+        if which not in ("review", "judges"):
+            raise NotFoundException()
+        try:
+            name, data = attachment_review.review_file(
+                db, edition=_edition(db), nomination_id=nomination_id, attachment_id=attachment_id, which=which,
+                store=AttachmentStore(request.app.state.settings.var_dir))
+        except NotFound:
+            raise NotFoundException() from None
+        media = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg"}.get(name.rsplit(".", 1)[-1],
+                                                                                        "application/octet-stream")
+        disposition = "inline" if media != "application/octet-stream" else "attachment"
+        return Response(content=data, media_type=media, headers={
+            "content-disposition": f'{disposition}; filename="{name}"', "cache-control": "no-store",
+            "x-content-type-options": "nosniff", "content-security-policy": "sandbox"})
+
+    @post("/nominations/{nomination_id:int}/attachments/{attachment_id:int}/replace", sync_to_thread=True,
+          request_max_body_size=MAX_ATTACHMENT, guards=[requires(permissions.ATTACHMENT_REPLACE)])
+    def replace_attachment(self, request: Request, db: DbSession, nomination_id: FromPath[int],
+                           attachment_id: FromPath[int], data: UploadData) -> Response:
+        upload = data.get("file")
+        content = upload.file.read() if upload is not None and hasattr(upload, "file") else b""
+        filename = getattr(upload, "filename", "") or ""
+        here = f"/organizer/formal-review/nominations/{nomination_id}/attachments/{attachment_id}"
+        store = AttachmentStore(request.app.state.settings.var_dir)
+        written: list[str] = []
+
+        def act() -> None:
+            if not content:
+                raise JudgingError(N_("Choose the file that replaces this attachment."))
+            attachment_review.replace(db, edition=_edition(db), nomination_id=nomination_id,
+                                      attachment_id=attachment_id, data=content, filename=filename, store=store,
+                                      by=request_actor(request), written=written)
+
+        def refused(error: str, status: int) -> Template:
+            store.remove(written)  # the transaction rolled back: its files go too
+            return self._attachment_page(request, db, nomination_id, attachment_id, error=error, status_code=status)
+
+        return commit_or_refuse(request, db, act, then=here, refused=refused)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from judging.editions.models import Edition
-from judging.errors import NotFound
+from judging.errors import N_, NotFound
 from judging.formal_review import service
 from judging.jobs import JobContext, job_kind
 from judging.nominations.storage import AttachmentStore, StagedUpload
@@ -24,7 +24,7 @@ def import_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     try:
         table = staged.get(params["table"])
         archive = staged.get(params["archive"]) if params.get("archive") else None
-        ctx.progress(0.01, "reading the upload", force=True)
+        ctx.progress(0.01, N_("Reading the upload"), force=True)
         with ctx.session_factory() as session:
             edition = session.get(Edition, params["edition_id"])
             if edition is None:

@@ -8,15 +8,18 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from judging.accounts.models import Role
-from judging.errors import NotFound
+from judging.errors import N_, NotFound
+from judging.jobs.models import JobStatus
 from judging.jobs.service import get_job
-from judging.web.auth import current_user, requires_login
-from judging.web.rendering import DbSession, render
+from judging.accounts.permissions import LOGGED_IN
+from judging.web.auth import current_user
+from judging.web.guards import requires
+from judging.web.rendering import DbSession, gettext_for, render
 
 
 class JobController(Controller):
     path = "/jobs"
-    guards = [requires_login]
+    guards = [requires(LOGGED_IN)]
 
     @get("/{job_id:int}", sync_to_thread=True)
     def show(self, request: Request, db: DbSession, job_id: FromPath[int]) -> Template:
@@ -29,4 +32,18 @@ class JobController(Controller):
         if user.role not in (Role.ORGANIZER, Role.AUDITOR) and job.created_by_id != user.id:
             raise NotFoundException()
         template = "fragments/job.html" if request.headers.get("hx-request") == "true" else "pages/job.html"
-        return render(request, template, job=job)
+        return render(request, template, job=job, failure=failure_text(job, gettext_for(request)))
+
+
+def failure_text(job, gettext) -> str | None:
+    """Why a job failed, in the reader's language: a refusal's message, else a plain sentence (the
+    technical detail is in the job's ``error`` and the server log, not for the page)."""
+    if job.status is not JobStatus.FAILED:
+        return None
+    refusal = (job.result or {}).get("refusal")
+    if refusal:
+        try:
+            return gettext(refusal["message"]).format(**refusal["params"])
+        except (KeyError, IndexError, ValueError):
+            return gettext(refusal["message"])
+    return gettext(N_("The job failed because of an unexpected error; the details are in the server log."))

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -58,6 +58,14 @@ def kinds_in(module) -> list[JobKind]:
     return [value.job_kind for value in vars(module).values() if isinstance(getattr(value, "job_kind", None), JobKind)]
 
 
+@dataclass(frozen=True)
+class PeriodicTask:
+    """Work every consumer runs once a minute (the mail relay), with the process's sessions and settings."""
+
+    name: str
+    run: Callable[[sessionmaker[Session], Settings], None]
+
+
 class JobsNotConfigured(RuntimeError):
     """A job was started or run before the process configured its job system."""
 
@@ -73,11 +81,13 @@ class _Configuration:
 _CONFIGURATION: _Configuration | None = None
 
 
-def configure(settings: Settings, kinds: Iterable[JobKind]) -> None:
+def configure(settings: Settings, kinds: Iterable[JobKind], periodic: Iterable[PeriodicTask] = ()) -> None:
     """Set this process's job queue and handlers (again: a test or a new app may configure anew)."""
     global _CONFIGURATION
     huey = make_huey(settings)
     table = {kind.name: kind for kind in kinds}
+    for task in periodic:
+        huey.periodic_task(crontab(), name=task.name)(_periodic_runner(task, settings))
     _CONFIGURATION = _Configuration(settings, table, huey, huey.task(name="judging.run_job")(_run_job_by_url))
 
 
@@ -132,6 +142,14 @@ def _run_job_by_url(job_id: int, database_url: str) -> None:
     run_job(job_id, _worker_session_factory(database_url))
 
 
+def _periodic_runner(task: PeriodicTask, settings: Settings) -> Callable[[], None]:
+    def run() -> None:
+        task.run(_worker_session_factory(settings.database_url), settings)
+
+    run.__name__ = task.name.replace(".", "_")
+    return run
+
+
 def dispatch(job_id: int, database_url: str) -> None:
     """Hand a committed job to the queue (in immediate mode it runs now, in this thread)."""
     _configuration().task(job_id, database_url)
@@ -149,7 +167,7 @@ class EmbeddedConsumer(Consumer):
 
 def make_consumer(*, workers: int = 1, embedded: bool = False) -> Consumer:
     consumer_class = EmbeddedConsumer if embedded else Consumer
-    return consumer_class(get_huey(), workers=workers, worker_type="thread", periodic=False)
+    return consumer_class(get_huey(), workers=workers, worker_type="thread", periodic=True)
 
 
 def start_job(session_factory: sessionmaker[Session], *, kind: str, params: dict[str, Any], by: audit.Actor,
@@ -204,6 +222,9 @@ def run_job(job_id: int, session_factory: sessionmaker[Session]) -> None:
         message = str(exc) if isinstance(exc, JudgingError) else f"{type(exc).__name__}: {exc}"
         values = dict(status=JobStatus.FAILED, error=message[:2000] + "\n" + traceback.format_exc()[-4000:]
                       if not isinstance(exc, JudgingError) else message)
+        if isinstance(exc, JudgingError):  # the page shows the refusal in the reader's language
+            values["result"] = {"refusal": {"message": exc.message,
+                                            "params": {k: str(v) for k, v in exc.params.items()}}}
     finally:
         stop.set()
     with session_factory() as session:

@@ -1,9 +1,11 @@
-"""Voting in a panel meeting: a member's secret online ballot, paper ballots received, entered and
-confirmed by two organizers, and closing the vote.
+"""Voting in a panel meeting: a member's secret ballot on their own device, a paper ballot entered by the
+secretary and confirmed by the member (or by the chair, with a reason), closing the vote, and receipts.
 
-What is written for a ballot is chosen so that nobody can tell how a member voted (see
-``judging.meetings.models``): the audit event of a ballot names the member and never the choices;
-refusals never repeat them either.
+Both kinds of ballot take one path: the plain choices are checked (each nomination on the member's
+ballot gets exactly one choice, nothing else), encrypted at once under the meeting's public key, and
+stored as one row of ciphertext keyed by its receipt, in the transaction that flags the member as
+having voted. The plain choices are never written anywhere; the audit event names the member, never
+the choices, and refusals never repeat them either.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from sqlalchemy.orm import Session
 from judging import audit
 from judging.accounts import actor_of
 from judging.accounts.models import User
+from judging.accounts.passwords import check_password
 from judging.db.base import utcnow
 from judging.errors import N_, Conflict, NotFound
-from judging.meetings.models import (
-    Choice, Meeting, MeetingMember, MeetingNomination, MeetingStatus, PaperBallot, PaperStatus,
-)
+from judging.meetings import crypto
+from judging.meetings.keys import CHOICES, key_of, layout_of, slot_rows
+from judging.meetings.models import Meeting, MeetingBallot, MeetingMember, MeetingNomination, MeetingStatus
 from judging.meetings.rules import (
-    ONLINE, PAPER, MeetingError, audit_meeting, member_of, present_by_nomination, recusals, require_status, seats,
+    ONLINE, PAPER, MeetingError, audit_meeting, chair_of, member_of, recusals, require_status, seats,
 )
 from judging.panels.models import Expert
 
@@ -48,7 +51,7 @@ def meetings_of_user(session: Session, *, user: User) -> list[tuple[Meeting, Mee
 def ballot_items(session: Session, *, meeting: Meeting, member: MeetingMember) -> list[MeetingNomination]:
     """The shortlisted nominations on this member's ballot (those the member is not recused from)."""
     recused = {nid for mid, nid in recusals(session, meeting) if mid == member.id}
-    return [row for row in meeting.shortlist if row.nomination_id not in recused]
+    return [row for row in slot_rows(meeting) if row.nomination_id not in recused]
 
 
 def window_open(meeting: Meeting, now: dt.datetime) -> bool:
@@ -75,7 +78,27 @@ def _check_may_vote(session: Session, meeting: Meeting, member: MeetingMember,
     return items
 
 
-def _mark_cast(session: Session, meeting: Meeting, member: MeetingMember, method: str) -> None:
+def parse_choices(raw: Mapping[str, object], items: list[MeetingNomination]) -> dict[str, str]:
+    """handle -> choice for every nomination on the ballot, or the refusal saying what is wrong."""
+    allowed = {row.handle for row in items}
+    if any(isinstance(value, (list, tuple)) for value in raw.values()):
+        raise MeetingError(N_("The ballot gives a nomination more than one choice."))
+    choices = {str(handle): value for handle, value in raw.items() if value not in ("", None)}
+    if set(choices) - allowed:
+        raise MeetingError(N_("The ballot names a nomination that is not on it."))
+    if any(value not in CHOICES for value in choices.values()):
+        raise MeetingError(N_("Each choice must be agree, disagree or abstain."))
+    if set(choices) != allowed:
+        raise MeetingError(N_("Choose agree, disagree or abstain for every nomination on the ballot."))
+    return choices
+
+
+def _vector(meeting: Meeting, choices: Mapping[str, str]) -> list[int]:
+    """The 0/1 slots: one 1 per nomination on the ballot, zeros for those the member is recused from."""
+    return [int(choices.get(row.handle) == choice) for row in slot_rows(meeting) for choice in CHOICES]
+
+
+def _mark_cast(session: Session, member: MeetingMember, method: str) -> None:
     # The guarded UPDATE makes two simultaneous ballots of one member impossible: only one sees the row unflagged.
     done = session.execute(update(MeetingMember).where(MeetingMember.id == member.id,
                                                        MeetingMember.ballot_cast.is_(False))
@@ -85,65 +108,104 @@ def _mark_cast(session: Session, meeting: Meeting, member: MeetingMember, method
     session.expire(member, ["ballot_cast", "ballot_method"])
 
 
-def _add_counts(session: Session, meeting: Meeting, choices: Mapping[int, Choice]) -> None:
-    # Increments in the database (not read-modify-write), so concurrent ballots all count.
-    for nomination_id, choice in sorted(choices.items()):
-        column = {Choice.AGREE: MeetingNomination.agree, Choice.DISAGREE: MeetingNomination.disagree,
-                  Choice.ABSTAIN: MeetingNomination.abstain}[choice]
-        session.execute(update(MeetingNomination).where(MeetingNomination.meeting_id == meeting.id,
-                                                        MeetingNomination.nomination_id == nomination_id)
-                        .values({column.key: column + 1}).execution_options(synchronize_session=False))
-    for row in meeting.shortlist:
-        session.expire(row, ["agree", "disagree", "abstain"])
-
-
-def _parse_choices(raw: Mapping[int, str | Choice], allowed: set[int], *, complete: bool) -> dict[int, Choice]:
+def store_encrypted_ballot(session: Session, *, meeting: Meeting, member: MeetingMember, ciphertext: str,
+                           method: str, by: audit.Actor, **details: object) -> str:
+    """The one way a ballot is stored: its ciphertext checked against the meeting key (shape, range, a
+    unit mod n²), the member flagged, the row keyed by its receipt, the event naming the member only."""
+    key = key_of(session, meeting)
+    if key is None or key.sealed_key is None:
+        raise MeetingError(N_("This meeting has no ballot key; it was opened before ballots were encrypted and "
+                              "must be held again."))
     try:
-        choices = {int(nid): Choice(value) for nid, value in raw.items() if value not in ("", None)}
-    except ValueError:
-        raise MeetingError(N_("Each choice must be agree, disagree or abstain.")) from None
-    if set(choices) - allowed:
-        raise MeetingError(N_("The ballot names a nomination that is not on it."))
-    if complete and set(choices) != allowed:
-        raise MeetingError(N_("Choose agree, disagree or abstain for every nomination on the ballot."))
-    return choices
+        crypto.parse_ballot(ciphertext, layout_of(key))
+    except crypto.CryptoError:
+        raise MeetingError(N_("The ballot's encryption is not valid for this meeting.")) from None
+    receipt = crypto.receipt_of(meeting.id, ciphertext)
+    if session.get(MeetingBallot, receipt) is not None:
+        raise Conflict(N_("This encrypted ballot has been cast already."))
+    _mark_cast(session, member, method)
+    session.add(MeetingBallot(receipt=receipt, meeting_id=meeting.id, ciphertext=ciphertext))
+    audit_meeting(session, by, "meeting.ballot_cast", meeting, member=member.id, expert=member.expert_id,
+                  method=method, **details)
+    return receipt
 
 
-def check_ballot(session: Session, *, meeting: Meeting, member: MeetingMember, choices: Mapping[int, str | Choice],
-                 now: dt.datetime | None = None) -> dict[int, Choice]:
+def _encrypt(session: Session, meeting: Meeting, choices: Mapping[str, str]) -> str:
+    key = key_of(session, meeting)
+    if key is None or key.sealed_key is None:
+        raise MeetingError(N_("This meeting has no ballot key; it was opened before ballots were encrypted and "
+                              "must be held again."))
+    layout = layout_of(key)
+    return crypto.encrypt_ballot(crypto.public_key(layout.n), _vector(meeting, choices), layout)
+
+
+def check_ballot(session: Session, *, meeting: Meeting, member: MeetingMember, choices: Mapping[str, object],
+                 now: dt.datetime | None = None) -> dict[str, str]:
     """Whether the member may cast these choices now (the member's review step); stores nothing."""
     items = _check_may_vote(session, meeting, member, now or utcnow())
-    return _parse_choices(choices, {row.nomination_id for row in items}, complete=True)
+    return parse_choices(choices, items)
 
 
-def cast_ballot(session: Session, *, meeting: Meeting, user: User, choices: Mapping[int, str | Choice],
-                now: dt.datetime | None = None) -> MeetingMember:
-    """A member's own ballot: one choice for every nomination on it, counted at once, only once."""
+def cast_ballot(session: Session, *, meeting: Meeting, user: User, choices: Mapping[str, object],
+                now: dt.datetime | None = None) -> str:
+    """A member's own ballot (choices keyed by the nominations' handles): one choice for every nomination
+    on it, encrypted and stored once. Returns the receipt, to be shown to the member and not stored with them."""
     member = member_for_user(session, meeting_id=meeting.id, user=user)
     parsed = check_ballot(session, meeting=meeting, member=member, choices=choices, now=now)
-    _mark_cast(session, meeting, member, ONLINE)
-    _add_counts(session, meeting, parsed)
-    audit_meeting(session, actor_of(user), "meeting.ballot_cast", meeting, member=member.id,
-           expert=member.expert_id, method=ONLINE)
-    return member
+    return store_encrypted_ballot(session, meeting=meeting, member=member, ciphertext=_encrypt(session, meeting, parsed),
+                                  method=ONLINE, by=actor_of(user))
 
 
-def receive_paper_ballot(session: Session, *, meeting: Meeting, member_id: int, by: audit.Actor,
-                         now: dt.datetime | None = None) -> MeetingMember:
-    """The secretary records that a member put a (sealed, anonymous) paper ballot in the box."""
-    now = now or utcnow()
+def _confirmer(session: Session, meeting: Meeting, member: MeetingMember, confirmed_by: str) -> User:
+    if confirmed_by == "member":
+        seat = member
+    elif confirmed_by == "chair":
+        seat = chair_of(meeting)
+    else:
+        raise MeetingError(N_("A paper ballot is confirmed by the member who cast it or by the chair."))
+    return session.get(User, session.get(Expert, seat.expert_id).user_id)
+
+
+def cast_paper_ballot(session: Session, *, meeting: Meeting, member_id: int, choices: Mapping[str, object],
+                      confirmed_by: str, password: str, reason: str = "", by: audit.Actor,
+                      now: dt.datetime | None = None) -> str:
+    """The secretary enters a member's paper ballot while voting is open; the member confirms it with
+    their password at the secretary's desk, or the chair does with a reason (audited). It then takes the
+    encrypted path of an online ballot; the paper goes to the archive. Returns the receipt."""
     member = member_of(meeting, member_id)
-    _check_may_vote(session, meeting, member, now)
-    _mark_cast(session, meeting, member, PAPER)
-    audit_meeting(session, by, "meeting.ballot_cast", meeting, member=member.id, expert=member.expert_id, method=PAPER)
-    return member
+    parsed = parse_choices(choices, _check_may_vote(session, meeting, member, now or utcnow()))
+    reason = (reason or "").strip()
+    if confirmed_by == "chair" and not reason:
+        raise MeetingError(N_("Give the reason why the chair confirms this paper ballot instead of the member."))
+    confirmer = _confirmer(session, meeting, member, confirmed_by)
+    if not check_password(confirmer.password_hash if confirmer else None, password or ""):
+        raise MeetingError(N_("The confirming password is not right; the paper ballot was not entered."))
+    details: dict[str, object] = {"confirmed_by": confirmed_by}
+    if confirmed_by == "chair":
+        details["reason"] = reason
+    return store_encrypted_ballot(session, meeting=meeting, member=member, ciphertext=_encrypt(session, meeting, parsed),
+                                  method=PAPER, by=by, **details)
+
+
+def waiting_members(session: Session, meeting: Meeting) -> list[MeetingMember]:
+    """Members present who may still vote (not recused from everything) and have not."""
+    return [m for m in seats(meeting) if m.present and not m.ballot_cast
+            and ballot_items(session, meeting=meeting, member=m)]
 
 
 def close_voting(session: Session, *, meeting: Meeting, by: audit.Actor, now: dt.datetime | None = None) -> Meeting:
+    """Close the vote: before its window ends only once every member present has voted (closing early on
+    a few ballots would let the totals show how those few voted)."""
+    now = now or utcnow()
     require_status(meeting, MeetingStatus.VOTING)
-    meeting.status, meeting.voting_closed_at = MeetingStatus.CLOSED, now or utcnow()
+    if now < meeting.closes_at:
+        waiting = waiting_members(session, meeting)
+        if waiting:
+            raise MeetingError(N_("Voting can close before its window ends only when every member present has voted "
+                                  "({count} have not)."), count=len(waiting))
+    meeting.status, meeting.voting_closed_at = MeetingStatus.CLOSED, now
     audit_meeting(session, by, "meeting.voting_closed", meeting,
-           ballots=sum(1 for m in seats(meeting) if m.ballot_cast))
+                  ballots=sum(1 for m in seats(meeting) if m.ballot_cast))
     return meeting
 
 
@@ -154,77 +216,23 @@ def ensure_closed(session: Session, meeting: Meeting, by: audit.Actor, now: dt.d
     require_status(meeting, MeetingStatus.CLOSED)
 
 
-def _paper(session: Session, meeting: Meeting, entry_id: int) -> PaperBallot:
-    entry = session.get(PaperBallot, entry_id)
-    if entry is None or entry.meeting_id != meeting.id:
-        raise NotFound("paper ballot")
-    return entry
+def stored_ballots(session: Session, meeting: Meeting) -> list[MeetingBallot]:
+    return list(session.scalars(select(MeetingBallot).where(MeetingBallot.meeting_id == meeting.id)
+                                .order_by(MeetingBallot.receipt)))
 
 
-def paper_counts(session: Session, meeting: Meeting) -> dict[PaperStatus, int]:
-    counts = {status: 0 for status in PaperStatus}
-    for status in session.scalars(select(PaperBallot.status).where(PaperBallot.meeting_id == meeting.id)):
-        counts[status] += 1
-    return counts
+def published_receipts(session: Session, meeting: Meeting) -> list[str]:
+    """The receipts of the ballots the totals were computed from: published once the meeting is tallied."""
+    if meeting.status is not MeetingStatus.TALLIED:
+        return []
+    return [ballot.receipt for ballot in stored_ballots(session, meeting)]
 
 
-def enter_paper_ballot(session: Session, *, meeting: Meeting, choices: Mapping[int, str | Choice],
-                       by: audit.Actor, now: dt.datetime | None = None) -> PaperBallot:
-    """After voting closes, the secretary enters one paper from the box (a blank item is left out).
-    It counts only once a different organizer confirms it."""
-    now = now or utcnow()
-    ensure_closed(session, meeting, by, now)
-    parsed = _parse_choices(choices, {row.nomination_id for row in meeting.shortlist}, complete=False)
-    if not parsed:
-        raise MeetingError(N_("The paper ballot is blank; enter at least one choice."))
-    received = sum(1 for m in seats(meeting) if m.ballot_method == PAPER)
-    counts = paper_counts(session, meeting)
-    if counts[PaperStatus.PENDING] + counts[PaperStatus.CONFIRMED] >= received:
-        raise MeetingError(N_("Every paper ballot handed in ({count}) has been entered already."), count=received)
-    entry = PaperBallot(meeting_id=meeting.id, status=PaperStatus.PENDING,
-                        choices={str(nid): choice.value for nid, choice in sorted(parsed.items())},
-                        entered_by_id=by.id)
-    session.add(entry)
-    session.flush()
-    audit_meeting(session, by, "meeting.paper_ballot_entered", meeting, entry=entry.id)
-    return entry
-
-
-def _pending_paper(session: Session, meeting: Meeting, entry_id: int) -> PaperBallot:
-    """A paper entry of a closed meeting that is neither confirmed nor discarded yet."""
-    require_status(meeting, MeetingStatus.CLOSED)
-    entry = _paper(session, meeting, entry_id)
-    if entry.status is not PaperStatus.PENDING:
-        raise Conflict(N_("This paper ballot has already been confirmed or discarded."))
-    return entry
-
-
-def confirm_paper_ballot(session: Session, *, meeting: Meeting, entry_id: int, by: audit.Actor) -> PaperBallot:
-    """A second organizer checks the entry against the paper; it is then counted and its choices erased."""
-    entry = _pending_paper(session, meeting, entry_id)
-    if by.id is None or by.id == entry.entered_by_id:
-        raise MeetingError(N_("A paper ballot must be confirmed by an organizer other than the one who entered it."))
-    choices = {int(nid): Choice(value) for nid, value in entry.choices.items()}
-    eligible = present_by_nomination(session, meeting)
-    by_id = {row.nomination_id: row for row in meeting.shortlist}
-    for nid in choices:
-        row = by_id[nid]
-        if row.agree + row.disagree + row.abstain + 1 > eligible[nid][1]:
-            raise MeetingError(N_("This paper would give a nomination more votes than members present; discard it."))
-    _add_counts(session, meeting, choices)
-    entry.status, entry.choices, entry.decided_by_id = PaperStatus.CONFIRMED, None, by.id
-    audit_meeting(session, by, "meeting.paper_ballot_confirmed", meeting, entry=entry.id)
-    return entry
-
-
-def discard_paper_ballot(session: Session, *, meeting: Meeting, entry_id: int, by: audit.Actor) -> PaperBallot:
-    entry = _pending_paper(session, meeting, entry_id)
-    entry.status, entry.choices, entry.decided_by_id = PaperStatus.DISCARDED, None, by.id
-    audit_meeting(session, by, "meeting.paper_ballot_discarded", meeting, entry=entry.id)
-    return entry
-
-
-def pending_papers(session: Session, *, meeting: Meeting) -> list[PaperBallot]:
-    return list(session.scalars(select(PaperBallot).where(PaperBallot.meeting_id == meeting.id,
-                                                          PaperBallot.status == PaperStatus.PENDING)
-                                .order_by(PaperBallot.id)))
+def check_receipt(session: Session, *, meeting: Meeting, receipt: str) -> bool:
+    """Whether a receipt is among the ballots counted (what a member checks after the tally)."""
+    if meeting.status is not MeetingStatus.TALLIED:
+        raise MeetingError(N_("Receipts can be checked once the votes have been tallied."))
+    text = "".join((receipt or "").split()).lower()
+    if len(text) != 64 or any(ch not in "0123456789abcdef" for ch in text):
+        raise MeetingError(N_("A receipt is 64 characters, digits and the letters a to f."))
+    return text in set(published_receipts(session, meeting))

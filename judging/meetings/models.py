@@ -1,20 +1,22 @@
 """A panel meeting (会议评审) of one category: its shortlist, members, recusals and secret ballot.
 
-Ballot secrecy is a property of what is stored, not of who may read it. There is no row per vote:
-a cast ballot only adds to three counters on each shortlisted nomination's row, in the same
-transaction that sets the member's ``ballot_cast`` flag. Neither row has a timestamp, and the
-counter rows exist (at zero) from the moment the shortlist is set, so no insert order lines up with
-the audit events that record *that* a member voted. Paper ballots are anonymous papers: the
-secretary records who handed one in, and after voting closes enters the papers' contents, which
-count once a second organizer confirms them; the entry's choices are erased when they are counted.
+Ballot secrecy is a property of what is stored, not of who may read it (docs/ballot.md). A ballot is
+one row of ciphertext (Paillier, ``judging.meetings.crypto``) keyed by its receipt, with no member, no
+time and no sequence number; the member's row only says *that* they voted. Nothing is counted in the
+clear while voting runs: the tally multiplies the ciphertexts and decrypts the aggregate alone, with the
+private key rebuilt for that one request from the two share codes (the chair's and an auditor's),
+which are never stored. The key's sealed form is erased at the tally. The per-nomination totals are
+written once, by the tally. Ballot form fields and pages name nominations by a per-meeting random
+handle, never by their id (which follows import order).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from judging.db.base import Base, enum_column, utcnow
@@ -92,7 +94,7 @@ class MeetingMember(Base):
 
 
 class MeetingNomination(Base):
-    """A shortlisted nomination: its online rank, the ballot counters and, once tallied, the result."""
+    """A shortlisted nomination: its online rank, its ballot handle and, once tallied, the totals and result."""
 
     __tablename__ = "meeting_nominations"
     __table_args__ = (UniqueConstraint("meeting_id", "nomination_id"),)
@@ -102,6 +104,9 @@ class MeetingNomination(Base):
     nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), index=True)
     rank: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(16))
+    # Random per meeting: what ballot fields and URLs use instead of the nomination's id.
+    handle: Mapped[str] = mapped_column(String(16), default=lambda: secrets.token_hex(8))
+    # The totals, written once by the tally (they stay 0 while voting runs: nothing counts in the clear).
     agree: Mapped[int] = mapped_column(Integer, default=0)
     disagree: Mapped[int] = mapped_column(Integer, default=0)
     abstain: Mapped[int] = mapped_column(Integer, default=0)
@@ -133,20 +138,43 @@ class MeetingRecusal(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
-class PaperStatus(enum.StrEnum):
-    PENDING = "pending"      # entered, waiting for a second organizer; does not count
-    CONFIRMED = "confirmed"  # counted; its choices were erased
-    DISCARDED = "discarded"  # entered wrongly; never counted
+class MeetingKey(Base):
+    """The meeting's Paillier key, made when voting opens: the public ``n``, how ballots are packed, the
+    private key sealed under a key only the two share codes rebuild (erased by the tally or a
+    cancellation) and, once tallied, the aggregate and its opening (M, R) so that anyone can verify."""
+
+    __tablename__ = "meeting_keys"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
+    public_n: Mapped[str] = mapped_column(Text)
+    slots: Mapped[int] = mapped_column(Integer)
+    slot_bits: Mapped[int] = mapped_column(Integer)
+    sealed_key: Mapped[str | None] = mapped_column(Text)
+    aggregate: Mapped[str | None] = mapped_column(Text)
+    totals_plain: Mapped[str | None] = mapped_column(Text)
+    totals_randomness: Mapped[str | None] = mapped_column(Text)
 
 
-class PaperBallot(Base):
-    """One anonymous paper ballot as entered by the secretary; ``choices`` only while pending."""
+class MeetingKeyShare(Base):
+    """One holder's share of the meeting key: the public key their code stands for (recognises the code,
+    cannot rebuild it) and, while voting runs, their part of the sealing key wrapped to it."""
 
-    __tablename__ = "meeting_paper_ballots"
+    __tablename__ = "meeting_key_shares"
+    __table_args__ = (UniqueConstraint("meeting_id", "holder"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
-    status: Mapped[PaperStatus] = mapped_column(enum_column(PaperStatus), default=PaperStatus.PENDING)
-    choices: Mapped[dict | None] = mapped_column(JSON)
-    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    holder: Mapped[str] = mapped_column(String(8))  # "chair" or "auditor"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    public_key: Mapped[str] = mapped_column(String(64))
+    wrapped: Mapped[str | None] = mapped_column(Text)
+
+
+class MeetingBallot(Base):
+    """One encrypted ballot. Keyed by its receipt (random-looking, no sequence); no member, no time."""
+
+    __tablename__ = "meeting_ballots"
+
+    receipt: Mapped[str] = mapped_column(String(64), primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    ciphertext: Mapped[str] = mapped_column(Text)

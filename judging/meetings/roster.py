@@ -9,11 +9,12 @@ from fractions import Fraction
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from judging import audit
+from judging import audit, notifications
 from judging.accounts.models import Role, User
 from judging.db.base import utcnow
 from judging.editions.models import Category, Edition, Round, RoundKind
 from judging.errors import N_, Conflict, NotFound
+from judging.meetings.keys import fingerprint, make_key
 from judging.meetings.models import Meeting, MeetingMember, MeetingNomination, MeetingRecusal, MeetingStatus, RecusalSource
 from judging.meetings.rules import (
     DEFAULT_FRACTION, MeetingError, audit_meeting, check_fraction, current_meeting, member_of, recusals,
@@ -198,8 +199,9 @@ def record_recusal(session: Session, *, meeting: Meeting, member_id: int, nomina
 
 
 def open_voting(session: Session, *, meeting: Meeting, by: audit.Actor, now: dt.datetime | None = None) -> Meeting:
-    """Freeze the roster and open the ballot: everyone's attendance must be recorded. The conflicts
-    known now become recusals, so that a conflict entered later cannot change a count already cast."""
+    """Freeze the roster and open the ballot: everyone's attendance must be recorded and both key shares
+    made. The conflicts known now become recusals, so that a conflict entered later cannot change a count
+    already cast; the meeting's key pair is made now (``keys.make_key``)."""
     now = now or utcnow()
     require_status(meeting, MeetingStatus.SETUP)
     require_open(session, category_id=meeting.category_id, kind=StageKind.PANEL_MEETING)
@@ -217,6 +219,11 @@ def open_voting(session: Session, *, meeting: Meeting, by: audit.Actor, now: dt.
             session.add(MeetingRecusal(meeting_id=meeting.id, member_id=member_id, nomination_id=nomination_id,
                                        source=RecusalSource.AUTOMATIC, reason=",".join(reasons)))
             added += 1
+    session.flush()
+    key = make_key(session, meeting)
     meeting.status, meeting.voting_opened_at = MeetingStatus.VOTING, now
-    audit_meeting(session, by, "meeting.voting_opened", meeting, automatic_recusals=added)
+    audit_meeting(session, by, "meeting.voting_opened", meeting, automatic_recusals=added, key=fingerprint(key))
+    notifications.queue(session, event="ballot_opened", by=by, to=select(Expert.user_id).where(Expert.id.in_(
+        [m.expert_id for m in seats(meeting) if m.present])), category=session.get(Category, meeting.category_id).name,
+        closes=meeting.closes_at, link="/judge/meetings")
     return meeting

@@ -3,13 +3,14 @@
 The one entry the other parts and the pages import; the work is split by concern:
 :mod:`judging.meetings.rules` (lookups, fractions, seats and recusals that count),
 :mod:`judging.meetings.roster` (setting up until voting opens), :mod:`judging.meetings.ballots`
-(online and paper ballots, closing the vote) and :mod:`judging.meetings.tally` (counting, cancelling,
-the outcome the other parts read).
+(online and paper ballots, closing the vote, receipts), :mod:`judging.meetings.keys` (the share codes
+and the meeting key), :mod:`judging.meetings.crypto` (Paillier, packing, sealing; no database) and
+:mod:`judging.meetings.tally` (counting, verifying, cancelling, the outcome the other parts read).
 
 Every function takes the caller's Session, never commits, and appends one audit event per change.
-What is written for a ballot is chosen so that nobody can tell how a member voted (see
-``judging.meetings.models``): the audit event of a ballot names the member and never the choices;
-refusals never repeat them either.
+What is written for a ballot is chosen so that nobody who reads the database, its history or its
+backups can tell how a member voted (see ``judging.meetings.models`` and docs/ballot.md): a ballot is
+stored encrypted only, and only the totals are ever decrypted.
 
 Counting rules (SPEC §3): for each shortlisted nomination, the seats that are not recused from it
 are its members and those of them present its present count. The quorum holds when
@@ -20,8 +21,11 @@ exact fractions (default 2/3), compared inclusively.
 from __future__ import annotations
 
 from judging.meetings.ballots import (
-    ballot_items, cast_ballot, check_ballot, close_voting, confirm_paper_ballot, discard_paper_ballot,
-    enter_paper_ballot, meetings_of_user, member_for_user, pending_papers, receive_paper_ballot, window_open,
+    ballot_items, cast_ballot, cast_paper_ballot, check_ballot, check_receipt, close_voting, meetings_of_user,
+    member_for_user, parse_choices, published_receipts, stored_ballots, waiting_members, window_open,
+)
+from judging.meetings.keys import (
+    AUDITOR, CHAIR, CHOICES, HOLDERS, fingerprint, key_of, make_key_share, shares_of, slot_rows,
 )
 from judging.meetings.roster import (
     add_substitute, automatic_recusals, create_meeting, open_voting, record_attendance, record_recusal,
@@ -31,7 +35,9 @@ from judging.meetings.rules import (
     DEFAULT_FRACTION, ONLINE, PAPER, MeetingError, chair_of, check_fraction, current_meeting, get_meeting,
     parse_fraction, quorum_of, recusal_reasons, recusals, seats, threshold_of, titles,
 )
-from judging.meetings.tally import Overall, cancel_meeting, decide, meeting_blockers, overall, passed_nominations, tally
+from judging.meetings.tally import (
+    Overall, cancel_meeting, decide, meeting_blockers, minimum_ballots, overall, passed_nominations, tally, verify_tally,
+)
 
 __all__ = [
     "DEFAULT_FRACTION", "ONLINE", "PAPER", "MeetingError", "Overall",
@@ -42,9 +48,11 @@ __all__ = [
     "automatic_recusals", "create_meeting", "set_shortlist", "record_attendance", "add_substitute",
     "record_recusal", "open_voting",
     # voting
-    "member_for_user", "meetings_of_user", "ballot_items", "window_open", "check_ballot", "cast_ballot",
-    "receive_paper_ballot", "close_voting", "enter_paper_ballot", "confirm_paper_ballot", "discard_paper_ballot",
-    "pending_papers",
-    # tally and outcome
-    "overall", "decide", "tally", "cancel_meeting", "meeting_blockers", "passed_nominations",
+    "member_for_user", "meetings_of_user", "ballot_items", "window_open", "parse_choices", "check_ballot",
+    "cast_ballot", "cast_paper_ballot", "waiting_members", "close_voting",
+    # the meeting key
+    "CHAIR", "AUDITOR", "HOLDERS", "CHOICES", "make_key_share", "shares_of", "key_of", "fingerprint", "slot_rows",
+    # tally, receipts and outcome
+    "overall", "decide", "minimum_ballots", "tally", "verify_tally", "stored_ballots", "published_receipts",
+    "check_receipt", "cancel_meeting", "meeting_blockers", "passed_nominations",
 ]

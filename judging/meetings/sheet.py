@@ -7,6 +7,7 @@ no transaction open and stores it with its SHA-256 (``make_sheet``).
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlalchemy import select
@@ -44,7 +45,7 @@ def sheet_context(session: Session, *, meeting_id: int) -> dict[str, Any]:
     chair = service.chair_of(meeting)
     return {
         "edition": edition.name, "category": category.name, "meeting_id": meeting.id,
-        "run": {"id": run.id, "method": run.method},
+        "run": {"id": run.id, "method": run.method, "rule": run.rule(documents.gettext)},
         "opens_at": local_time(meeting.opens_at), "closes_at": local_time(meeting.closes_at),
         "tallied_at": local_time(meeting.tallied_at), "generated_at": local_time(utcnow()),
         "quorum": str(service.quorum_of(meeting)), "threshold": str(service.threshold_of(meeting)),
@@ -64,7 +65,18 @@ def sheet_context(session: Session, *, meeting_id: int) -> dict[str, Any]:
                       "source": r.source.value, "reasons": service.recusal_reasons(r)}
                      for r in recused if r.member_id in by_member],
         "chain": {"length": head.length, "hash": head.hash},
+        "ballot": _ballot_proof(session, meeting),
     }
+
+
+def _ballot_proof(session: Session, meeting) -> dict[str, Any]:
+    """What a reader needs to check the totals: the receipts, the key and the aggregate's opening."""
+    key = service.key_of(session, meeting)
+    if key is None or key.aggregate is None:
+        return {}
+    return {"receipts": service.published_receipts(session, meeting), "key": service.fingerprint(key),
+            "aggregate_sha256": hashlib.sha256(key.aggregate.encode()).hexdigest(),
+            "verified": service.verify_tally(session, meeting)}
 
 
 TALLY_SHEET = "tally_sheet"  # the document kind; its subject is the meeting (one per meeting)

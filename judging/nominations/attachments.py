@@ -10,6 +10,8 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from judging.nominations.defuse import DangerousFile, defuse_docx, defuse_pdf
+
 __all__ = [
     "KINDS",
     "AttachmentError",
@@ -69,6 +71,8 @@ class CleanFile:
     data: bytes
     text: str
     declared_name: str
+    removed: tuple[str, ...] = ()  # active content taken out (defuse.py), for the organizer's review
+    refusal: str = ""  # why the file was refused (then `data` is empty and nothing reaches a judge)
 
 
 def blinded_name(code: str, index: int, ext: str) -> str:
@@ -333,11 +337,17 @@ def _clean_image(data: bytes, kind: str, name: str, max_pixels: int) -> bytes:
 
 # --- PDF -------------------------------------------------------------------------------------------
 
-def _clean_pdf(data: bytes, name: str, max_text_pages: int) -> tuple[bytes, str]:
+def _clean_pdf(data: bytes, name: str, max_text_pages: int) -> tuple[bytes, str, list[str]]:
     from pypdf import PdfReader, PdfWriter
     from pypdf.errors import PdfReadError
     from pypdf.generic import NameObject
 
+    try:
+        data, removed = defuse_pdf(data)
+    except DangerousFile as exc:
+        detail = MESSAGES["encrypted_pdf"] if exc.reason == "encrypted" else \
+            MESSAGES["broken"].format(kind="PDF", detail=exc.detail)
+        raise AttachmentError(name, detail) from None
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -381,7 +391,7 @@ def _clean_pdf(data: bytes, name: str, max_text_pages: int) -> tuple[bytes, str]
             texts.append(page.extract_text() or "")
     except Exception:  # text extraction is best effort; the file itself is fine
         pass
-    return cleaned, "\n".join(texts)
+    return cleaned, "\f".join(texts), removed
 
 
 # --- DOCX ------------------------------------------------------------------------------------------
@@ -456,7 +466,7 @@ def _docx_hidden_text(name: str, xml: bytes) -> list[str]:
     return texts
 
 
-def _clean_docx(data: bytes, name: str, max_bytes: int, max_pixels: int) -> tuple[bytes, str]:
+def _clean_docx(data: bytes, name: str, max_bytes: int, max_pixels: int) -> tuple[bytes, str, list[str]]:
     import docx
 
     # The container is a ZIP from the uploader: same bomb and path checks as an upload.
@@ -503,7 +513,11 @@ def _clean_docx(data: bytes, name: str, max_bytes: int, max_pixels: int) -> tupl
                     except AttachmentError:
                         pass  # an unreadable embedded picture is kept as Word stored it
             target.writestr(info.filename, content)
-    return rewritten.getvalue(), "\n".join([text, *hidden]) if hidden else text
+    try:
+        defused, removed = defuse_docx(rewritten.getvalue())
+    except DangerousFile as exc:
+        raise AttachmentError(name, MESSAGES["broken"].format(kind="Word", detail=exc.detail)) from None
+    return defused, "\n".join([text, *hidden]) if hidden else text, removed
 
 
 # --- entry point -------------------------------------------------------------------------------------
@@ -567,11 +581,11 @@ def sanitize(
     kind = detect_kind(data)
     if kind is None:
         raise AttachmentError(declared_name, MESSAGES["unknown_type"])
-    cleaners: dict[str, Callable[[], tuple[bytes, str]]] = {
+    cleaners: dict[str, Callable[[], tuple[bytes, str, list[str]]]] = {
         "pdf": lambda: _clean_pdf(data, declared_name, max_text_pages),
         "docx": lambda: _clean_docx(data, declared_name, max_bytes, max_pixels),
-        "png": lambda: (_clean_image(data, "png", declared_name, max_pixels), ""),
-        "jpeg": lambda: (_clean_image(data, "jpeg", declared_name, max_pixels), ""),
+        "png": lambda: (_clean_image(data, "png", declared_name, max_pixels), "", []),
+        "jpeg": lambda: (_clean_image(data, "jpeg", declared_name, max_pixels), "", []),
     }
-    cleaned, text = cleaners[kind]()
-    return CleanFile(kind, KINDS[kind], cleaned, text, declared_name)
+    cleaned, text, removed = cleaners[kind]()
+    return CleanFile(kind, KINDS[kind], cleaned, text, declared_name, tuple(removed))

@@ -7,8 +7,6 @@ and the browser goes to /jobs/{id}, which links to the import's report when it e
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -20,13 +18,16 @@ from litestar.response import Redirect, Template
 from judging.accounts.models import Role
 from judging.editions.service import current_edition
 from judging.errors import N_, JudgingError, NotFound
+from judging.tabular import csv_bytes
 from judging.jobs import start_job
-from judging.nominations import service
-from judging.nominations.models import NominationImport, NominationStatus
+from judging.nominations import dictionary, masking, permissions, service
+from judging.nominations.models import Nomination, NominationImport, NominationStatus
 from judging.nominations.storage import StagedUpload
-from judging.web.auth import current_user, requires_role
+from judging.web.auth import current_user
+from judging.web.guards import loaded, requires
 from judging.web.rendering import DbSession, error_text, gettext_for, render
-from judging.web.forms import commit_or_refuse, form_text, request_actor
+from judging.web.forms import commit_or_refuse, form_text, needs_confirmation, request_actor
+from judging.web.safety import url_error
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -68,7 +69,7 @@ def _list_page(request: Request, db, *, readonly: bool) -> Template:
                   pages=max(1, -(-total // PAGE)), filters=filters, readonly=readonly, counts=counts,
                   units=service.known_units(db, edition=edition), statuses=[s.value for s in NominationStatus],
                   base="/auditor/nominations" if readonly else "/organizer/nominations",
-                  notice=request.query_params.get("notice"), error=request.query_params.get("error"))
+                  notice=request.query_params.get("notice"), error=url_error(request))
 
 
 def _view_page(request: Request, db, nomination_id: int, *, readonly: bool, error: str | None = None,
@@ -80,7 +81,7 @@ def _view_page(request: Request, db, nomination_id: int, *, readonly: bool, erro
         raise NotFoundException() from None
     return render(request, "pages/nominations_view.html", edition=edition, view=view, readonly=readonly,
                   base="/auditor/nominations" if readonly else "/organizer/nominations",
-                  notice=request.query_params.get("notice"), error=error or request.query_params.get("error"),
+                  notice=request.query_params.get("notice"), error=error or url_error(request),
                   status_code=status_code)
 
 
@@ -88,7 +89,7 @@ class NominationsController(Controller):
     """The organizer's intake pages."""
 
     path = "/organizer/nominations"
-    guards = [requires_role(Role.ORGANIZER)]
+    guards = [requires(permissions.VIEW)]
 
     @get("/", sync_to_thread=True)
     def index(self, request: Request, db: DbSession) -> Template:
@@ -100,15 +101,15 @@ class NominationsController(Controller):
         imports = db.query(NominationImport).filter(NominationImport.edition_id == edition.id) \
             .order_by(NominationImport.id.desc()).limit(20).all()
         return render(request, "pages/nominations_import.html", edition=edition, imports=imports,
-                      units=service.known_units(db, edition=edition), error=request.query_params.get("error"))
+                      units=service.known_units(db, edition=edition), error=url_error(request))
 
-    @post("/import", sync_to_thread=True, request_max_body_size=MAX_UPLOAD)
+    @post("/import", sync_to_thread=True, request_max_body_size=MAX_UPLOAD, guards=[requires(permissions.IMPORT)])
     def start_import(self, request: Request, db: DbSession, data: UploadData) -> Redirect:
         edition = _edition(db)
         table, filename = _upload(data, "table")
         if not table:
             return Redirect(path="/organizer/nominations/import",
-                            query_params={"error": gettext_for(request)(N_("Choose a CSV or XLSX file to import."))})
+                            query_params={"error": N_("Choose a CSV or XLSX file to import.")})
         archive, archive_name = _upload(data, "archive")
         edition_id = edition.id
         var_dir = request.app.state.settings.var_dir
@@ -133,8 +134,13 @@ class NominationsController(Controller):
         return render(request, "pages/nominations_import_report.html", edition=edition, record=record,
                       problems=problems, flags=service.import_flags(db, record=record))
 
-    @post("/confirm-clean", sync_to_thread=True)
-    def confirm_clean(self, request: Request, db: DbSession) -> Redirect:
+    @post("/confirm-clean", sync_to_thread=True, guards=[requires(permissions.CONFIRM_CLEAN)])
+    def confirm_clean(self, request: Request, db: DbSession, data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Confirm every redaction without flags?"), button=N_("Confirm them all"),
+                back="/organizer/nominations/",
+                consequence=N_("Every nomination whose redaction raised no flag is confirmed as judges will read it.")):
+            return page
         edition_id = _edition(db).id
         db.rollback()
         job_id = start_job(request.app.state.session_factory, kind="nominations.confirm_clean", by=request_actor(request),
@@ -146,6 +152,54 @@ class NominationsController(Controller):
     def view(self, request: Request, db: DbSession, nomination_id: FromPath[int]) -> Template:
         return _view_page(request, db, nomination_id, readonly=False)
 
+    # ------------------------------------------------------------------ the short-name dictionary
+
+    def _short_names_page(self, request: Request, db, *, error: str | None = None, text: str = "",
+                          status_code: int = 200) -> Template:
+        edition = _edition(db)
+        return render(request, "pages/nominations_short_names.html", edition=edition, error=error, text=text,
+                      entries=dictionary.entries(db, edition_id=edition.id), status_code=status_code,
+                      notice=request.query_params.get("notice"))
+
+    @get("/short-names", sync_to_thread=True)
+    def short_names(self, request: Request, db: DbSession) -> Template:
+        return self._short_names_page(request, db)
+
+    @post("/short-names", sync_to_thread=True)
+    def add_short_names(self, request: Request, db: DbSession, data: FormData) -> Response:
+        edition = _edition(db)
+        text, action = str(data.get("lines", "")), form_text(data, "action")
+        by = request_actor(request)
+
+        def act() -> None:
+            if action == "seed":
+                dictionary.seed(db, edition_id=edition.id, by=by)
+            elif action == "learn":
+                dictionary.learn_from(db, edition_id=edition.id, by=by, past_edition_ids=[
+                    e.id for e in db.query(type(edition)).filter(type(edition).year < edition.year)])
+            else:
+                dictionary.import_lines(db, edition_id=edition.id, text=text, by=by)
+
+        return commit_or_refuse(request, db, act, then="/organizer/nominations/short-names",
+                                refused=lambda error, status: self._short_names_page(
+                                    request, db, error=error, text=text, status_code=status))
+
+    @post("/short-names/{entry_id:int}/remove", sync_to_thread=True)
+    def remove_short_name(self, request: Request, db: DbSession, entry_id: FromPath[int]) -> Response:
+        edition = _edition(db)
+        return commit_or_refuse(request, db, lambda: dictionary.remove(db, edition_id=edition.id, entry_id=entry_id,
+                                                                       by=request_actor(request)),
+                                then="/organizer/nominations/short-names",
+                                refused=lambda error, status: self._short_names_page(request, db, error=error,
+                                                                                     status_code=status))
+
+    @post("/{nomination_id:int}/place-exception", sync_to_thread=True)
+    def place_exception(self, request: Request, db: DbSession, nomination_id: FromPath[int],
+                        data: FormData) -> Response:
+        return self._act(request, db, nomination_id, lambda edition: masking.allow_place(
+            db, edition_id=edition.id, nomination_id=nomination_id, text=form_text(data, "place"),
+            reason=form_text(data, "reason"), by=request_actor(request)))
+
     def _act(self, request: Request, db, nomination_id: int, action) -> Response:
         edition = _edition(db)
         return commit_or_refuse(
@@ -153,7 +207,7 @@ class NominationsController(Controller):
             refused=lambda error, status: _view_page(request, db, nomination_id, readonly=False, error=error,
                                                      status_code=status))
 
-    @post("/{nomination_id:int}", sync_to_thread=True)
+    @post("/{nomination_id:int}", sync_to_thread=True, guards=[requires(permissions.EDIT)])
     def edit(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
         fields = [*service.EDITABLE_TEXT, *service.EDITABLE_IDENTITY, "inventors", "patents", "employer_forms"]
         changes = {name: form_text(data, name) if name != "body" else str(data.get("body", ""))
@@ -161,18 +215,25 @@ class NominationsController(Controller):
         return self._act(request, db, nomination_id, lambda edition: service.update_nomination(
             db, edition=edition, nomination_id=nomination_id, changes=changes, by=request_actor(request)))
 
-    @post("/{nomination_id:int}/confirm", sync_to_thread=True)
+    @post("/{nomination_id:int}/confirm", sync_to_thread=True, guards=[requires(permissions.CONFIRM)])
     def confirm(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
         return self._act(request, db, nomination_id, lambda edition: service.confirm(
             db, edition=edition, nomination_id=nomination_id, by=request_actor(request),
             acknowledge=form_text(data, "acknowledge") == "yes"))
 
-    @post("/{nomination_id:int}/withdraw", sync_to_thread=True)
+    @post("/{nomination_id:int}/withdraw", sync_to_thread=True,
+          guards=[requires(permissions.WITHDRAW, load=loaded(Nomination, "nomination_id", current_edition=True))])
     def withdraw(self, request: Request, db: DbSession, nomination_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Withdraw this nomination?"), button=N_("Withdraw it"),
+                back=f"/organizer/nominations/{nomination_id}",
+                consequence=N_("The nomination leaves the competition: it is no longer reviewed, assigned or judged.")):
+            return page
         return self._act(request, db, nomination_id, lambda edition: service.withdraw(
             db, edition=edition, nomination_id=nomination_id, reason=form_text(data, "reason"), by=request_actor(request)))
 
-    @post("/{nomination_id:int}/flags/{flag_id:int}/resolve", sync_to_thread=True)
+    @post("/{nomination_id:int}/flags/{flag_id:int}/resolve", sync_to_thread=True,
+          guards=[requires(permissions.RESOLVE_FLAG)])
     def resolve(self, request: Request, db: DbSession, nomination_id: FromPath[int], flag_id: FromPath[int]) -> Response:
         return self._act(request, db, nomination_id, lambda edition: service.resolve_flag(
             db, edition=edition, flag_id=flag_id, by=request_actor(request)))
@@ -182,15 +243,17 @@ class QuotasController(Controller):
     """City quotas: employees per unit, the total target, and fulfilment (page and CSV export)."""
 
     path = "/organizer/quotas"
-    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+    guards = [requires(permissions.QUOTAS_VIEW)]
 
     def _page(self, request: Request, db, *, error: str | None = None, units_text: str | None = None,
               total: str | None = None, status_code: int = 200) -> Template:
         edition = _edition(db)
         report = service.quota_report(db, edition=edition)
         if units_text is None:
-            units_text = "\n".join(f"{r.unit.name},{r.unit.employees}" + (",industry" if r.unit.kind == "industry"
-                                                                          else "") for r in report.rows)
+            # The industry mark in the reader's language (the parser takes 产业 and industry alike).
+            mark = "," + gettext_for(request)(N_("industry"))
+            units_text = "\n".join(f"{r.unit.name},{r.unit.employees}" + (mark if r.unit.kind == "industry" else "")
+                                    for r in report.rows)
         return render(request, "pages/quotas.html", edition=edition, report=report, error=error,
                       units_text=units_text, total=total if total is not None else (report.total_target or ""),
                       readonly=current_user(request).role is not Role.ORGANIZER,
@@ -200,10 +263,8 @@ class QuotasController(Controller):
     def index(self, request: Request, db: DbSession) -> Template:
         return self._page(request, db)
 
-    @post("/", sync_to_thread=True)
+    @post("/", sync_to_thread=True, guards=[requires(permissions.QUOTAS_SET)])
     def save(self, request: Request, db: DbSession, data: FormData) -> Response:
-        if current_user(request).role is not Role.ORGANIZER:
-            raise NotFoundException()
         edition = _edition(db)
         units_text, total = form_text(data, "units"), form_text(data, "total")
         try:
@@ -223,15 +284,13 @@ class QuotasController(Controller):
         edition = _edition(db)
         report = service.quota_report(db, edition=edition)
         gettext = gettext_for(request)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([gettext("Unit"), gettext("Employees"), gettext("Target"),
-                         *[c.name for c in report.categories], gettext("Received"), gettext("Fulfilment")])
+        rows = [[gettext("Unit"), gettext("Employees"), gettext("Target"),
+                 *[c.name for c in report.categories], gettext("Received"), gettext("Fulfilment")]]
         for row in report.rows:
-            writer.writerow([row.unit.name, row.unit.employees, row.target,
-                             *[row.received.get(c.id, 0) for c in report.categories], row.total,
-                             f"{row.fulfilment * 100:.1f}%" if row.fulfilment is not None else ""])
-        return Response(content=("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+            rows.append([row.unit.name, row.unit.employees, row.target,
+                         *[row.received.get(c.id, 0) for c in report.categories], row.total,
+                         f"{row.fulfilment * 100:.1f}%" if row.fulfilment is not None else ""])
+        return Response(content=csv_bytes(rows), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="quotas-{edition.year}.csv"'})
 
 
@@ -239,7 +298,7 @@ class AuditorNominationsController(Controller):
     """Auditors read identities at any time, read-only."""
 
     path = "/auditor/nominations"
-    guards = [requires_role(Role.AUDITOR)]
+    guards = [requires(permissions.IDENTITIES)]
 
     @get("/", sync_to_thread=True)
     def index(self, request: Request, db: DbSession) -> Template:

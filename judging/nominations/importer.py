@@ -20,15 +20,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from judging import audit
+from judging.accounts.permissions import Ask
 from judging.editions.models import Category, Edition
-from judging.nominations import service
+from judging.errors import N_
+from judging.nominations import attachment_review, dictionary, masking, service
 from judging.nominations.attachments import AttachmentError, CleanFile, read_zip_archive, sanitize
 from judging.nominations.models import (
     Attachment, Nomination, NominationFlag, NominationIdentity, NominationImport, NominationOriginal, NominationStatus,
 )
-from judging.nominations.redaction import NameIndex, leftovers, redact
+from judging.nominations.redaction import NameIndex, redact
 from judging.nominations.rows import NominationRow, parse_nomination_rows
 from judging.nominations.storage import AttachmentStore
+from judging.stages.permissions import Capability, stage_allows
 from judging.tabular import TableError, read_table
 from judging.textsim import near_duplicates, normalize_company, normalize_text
 
@@ -38,6 +41,8 @@ MESSAGES = {
     "no_archive": "The row lists attachments, but no archive was uploaded.",
     "confirmed_changed": "This nomination is already confirmed; the changed row was not applied. Edit it on its page.",
     "no_units": "Enter the cities and their employee counts (quotas page) before importing.",
+    "intake_closed": "{category} no longer takes nominations: intake is only possible while Recommendation or "
+                     "Formal review is open (reopen Formal review to take a late nomination in).",
 }
 
 MAX_ROWS = 50_000
@@ -142,10 +147,10 @@ def import_nominations(
 
     writer = _store_nominations(session, edition=edition, record=record, plan=plan, categories=upload.categories,
                                 store=store, correctable=correctable, report=report)
-    report(0.85, "looking for duplicates")
+    report(0.85, N_("Looking for duplicates"))
     flagged = _flag_duplicates(session, edition=edition, new_ids=set(writer.created_ids) | set(writer.updated_ids))
     _finish(session, record, plan=plan, writer=writer, keep_valid=keep_valid, duplicate_flags=flagged, by=by)
-    report(1.0, "done")
+    report(1.0, N_("Done"))
     return record
 
 
@@ -167,14 +172,14 @@ def _read_upload(session: Session, *, edition: Edition, record: NominationImport
     units = service.known_units(session, edition=edition)
     if not units:
         raise _Rejected([_error(None, None, MESSAGES["no_units"])])
-    report(0.02, "reading the table")
+    report(0.02, N_("Reading the table"))
     try:
         table = read_table(table_data, filename, max_rows=MAX_ROWS)
     except TableError as exc:
         raise _Rejected([_error(1, None, str(exc))]) from None
     record.rows = len(table.rows)
     categories = {c.key.value: c for c in edition.categories}
-    report(0.08, "checking rows")
+    report(0.08, N_("Checking rows"))
     rows, row_errors = parse_nomination_rows(table, known_cities=units, categories=categories)
     errors = [_error(e.row, e.column, e.problem) for e in row_errors]
     if row_errors and row_errors[0].row == 1 and row_errors[0].column is None and not rows:
@@ -182,7 +187,7 @@ def _read_upload(session: Session, *, edition: Edition, record: NominationImport
 
     files: dict[str, bytes] = {}
     if archive_data:
-        report(0.15, "unpacking attachments")
+        report(0.15, N_("Unpacking attachments"))
         try:
             files = read_zip_archive(archive_data, archive_name=archive_name or "archive.zip")
         except AttachmentError as exc:
@@ -207,12 +212,20 @@ def _plan_rows(session: Session, *, edition: Edition, upload: _Upload, correctab
     planned: list[_Planned] = []
     unchanged = 0
     archive_failed = any(e["row"] is None for e in errors)
+    # A category past its intake (formal review closed, or later stages under way) takes no new or changed
+    # row: it would sit 待审查 in a closed formal review, accepted silently.
+    closed = {key for key, category in upload.categories.items()
+              if not stage_allows(Capability.INTAKE).decide(Ask(None, category.id, session))}
     for position, row in enumerate(upload.rows):
         if position % 500 == 0:
-            report(0.15 + 0.25 * position / max(len(upload.rows), 1), "checking attachments")
+            report(0.15 + 0.25 * position / max(len(upload.rows), 1), N_("Checking attachments"))
         known = existing.get(row.fingerprint)
         if known is not None and known[1] == row.content_digest:
             unchanged += 1
+            continue
+        if row.category in closed:
+            errors.append(_error(row.row, None, MESSAGES["intake_closed"].format(
+                category=upload.categories[row.category].name)))
             continue
         if known is not None and known[2] is not NominationStatus.RECEIVED and known[0] not in correctable:
             notices.append(_error(row.row, None, MESSAGES["confirmed_changed"]))
@@ -248,8 +261,8 @@ def _clean_attachments(row: NominationRow, *, upload: _Upload, archive_failed: b
         try:
             cleaned.append(sanitize(upload.files[member], name))
         except AttachmentError as exc:
-            errors.append(_error(row.row, upload.attachment_header, f"{exc.name}: {exc.problem}"))
-            row_ok = False
+            # Refused, not fatal: the nomination is stored and waits in review until the file is replaced.
+            cleaned.append(CleanFile("refused", "", b"", "", name, refusal=exc.problem))
     return cleaned if row_ok else None
 
 
@@ -258,17 +271,20 @@ def _store_nominations(session: Session, *, edition: Edition, record: Nomination
                        report: Progress) -> _NominationWriter:
     """Redact every planned row against the whole edition's names (this upload's included), then write it."""
     planned = plan.planned
-    report(0.42, "redacting")
-    index = service.name_index(session, edition_id=edition.id,
-                               extra_persons=[p for item in planned for p in item.row.inventors],
-                               extra_employers=[item.row.employer for item in planned])
+    report(0.42, N_("Redacting"))
+    index = masking.edition_index(
+        session, edition_id=edition.id,
+        extra_persons=[p for item in planned for p in (*item.row.inventors, *(n for n, _ in item.row.team))],
+        extra_employers=[item.row.employer for item in planned],
+        extra_short_names=[s for item in planned for s in item.row.short_names])
     session.add(record)
     session.flush()
     writer = _NominationWriter(session, edition=edition, record=record, categories=categories, store=store,
-                               correctable=correctable, index=index)
+                               correctable=correctable, index=index,
+                               short_names=dictionary.short_names_by_employer(session, edition_id=edition.id))
     for position, item in enumerate(planned):
         if position % 500 == 0:
-            report(0.42 + 0.4 * position / max(len(planned), 1), "redacting and storing")
+            report(0.42 + 0.4 * position / max(len(planned), 1), N_("Redacting and storing"))
         writer.write(item)
     writer.finish()
     return writer
@@ -279,7 +295,8 @@ def _identity_fields(row: NominationRow) -> dict:
     return dict(inventors=list(row.inventors), employer=row.employer, city=row.city, industry=row.industry,
                 patents=list(row.patents), contact_phone=row.phone, contact_email=row.email,
                 completed_on=dt.date.fromisoformat(row.completed_on) if row.completed_on else None,
-                first_inventor_frontline=row.frontline)
+                first_inventor_frontline=row.frontline, short_names=list(row.short_names),
+                team=[list(member) for member in row.team], employer_city=row.employer_city)
 
 
 class _NominationWriter:
@@ -293,17 +310,18 @@ class _NominationWriter:
 
     def __init__(self, session: Session, *, edition: Edition, record: NominationImport,
                  categories: dict[str, Category], store: AttachmentStore, correctable: Collection[int],
-                 index: NameIndex) -> None:
+                 index: NameIndex, short_names: dict[str, list[str]]) -> None:
         self.session, self.edition, self.record = session, edition, record
         self.categories, self.store, self.correctable, self.index = categories, store, correctable, index
+        self.short_names = short_names
         self.created_ids: list[int] = []
         self.updated_ids: list[int] = []
-        self.leftover_flags: list[tuple[Nomination, Attachment, list[dict]]] = []
+        self.leftover_flags: list[tuple[Nomination, Attachment, str, list[dict]]] = []
         self._chunk: list[tuple[Nomination, _Planned, list[dict]]] = []
 
     def write(self, plan: _Planned) -> None:
         row = plan.row
-        names = service.OwnAndEditionNames(row.identifying_strings(), self.index)
+        names = masking.own_names(masking.identity_of_row(row, self.short_names), self.index)
         masked: list[dict] = []
         texts = {}
         for name in ("title", "summary", "body"):
@@ -347,20 +365,16 @@ class _NominationWriter:
             record.resubmitted.append((nomination.id, f"import {record.id} row {row.row}"))  # type: ignore[attr-defined]
         return nomination
 
-    def _attach(self, nomination: Nomination, files: list[CleanFile], names: service.OwnAndEditionNames) -> None:
-        """Store the cleaned files and note any name a file's text still shows (flagged, not refused:
-        attachments are not redacted, an organizer decides)."""
+    def _attach(self, nomination: Nomination, files: list[CleanFile], names) -> None:
+        """Store each file twice: sanitized (the organizer's review copy) and sanitized and redacted (what
+        judges get); a refused file is recorded with its reason and stores nothing."""
         for number, clean in enumerate(files, start=1):
-            stored = self.store.put(clean.data)
-            self.record.written.append(stored)  # type: ignore[attr-defined]
-            attachment = Attachment(position=number, original_name=clean.declared_name[:300], stored_name=stored,
-                                    kind=clean.kind, size=len(clean.data),
-                                    sha256=hashlib.sha256(clean.data).hexdigest())
+            attachment, flags = attachment_review.store_file(clean, names=names, store=self.store,
+                                                             written=self.record.written)  # type: ignore[attr-defined]
+            attachment.position = number
             nomination.attachments.append(attachment)
-            if clean.text:
-                found = leftovers(clean.text, global_names=names)
-                if found:
-                    self.leftover_flags.append((nomination, attachment, service.hits_json("attachment", found)))
+            for kind, detail in flags:
+                self.leftover_flags.append((nomination, attachment, kind, detail))
 
     def _flush_chunk(self) -> None:
         self.session.flush()
@@ -379,8 +393,8 @@ class _NominationWriter:
         """Write what is left of the last chunk, then the leftover flags (their attachments now have ids)."""
         self._flush_chunk()
         self.session.flush()
-        for nomination, attachment, found in self.leftover_flags:
-            self.session.add(NominationFlag(nomination_id=nomination.id, kind="attachment_leftover",
+        for nomination, attachment, kind, found in self.leftover_flags:
+            self.session.add(NominationFlag(nomination_id=nomination.id, kind=kind,
                                             attachment_id=attachment.id, detail=found[:50]))
 
 

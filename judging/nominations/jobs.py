@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from judging.editions.models import Edition
-from judging.errors import NotFound
+from judging.errors import N_, NotFound
 from judging.jobs import JobContext, job_kind
 from judging.nominations import service
 
@@ -14,7 +14,7 @@ from judging.nominations import service
 
 @job_kind("nominations.confirm_clean")
 def confirm_clean_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-    ctx.progress(0.02, "confirming", force=True)
+    ctx.progress(0.02, N_("Confirming the nominations"), force=True)
     with ctx.session_factory() as session:
         edition = session.get(Edition, params["edition_id"])
         if edition is None:

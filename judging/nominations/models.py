@@ -55,6 +55,11 @@ class NominationIdentity(Base):
     # Eligibility facts the formal review checks (None: the nominating city did not give them).
     completed_on: Mapped[dt.date | None] = mapped_column(Date)
     first_inventor_frontline: Mapped[bool | None]
+    # Identity as the form gives it: what texts call the employer, the other completers and team
+    # members with their roles ([name, role]), and where the employer is when not the nominating city.
+    short_names: Mapped[list] = mapped_column(JSON, default=list)
+    team: Mapped[list] = mapped_column(JSON, default=list)
+    employer_city: Mapped[str] = mapped_column(String(50), default="")
 
     nomination: Mapped[Nomination] = relationship(back_populates="identity")
 
@@ -71,10 +76,20 @@ class Attachment(Base):
     nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), index=True)
     position: Mapped[int]
     original_name: Mapped[str] = mapped_column(String(300))  # identifying: organizers and auditors only
-    stored_name: Mapped[str] = mapped_column(String(100), unique=True)
+    # What judges receive: sanitized (active content and metadata gone) and redacted. None when the
+    # file was refused: nothing reaches a judge until the organizer replaces it.
+    stored_name: Mapped[str | None] = mapped_column(String(100), unique=True)
     kind: Mapped[str] = mapped_column(String(10))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
+    # The sanitized file before redaction, for the organizer's review (never served to a judge).
+    review_name: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # "ok" (judges get stored_name), "refused" (refusal says why; the nomination waits for a replacement)
+    state: Mapped[str] = mapped_column(String(16), default="ok")
+    refusal: Mapped[str] = mapped_column(Text, default="")
+    # What sanitizing removed and redaction masked: [{"kind", "text"}], and notes for the organizer
+    # (images that may show text: [{"kind": "images", "text": ...}]).
+    findings: Mapped[list] = mapped_column(JSON, default=list)
 
     nomination: Mapped[Nomination] = relationship(back_populates="attachments")
 
@@ -113,6 +128,9 @@ class NominationOriginal(Base):
     employer_forms: Mapped[list] = mapped_column(JSON, default=list)
     # What the automatic redaction masked: [{"field", "kind", "text"}].
     masked: Mapped[list] = mapped_column(JSON, default=list)
+    # Places the category's text needs (a project named after a district), let stay by an audited
+    # exception of the organizer: [{"text", "reason"}].
+    place_exceptions: Mapped[list] = mapped_column(JSON, default=list)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("nomination_imports.id", ondelete="SET NULL"))
     source_row: Mapped[int | None]
     confirmed_at: Mapped[dt.datetime | None]
@@ -158,6 +176,25 @@ class NominationFlag(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[dt.datetime | None]
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class EmployerShortName(Base):
+    """A short name texts use for an employer (南钢 for 南京钢铁股份有限公司), in an edition's dictionary.
+
+    ``source``: "seed" (shipped list), "learned" (a past edition), "office" (entered or imported),
+    "nomination" (a nomination's own column). ``employer_key`` is the normalized employer name.
+    """
+
+    __tablename__ = "employer_short_names"
+    __table_args__ = (UniqueConstraint("edition_id", "employer_key", "short_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"), index=True)
+    employer: Mapped[str] = mapped_column(String(200))
+    employer_key: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(60))
+    source: Mapped[str] = mapped_column(String(16), default="office")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class QuotaUnit(Base):

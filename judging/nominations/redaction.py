@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 #: Kinds of hit. "own" (or a caller's own label) is a string given for this nomination.
-KINDS = ("own", "person", "employer", "patent", "phone", "email", "id_card", "credit_code")
+KINDS = ("own", "person", "title", "employer", "place", "patent", "phone", "email", "id_card", "credit_code")
 
 MESSAGES = {
     "mask": "`mask` must be a non-empty string.",
@@ -42,7 +42,9 @@ _IS_SPACE = np.zeros(0x110000, dtype=bool)
 _IS_SPACE[[cp for cp in range(0x3001) if chr(cp).isspace()]] = True
 
 
-_FOLDABLE = re.compile("[A-Z\u3000\uFF01-\uFF5E]+")
+# Only what names, numbers and addresses are written with: full-width Chinese punctuation (，：。) is
+# everywhere in the text and is left alone, which keeps this pass cheap.
+_FOLDABLE = re.compile("[A-Z\u3000\uFF08\uFF09\uFF0B\uFF0D\uFF0E\uFF10-\uFF19\uFF20-\uFF3A\uFF41-\uFF5A]+")
 
 
 def _fold(text: str) -> str:
@@ -58,29 +60,45 @@ def _is_ascii_alnum(ch: str) -> bool:
 # Patterns run on the folded text (so lower case). Digits must not continue on either
 # side, or a phone number would be found inside a longer number.
 _CREDIT = "[0-9a-hj-npqrtuwxy]"
+_DOT = r"(?:\.|\s?\(dot\)\s?|\s?\[dot\]\s?|\sdot\s)"
 _PATTERNS = re.compile(
     "|".join(
         [
-            r"(?P<email>[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})",
-            # Application/grant numbers: ZL201910123456.7, 200410012345.6, ZL99123456.7.
-            r"(?P<patent>(?<![0-9a-z])(?:(?:zl|cn)\s?)?(?:\d{12}|\d{8})\s?[.．·]\s?[0-9x](?![0-9a-z])"
+            # Addresses written against harvesters: "li.ming at example.com", "li(at)example(dot)cn".
+            rf"(?P<email>[a-z0-9._%+-]+\s?(?:@|\(at\)|\[at\])\s?[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)*{_DOT}[a-z]{{2,}}"
+            rf"|[a-z0-9._%+-]+\sat\s[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)*{_DOT}(?:com|cn|net|org|edu|gov)(?:{_DOT}cn)?\b)",
+            # Application/grant numbers: ZL201910123456.7, 200410012345.6, ZL99123456.7, ZL 2019 1 0123456.7;
+            # without the check digit after ZL, or bare when shaped like one (year, type 1/2/3/8/9, seven digits).
+            r"(?P<patent>(?<![0-9a-z])(?:(?:zl|cn)\s?)?(?:\d{4}\s?\d\s?\d{7}|\d{8})\s?[.．·]\s?[0-9x](?![0-9a-z])"
+            r"|(?<![0-9a-z])zl\s?(?:\d{4}\s?\d\s?\d{7}|\d{8})(?![0-9])"
+            r"|(?<![0-9a-z.])(?:19|20)\d{2}[12389]\d{7}(?![0-9])"
             # Publication numbers: CN1234567A, CN109876543B, CN212345678U.
             r"|(?<![0-9a-z])cn\s?\d{6,9}\s?[abcuy][0-9]?(?![0-9a-z]))",
-            # Resident ID: region, birth date, sequence, check (digit or X).
-            r"(?P<id_card>(?<![0-9a-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])"
-            r"(?:0[1-9]|[12]\d|3[01])\d{3}[0-9x](?![0-9a-z]))",
+            # Resident ID: region, birth date, sequence, check (digit or X), spaces between the groups allowed.
+            r"(?P<id_card>(?<![0-9a-z])[1-9]\d{5}\s?(?:18|19|20)\d{2}\s?(?:0[1-9]|1[0-2])\s?"
+            r"(?:0[1-9]|[12]\d|3[01])\s?\d{3}\s?[0-9x](?![0-9a-z]))",
             # Unified social credit code of an employer (GB 32100-2015): 18 characters.
             rf"(?P<credit_code>(?<![0-9a-z]){_CREDIT}{{2}}\d{{6}}{_CREDIT}{{10}}(?![0-9a-z]))",
-            # Mobile: 139 1234 5678, 139-1234-5678, +86 13912345678.
-            r"(?P<phone>(?<![0-9])(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?![0-9])"
+            # Mobile: 139 1234 5678, 139-1234-5678, 181.8667.6380, (181)8667-6380, +86 13912345678.
+            r"(?P<phone>(?<![0-9])(?:\+?86[-\s]?)?(?:1[3-9]\d|\(1[3-9]\d\))(?:[-\s.·]?\d{4}){2}(?![0-9])"
             # Landline with area code: 025-84561234, (0516)83881234, 0512 6552 1234-801.
-            r"|(?<![0-9])(?:\(0\d{2,3}\)|0\d{2,3})[-\s]?\d{3,4}[-\s]?\d{4}(?:-\d{1,5})?(?![0-9]))",
+            r"|(?<![0-9])(?:\(0\d{2,3}\)|0\d{2,3})[-\s.]?\d{3,4}[-\s.]?\d{4}(?:-\d{1,5})?(?![0-9])"
+            # Landline without area code, split as people write it: 8456-1234, 8456 1234 (not a year range).
+            r"|(?<![0-9.\-])(?!(?:19|20)\d{2}-(?:19|20)\d{2})[2-9]\d{2,3}[-\s]\d{4}(?![0-9.\-]))",
         ]
     )
 )
 
-_RUN = re.compile(r"[0-9a-z@._%+\-()．·\s]+")
-_DIGIT_OR_AT = re.compile(r"[0-9@]")
+# Numbers that only their Chinese context makes a phone: 手机尾号6380, 电话：84561234, 分机 801.
+_CONTEXT_NUMBERS = re.compile(
+    r"(?:尾号|末四位|后四位|末尾|尾数)[为是:：\s]*(?P<tail>\d{4})(?![0-9])"
+    r"|(?:电话|座机|手机|分机|热线|传真|联系方式|tel|phone|fax)[号码为是:：\s]*(?P<local>\d[\d\s-]{5,12}\d)(?![0-9])"
+)
+_CONTEXT_CUES = re.compile(r"尾号|末四位|后四位|末尾|尾数|电话|座机|手机|分机|热线|传真|联系方式|tel|phone|fax")
+
+_UNIT_AFTER = re.compile(r"\s*[元万亿吨台个套米次年月日天件人%℃°]")
+_RUN = re.compile(r"[0-9a-z@(\[+][0-9a-z@._%+\-()\[\]．·\s]*")
+_DIGIT_OR_AT = re.compile(r"[0-9@]|\(at\)|\[at\]|\sat\s")
 
 # A two-character name from the global list is masked only beside one of these words,
 # because two-character names are everyday words too (高明, 张力, 金刚, 江河).
@@ -134,6 +152,7 @@ class NameIndex:
         *,
         persons: Iterable[str] = (),
         employers: Iterable[str] = (),
+        short_names: Iterable[str] = (),
         min_person_length: int = 3,
         min_employer_form_length: int = 4,
     ) -> NameIndex:
@@ -149,6 +168,8 @@ class NameIndex:
             Employer names; each full name is always masked, and its derived
             short forms (:func:`judging.textsim.short_forms`) of at least
             `min_employer_form_length` characters.
+        short_names : iterable of str
+            Known short names of employers (南钢, 徐工, XCMG): masked bare, as given.
 
         Notes
         -----
@@ -190,17 +211,21 @@ class NameIndex:
             for form in forms[1:]:
                 if len(form) >= min_employer_form_length:
                     add(form, "employer", False)
+        for short in short_names:
+            if len(_compact(short)) >= 2:
+                add(short, "employer", False)
         if size:
             automaton.make_automaton()
             return cls(automaton, size)
         return cls(None, 0)
 
-    def find(self, text: str, folded: str | None = None) -> list[Hit]:
+    def find(self, text: str, folded: str | None = None,
+             compacted: tuple[str, np.ndarray] | None = None) -> list[Hit]:
         """All global-name hits in `text`, leftmost-longest, spans in `text`."""
         if self._automaton is None or not text:
             return []
         folded = _fold(text) if folded is None else folded
-        compact, positions = _compact_with_positions(folded)
+        compact, positions = compacted if compacted is not None else _compact_with_positions(folded)
         hits = []
         for end_c, (kind, needs_cue, length) in self._automaton.iter_long(compact):
             start = int(positions[end_c - length + 1])
@@ -294,7 +319,16 @@ def find_identifiers(
         for run in _RUN.finditer(folded):
             if _DIGIT_OR_AT.search(folded, run.start(), run.end()):
                 for m in _PATTERNS.finditer(folded, run.start(), run.end()):
-                    found.append((m.start(), -m.end(), 1, m.lastgroup))
+                    start, end = m.start(), m.end()
+                    while end > start and folded[end - 1].isspace():
+                        end -= 1  # a run's trailing blank is not part of the number
+                    if m.lastgroup == "phone" and _UNIT_AFTER.match(folded, end):
+                        continue  # 3200-4000元 is a range of amounts, not a number to call
+                    found.append((start, -end, 1, m.lastgroup))
+        if _CONTEXT_CUES.search(folded):
+            for m in _CONTEXT_NUMBERS.finditer(folded):
+                group = "tail" if m.group("tail") else "local"
+                found.append((m.start(group), -m.end(group), 1, "phone"))
     if global_names is not None:
         for hit in global_names.find(text, folded):
             found.append((hit.start, -hit.end, 2, hit.kind))

@@ -53,6 +53,10 @@ COLUMN_ALIASES: dict[str, list[str]] = {
     "first_inventor": ["第一完成人", "第一发明人", "第一创造人", "first inventor"],
     "employer": ["工作单位", "单位", "所在单位", "完成单位", "单位名称", "employer", "organization",
                  "company"],
+    "short_names": ["单位简称", "简称", "单位简称及缩写", "单位缩写", "单位简称/缩写", "employer short names",
+                    "short names", "abbreviations"],
+    "team": ["团队成员", "其他完成人", "主要成员", "团队成员及分工", "其他成员", "team", "team members"],
+    "employer_city": ["单位所在地", "所在城市", "单位所在城市", "所在地", "employer city", "located in"],
     "industry": ["所属行业", "行业", "产业", "industry"],
     "patents": ["专利号", "专利", "相关专利", "授权专利", "patents", "patent numbers"],
     "phone": ["联系电话", "电话", "手机", "联系方式", "phone", "mobile", "telephone"],
@@ -88,6 +92,8 @@ MESSAGES = {
     "date_bad": "“{value}” is not a date (e.g. 2025-06-30, 2025/6/30, 2025年6月30日 or 2025年6月).",
     "named_only_methods": "Only operating methods can be named after their creator.",
     "duplicate_row": "The same nomination as row {row} (same category, city, title, employer and first inventor).",
+    "member_bad": "“{value}” is not a team member written as a name, optionally with a role in brackets.",
+    "short_name_bad": "“{value}” is not a short name (2 to {limit} characters).",
 }
 
 _LIST_SPLIT = re.compile(r"[、,，;；/／\n]+")
@@ -102,7 +108,11 @@ _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2})\s*
 _YES = {"是", "y", "yes", "true", "1", "√", "✓", "✔", "是的", "对"}
 _NO = {"否", "n", "no", "false", "0", "×", "✗", "", "不", "不是"}
 
-LIMITS = {"title": 100, "summary": 2000, "body": 50_000, "employer": 100, "industry": 50, "inventor": 30}
+LIMITS = {"title": 100, "summary": 2000, "body": 50_000, "employer": 100, "industry": 50, "inventor": 30,
+          "short_name": 30, "role": 30, "team": 50, "employer_city": 50}
+# "张伟（工艺设计）" or "张伟(工艺设计)": a name and, in brackets, the role.
+_MEMBER = re.compile(r"^([^（()）]+?)\s*(?:[（(]([^（()）]*)[)）])?$")
+_MEMBER_SPLIT = re.compile(r"[、,，;；/／\n]+(?![^（(]*[)）])")
 
 
 @dataclass(frozen=True)
@@ -133,6 +143,9 @@ class NominationRow:
     content_digest: str
     completed_on: str = ""          # ISO date, or "" when the row does not give it
     frontline: bool | None = None   # the first inventor is a front-line employee (None: not given)
+    short_names: tuple[str, ...] = ()            # what texts call the employer (南钢, 徐工, XCMG)
+    team: tuple[tuple[str, str], ...] = ()       # (name, role) of every other completer or team member
+    employer_city: str = ""                      # where the employer is, when not the nominating city
 
     @property
     def first_inventor(self) -> str:
@@ -144,8 +157,8 @@ class NominationRow:
         `extra_employer_forms` are abbreviations the organizer knows (南钢).
         """
         out = {
-            "person": list(self.inventors),
-            "employer": [*short_forms(self.employer), *extra_employer_forms],
+            "person": [*self.inventors, *(name for name, _ in self.team)],
+            "employer": [*short_forms(self.employer), *self.short_names, *extra_employer_forms],
             "patent": list(self.patents),
             "phone": [self.phone] if self.phone else [],
             "email": [self.email] if self.email else [],
@@ -336,13 +349,17 @@ def _read_fields(check: _RowChecker, cell: Callable[[str], str], *, known_cities
         check.error("name_after_creator", MESSAGES["named_only_methods"])
     completed_on = _read_date(check, cell("completed_on"))
     frontline = _read_yes_no(check, "frontline", cell("frontline"))
+    short_names = _read_short_names(check, cell("short_names"))
+    team = _read_team(check, cell("team"), inventors)
+    employer_city = check.text("employer_city", cell("employer_city"), limit=LIMITS["employer_city"])
     if not (summary or body or attachments):
         check.error("summary", MESSAGES["no_content"])
     return dict(
         category=category, city=city, title=title, summary=summary, body=body,
         inventors=tuple(inventors), employer=employer, industry=industry, patents=tuple(patents),
         phone=phone, email=email, attachments=tuple(attachments), name_after_creator=named,
-        completed_on=completed_on, frontline=frontline,
+        completed_on=completed_on, frontline=frontline, short_names=tuple(short_names), team=tuple(team),
+        employer_city=employer_city,
     )
 
 
@@ -350,8 +367,9 @@ def _valid_row(number: int, fields: dict, fingerprint: str) -> NominationRow:
     """The row of a problem-free line, with the digest that tells a re-import whether anything changed."""
     # The eligibility facts count only when given, so rows imported before these columns existed
     # keep their digest (a re-import of the same file changes nothing).
-    facts = {k: fields[k] for k in ("completed_on", "frontline") if fields[k] not in ("", None)}
-    given = {k: v for k, v in fields.items() if k not in ("completed_on", "frontline")}
+    optional = ("completed_on", "frontline", "short_names", "team", "employer_city")
+    facts = {k: fields[k] for k in optional if fields[k] not in ("", None, ())}
+    given = {k: v for k, v in fields.items() if k not in optional}
     digest = hashlib.sha256(
         json.dumps({**given, **facts}, ensure_ascii=False, sort_keys=True, default=list).encode()
     ).hexdigest()
@@ -408,6 +426,39 @@ def _read_inventors(check: _RowChecker, value: str, first_value: str, category: 
     if category == "chief_employee" and len(inventors) > 1:
         check.error("inventors", MESSAGES["chief_one_person"].format(count=len(inventors)))
     return inventors
+
+
+def _read_short_names(check: _RowChecker, value: str) -> list[str]:
+    names: list[str] = []
+    for name in _LIST_SPLIT.split(unicodedata.normalize("NFKC", value)):
+        name = _clean_text(name)
+        if not name:
+            continue
+        if len(name) < 2 or len(name) > LIMITS["short_name"]:
+            check.error("short_names", MESSAGES["short_name_bad"].format(value=name, limit=LIMITS["short_name"]))
+        elif name not in names:
+            names.append(name)
+    return names
+
+
+def _read_team(check: _RowChecker, value: str, inventors: list[str]) -> list[tuple[str, str]]:
+    """Team members, each a name with an optional role in brackets: 张伟（工艺设计）、李娜(检测)."""
+    team: list[tuple[str, str]] = []
+    for item in _MEMBER_SPLIT.split(unicodedata.normalize("NFC", value)):
+        item = _clean_text(item)
+        if not item:
+            continue
+        match = _MEMBER.match(item)
+        name = _clean_text(unicodedata.normalize("NFKC", match.group(1))) if match else ""
+        role = _clean_text(match.group(2) or "") if match else ""
+        if (not match or len(name) < 2 or len(name) > LIMITS["inventor"] or _NAME_BAD.search(name)
+                or len(role) > LIMITS["role"]):
+            check.error("team", MESSAGES["member_bad"].format(value=item))
+        elif name not in inventors and name not in (n for n, _ in team):
+            team.append((name, role))
+    if len(team) > LIMITS["team"]:
+        check.error("team", MESSAGES["too_long"].format(length=len(team), limit=LIMITS["team"]))
+    return team
 
 
 def _read_patents(check: _RowChecker, value: str) -> list[str]:

@@ -18,6 +18,7 @@ from judging import audit
 from judging.db.base import utcnow
 from judging.editions.models import Category, Edition, Round, RoundKind
 from judging.errors import N_, Conflict, JudgingError, NotFound
+from judging.nominations import attachment_review, detector, dictionary, masking
 from judging.nominations import attachments as attachments_mod
 from judging.nominations import rows as rows_mod
 from judging.nominations.codes import ensure_blind_codes
@@ -168,16 +169,9 @@ def identifying_strings(identity: NominationIdentity, original: NominationOrigin
 
 def name_index(session: Session, *, edition_id: int, extra_persons: Iterable[str] = (),
                extra_employers: Iterable[str] = ()) -> NameIndex:
-    """Every nominee and employer of the edition (and any about to be added), for redaction."""
-    persons: set[str] = set(extra_persons)
-    employers: set[str] = set(extra_employers)
-    for inventors, employer in session.execute(
-            select(NominationIdentity.inventors, NominationIdentity.employer)
-            .join(Nomination, Nomination.id == NominationIdentity.nomination_id)
-            .where(Nomination.edition_id == edition_id)):
-        persons.update(inventors or [])
-        employers.add(employer)
-    return NameIndex.build(persons=sorted(persons), employers=sorted(employers))
+    """Every nominee, team member, employer and known short name of the edition, for redaction."""
+    return masking.edition_index(session, edition_id=edition_id, extra_persons=extra_persons,
+                                 extra_employers=extra_employers)
 
 
 class OwnAndEditionNames:
@@ -244,6 +238,7 @@ class Review:
     attachments: list[Attachment]
     code: str | None
     leftovers: list[dict]
+    detected: list[dict] = field(default_factory=list)  # the review's own detector (detector.py)
 
     @property
     def open_flags(self) -> list[NominationFlag]:
@@ -255,9 +250,9 @@ def _preliminary(edition: Edition) -> Round | None:
 
 
 def text_leftovers(nomination: Nomination, identity: NominationIdentity, original: NominationOriginal | None,
-                   index: NameIndex | None) -> list[dict]:
+                   index: NameIndex | None, short_names: dict[str, list[str]] | None = None) -> list[dict]:
     """Identifying strings still present in the judged (redacted) text."""
-    names = OwnAndEditionNames(identifying_strings(identity, original), index)
+    names = masking.own_names(masking.identity_of(identity, original, short_names or {}), index)
     out: list[dict] = []
     for name in ("title", "summary", "body"):
         out.extend(hits_json(name, leftovers(getattr(nomination, name) or "", global_names=names)))
@@ -278,10 +273,17 @@ def review(session: Session, *, edition: Edition, nomination_id: int, with_lefto
     preliminary = _preliminary(edition)
     code = session.scalar(select(BlindCode.code).where(BlindCode.nomination_id == nomination.id,
                                                        BlindCode.round_id == preliminary.id)) if preliminary else None
-    found = text_leftovers(nomination, identity, original, name_index(session, edition_id=edition.id)) \
+    found = text_leftovers(nomination, identity, original, name_index(session, edition_id=edition.id),
+                           dictionary.short_names_by_employer(session, edition_id=edition.id)) \
         if with_leftovers else []
     return Review(nomination, identity, original, session.get(Category, nomination.category_id), flags, others,
-                  list(nomination.attachments), code, found)
+                  list(nomination.attachments), code, found, detected_in(nomination))
+
+
+def detected_in(nomination: Nomination) -> list[dict]:
+    """What the review's own detector finds in the judged text (independent of redaction)."""
+    return [{"field": f.field, "kind": f.kind, "text": f.text} for f in detector.detect_fields(
+        {name: getattr(nomination, name) or "" for name in ("title", "summary", "body")})]
 
 
 @dataclass(frozen=True)
@@ -420,12 +422,17 @@ def confirm(session: Session, *, edition: Edition, nomination_id: int, by: audit
     identity = session.get(NominationIdentity, nomination.id)
     original = session.get(NominationOriginal, nomination.id)
     index = index if index is not None else name_index(session, edition_id=edition.id)
-    found = text_leftovers(nomination, identity, original, index)
+    found = text_leftovers(nomination, identity, original, index,
+                           dictionary.short_names_by_employer(session, edition_id=edition.id))
+    blocked = attachment_review.refused(session, nomination_id=nomination.id)
+    if blocked:
+        raise Conflict(N_("{count} attachment(s) were refused; replace them before confirming."), count=len(blocked))
+    detected = detected_in(nomination)
     flags = list(session.scalars(select(NominationFlag).where(NominationFlag.nomination_id == nomination.id,
                                                               NominationFlag.resolved_at.is_(None))))
-    if (found or flags) and not acknowledge:
+    if (found or flags or detected) and not acknowledge:
         raise Conflict(N_("Check the {count} flagged item(s) first, then confirm that they may stay."),
-                       count=len(found) + len(flags))
+                       count=len(found) + len(flags) + len(detected))
     now = utcnow()
     for flag in flags:
         flag.resolved_at, flag.resolved_by_id = now, by.id
@@ -435,7 +442,7 @@ def confirm(session: Session, *, edition: Edition, nomination_id: int, by: audit
     session.flush()
     audit.append(session, actor=by, action="nomination.confirmed", object_type="nomination",
                  object_id=nomination.id, data={"acknowledged_flags": [f.id for f in flags],
-                                                "acknowledged_leftovers": found})
+                                                "acknowledged_leftovers": found, "acknowledged_detected": detected})
     preliminary = _preliminary(edition)
     # Once formal review is under way, a nomination gets its code when it passes (formal review issues it).
     reviewed = status_of(session, category_id=nomination.category_id, kind=StageKind.FORMAL_REVIEW) \

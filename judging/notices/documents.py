@@ -6,19 +6,18 @@ Both show only the snapshot: what the public reads on the notice page, nothing e
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from judging import documents
+from judging import documents, settings
 from judging.audit.chain import chain_head
 from judging.db.base import utcnow
 from judging.editions.models import Edition
 from judging.errors import N_
 from judging.notices.models import Notice
 from judging.notices.service import get_notice, local_time
-from judging.tabular import XLSX_TYPE, formula_safe
+from judging.tabular import XLSX_TYPE, xlsx_bytes
 
 __all__ = ["NOTICE_PDF", "XLSX_TYPE", "notice_context", "notice_draft", "notice_pdf", "notice_xlsx"]
 
@@ -38,7 +37,8 @@ def notice_context(session: Session, *, notice: Notice, edition: Edition, replac
                      "others": "、".join(e.completers[1:]), "employer": e.employer, "city": e.city,
                      "may_day": e.may_day} for e in notice.entries],
         "published_at": local_time(notice.published_at or utcnow()),
-        "chain": {"length": head.length, "hash": head.hash},
+        "chain": {"length": head.length, "hash": head.hash},  # kept in the stored document's record, not printed
+        "issuer": settings.current().notice_issuer, "supervision_phone": settings.current().supervision_phone,
     }
 
 
@@ -64,21 +64,12 @@ HEADERS = (N_("Place"), N_("Title"), N_("First completer"), N_("Completers"), N_
 
 def notice_xlsx(notice: Notice, *, pdf_sha256: str | None, gettext) -> bytes:
     """One sheet with the candidates, one with the notice's facts (version, period, PDF digest)."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(gettext(N_("Candidates")))
-    sheet.append([gettext(h) for h in HEADERS])
+    candidates = [[gettext(h) for h in HEADERS]]
     for e in notice.entries:
-        sheet.append([formula_safe(v) for v in (e.place, e.named_as or e.title, e.first_completer, "、".join(e.completers),
-                                         e.employer, e.city, notice.category_name,
-                                         gettext(N_("Yes")) if e.may_day else "")])
-    facts = book.create_sheet(gettext(N_("Public notice")))
-    for key, value in ((N_("Year"), notice.year), (N_("Category"), notice.category_name),
-                       (N_("Version"), notice.version), (N_("Notice period"),
-                                                         f"{notice.starts_on.isoformat()} – {notice.ends_on.isoformat()}"),
-                       (N_("PDF SHA-256"), pdf_sha256 or gettext(N_("The PDF is being prepared.")))):
-        facts.append([gettext(key), formula_safe(str(value))])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        candidates.append([e.place, e.named_as or e.title, e.first_completer, "、".join(e.completers),
+                           e.employer, e.city, notice.category_name, gettext(N_("Yes")) if e.may_day else ""])
+    facts = [[gettext(key), str(value)] for key, value in (
+        (N_("Year"), notice.year), (N_("Category"), notice.category_name), (N_("Version"), notice.version),
+        (N_("Notice period"), f"{notice.starts_on.isoformat()} – {notice.ends_on.isoformat()}"),
+        (N_("PDF SHA-256"), pdf_sha256 or gettext(N_("The PDF is being prepared."))))]
+    return xlsx_bytes([(gettext(N_("Candidates")), candidates), (gettext(N_("Public notice")), facts)])

@@ -130,7 +130,7 @@ class CommitteeApproval(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"), index=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), unique=True)
-    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"))
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))  # None: the category skipped the notice
     approved_on: Mapped[dt.date] = mapped_column(Date)
     reference: Mapped[str] = mapped_column(String(200))  # the meeting or the document (文号) that approved it
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

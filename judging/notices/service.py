@@ -19,23 +19,25 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from judging import audit, settings
+from judging import audit, notifications, settings
 from judging.db.base import utcnow
 from judging.editions.models import Category, Edition
 from judging.errors import Conflict, JudgingError, N_, NotFound
-from judging.nominations.models import Nomination, NominationStatus
+from judging.nominations.models import Nomination, NominationIdentity, NominationStatus
 from judging.notices.models import (
     OBJECTION_LABELS, OPEN_OBJECTION, CommitteeApproval, Notice, NoticeEntry, Objection, ObjectionStatus,
 )
 from judging.awards import service as awards
 from judging.results import service as results
-from judging.stages.models import StageKind
-from judging.stages.service import Blocker, require_open
+from judging.stages.models import StageKind, StageStatus
+from judging.stages.service import Blocker, require_open, status_of
 
 DEFAULT_DAYS = 7  # the usual 公示 period
 MAX_DAYS = 30
 # Limits of the public objection form: a real objection fits easily, a flood does not.
 NAME_MAX, EMPLOYER_MAX, GROUNDS_MAX = 50, 200, 5000
+# Fewer characters than this say nothing the office can check ("不同意", "有问题").
+GROUNDS_MIN = 15
 PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,22}[0-9]$")
 # At most this many objections per client address within the window (cf. the login lock-out).
 MAX_OBJECTIONS_PER_ADDRESS = 5
@@ -211,6 +213,11 @@ def _recent_from(session: Session, client_address: str, now: dt.datetime) -> lis
         .order_by(Objection.received_at.desc()).limit(MAX_OBJECTIONS_PER_ADDRESS)))
 
 
+def receipt_number(objection: Objection) -> str:
+    """The number an objector quotes when they call the office: the year received and the objection's id."""
+    return f"YY{objection.received_at.year}-{objection.id:05d}"
+
+
 def file_objection(session: Session, *, notice_id: int, nomination_id: int | None, name: str, employer: str,
                    phone: str, grounds: str, client_address: str | None = None,
                    now: dt.datetime | None = None) -> Objection:
@@ -234,6 +241,9 @@ def file_objection(session: Session, *, notice_id: int, nomination_id: int | Non
         raise NoticeError(N_("The phone number is not valid."))
     if len(grounds) > GROUNDS_MAX:
         raise NoticeError(N_("The grounds may have at most {max} characters."), max=GROUNDS_MAX)
+    if len(grounds) < GROUNDS_MIN:
+        raise NoticeError(N_("Give the grounds in at least {min} characters: what is wrong, and how you know."),
+                          min=GROUNDS_MIN)
     if not notice.current:
         raise NoticeError(N_("This notice has been replaced by a newer version; object to the current one."))
     if now < opens_at(notice):
@@ -258,6 +268,9 @@ def file_objection(session: Session, *, notice_id: int, nomination_id: int | Non
                  object_id=objection.id,
                  data={"notice": notice.id, "nomination": nomination_id, "name": name, "employer": employer,
                        "grounds_sha256": hashlib.sha256(grounds.encode()).hexdigest(), "client": client_address})
+    notifications.queue(session, event="objection_received", to=notifications.office(session), by=PUBLIC,
+                        link="/organizer/notices/", category=notice.category_name,
+                        candidate=next(e.title for e in notice.entries if e.nomination_id == nomination_id))
     return objection
 
 
@@ -298,15 +311,30 @@ def decide_objection(session: Session, *, objection_id: int, upheld: bool, findi
     audit.append(session, actor=by, action="objection.decided", object_type="objection",
                  object_id=objection.id,
                  data={"notice": objection.notice_id, "status": objection.status.value, "finding": finding})
+    notifications.queue(session, event=f"objection_{objection.status.value}", by=by, finding=finding,  # by SMS
+                        to=[notifications.sms_to(objection.phone, name=objection.name)],
+                        candidate=session.scalar(select(NoticeEntry.title).where(
+                            NoticeEntry.notice_id == objection.notice_id,
+                            NoticeEntry.nomination_id == objection.nomination_id)))
     return objection
 
 
-def reissue_notice(session: Session, *, objection_id: int, replacement_id: int | None, by: audit.Actor,
-                   days: int = DEFAULT_DAYS, starts_on: dt.date | None = None,
-                   now: dt.datetime | None = None) -> Notice:
-    """An upheld objection changes the list: its candidate is removed (or replaced by ``replacement_id``)
-    and the changed list goes on notice again, a new version with its own full period."""
-    now = now or utcnow()
+def substitutes(session: Session, *, category: Category) -> list[int]:
+    """Who may replace a candidate an upheld objection removes, in the order they must be taken (the first is
+    the next in line): the reserves of the awards part (passed the panel meeting's ballot, in the meeting's
+    order; with no meeting, the approved run's order) that are not on the list, were never removed from an
+    earlier version of it, and are not withdrawn."""
+    listed = set(session.scalars(select(NoticeEntry.nomination_id).join(Notice, Notice.id == NoticeEntry.notice_id)
+                                 .where(Notice.category_id == category.id)))
+    reserves = [i for i in awards.reserve_ids(session, category) if i not in listed]
+    withdrawn = set(session.scalars(select(Nomination.id).where(Nomination.id.in_(reserves),
+                                                                Nomination.status == NominationStatus.WITHDRAWN)))
+    return [i for i in reserves if i not in withdrawn]
+
+
+def _acting_on(session: Session, objection_id: int) -> tuple[Objection, Category, Notice]:
+    """The upheld objection that has not yet changed the list, its category (notice stage open) and the
+    current notice, which still lists the candidate it concerns."""
     objection = get_objection(session, objection_id)
     if objection.status is not ObjectionStatus.UPHELD:
         raise NoticeError(N_("Only an upheld objection can change the list."))
@@ -315,19 +343,38 @@ def reissue_notice(session: Session, *, objection_id: int, replacement_id: int |
     require_open(session, category_id=objection.category_id, kind=StageKind.PUBLIC_NOTICE)
     category = session.get(Category, objection.category_id)
     notice = current_notice(session, category_id=category.id)
-    on_list = [e.nomination_id for e in notice.entries]
-    if objection.nomination_id not in on_list:
+    if objection.nomination_id not in [e.nomination_id for e in notice.entries]:
         raise Conflict(N_("The candidate this objection concerns is no longer on the list."))
-    kept = [NoticeEntry(nomination_id=e.nomination_id, place=e.place, title=e.title, named_as=e.named_as,
-                        completers=list(e.completers), employer=e.employer, city=e.city)
-            for e in notice.entries if e.nomination_id != objection.nomination_id]
+    return objection, category, notice
+
+
+def _copy(entry: NoticeEntry) -> NoticeEntry:
+    return NoticeEntry(nomination_id=entry.nomination_id, place=entry.place, title=entry.title,
+                       named_as=entry.named_as, completers=list(entry.completers), employer=entry.employer,
+                       city=entry.city)
+
+
+def reissue_notice(session: Session, *, objection_id: int, replacement_id: int | None, by: audit.Actor,
+                   days: int = DEFAULT_DAYS, starts_on: dt.date | None = None,
+                   now: dt.datetime | None = None) -> Notice:
+    """An upheld objection changes the list: its candidate is removed (or replaced by ``replacement_id``, which
+    must be the next of ``substitutes``) and the changed list goes on notice again, a new version with its
+    own full period."""
+    now = now or utcnow()
+    objection, category, notice = _acting_on(session, objection_id)
+    on_list = [e.nomination_id for e in notice.entries]
+    kept = [_copy(e) for e in notice.entries if e.nomination_id != objection.nomination_id]
     if replacement_id is not None:
-        run = results.award_run(session, category=category)
-        ranked = {e.nomination_id for e in run.entries} if run else set()
-        status = session.scalar(select(Nomination.status).where(Nomination.id == replacement_id))
-        if replacement_id not in ranked or replacement_id in on_list or status is NominationStatus.WITHDRAWN:
-            raise NoticeError(N_("The replacement must be a ranked nomination of this category that is not on "
-                                 "the list."))
+        allowed = substitutes(session, category=category)
+        if not allowed:
+            raise NoticeError(N_("Nobody may stand in for this candidate: only a nomination that passed the panel "
+                                 "meeting's ballot (or, without a meeting, ranked in the approved run) and is not on "
+                                 "the list can; remove the candidate instead."))
+        if replacement_id != allowed[0]:
+            title = session.scalar(select(Nomination.title).where(Nomination.id == allowed[0]))
+            raise NoticeError(N_("The replacement must be the next in line among those who passed the panel "
+                                 "meeting's ballot (or, without a meeting, in the approved run's order): {title}."),
+                              title=title)
         (added,) = _entries(session, category, [replacement_id])
         kept.insert(on_list.index(objection.nomination_id), added)
     if not kept:
@@ -339,20 +386,84 @@ def reissue_notice(session: Session, *, objection_id: int, replacement_id: int |
     return new
 
 
+MAX_COMPLETERS, COMPLETER_MAX, CITY_MAX = 15, 50, 50
+
+
+def _clean_completers(completers: list[str]) -> list[str]:
+    names = [n.strip() for n in completers if n.strip()]
+    if not names:
+        raise NoticeError(N_("Give at least one completer (the first completer first)."))
+    if len(names) > MAX_COMPLETERS or any(len(n) > COMPLETER_MAX for n in names):
+        raise NoticeError(N_("At most {count} completers of at most {length} characters each."),
+                          count=MAX_COMPLETERS, length=COMPLETER_MAX)
+    if len(set(names)) != len(names):
+        raise NoticeError(N_("A completer is named twice."))
+    return names
+
+
+def correct_and_reissue(session: Session, *, objection_id: int, completers: list[str], employer: str, city: str,
+                        by: audit.Actor, days: int = DEFAULT_DAYS, starts_on: dt.date | None = None,
+                        now: dt.datetime | None = None) -> Notice:
+    """An upheld objection about a candidate's completers (or employer, city): correct the nomination and put
+    the same candidate, at the same place, on a new notice version with its own full period. The correction
+    is audited with the fields before and after."""
+    now = now or utcnow()
+    objection, category, notice = _acting_on(session, objection_id)
+    names, employer, city = _clean_completers(completers), employer.strip(), city.strip()
+    if not employer or not city:
+        raise NoticeError(N_("Give the employer and the city."))
+    if len(employer) > EMPLOYER_MAX or len(city) > CITY_MAX:
+        raise NoticeError(N_("The employer may have at most {employer} characters and the city {city}."),
+                          employer=EMPLOYER_MAX, city=CITY_MAX)
+    identity = session.get(NominationIdentity, objection.nomination_id)
+    before = {"completers": list(identity.inventors), "employer": identity.employer, "city": identity.city}
+    after = {"completers": names, "employer": employer, "city": city}
+    if before == after:
+        raise NoticeError(N_("Nothing was corrected: change the completers, the employer or the city."))
+    identity.inventors, identity.employer, identity.city = names, employer, city
+    session.flush()
+    audit.append(session, actor=by, action="nomination.corrected", object_type="nomination",
+                 object_id=objection.nomination_id,
+                 data={"objection": objection.id, "notice": notice.id, "before": before, "after": after})
+    entries = [_entries(session, category, [e.nomination_id])[0] if e.nomination_id == objection.nomination_id
+               else _copy(e) for e in notice.entries]
+    new = _new_notice(session, category=category, entries=_placed(category, entries), days=days,
+                      starts_on=starts_on, now=now, by=by, replaces=notice, objection=objection)
+    objection.new_notice_id = new.id
+    session.flush()
+    return new
+
+
 # --------------------------------------------------------------------------- approval (审定)
+
+
+def approval_list(session: Session, *, category: Category) -> tuple[Notice | None, list[awards.Winner]]:
+    """What the committee approves: the list last on notice, or, for a category that skipped the public
+    notice, its candidates as they stand (their public fields as the notice would have shown them)."""
+    notice = current_notice(session, category_id=category.id)
+    if notice is not None:
+        return notice, [awards.Winner(e.place, e.nomination_id, e.named_as or e.title, e.first_completer, e.employer,
+                                      e.city) for e in notice.entries]
+    if status_of(session, category_id=category.id, kind=StageKind.PUBLIC_NOTICE) is not StageStatus.SKIPPED:
+        return None, []
+    _require_unblinded(session, category)
+    entries = _entries(session, category, awards.candidate_ids(session, category))
+    return None, [awards.Winner(e.place, e.nomination_id, e.named_as or e.title, e.first_completer, e.employer,
+                                e.city) for e in entries]
 
 
 def record_approval(session: Session, *, category: Category, approved_on: dt.date, reference: str,
                     by: audit.Actor, now: dt.datetime | None = None) -> CommitteeApproval:
-    """The committee approved the list last on notice: record it and publish the final lists (read-only after)."""
+    """The committee approved the list last on notice (or, without a notice, the candidates): record it and
+    hand the approved list to the awards part, the only list that may then be published (awards.publish)."""
     now = now or utcnow()
     require_open(session, category_id=category.id, kind=StageKind.APPROVAL)
     if approval_of(session, category_id=category.id) is not None:
         raise Conflict(N_("The committee's approval of this category is already recorded."))
-    notice = current_notice(session, category_id=category.id)
-    if notice is None:
+    notice, winners = approval_list(session, category=category)
+    if notice is None and not winners:
         raise Conflict(N_("Nothing of this category has been on public notice."))
-    if not period_over(notice, now):
+    if notice is not None and not period_over(notice, now):
         raise Conflict(N_("The notice period runs until {date}; the approval must wait for its end."),
                        date=notice.ends_on.isoformat())
     count = open_objections(session, category_id=category.id)
@@ -363,19 +474,22 @@ def record_approval(session: Session, *, category: Category, approved_on: dt.dat
         raise NoticeError(N_("Give the reference of the committee's meeting or document."))
     if len(reference) > 200:
         raise NoticeError(N_("The reference may have at most {max} characters."), max=200)
-    if not notice.ends_on < approved_on <= local_date(now):
+    if notice is not None and not notice.ends_on < approved_on <= local_date(now):
         raise NoticeError(N_("The approval date must be after the notice period ({date}) and not in the future."),
                           date=notice.ends_on.isoformat())
-    approval = CommitteeApproval(edition_id=category.edition_id, category_id=category.id, notice_id=notice.id,
-                                 approved_on=approved_on, reference=reference, recorded_by_id=by.id, recorded_at=now)
+    if notice is None and approved_on > local_date(now):
+        raise NoticeError(N_("The approval date cannot be in the future."))
+    approval = CommitteeApproval(edition_id=category.edition_id, category_id=category.id,
+                                 notice_id=notice.id if notice else None, approved_on=approved_on, reference=reference,
+                                 recorded_by_id=by.id, recorded_at=now)
     session.add(approval)
     session.flush()
     audit.append(session, actor=by, action="category.approval_recorded", object_type="category", object_id=category.id,
-                 data={"notice": notice.id, "version": notice.version, "approved_on": approved_on.isoformat(),
-                       "reference": reference, "nominations": [e.nomination_id for e in notice.entries]})
-    awards.publish(session, category=category, by=by, approved=[
-        awards.Winner(e.place, e.nomination_id, e.named_as or e.title, e.first_completer, e.employer, e.city)
-        for e in notice.entries])
+                 data={"notice": notice.id if notice else None, "version": notice.version if notice else None,
+                       "approved_on": approved_on.isoformat(), "reference": reference,
+                       "nominations": [w.nomination_id for w in winners]})
+    awards.approve_list(session, category=category, winners=winners, notice_version=notice.version if notice else None,
+                        reference=reference, approved_on=approved_on, by=by)
     return approval
 
 

@@ -37,6 +37,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from judging.errors import N_
+
 __all__ = [
     "InfeasibleAssignment",
     "Plan",
@@ -496,7 +498,7 @@ def _repair_connectivity(inst: _Instance, sel: np.ndarray, min_w: float | None,
         if not merged:
             break
         ncomp, labels = plan_graph_components(np.stack([rows[sel], cols[sel]], 1), n, m)
-        report(0.9, f"connectivity repair: {ncomp} components left")
+        report(0.9, N_("Repairing connectivity"))
     return sel, repairs
 
 
@@ -635,7 +637,7 @@ def _raise_worst(inst: _Instance, sel: np.ndarray, min_w: float, report: Progres
             sums[rows[e2_]] += w[f] - w[e2_]
         moves += 1
         if moves % 200 == 0:
-            report(0.88, f"fairness: worst nomination {sums.min():.4g} after {moves} moves")
+            report(0.88, N_("Improving fairness"))
     return sel, moves
 
 
@@ -761,7 +763,7 @@ def _bottleneck(inst: _Instance, start: float, D: int, cap: int, report: Progres
         mid = (lo + hi + 1) // 2
         ok = _feasible(inst, inst.w >= vals[mid], D, cap)
         probes += 1
-        report(min(0.4 + 0.04 * probes, 0.8), f"fairness: probing worst pair >= {vals[mid]:.4g}")
+        report(min(0.4 + 0.04 * probes, 0.8), N_("Improving fairness"))
         if ok:
             lo = mid
         else:
@@ -810,11 +812,11 @@ def solve(affinity: Any, *, k: int, max_load: Any, min_load: Any = 0, conflicts:
     """
     t0 = time.perf_counter()
     report: Progress = progress if progress is not None else (lambda f, msg: None)
-    report(0.0, "checking input")
+    report(0.0, N_("Checking the input"))
     inst = _prepare(affinity, k, max_load, min_load, conflicts, max_probability)
     D, cap = _denominator(max_probability)
     cost, scale, err = _int_costs(inst.w)
-    report(0.05, f"solving min-cost flow ({len(inst.w)} candidate pairs)")
+    report(0.05, N_("Solving the assignment (min-cost flow)"))
     ok, units, opt = _flow(inst, None, cost, D, cap)
     if not ok:
         _diagnose(inst, D, cap)
@@ -824,7 +826,7 @@ def solve(affinity: Any, *, k: int, max_load: Any, min_load: Any = 0, conflicts:
         start = float(inst.w[units > 0].min())
         threshold = _bottleneck(inst, start, D, cap, report)
         keep = inst.w >= threshold
-        report(0.85, "maximising total affinity above the fairness threshold")
+        report(0.85, N_("Maximising total affinity above the fairness threshold"))
         ok, kept_units, _ = _flow(inst, keep, cost, D, cap)
         assert ok, "bottleneck threshold was probed feasible"
         units = np.zeros(len(inst.w), np.int64)
@@ -837,15 +839,15 @@ def solve(affinity: Any, *, k: int, max_load: Any, min_load: Any = 0, conflicts:
     if D == 1:
         sel = units > 0
         if threshold is not None:
-            report(0.87, "fairness: raising the worst nomination")
+            report(0.87, N_("Raising the worst nomination"))
             sel, moves = _raise_worst(inst, sel, threshold, report)
             options["fair_moves"] = moves
-        report(0.9, "checking connectivity")
+        report(0.9, N_("Checking connectivity"))
         sel, repairs = _repair_connectivity(inst, sel, threshold, report, keep_worst=fairness)
         plan = _build_plan(inst, sel, method="min_cost_flow", options=options, seed=seed,
                            t0=t0, lp_bound=lp_bound, repairs=repairs)
     else:
-        report(0.9, "sampling an integral plan")
+        report(0.9, N_("Sampling an integral plan"))
         frac = units > 0
         marg = sp.csr_matrix((units[frac] / D, (inst.rows[frac], inst.cols[frac])),
                              shape=(inst.n, inst.m))
@@ -855,7 +857,7 @@ def solve(affinity: Any, *, k: int, max_load: Any, min_load: Any = 0, conflicts:
         plan = _build_plan(inst, sel, method="min_cost_flow+dependent_rounding",
                            options=options, seed=seed, t0=t0, lp_bound=lp_bound,
                            expected=expected, marginals=marg)
-    report(1.0, "done")
+    report(1.0, N_("Done"))
     return plan
 
 

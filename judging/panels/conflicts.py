@@ -15,6 +15,7 @@ spaces, "(集团)" brackets, 有限公司/股份有限公司/… suffixes), so "
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -166,6 +167,38 @@ def pair_reasons(session: Session, *, nomination_id: int, expert: Expert, same_c
 
 
 # ------------------------------------------------------------------ organizer-entered conflicts
+
+
+_PICKED = re.compile(r"#\s*(\d+)\s*$")  # "王建国（南京某研究院）#12", as the page's list offers it
+
+
+def _one(ids: list[int], text: str, *, none: str, several: str) -> int:
+    if len(ids) == 1:
+        return ids[0]
+    raise JudgingError(none if not ids else several, name=text)
+
+
+def find_expert(session: Session, text: str) -> int:
+    """The expert an organizer named: a number, a pick from the page's list (ends in #id), or an exact name."""
+    text = text.strip()
+    if picked := _PICKED.search(text) or re.fullmatch(r"(\d+)", text):
+        return int(picked.group(1))
+    ids = list(session.scalars(select(Expert.id).where(Expert.name == text).limit(2)))
+    return _one(ids, text, none=N_("No expert is named “{name}”."),
+                several=N_("Several experts are named “{name}”: choose one from the list."))
+
+
+def find_nomination(session: Session, text: str, *, edition_id: int | None) -> int:
+    """The nomination an organizer named: a number, a pick from the page's list (ends in #id), or its title."""
+    text = text.strip()
+    if picked := _PICKED.search(text) or re.fullmatch(r"(\d+)", text):
+        return int(picked.group(1))
+    query = select(Nomination.id).where(Nomination.title == text)
+    if edition_id is not None:
+        query = query.where(Nomination.edition_id == edition_id)
+    ids = list(session.scalars(query.limit(2)))
+    return _one(ids, text, none=N_("No nomination has the title “{name}”."),
+                several=N_("Several nominations have the title “{name}”: choose one from the list."))
 
 
 def add_conflict(session: Session, *, expert_id: int, nomination_id: int, reason: str, by: audit.Actor,

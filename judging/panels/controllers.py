@@ -15,7 +15,6 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import func, or_, select
 
-from judging.accounts.models import Role
 from judging.editions.models import Category, Edition, Round
 from judging.editions.service import current_edition_or_none
 from judging.errors import N_, JudgingError, NotFound
@@ -23,13 +22,14 @@ from judging.jobs import start_job
 from judging.nominations.models import Nomination
 from judging.panels import conflicts as conflicts_mod
 from judging.panels import importer
-from judging.panels import service
+from judging.panels import permissions, service
 from judging.panels.models import (
     Assignment, AssignmentPlan, Conflict as ExpertConflict, EmployerGroup, Expert,
 )
-from judging.web.auth import requires_role
+from judging.web.guards import loaded, requires
 from judging.web.rendering import DbSession, error_text, render
-from judging.web.forms import error_status, form_int, form_text, request_actor
+from judging.web.forms import error_status, form_int, form_text, needs_confirmation, request_actor
+from judging.web.safety import error_query, url_error
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 UploadData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -123,7 +123,7 @@ def swap_page(request, db, assignment_id: int, *, error: str | None = None,
 
 class PanelsController(Controller):
     path = "/organizer/panels"
-    guards = [requires_role(Role.ORGANIZER)]
+    guards = [requires(permissions.VIEW)]
 
     # ------------------------------------------------------------------ overview and refill
 
@@ -133,7 +133,7 @@ class PanelsController(Controller):
         rows = overview_rows(db, edition) if edition else []
         experts = db.scalar(select(func.count()).select_from(Expert).where(Expert.active.is_(True)))
         return render(request, "pages/panels_home.html", edition=edition, rows=rows, experts=experts,
-                      notice=request.query_params.get("notice"), error=request.query_params.get("error"))
+                      notice=request.query_params.get("notice"), error=url_error(request))
 
     @get("/rounds/{round_id:int}", sync_to_thread=True)
     def round_home(self, request: Request, db: DbSession, round_id: FromPath[int]) -> Redirect:
@@ -141,7 +141,7 @@ class PanelsController(Controller):
             raise NotFoundException()
         return Redirect(path="/organizer/panels/", query_params={"notice": "refilled"})
 
-    @post("/rounds/{round_id:int}/refill", sync_to_thread=True)
+    @post("/rounds/{round_id:int}/refill", sync_to_thread=True, guards=[requires(permissions.REFILL)])
     def refill(self, request: Request, db: DbSession, round_id: FromPath[int], data: FormData) -> Redirect:
         if db.get(Round, round_id) is None:
             raise NotFoundException()
@@ -182,9 +182,10 @@ class PanelsController(Controller):
     @get("/rounds/{round_id:int}/categories/{category_id:int}", sync_to_thread=True)
     def assign(self, request: Request, db: DbSession, round_id: FromPath[int], category_id: FromPath[int]) -> Template:
         round_, category = _round_category(db, round_id, category_id)
-        return self._assign_page(request, db, round_, category, error=request.query_params.get("error"))
+        return self._assign_page(request, db, round_, category, error=url_error(request))
 
-    @post("/rounds/{round_id:int}/categories/{category_id:int}/preview", sync_to_thread=True)
+    @post("/rounds/{round_id:int}/categories/{category_id:int}/preview", sync_to_thread=True,
+          guards=[requires(permissions.PREVIEW, load=loaded(Category, "category_id"))])
     def preview(self, request: Request, db: DbSession, round_id: FromPath[int], category_id: FromPath[int],
                 data: FormData) -> Template | Redirect:
         round_, category = _round_category(db, round_id, category_id)
@@ -212,14 +213,21 @@ class PanelsController(Controller):
         for _nid, eid in plan.pairs:
             loads[eid] = loads.get(eid, 0) + 1
         return render(request, "pages/panels_plan.html", plan=plan, round=round_, category=category,
-                      figures=plan.figures, n_loaded=len(loads), error=request.query_params.get("error"),
+                      figures=plan.figures, n_loaded=len(loads), error=url_error(request),
                       reason_labels=conflicts_mod.REASON_LABELS)
 
-    @post("/plans/{plan_id:int}/commit", sync_to_thread=True)
-    def commit(self, request: Request, db: DbSession, plan_id: FromPath[int]) -> Redirect:
+    @post("/plans/{plan_id:int}/commit", sync_to_thread=True,
+          guards=[requires(permissions.COMMIT, load=loaded(AssignmentPlan, "plan_id"))])
+    def commit(self, request: Request, db: DbSession, plan_id: FromPath[int], data: FormData) -> Template | Redirect:
         plan = db.get(AssignmentPlan, plan_id)
         if plan is None:
             raise NotFoundException()
+        if page := needs_confirmation(
+                request, data, title=N_("Commit this assignment plan?"), button=N_("Commit the plan"),
+                consequence=N_("{pairs} assignments are written and the judges see them at once; a committed plan "
+                               "is not undone (later changes go through the roster, one by one)."),
+                back=f"/organizer/panels/plans/{plan_id}", pairs=len(plan.pairs)):
+            return page
         round_id, category_id = plan.round_id, plan.category_id
         if len(plan.pairs) > SYNC_COMMIT_PAIRS:  # a large plan is written by a job: the page must not hang
             db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
@@ -232,7 +240,7 @@ class PanelsController(Controller):
             db.commit()
         except JudgingError as exc:
             db.rollback()
-            return Redirect(path=f"/organizer/panels/plans/{plan_id}", query_params={"error": error_text(request, exc)})
+            return Redirect(path=f"/organizer/panels/plans/{plan_id}", query_params=error_query(exc))
         return Redirect(path=f"/organizer/panels/rounds/{round_id}/categories/{category_id}",
                         query_params={"notice": "committed"})
 
@@ -276,7 +284,8 @@ class PanelsController(Controller):
     def experts(self, request: Request, db: DbSession) -> Template:
         return self._experts_page(request, db)
 
-    @post("/experts/import", sync_to_thread=True, request_max_body_size=MAX_EXPERT_UPLOAD)
+    @post("/experts/import", sync_to_thread=True, request_max_body_size=MAX_EXPERT_UPLOAD,
+          guards=[requires(permissions.EXPERTS_EDIT)])
     def import_experts(self, request: Request, db: DbSession, data: UploadData) -> Template:
         upload = data.get("file")
         content = b""
@@ -294,7 +303,7 @@ class PanelsController(Controller):
 
     @get("/experts/{expert_id:int}", sync_to_thread=True)
     def expert(self, request: Request, db: DbSession, expert_id: FromPath[int]) -> Template:
-        return self._expert_page(request, db, expert_id, error=request.query_params.get("error"))
+        return self._expert_page(request, db, expert_id, error=url_error(request))
 
     def _expert_page(self, request, db, expert_id, *, problems=None, error=None, status_code=200) -> Template:
         expert = db.get(Expert, expert_id)
@@ -310,7 +319,7 @@ class PanelsController(Controller):
                       reason_labels=conflicts_mod.REASON_LABELS,
                       status_code=status_code)
 
-    @post("/experts/{expert_id:int}", sync_to_thread=True)
+    @post("/experts/{expert_id:int}", sync_to_thread=True, guards=[requires(permissions.EXPERTS_EDIT)])
     def save_expert(self, request: Request, db: DbSession, expert_id: FromPath[int], data: FormData) -> Template | Redirect:
         expert = db.get(Expert, expert_id)
         if expert is None:
@@ -318,14 +327,14 @@ class PanelsController(Controller):
         problems = importer.update_expert(
             db, expert=expert, name=form_text(data, "name"), employer=form_text(data, "employer"), city=form_text(data, "city"),
             phone=form_text(data, "phone"), email=form_text(data, "email"), fields=form_text(data, "fields"),
-            max_load=form_text(data, "max_load"), by=request_actor(request))
+            max_load=form_text(data, "max_load"), by=request_actor(request), industry=form_text(data, "industry"))
         if problems:
             db.rollback()
             return self._expert_page(request, db, expert_id, problems=problems, status_code=400)
         db.commit()
         return Redirect(path=f"/organizer/panels/experts/{expert_id}", query_params={"notice": "saved"})
 
-    @post("/experts/{expert_id:int}/active", sync_to_thread=True)
+    @post("/experts/{expert_id:int}/active", sync_to_thread=True, guards=[requires(permissions.EXPERTS_EDIT)])
     def set_active(self, request: Request, db: DbSession, expert_id: FromPath[int], data: FormData) -> Redirect:
         expert = db.get(Expert, expert_id)
         if expert is None:
@@ -343,14 +352,18 @@ class PanelsController(Controller):
                           .order_by(ExpertConflict.id.desc()).limit(500)).all()
         groups = db.scalars(select(EmployerGroup).order_by(EmployerGroup.name)).all()
         edition = _edition(db)
+        experts = db.execute(select(Expert.id, Expert.name, Expert.employer).order_by(Expert.name)).all()
+        titles = db.execute(select(Nomination.id, Nomination.title).where(Nomination.edition_id == edition.id)
+                            .order_by(Nomination.title).limit(5000)).all() if edition else []
         return render(request, "pages/panels_conflicts.html", rows=rows, groups=groups, error=error,
+                      experts=experts, titles=titles,
                       same_city={r.name: conflicts_mod.same_city_rule(edition, r) for r in edition.rounds}
                       if edition else {}, notice=request.query_params.get("notice"),
                       reason_labels=conflicts_mod.REASON_LABELS, status_code=status_code)
 
     @get("/conflicts", sync_to_thread=True)
     def conflicts(self, request: Request, db: DbSession) -> Template:
-        return self._conflicts_page(request, db, error=request.query_params.get("error"))
+        return self._conflicts_page(request, db, error=url_error(request))
 
     def _act(self, request, db, action, *, notice: str) -> Template | Redirect:
         try:
@@ -361,24 +374,31 @@ class PanelsController(Controller):
             return self._conflicts_page(request, db, error=error_text(request, exc), status_code=error_status(exc))
         return Redirect(path="/organizer/panels/conflicts", query_params={"notice": notice})
 
-    @post("/conflicts", sync_to_thread=True)
+    @post("/conflicts", sync_to_thread=True, guards=[requires(permissions.CONFLICTS_EDIT)])
     def add_conflict(self, request: Request, db: DbSession, data: FormData) -> Template | Redirect:
-        return self._act(request, db, lambda: conflicts_mod.add_conflict(
-            db, expert_id=form_int(data, "expert_id"), nomination_id=form_int(data, "nomination_id"),
-            reason=form_text(data, "reason"), by=request_actor(request)), notice="added")
+        edition = _edition(db)
 
-    @post("/conflicts/{conflict_id:int}/delete", sync_to_thread=True)
+        def add() -> None:  # by name (the page's lists) or by number
+            expert_id = conflicts_mod.find_expert(db, form_text(data, "expert") or form_text(data, "expert_id"))
+            nomination_id = conflicts_mod.find_nomination(
+                db, form_text(data, "nomination") or form_text(data, "nomination_id"),
+                edition_id=edition.id if edition else None)
+            conflicts_mod.add_conflict(db, expert_id=expert_id, nomination_id=nomination_id,
+                                       reason=form_text(data, "reason"), by=request_actor(request))
+        return self._act(request, db, add, notice="added")
+
+    @post("/conflicts/{conflict_id:int}/delete", sync_to_thread=True, guards=[requires(permissions.CONFLICTS_EDIT)])
     def delete_conflict(self, request: Request, db: DbSession, conflict_id: FromPath[int]) -> Template | Redirect:
         return self._act(request, db, lambda: conflicts_mod.delete_conflict(db, conflict_id=conflict_id,
                                                                             by=request_actor(request)), notice="removed")
 
-    @post("/groups", sync_to_thread=True)
+    @post("/groups", sync_to_thread=True, guards=[requires(permissions.CONFLICTS_EDIT)])
     def save_group(self, request: Request, db: DbSession, data: FormData) -> Template | Redirect:
         return self._act(request, db, lambda: conflicts_mod.save_group(
             db, name=form_text(data, "name"), employers=form_text(data, "employers").splitlines(), by=request_actor(request)),
             notice="group")
 
-    @post("/groups/{group_id:int}/delete", sync_to_thread=True)
+    @post("/groups/{group_id:int}/delete", sync_to_thread=True, guards=[requires(permissions.CONFLICTS_EDIT)])
     def delete_group(self, request: Request, db: DbSession, group_id: FromPath[int]) -> Template | Redirect:
         return self._act(request, db, lambda: conflicts_mod.delete_group(db, group_id=group_id, by=request_actor(request)),
                          notice="group")

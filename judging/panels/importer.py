@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from judging import audit
 from judging.errors import N_, JudgingError
+from judging.notifications.invitations import ExpertLogins, logins_for_experts
 from judging.panels.models import Expert
 from judging.tabular import MESSAGES as TABLE_MESSAGES, TableError, read_table, resolve_columns
 from judging.textsim import normalize_company
@@ -29,6 +30,7 @@ ALIASES = {
     "email": ["邮箱", "电子邮箱", "电子邮件", "email", "e-mail"],
     "fields": ["专业领域", "专业", "擅长领域", "研究方向", "fields", "expertise"],
     "max_load": ["最大评审量", "评审上限", "最多评审数", "max_load", "max load"],
+    "industry": ["所属行业", "行业", "industry"],  # optional; compared with nominations' in the integrity report
 }
 REQUIRED = ("name", "employer", "city", "fields")
 MAX_ROWS = 20000
@@ -54,6 +56,7 @@ class ImportReport:
     rows: int = 0
     problems: list[Problem] = field(default_factory=list)
     stored: bool = False
+    logins: ExpertLogins | None = None  # the logins made for the imported experts, and who has no address
 
     @property
     def bad_rows(self) -> int:
@@ -76,9 +79,13 @@ def _table_problem(exc: TableError) -> Problem:
     return Problem(0, None, N_("The file cannot be read: {detail}"), {"detail": text})
 
 
+_LENGTH_LIMITS = {"name": 100, "employer": 200, "city": 50, "industry": 100}  # the columns' sizes
+
+
 def import_experts(session: Session, *, data: bytes, filename: str = "", keep_valid: bool = False,
-                   by: audit.Actor) -> ImportReport:
-    """Read the table, check every row, and store the experts (see module docstring). Audited."""
+                   by: audit.Actor, make_logins: bool = True) -> ImportReport:
+    """Read the table, check every row, and store the experts (see module docstring). Audited. With
+    ``make_logins`` each new expert with an e-mail address gets a judge's login and an invitation."""
     report = ImportReport()
     try:
         table = read_table(data, filename, max_rows=MAX_ROWS)
@@ -100,12 +107,9 @@ def import_experts(session: Session, *, data: bytes, filename: str = "", keep_va
         for f in REQUIRED:
             if not value[f]:
                 bad(f, N_("This value is required."))
-        if len(value["name"]) > 100:
-            bad("name", N_("Too long (at most {limit} characters)."), limit=100)
-        if len(value["employer"]) > 200:
-            bad("employer", N_("Too long (at most {limit} characters)."), limit=200)
-        if len(value["city"]) > 50:
-            bad("city", N_("Too long (at most {limit} characters)."), limit=50)
+        for column, limit in _LENGTH_LIMITS.items():
+            if len(value[column]) > limit:
+                bad(column, N_("Too long (at most {limit} characters)."), limit=limit)
         phone = unicodedata.normalize("NFKC", value["phone"])
         email = unicodedata.normalize("NFKC", value["email"])
         if not phone and not email:
@@ -140,7 +144,7 @@ def import_experts(session: Session, *, data: bytes, filename: str = "", keep_va
             report.problems.extend(problems)
             continue
         valid.append(Expert(name=value["name"], employer=value["employer"], city=value["city"], phone=phone,
-                            email=email, fields=fields, max_load=max_load, active=True))
+                            email=email, fields=fields, max_load=max_load, active=True, industry=value["industry"]))
     if report.problems and not keep_valid:
         return report
     if valid:
@@ -151,6 +155,8 @@ def import_experts(session: Session, *, data: bytes, filename: str = "", keep_va
         audit.append(session, actor=by, action="expert_pool.imported", object_type="expert_pool", object_id="pool",
                      data={"filename": filename, "created": len(valid), "expert_ids": [e.id for e in valid],
                            "rejected_rows": sorted({p.row for p in report.problems if p.row})})
+        if make_logins:  # a judge's login each, invited by mail (judging.notifications)
+            report.logins = logins_for_experts(session, experts=valid, by=by)
     return report
 
 
@@ -158,12 +164,16 @@ def import_experts(session: Session, *, data: bytes, filename: str = "", keep_va
 
 
 def update_expert(session: Session, *, expert: Expert, name: str, employer: str, city: str, phone: str,
-                  email: str, fields: str, max_load: str, by: audit.Actor) -> list[Problem]:
-    """Change an expert's details; returns problems (nothing changed) or [] after an audited change."""
+                  email: str, fields: str, max_load: str, by: audit.Actor, industry: str | None = None) -> list[Problem]:
+    """Change an expert's details; returns problems (nothing changed) or [] after an audited change.
+    ``industry`` None leaves the industry as it is."""
     problems: list[Problem] = []
     values = {"name": name.strip(), "employer": employer.strip(), "city": city.strip(),
               "phone": unicodedata.normalize("NFKC", phone.strip()),
-              "email": unicodedata.normalize("NFKC", email.strip())}
+              "email": unicodedata.normalize("NFKC", email.strip()),
+              "industry": expert.industry if industry is None else industry.strip()}
+    if len(values["industry"]) > 100:
+        problems.append(Problem(0, "industry", N_("Too long (at most {limit} characters)."), {"limit": 100}))
     for f in ("name", "employer", "city"):
         if not values[f]:
             problems.append(Problem(0, f, N_("This value is required.")))
@@ -187,11 +197,13 @@ def update_expert(session: Session, *, expert: Expert, name: str, employer: str,
         return problems
     new_fields = list(dict.fromkeys(f.strip() for f in _SPLIT.split(fields) if f.strip()))
     before = {"name": expert.name, "employer": expert.employer, "city": expert.city, "phone": expert.phone,
-              "email": expert.email, "fields": list(expert.fields or []), "max_load": expert.max_load}
+              "email": expert.email, "fields": list(expert.fields or []), "max_load": expert.max_load,
+              "industry": expert.industry}
     expert.name, expert.employer, expert.city = values["name"], values["employer"], values["city"]
     expert.phone, expert.email, expert.fields, expert.max_load = values["phone"], values["email"], new_fields, load
+    expert.industry = values["industry"]
     after = {"name": expert.name, "employer": expert.employer, "city": expert.city, "phone": expert.phone,
-             "email": expert.email, "fields": new_fields, "max_load": load}
+             "email": expert.email, "fields": new_fields, "max_load": load, "industry": expert.industry}
     session.flush()
     audit.append(session, actor=by, action="expert.updated", object_type="expert", object_id=expert.id,
                  data={"before": before, "after": after})

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from judging import audit
+from judging.errors import N_
 from judging.jobs import JobContext, job_kind
 from judging.panels import service
 
@@ -18,7 +19,7 @@ from judging.panels import service
 def preview(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     known = {k: v for k, v in (params.get("settings") or {}).items()
              if k in service.PlanSettings.__dataclass_fields__}
-    ctx.progress(0.02, "reading nominations, experts and conflicts", force=True)
+    ctx.progress(0.02, N_("Reading nominations, experts and conflicts"), force=True)
     with ctx.session_factory() as session:
         plan = service.preview_plan(session, round_id=params["round_id"], category_id=params["category_id"],
                                     settings=service.PlanSettings(**known), by=ctx.actor,
@@ -32,7 +33,7 @@ def preview(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
 @job_kind("panels.commit")
 def commit(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Committing a large plan (tens of thousands of rows and blind codes) off the request."""
-    ctx.progress(0.05, "writing assignments and blind codes", force=True)
+    ctx.progress(0.05, N_("Writing assignments and blind codes"), force=True)
     with ctx.session_factory() as session:
         plan = service.get_plan(session, params["plan_id"])
         round_id, category_id = plan.round_id, plan.category_id
@@ -46,7 +47,7 @@ def commit(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
 def refill(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     # Refilling holds one transaction from its reads to its writes, so progress is reported
     # around it, never inside (on SQLite a progress write would wait for this transaction's lock).
-    ctx.progress(0.05, "refilling missing places", force=True)
+    ctx.progress(0.05, N_("Refilling missing places"), force=True)
     with ctx.session_factory() as session:
         pairs = service.refill_round(session, round_id=params["round_id"], category_id=params.get("category_id"),
                                      by=ctx.actor)

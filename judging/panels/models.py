@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from judging.db.base import Base, enum_column, utcnow
+
+
+def new_handle() -> str:
+    """A random handle for a judge's URL (96 bits, URL-safe)."""
+    return secrets.token_urlsafe(12)
 
 
 class Expert(Base):
@@ -22,6 +28,8 @@ class Expert(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     email: Mapped[str] = mapped_column(String(200), default="")
     fields: Mapped[list] = mapped_column(JSON, default=list)
+    # The industry the expert works in, compared with a nomination's in the integrity report.
+    industry: Mapped[str] = mapped_column(String(100), default="")
     max_load: Mapped[int] = mapped_column(default=30)
     active: Mapped[bool] = mapped_column(default=True)
 
@@ -37,6 +45,9 @@ class Assignment(Base):
     nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), index=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The judge's handle on it in URLs and forms: random, so it says nothing about import order
+    # or how many assignments exist (ids are sequential).
+    handle: Mapped[str] = mapped_column(String(32), unique=True, default=new_handle)
     # A withdrawn assignment (conflict declared, expert dropped out) is kept for the record and
     # leaves the judge's queue; its sheet, if any, is never counted.
     withdrawn_at: Mapped[dt.datetime | None]

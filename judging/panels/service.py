@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from judging import audit
+from judging import audit, notifications
 from judging.db.base import utcnow
 from judging.editions.models import Category, Edition, Round, RoundKind, RoundStatus
 from judging.errors import N_, Conflict, JudgingError, NotFound
@@ -61,23 +61,24 @@ def get_round_category(session: Session, *, round_id: int, category_id: int) -> 
 
 def eligible_nominations(session: Session, *, round_: Round, category: Category) -> list[Nomination]:
     """CONFIRMED nominations of the round's edition and category that the formal review let through;
-    in a final round, only those holding its blind code when any does.
+    in a final round, only those that advanced to it from an approved preliminary run.
 
-    Advancing (``results.advance``) issues the final round's codes to exactly the nominations that go
-    on, so that code is the ticket. A final round nobody advanced to still takes every nomination, as
-    before; the stage rules that forbid assigning it without a shortlist are a later change.
+    Advancing (``results.advance``, refused for a run that is not approved) issues the final round's codes
+    to exactly the nominations that go on, so that code is the ticket: a final round nobody advanced to
+    has nobody to assign (``check_can_preview`` says why) and a plan can never be committed empty.
     """
     query = (select(Nomination).where(Nomination.edition_id == round_.edition_id,
                                       Nomination.category_id == category.id,
                                       Nomination.status == NominationStatus.CONFIRMED, admitted())
              .order_by(Nomination.id))
     if round_.kind is RoundKind.FINAL:
-        ticketed = query.where(Nomination.id.in_(select(BlindCode.nomination_id)
-                                                 .where(BlindCode.round_id == round_.id)))
-        found = list(session.scalars(ticketed))
-        if found:
-            return found
+        query = query.where(Nomination.id.in_(_ticketed(round_.id)))
     return list(session.scalars(query))
+
+
+def _ticketed(round_id: int):
+    """The nominations holding a blind code of the round (for a final round: those that advanced to it)."""
+    return select(BlindCode.nomination_id).where(BlindCode.round_id == round_id)
 
 
 def identities_of(session: Session, ids: Sequence[int]) -> dict[int, NominationIdentity]:
@@ -126,10 +127,10 @@ def build_instance(session: Session, *, round_: Round, category: Category, nomin
                    progress: Progress = _quiet) -> Instance:
     ids = [n.id for n in nominations]
     identities = identities_of(session, ids)
-    progress(0.02, "computing affinities")
+    progress(0.02, N_("Computing affinities"))
     texts = [nomination_text(n, identities.get(n.id)) for n in nominations]
     affinity = affinity_matrix(texts, [e.fields for e in experts], category.key.value)
-    progress(0.08, "finding conflicts of interest")
+    progress(0.08, N_("Finding conflicts of interest"))
     rows = [(n.id, identities[n.id].employer if n.id in identities else "",
              identities[n.id].city if n.id in identities else "") for n in nominations]
     cset = conflicts_mod.conflict_set(session, nominations=rows, experts=experts, same_city=same_city,
@@ -232,6 +233,9 @@ def check_can_preview(session: Session, *, round_: Round, category: Category) ->
     if _active_count(session, round_id=round_.id, category_id=category.id):
         raise Conflict(N_("This category already has assignments in this round; refill or swap experts instead."))
     if not eligible_nominations(session, round_=round_, category=category):
+        if round_.kind is RoundKind.FINAL:
+            raise Conflict(N_("No nomination of this category has advanced to the final round: approve a run of "
+                              "the preliminary round and advance its top nominations first."))
         raise JudgingError(N_("There are no confirmed nominations to assign in this category."))
     if not session.scalar(select(func.count()).select_from(Expert).where(Expert.active.is_(True))):
         raise JudgingError(N_("There are no active experts in the pool."))
@@ -423,7 +427,15 @@ def commit_plan(session: Session, *, plan_id: int, by: audit.Actor, now: dt.date
     if _active_count(session, round_id=round_.id, category_id=category.id):
         raise Conflict(N_("This category already has assignments in this round; refill or swap experts instead."))
     pairs = [(int(a), int(b)) for a, b in plan.pairs]
+    if not pairs:
+        raise Conflict(N_("This plan assigns nobody; preview again."))
     nomination_ids = sorted({a for a, _ in pairs})
+    if round_.kind is RoundKind.FINAL:
+        advanced = set(session.scalars(_ticketed(round_.id).where(BlindCode.nomination_id.in_(nomination_ids))))
+        if len(advanced) != len(nomination_ids):
+            raise Conflict(N_("{count} nominations of this plan have not advanced to the final round; advance them "
+                              "from an approved preliminary run, then preview again."),
+                           count=len(nomination_ids) - len(advanced))
     expert_ids = sorted({b for _, b in pairs})
     experts = list(session.scalars(select(Expert).where(Expert.id.in_(expert_ids)).order_by(Expert.id)))
     if len(experts) != len(expert_ids) or not all(e.active for e in experts):
@@ -458,7 +470,15 @@ def commit_plan(session: Session, *, plan_id: int, by: audit.Actor, now: dt.date
                  data={"plan_id": plan.id, "category_id": category.id, "pairs": len(pairs), "mode": plan.mode,
                        "k": plan.settings.get("k"), "seed": plan.settings.get("seed"),
                        "digest": pairs_digest(pairs), "conflicts_avoided": cset.counts}, at=now)
+    _tell_new_items(session, new, round_=round_, by=by)
     return len(pairs)
+
+
+def _tell_new_items(session: Session, counts: Counter, *, round_: Round, by: audit.Actor) -> None:
+    """Each judge hears of their new items (``counts``: per expert id), by mail or on their home page."""
+    for expert_id, count in counts.items():
+        notifications.queue(session, event="items_assigned", to=select(Expert.user_id).where(Expert.id == expert_id),
+                            by=by, count=count, round=round_.name, deadline=round_.deadline_at, link="/judge")
 
 
 def committed_plan(session: Session, *, round_id: int, category_id: int) -> AssignmentPlan | None:
@@ -563,14 +583,9 @@ def refill_round(session: Session, *, round_id: int, by: audit.Actor, category_i
                      data={"category_id": category.id, "k": k,
                            "pairs": [[a, b] for a, b in sorted(new_pairs)]})
         added.extend(new_pairs)
+    _tell_new_items(session, Counter(b for _, b in added), round_=round_, by=by)
     report(1.0, "done")
     return added
-
-
-# ------------------------------------------------------------------------ drop-out and swap
-
-
-# ----------------------------------------------------------------------------- explanation
 
 
 def explain_pair(session: Session, *, nomination_id: int, expert_id: int, category: Category):

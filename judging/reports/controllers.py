@@ -23,7 +23,12 @@ from judging.reports.jobs import REPORT_JOB
 from judging.reports.service import AUDIENCES, KINDS
 from judging.results import service as results
 from judging.results.models import ResultRun
-from judging.web.auth import current_user, requires_role
+from judging.web.auth import current_user
+from judging.web.guards import requires
+from judging.accounts.permissions import can
+from judging.documents.models import Document
+from judging.results.permissions import READ_REPORT, REPORTS
+from judging.web.guards import loaded
 from judging.web.forms import form_text
 from judging.web.rendering import DbSession, render
 
@@ -39,12 +44,13 @@ def _run(db, run_id: int) -> ResultRun:
 
 class ReportsController(Controller):
     path = "/results"
-    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+    guards = [requires(REPORTS)]
 
     @get("/runs/{run_id:int}/reports", sync_to_thread=True)
     def reports(self, request: Request, db: DbSession, run_id: FromPath[int]) -> Template:
         run = _run(db, run_id)
-        reports = documents.documents_of(db, "result_run", run.id)
+        user = current_user(request)
+        reports = [r for r in documents.documents_of(db, "result_run", run.id) if can(user, READ_REPORT, r)]
         return render(request, "pages/results_reports.html", run=run, reports=reports,
                       category=db.get(Category, run.category_id))
 
@@ -65,7 +71,8 @@ class ReportsController(Controller):
                                    "subject_id": int(subject) if subject.isdigit() else None})
         return Redirect(path=f"/jobs/{job_id}")
 
-    @get("/reports/{report_id:int}", sync_to_thread=True)
+    @get("/reports/{report_id:int}", sync_to_thread=True,
+         guards=[requires(READ_REPORT, load=loaded(Document, "report_id"))])
     def download_report(self, request: Request, db: DbSession, report_id: FromPath[int]) -> Response:
         try:
             report = documents.get_document(db, report_id)

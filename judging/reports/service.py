@@ -21,6 +21,7 @@ from judging.nominations.models import Nomination
 from judging.panels.models import Assignment, Conflict as ConflictRow, Expert
 from judging.results import service as results
 from judging.results.models import ResultRun, RunCheck
+from judging.results.naming import tie_rule_words
 from judging.scoring.models import ScoreSheet
 
 KINDS = ("ranking", "nomination", "judge", "audit")
@@ -76,6 +77,7 @@ def report_context(session: Session, *, run_id: int, kind: str, audience: str,
         "edition": {"name": edition.name, "year": edition.year},
         "round": round_.name, "category": category.name, "top_n": run.options.get("top_n", 10),
         "run": {"id": run.id, "method": run.method, "rule": run.rule(gettext),
+                "tie_rule": tie_rule_words(run.options.get("tie_rule"), gettext),
                 "options": run.options, "seed": run.seed,
                 "engine_version": run.engine_version, "input_digest": run.input_digest,
                 "output_digest": run.output_digest, "calibration_digest": run.calibration_digest,

@@ -15,23 +15,27 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from judging.accounts.models import Role
 from judging.editions.models import Category, Edition, Round
 from judging.editions.service import current_edition_or_none
 from judging.errors import JudgingError, N_, NotFound
 from judging.jobs import start_job
+from judging.jobs.controllers import failure_text
+from judging.jobs.models import Job, JobStatus
 from judging.nominations.models import Nomination
 from judging.results import comparison, exports, inputs, service
 from judging.results.models import ResultRun, RunCheck
-from judging.results.naming import rule_words
+from judging.results.naming import method_fits, rule_words
 from judging.scoring.progress import category_figures
-from judging.web.auth import current_user, requires_role
+from judging.web.auth import current_user
+from judging.web.guards import loaded, requires
+from judging.results import permissions
 from judging.web.rendering import DbSession, error_text, gettext_for, render
 from judging.accounts import actor_of
-from judging.web.forms import error_status, form_int, form_text
+from judging.web.forms import error_status, form_int, form_text, needs_confirmation
+from judging.web.safety import error_query, url_error
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-organizer_only = requires_role(Role.ORGANIZER)
+load_run = loaded(ResultRun, "run_id")
 
 
 def _run(db, run_id: int) -> ResultRun:
@@ -45,13 +49,28 @@ def _edition(db) -> Edition | None:
     return current_edition_or_none(db)
 
 
+def _failed_computations(db, request: Request) -> list[dict[str, Any]]:
+    """The latest computations that failed (a Rasch model that could not be fitted...): listed beside the runs,
+    so a refused method is not silently absent."""
+    gettext = gettext_for(request)
+    jobs = db.scalars(select(Job).where(Job.kind == "results.compute", Job.status == JobStatus.FAILED)
+                      .order_by(Job.id.desc()).limit(10)).all()
+    return [{"job": job, "rule": rule_words(job.params.get("method", ""), None, gettext),
+             "category_id": job.params.get("category_id"), "reason": failure_text(job, gettext)} for job in jobs]
+
+
 def _overview(request: Request, db, *, error: str | None = None, warning: dict | None = None,
               form: dict | None = None, status_code: int = 200) -> Template:
     edition = _edition(db)
     runs = service.runs_for(db, edition=edition) if edition else []
     approvals = {(r.round_id, r.category_id): r.approval for r in runs if r.approval is not None}
+    rubrics = [c.rubric.criteria if c.rubric else [] for c in (edition.categories if edition else [])]
+    # A method is offered when it fits at least one category's rubric (Rasch: ordinal totals only).
+    offered = [m for m in service.METHODS if any(method_fits(m, criteria) for criteria in rubrics) or not rubrics]
     return render(request, "pages/results_home.html", edition=edition, runs=runs, approvals=approvals,
-                  methods={m: rule_words(m, None, gettext_for(request)) for m in service.METHODS}, error=error, warning=warning, form=form or {},
+                  methods={m: rule_words(m, None, gettext_for(request)) for m in offered},
+                  failed=_failed_computations(db, request) if edition else [],
+                  error=error, warning=warning, form=form or {},
                   tie_rule=service.tie_rule_of(edition) if edition else None, status_code=status_code,
                   names={"rounds": {r.id: r.name for r in edition.rounds} if edition else {},
                          "categories": {c.id: c.name for c in edition.categories} if edition else {}})
@@ -59,13 +78,13 @@ def _overview(request: Request, db, *, error: str | None = None, warning: dict |
 
 class ResultsController(Controller):
     path = "/results"
-    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+    guards = [requires(permissions.VIEW)]
 
     @get("/", sync_to_thread=True)
     def home(self, request: Request, db: DbSession) -> Template:
         return _overview(request, db)
 
-    @post("/runs", sync_to_thread=True, guards=[organizer_only])
+    @post("/runs", sync_to_thread=True, guards=[requires(permissions.CREATE)])
     def start_run(self, request: Request, db: DbSession, data: FormData) -> Template | Redirect:
         user = current_user(request)
         form = {k: form_text(data, k) for k in ("round_id", "category_id", "method", "seed", "reps")}
@@ -79,6 +98,9 @@ class ResultsController(Controller):
             method = form_text(data, "method", "additive")
             if method not in service.METHODS:
                 raise JudgingError(N_("Unknown method {method}."), method=method)
+            if not method_fits(method, category.rubric.criteria if category.rubric else []):
+                raise JudgingError(N_("This category's rubric gives too many different totals for the Rasch model, "
+                                      "which reads scores as a few ordered levels. Choose another method."))
             seed, reps = form_int(data, "seed", 20260501), form_int(data, "reps", service.DEFAULT_REPS)
             if not 1 <= reps <= 5000:
                 raise JudgingError(N_("Bootstrap replicates must be between 1 and 5000."))
@@ -121,7 +143,7 @@ class ResultsController(Controller):
                       category=db.get(Category, run.category_id), checks=checks, others=others,
                       movers=comparison.raw_vs_calibrated(run), people=people, unblinding=unblinding,
                       stored_ok=service.stored_outputs_verify(run),
-                      error=request.query_params.get("error"))
+                      error=url_error(request))
 
     def _action(self, request: Request, run_id: int, action) -> Response | Redirect:
         db = request.app.state.session_factory()
@@ -132,29 +154,45 @@ class ResultsController(Controller):
                 db.commit()
             except JudgingError as exc:
                 db.rollback()
-                return Redirect(path=f"/results/runs/{run_id}", query_params={"error": error_text(request, exc)})
+                return Redirect(path=f"/results/runs/{run_id}", query_params=error_query(exc))
         finally:
             db.close()
         return Redirect(path=f"/results/runs/{run_id}")
 
-    @post("/runs/{run_id:int}/approve", sync_to_thread=True, guards=[organizer_only])
-    def approve(self, request: Request, run_id: FromPath[int]) -> Redirect:
+    @post("/runs/{run_id:int}/approve", sync_to_thread=True, guards=[requires(permissions.APPROVE, load=load_run)])
+    def approve(self, request: Request, run_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Approve run {run}?"), button=N_("Approve the run"), back=f"/results/runs/{run_id}",
+                consequence=N_("The scores of this round and category freeze: no sheet can be saved, submitted or "
+                               "reopened after this, and the run becomes the one the next steps rest on."), run=run_id):
+            return page
         by = actor_of(current_user(request))
         return self._action(request, run_id, lambda db, run: service.approve_run(db, run=run, by=by))
 
-    @post("/runs/{run_id:int}/advance", sync_to_thread=True, guards=[organizer_only])
-    def advance(self, request: Request, run_id: FromPath[int], data: FormData) -> Redirect:
+    @post("/runs/{run_id:int}/advance", sync_to_thread=True, guards=[requires(permissions.ADVANCE, load=load_run)])
+    def advance(self, request: Request, run_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Advance the top {m} of run {run}?"), button=N_("Advance them"),
+                back=f"/results/runs/{run_id}", run=run_id, m=form_text(data, "top_m"),
+                consequence=N_("These nominations receive the final round's codes and go on to it; the others do "
+                               "not. Advancing is not undone.")):
+            return page
         by = actor_of(current_user(request))
         return self._action(request, run_id,
                             lambda db, run: service.advance(db, run=run, top_m=form_int(data, "top_m"), by=by))
 
-    @post("/runs/{run_id:int}/unblind", sync_to_thread=True, guards=[organizer_only])
-    def unblind(self, request: Request, run_id: FromPath[int], data: FormData) -> Redirect:
+    @post("/runs/{run_id:int}/unblind", sync_to_thread=True, guards=[requires(permissions.UNBLIND, load=load_run)])
+    def unblind(self, request: Request, run_id: FromPath[int], data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Unblind run {run}?"), button=N_("Unblind"), back=f"/results/runs/{run_id}",
+                consequence=N_("Names and employers are shown next to the ranking from now on; the unblinding is "
+                               "recorded with your reason and cannot be taken back."), run=run_id):
+            return page
         by = actor_of(current_user(request))
         return self._action(request, run_id,
                             lambda db, run: service.unblind(db, run=run, reason=form_text(data, "reason"), by=by))
 
-    @post("/runs/{run_id:int}/recompute", sync_to_thread=True)
+    @post("/runs/{run_id:int}/recompute", sync_to_thread=True, guards=[requires(permissions.RECOMPUTE)])
     def recompute(self, request: Request, db: DbSession, run_id: FromPath[int]) -> Redirect:
         run_id = _run(db, run_id).id
         user = current_user(request)
@@ -214,7 +252,7 @@ class ResultsApiController(Controller):
     """Read-only results and progress for organizers and auditors (listed in the OpenAPI schema)."""
 
     path = "/api/results"
-    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+    guards = [requires(permissions.VIEW)]
     tags = ["results"]
 
     @get("/runs", sync_to_thread=True, summary="Result runs of the current edition")

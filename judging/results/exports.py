@@ -7,8 +7,6 @@ Judges appear under the run's anonymous codes; auditors also get the expert's id
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from sqlalchemy import select
@@ -17,7 +15,7 @@ from sqlalchemy.orm import Session
 from judging.nominations.models import Nomination
 from judging.panels.models import Expert
 from judging.results.models import ResultRun
-from judging.tabular import CSV_TYPE, XLSX_TYPE, csv_cell, formula_safe
+from judging.tabular import CSV_TYPE, XLSX_TYPE, csv_bytes, xlsx_bytes
 
 TABLES = ("scores", "results", "judges")
 
@@ -37,11 +35,14 @@ def table_rows(session: Session, *, run: ResultRun, table: str, role: str) -> tu
         if auditor else {}
     if table == "scores":
         criteria = run.inputs.get("criteria", [])
-        header = ["code", "assignment", "judge"] + (["expert_id", "expert_name"] if auditor else []) + \
-                 ["criterion", "criterion_name", "weight", "value", "grade", "familiarity", "total"]
+        # The assignment's id only for auditors: the organizer's pages show who holds each assignment (the swap
+        # page), so the id would join a judge's code to a name.
+        header = ["code"] + (["assignment"] if auditor else []) + ["judge"] + \
+            (["expert_id", "expert_name"] if auditor else []) + \
+            ["criterion", "criterion_name", "weight", "value", "grade", "familiarity", "total"]
         rows = []
         for sheet in run.inputs.get("sheets", []):
-            judge = [sheet["code"], sheet["assignment"], code_of.get(sheet["expert"], "")]
+            judge = [sheet["code"]] + ([sheet["assignment"]] if auditor else []) + [code_of.get(sheet["expert"], "")]
             if auditor:
                 judge += [sheet["expert"], names.get(sheet["expert"], "")]
             for c in criteria:
@@ -73,25 +74,9 @@ def export(session: Session, *, run: ResultRun, table: str, fmt: str, role: str,
     """The table as CSV or XLSX, headed by the run's metadata (its rule in words in ``gettext``'s language)."""
     header, rows = table_rows(session, run=run, table=table, role=role)
     if fmt == "csv":
-        buffer = io.StringIO()
-        for key, value in metadata(run, gettext):
-            buffer.write(f"# {key}: {value}\n")
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows([[csv_cell(v) for v in row] for row in rows])
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8"), CSV_TYPE
+        return csv_bytes([header, *rows], comments=[f"{key}: {value}" for key, value in metadata(run, gettext)]), \
+            CSV_TYPE
     if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(table)
-        sheet.append(header)
-        for row in rows:
-            sheet.append([formula_safe(v) for v in row])
-        meta = book.create_sheet("run")
-        for key, value in metadata(run, gettext):
-            meta.append([key, str(value)])
-        buffer = io.BytesIO()
-        book.save(buffer)
-        return buffer.getvalue(), XLSX_TYPE
+        meta = [[key, str(value)] for key, value in metadata(run, gettext)]
+        return xlsx_bytes([(table, [header, *rows]), ("run", meta)]), XLSX_TYPE
     raise ValueError(f"unknown format {fmt!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from judging.errors import N_
 from judging.jobs import JobContext, job_kind
 from judging.results import service
 
@@ -15,7 +16,7 @@ def compute_run(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         ctx.progress(fraction, message)
 
     with ctx.session_factory() as session:
-        progress(0.02, "reading scores")
+        progress(0.02, N_("Reading scores"))
         plan = service.plan_run(
             session, round_id=params["round_id"], category_id=params["category_id"], method=params["method"],
             options=params.get("options") or {}, seed=params.get("seed", 20260501),

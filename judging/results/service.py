@@ -25,6 +25,7 @@ from judging.results.models import (
 )
 from judging.scoring import service as scoring
 from judging.stages.models import StageKind, StageStatus
+from judging.stages.permissions import Capability, require_capability
 from judging.stages.service import Blocker, status_of
 
 METHODS = ("mean", "trimmed_mean", "trimmed", "zscore", "additive", "confidence", "affine", "mixed", "rasch")
@@ -92,11 +93,11 @@ def _run_engine(inputs: Inputs, *, method: str, options: dict, seed: int, reps: 
         ranking = judgestats.rank(cal, top_n=top_n, tie_rule=tie_rule, warn=False)
         raw_cal = judgestats.calibrate(item, judge, score, method="mean", warn=False)
         raw = judgestats.rank(raw_cal, top_n=top_n, tie_rule="item_order", warn=False)
-        progress(0.3, "bootstrap")
+        progress(0.3, N_("Estimating uncertainty (bootstrap)"))
         boot = judgestats.bootstrap(item, judge, score, method=method, top_n=top_n, reps=reps, seed=seed,
                                     confidence=confidence, within_components=within_components, warn=False,
                                     **options)
-        progress(0.8, "diagnostics")
+        progress(0.8, N_("Computing diagnostics"))
         consistency = judge_consistency(cal, item, judge, score, warn=False)
         matrix = np.full((cal.n_judges, cal.n_items), np.nan)
         matrix[judge, item] = score
@@ -109,7 +110,14 @@ def _run_engine(inputs: Inputs, *, method: str, options: dict, seed: int, reps: 
                               "if you accept that values are comparable only within a component."),
                            count=exc.n_components) from None
     except ValueError as exc:
-        raise JudgingError(N_("The engine refused the data: {detail}"), detail=str(exc)) from None
+        # The engine's reason is English and technical: it stays in the job's record (``detail``); the
+        # reader gets what it means for them.
+        if method == "rasch":
+            raise JudgingError(N_("The Rasch model cannot be fitted to these scores (it needs a rating scale of a "
+                                  "few levels, each level used, and judges and items that are not all at one "
+                                  "extreme). Choose another method."), detail=str(exc)) from None
+        raise JudgingError(N_("The method cannot be applied to these scores. Choose another method."),
+                           detail=str(exc)) from None
     return EngineResults(cal, ranking, raw_cal, raw, boot, consistency, alpha)
 
 
@@ -121,7 +129,7 @@ def compute(inputs: Inputs, *, method: str, options: dict, seed: int, reps: int,
     if inputs.item.size == 0:
         raise JudgingError(N_("There are no submitted scores to compute from."))
     confidence = inputs.confidence if method == "confidence" else None
-    progress(0.1, "calibrating")
+    progress(0.1, N_("Calibrating judges"))
     engine = _run_engine(inputs, method=method, options=options, seed=seed, reps=reps, top_n=top_n,
                          tie_rule=tie_rule, within_components=within_components, confidence=confidence,
                          progress=progress)
@@ -173,7 +181,7 @@ def compute(inputs: Inputs, *, method: str, options: dict, seed: int, reps: int,
                         "judges_per_item": _num(np.mean(cal.item_n_scores))},
         "warnings": engine.warning_messages(),
     }
-    progress(0.9, "storing")
+    progress(0.9, N_("Storing the results"))
     return stored_options, outputs
 
 
@@ -267,7 +275,7 @@ def create_run(session: Session, *, round_id: int, category_id: int, method: str
                     reps=reps, confirm_incomplete=confirm_incomplete, within_components=within_components)
     stored_options, outputs = compute_plan(plan, progress)
     run = store_run(session, plan=plan, stored_options=stored_options, outputs=outputs, by=by)
-    progress(1.0, "done")
+    progress(1.0, N_("Done"))
     return run
 
 
@@ -362,6 +370,7 @@ def approve_run(session: Session, *, run: ResultRun, by: audit.Actor) -> RunAppr
     if status_of(session, category_id=run.category_id, kind=StageKind.PUBLIC_NOTICE) is not StageStatus.PENDING:
         # The list on notice (and what the committee approves of it) rests on the approved run.
         raise Conflict(N_("This category's list is on public notice; no other run can be approved."))
+    require_capability(session, category_id=run.category_id, capability=Capability.COMPUTE)
     round_ = session.get(Round, run.round_id)
     category = session.get(Category, run.category_id)
     current = gather_inputs(session, round_=round_, category=category)
@@ -404,6 +413,7 @@ def advance(session: Session, *, run: ResultRun, top_m: int, by: audit.Actor) ->
         raise Conflict(N_("Only a preliminary run can send nominations to the final round."))
     if run.approval is None:
         raise Conflict(N_("Approve the run before advancing nominations from it."))
+    require_capability(session, category_id=run.category_id, capability=Capability.COMPUTE)
     if top_m < 1:
         raise JudgingError(N_("Give how many nominations advance (at least 1)."))
     final = session.scalar(select(Round).where(Round.edition_id == run.edition_id, Round.kind == RoundKind.FINAL))

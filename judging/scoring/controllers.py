@@ -7,9 +7,7 @@ so every page also works without JavaScript.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -21,8 +19,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from sqlalchemy import select
+
 from judging import audit
-from judging.accounts.models import Role
 from judging.db.base import utcnow
 from judging.editions.models import Edition, Round
 from judging.panels.models import Assignment, Expert
@@ -30,21 +29,32 @@ from judging.scoring.models import ScoreSheet
 from judging.editions import service as editions
 from judging.editions.service import current_edition_or_none
 from judging.errors import N_, Conflict, FieldsInvalid, JudgingError, NotFound
+from judging.tabular import csv_bytes
 from judging.jobs import start_job
 from judging.nominations.models import Nomination
 from judging.panels.controllers import swap_page
 from judging.panels.jobs import start_refill
 from judging.nominations.storage import AttachmentStore
-from judging.scoring import files, progress as progress_of, roster, rubrics, service
+from judging.scoring import files, handles, progress as progress_of, roster, rubrics, service
 from judging.scoring.rules import (
     FAMILIARITY_LABELS, SheetInvalid, band_of, field_name, opinion_length, plain, weighted_total,
 )
-from judging.web.auth import current_user, requires_role
+from judging.web.auth import current_user
+from judging.accounts.permissions import can
+from judging.web.guards import loaded, requires
+from judging.scoring import permissions
 from judging.web.rendering import DbSession, error_text, gettext_for, render
-from judging.web.forms import error_status, form_int, form_text, request_actor
+from judging.web.forms import error_status, form_int, form_text, needs_confirmation, request_actor
+from judging.web.safety import error_query, safe_target, url_error
 
 logger = logging.getLogger(__name__)
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+load_assignment = loaded(Assignment, "assignment_id")
+
+
+def load_by_handle(session, params) -> Assignment | None:
+    """The assignment a judge's URL names by its random handle (whose it is, the permission asks)."""
+    return session.scalar(select(Assignment).where(Assignment.handle == params["handle"][:32]))
 
 
 def _wants_json(request: Request) -> bool:
@@ -87,7 +97,7 @@ def _edition(db) -> Edition | None:
 
 class JudgeController(Controller):
     path = "/judge"
-    guards = [requires_role(Role.JUDGE)]
+    guards = [requires(permissions.JUDGE_HOME)]
 
     @get("/", sync_to_thread=True)
     def home(self, request: Request, db: DbSession, notice: FromQuery[str | None] = None) -> Template:
@@ -95,7 +105,8 @@ class JudgeController(Controller):
         edition = _edition(db)
         if edition is not None and not service.has_accepted_undertaking(db, judge=judge, edition=edition):
             return render(request, "pages/judge_undertaking.html", edition=edition,
-                          text=service.undertaking_text(edition), default_text=service.DEFAULT_UNDERTAKING)
+                          text=service.undertaking_text(edition), default_text=service.DEFAULT_UNDERTAKING,
+                          next=safe_target(request.query_params.get("next")))
         return render(request, "pages/judge_home.html", queue=service.judge_queue(db, judge=judge),
                       notice=notice if notice in {"conflict", "submitted"} else None)
 
@@ -107,7 +118,8 @@ class JudgeController(Controller):
         if data.get("accept") == "yes":
             service.accept_undertaking(db, judge=current_user(request), edition=edition)
             db.commit()
-        return Redirect(path="/judge")
+        # Back to the page the judge opened first (a link in an e-mail), if it is ours.
+        return Redirect(path=safe_target(form_text(data, "next")) or "/judge")
 
     def _context(self, request: Request, db, assignment_id: int) -> service.SheetContext:
         try:
@@ -144,18 +156,20 @@ class JudgeController(Controller):
                                                                          edition=edition):
             raise _UndertakingFirst()
 
-    @get("/sheets/{assignment_id:int}", sync_to_thread=True)
-    def sheet(self, request: Request, db: DbSession, assignment_id: FromPath[int]) -> Template | Redirect:
+    @get("/sheets/{handle:str}", sync_to_thread=True, guards=[requires(permissions.SHEET_VIEW, load=load_by_handle)])
+    def sheet(self, request: Request, db: DbSession, handle: FromPath[str]) -> Template | Redirect:
         try:
             self._gate(request, db)
         except _UndertakingFirst:
-            return Redirect(path="/judge")
-        return self._page(request, self._context(request, db, assignment_id))
+            return Redirect(path="/judge", query_params={"next": request.url.path})
+        return self._page(request, self._context(request, db, _assignment(request, db, handle)))
 
-    @post("/sheets/{assignment_id:int}/draft", sync_to_thread=True)
-    def save_draft(self, request: Request, db: DbSession, assignment_id: FromPath[int],
+    @post("/sheets/{handle:str}/draft", sync_to_thread=True,
+          guards=[requires(permissions.SHEET_SAVE, load=load_by_handle)])
+    def save_draft(self, request: Request, db: DbSession, handle: FromPath[str],
                    data: FormData) -> Response | Template | Redirect:
         judge = current_user(request)
+        assignment_id = _assignment(request, db, handle)
         try:
             ctx = service.save_draft(db, judge=judge, assignment_id=assignment_id, data=data, version=_version(data))
             db.commit()
@@ -164,7 +178,7 @@ class JudgeController(Controller):
             return self._refusal(request, db, assignment_id, error, data)
         if _wants_json(request):
             return Response(content=self._saved(request, ctx), status_code=200)
-        return Redirect(path=f"/judge/sheets/{assignment_id}")
+        return Redirect(path=f"/judge/sheets/{handle}")
 
     def _saved(self, request: Request, ctx: service.SheetContext) -> dict[str, Any]:
         gettext = gettext_for(request)
@@ -189,12 +203,14 @@ class JudgeController(Controller):
             raise NotFoundException() from None
         return self._page(request, ctx, status_code=status, posted=data, error=error)
 
-    @post("/sheets/{assignment_id:int}/submit", sync_to_thread=True)
-    def review(self, request: Request, db: DbSession, assignment_id: FromPath[int],
+    @post("/sheets/{handle:str}/submit", sync_to_thread=True,
+          guards=[requires(permissions.SHEET_SAVE, load=load_by_handle)])
+    def review(self, request: Request, db: DbSession, handle: FromPath[str],
                data: FormData) -> Template | Response:
         """Step one of submitting: store the posted values as the draft, check completeness, and show
         the sheet for confirmation."""
         judge = current_user(request)
+        assignment_id = _assignment(request, db, handle)
         try:
             ctx = service.save_draft(db, judge=judge, assignment_id=assignment_id, data=data, version=_version(data))
             db.commit()
@@ -210,9 +226,11 @@ class JudgeController(Controller):
             return self._page(request, ctx, status_code=422, error=error)
         return self._page(request, ctx, template="pages/judge_sheet_confirm.html")
 
-    @post("/sheets/{assignment_id:int}/confirm", sync_to_thread=True)
-    def confirm(self, request: Request, db: DbSession, assignment_id: FromPath[int],
+    @post("/sheets/{handle:str}/confirm", sync_to_thread=True,
+          guards=[requires(permissions.SHEET_SAVE, load=load_by_handle)])
+    def confirm(self, request: Request, db: DbSession, handle: FromPath[str],
                 data: FormData) -> Template | Response | Redirect:
+        assignment_id = _assignment(request, db, handle)
         try:
             service.submit_sheet(db, judge=current_user(request), assignment_id=assignment_id,
                                  version=_version(data))
@@ -220,11 +238,19 @@ class JudgeController(Controller):
         except JudgingError as error:
             db.rollback()
             return self._refusal(request, db, assignment_id, error, {})
-        return Redirect(path=f"/judge/sheets/{assignment_id}")
+        return Redirect(path=f"/judge/sheets/{handle}")
 
-    @post("/sheets/{assignment_id:int}/conflict", sync_to_thread=True)
-    def declare_conflict(self, request: Request, db: DbSession, assignment_id: FromPath[int],
+    @post("/sheets/{handle:str}/conflict", sync_to_thread=True,
+          guards=[requires(permissions.DECLARE_CONFLICT, load=load_by_handle)])
+    def declare_conflict(self, request: Request, db: DbSession, handle: FromPath[str],
                          data: FormData) -> Template | Response | Redirect:
+        assignment_id = _assignment(request, db, handle)
+        if page := needs_confirmation(
+                request, data, title=N_("Declare a conflict of interest?"), button=N_("Declare the conflict"),
+                back=f"/judge/sheets/{handle}",
+                consequence=N_("This item leaves your list for good and goes to another judge; your draft for it, "
+                               "if any, is not counted.")):
+            return page
         try:
             assignment = service.declare_conflict(db, judge=current_user(request), assignment_id=assignment_id,
                                                   reason=_text(data.get("reason")))
@@ -235,6 +261,14 @@ class JudgeController(Controller):
             return self._refusal(request, db, assignment_id, error, {})
         _start_refill(request, round_id)
         return Redirect(path="/judge", query_params={"notice": "conflict"})
+
+
+def _assignment(request: Request, db, handle: str) -> int:
+    """The judge's own assignment behind `handle` (404 for any other)."""
+    try:
+        return handles.assignment_id_for(db, judge=current_user(request), handle=handle)
+    except NotFound:
+        raise NotFoundException() from None
 
 
 def _start_refill(request: Request, round_id: int) -> None:
@@ -277,7 +311,7 @@ class RoundController(Controller):
     """The organizer runs a round: opens and closes it, watches progress, reopens, extends."""
 
     path = "/organizer"
-    guards = [requires_role(Role.ORGANIZER)]
+    guards = [requires(permissions.ROUNDS_VIEW)]
 
     def _round(self, db, round_id: int) -> Round:
         try:
@@ -300,11 +334,17 @@ class RoundController(Controller):
         template = "fragments/round_progress.html" if request.headers.get("hx-request") == "true" \
             else "pages/organizer_round.html"
         return render(request, template, round=round_, progress=progress, now=utcnow(),
-                      error=request.query_params.get("error"))
+                      error=url_error(request))
 
-    @post("/rounds/{round_id:int}/status", sync_to_thread=True)
+    @post("/rounds/{round_id:int}/status", sync_to_thread=True, guards=[requires(permissions.ROUND_STATUS)])
     def set_status(self, request: Request, db: DbSession, round_id: FromPath[int], data: FormData) -> Response:
         round_ = self._round(db, round_id)
+        if _text(data.get("action")) == "close" and (page := needs_confirmation(
+                request, data, title=N_("Close round {name}?"), button=N_("Close the round"), name=round_.name,
+                back=f"/organizer/rounds/{round_id}",
+                consequence=N_("Judges can no longer save or submit in this round, except those given an "
+                               "extension."))):
+            return page
         try:
             if _text(data.get("action")) == "open":
                 editions.open_round(db, round_=round_, by=request_actor(request))
@@ -327,18 +367,14 @@ class RoundController(Controller):
         round_ = self._round(db, round_id)
         progress = progress_of.round_progress(db, round_=round_)
         gettext, zone = gettext_for(request), _zone(request)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([gettext(h) for h in (N_("Username"), N_("Name"), N_("Email"), N_("Phone"), N_("Assigned"),
+        rows = [[gettext(h) for h in (N_("Username"), N_("Name"), N_("Email"), N_("Phone"), N_("Assigned"),
                                               N_("Not started"), N_("Drafts"), N_("Submitted"), N_("Overdue"),
-                                              N_("Deadline"))])
+                                              N_("Deadline"))]]
         for judge in progress.behind:
-            writer.writerow([_cell(judge.username), _cell(judge.expert.name), _cell(judge.expert.email),
-                             _cell(judge.expert.phone), judge.assigned,
-                             judge.not_started, judge.draft, judge.submitted, judge.overdue,
-                             judge.deadline.astimezone(zone).strftime("%Y-%m-%d %H:%M") if judge.deadline else ""])
-        # A BOM so that Excel, which most offices open CSV files with, reads the Chinese names.
-        return Response(content=("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+            rows.append([judge.username, judge.expert.name, judge.expert.email, judge.expert.phone, judge.assigned,
+                         judge.not_started, judge.draft, judge.submitted, judge.overdue,
+                         judge.deadline.astimezone(zone).strftime("%Y-%m-%d %H:%M") if judge.deadline else ""])
+        return Response(content=csv_bytes(rows), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="round-{round_id}-behind.csv"'})
 
     @get("/rounds/{round_id:int}/judges/{expert_id:int}", sync_to_thread=True)
@@ -353,13 +389,16 @@ class RoundController(Controller):
         if expert is None:
             raise NotFoundException()
         rows = progress_of.judge_round_sheets(db, round_=round_, expert_id=expert_id)
+        histories = progress_of.sheet_histories(db, [r.sheet.id for r in rows if r.sheet]) \
+            if can(current_user(request), permissions.SHEET_HISTORY) else {}
         return render(request, "pages/organizer_round_judge.html", status_code=status_code, round=round_,
-                      expert=expert, rows=rows, extension=progress_of.round_extension(db, round_=round_,
+                      expert=expert, rows=rows, histories=histories, extension=progress_of.round_extension(db, round_=round_,
                                                                                    expert_id=expert_id),
                       deadline=service.effective_deadline(db, round_=round_, expert_id=expert_id),
                       error=error, form=form or {})
 
-    @post("/sheets/{sheet_id:int}/reopen", sync_to_thread=True)
+    @post("/sheets/{sheet_id:int}/reopen", sync_to_thread=True,
+          guards=[requires(permissions.REOPEN_SHEET, load=loaded(ScoreSheet, "sheet_id"))])
     def reopen(self, request: Request, db: DbSession, sheet_id: FromPath[int], data: FormData) -> Response:
         sheet = db.get(ScoreSheet, sheet_id)
         if sheet is None:
@@ -375,7 +414,8 @@ class RoundController(Controller):
                                     error=error.render(gettext_for(request)), form={"sheet_id": sheet_id, **data})
         return Redirect(path=f"/organizer/rounds/{assignment.round_id}/judges/{assignment.expert_id}")
 
-    @post("/rounds/{round_id:int}/judges/{expert_id:int}/extension", sync_to_thread=True)
+    @post("/rounds/{round_id:int}/judges/{expert_id:int}/extension", sync_to_thread=True,
+          guards=[requires(permissions.EXTENSION)])
     def extend(self, request: Request, db: DbSession, round_id: FromPath[int], expert_id: FromPath[int],
                data: FormData) -> Response:
         round_ = self._round(db, round_id)
@@ -392,7 +432,7 @@ class RoundController(Controller):
                                     error=error.render(gettext_for(request)), form=dict(data))
         return Redirect(path=f"/organizer/rounds/{round_id}/judges/{expert_id}")
 
-    @post("/undertaking", sync_to_thread=True)
+    @post("/undertaking", sync_to_thread=True, guards=[requires(permissions.UNDERTAKING)])
     def set_undertaking(self, request: Request, db: DbSession, data: FormData) -> Response:
         edition = _edition(db)
         if edition is None:
@@ -404,11 +444,6 @@ class RoundController(Controller):
             db.rollback()
             return self._error_page(request, error, back="/organizer/rounds")
         return Redirect(path="/organizer/rounds")
-
-
-def _cell(value: str) -> str:
-    """A text cell a spreadsheet will not run as a formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _local_datetime(text: str, zone: ZoneInfo) -> dt.datetime:
@@ -428,7 +463,7 @@ class RubricController(Controller):
     """The organizer views and edits a category's rubric; refused once the category has scores."""
 
     path = "/organizer/rubrics"
-    guards = [requires_role(Role.ORGANIZER)]
+    guards = [requires(permissions.RUBRIC_VIEW)]
 
     def _page(self, request: Request, db, category_id: int, *, fields: dict[str, Any] | None = None,
               error: JudgingError | None = None, status_code: int = 200, saved: bool = False) -> Template:
@@ -453,7 +488,7 @@ class RubricController(Controller):
              saved: FromQuery[bool] = False) -> Template:
         return self._page(request, db, category_id, saved=saved)
 
-    @post("/{category_id:int}", sync_to_thread=True)
+    @post("/{category_id:int}", sync_to_thread=True, guards=[requires(permissions.RUBRIC_EDIT)])
     def save(self, request: Request, db: DbSession, category_id: FromPath[int], data: FormData) -> Response:
         try:
             spec = rubrics.read_rubric_form(data)
@@ -472,11 +507,18 @@ class RosterController(Controller):
     post here: whether it may happen is scoring's rule, a submitted sheet stands)."""
 
     path = "/organizer/panels"
-    guards = [requires_role(Role.ORGANIZER)]
+    guards = [requires(permissions.ROSTER_VIEW)]
 
-    @post("/rounds/{round_id:int}/experts/{expert_id:int}/drop", sync_to_thread=True)
+    @post("/rounds/{round_id:int}/experts/{expert_id:int}/drop", sync_to_thread=True,
+          guards=[requires(permissions.DROP_EXPERT)])
     def drop_out(self, request: Request, db: DbSession, round_id: FromPath[int], expert_id: FromPath[int],
-                 data: FormData) -> Redirect:
+                 data: FormData) -> Response:
+        if page := needs_confirmation(
+                request, data, title=N_("Withdraw this expert from the round?"), button=N_("Withdraw the expert"),
+                back=f"/organizer/panels/experts/{expert_id}",
+                consequence=N_("Every assignment of this expert in the round without a submitted sheet is withdrawn "
+                               "and given to other judges; submitted sheets stand.")):
+            return page
         try:
             roster.withdraw_expert(db, round_id=round_id, expert_id=expert_id, reason=form_text(data, "reason"),
                                     by=request_actor(request))
@@ -485,7 +527,7 @@ class RosterController(Controller):
             db.rollback()
             if isinstance(exc, NotFound):
                 raise NotFoundException() from None
-            return Redirect(path=f"/organizer/panels/experts/{expert_id}", query_params={"error": error_text(request, exc)})
+            return Redirect(path=f"/organizer/panels/experts/{expert_id}", query_params=error_query(exc))
         db.rollback()  # hold no transaction (on SQLite, a write lock) while the job starts
         job_id = start_job(request.app.state.session_factory, kind="panels.refill", by=request_actor(request),
                            database_url=request.app.state.settings.database_url,
@@ -494,9 +536,10 @@ class RosterController(Controller):
 
     @get("/assignments/{assignment_id:int}/swap", sync_to_thread=True)
     def swap_form(self, request: Request, db: DbSession, assignment_id: FromPath[int]) -> Template:
-        return swap_page(request, db, assignment_id, error=request.query_params.get("error"))
+        return swap_page(request, db, assignment_id, error=url_error(request))
 
-    @post("/assignments/{assignment_id:int}/swap", sync_to_thread=True)
+    @post("/assignments/{assignment_id:int}/swap", sync_to_thread=True,
+          guards=[requires(permissions.ROSTER, load=load_assignment)])
     def swap(self, request: Request, db: DbSession, assignment_id: FromPath[int], data: FormData) -> Template | Redirect:
         try:
             new = roster.swap_expert(db, assignment_id=assignment_id, expert_id=form_int(data, "expert_id"),
@@ -517,13 +560,14 @@ class JudgeAttachmentController(Controller):
     """A judge downloads an attachment of an own assignment, named ``<code>-<n>.<ext>`` and nothing else."""
 
     path = "/judge/attachments"
-    guards = [requires_role(Role.JUDGE)]
+    guards = [requires(permissions.SHEET_VIEW, load=load_by_handle)]
 
-    @get("/{assignment_id:int}/{name:str}", sync_to_thread=True)
-    def download(self, request: Request, db: DbSession, assignment_id: FromPath[int], name: FromPath[str]) -> Response:
+    @get("/{handle:str}/{name:str}", sync_to_thread=True)
+    def download(self, request: Request, db: DbSession, handle: FromPath[str], name: FromPath[str]) -> Response:
         try:
-            found = files.judge_attachment(db, judge=current_user(request), assignment_id=assignment_id, name=name,
-                                             store=AttachmentStore(request.app.state.settings.var_dir))
+            found = files.judge_attachment(db, judge=current_user(request),
+                                           assignment_id=_assignment(request, db, handle), name=name,
+                                           store=AttachmentStore(request.app.state.settings.var_dir))
         except NotFound:
             raise NotFoundException() from None
         return Response(content=found.data, media_type=found.media_type,

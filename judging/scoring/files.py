@@ -44,7 +44,10 @@ def judge_attachment(session: Session, *, judge: User, assignment_id: int, name:
     if row is None:
         raise NotFound("assignment")
     nomination_id, code = row
-    for attachment in session.scalars(select(Attachment).where(Attachment.nomination_id == nomination_id)):
+    # Only a sanitized, redacted copy ever goes out: a refused file has none.
+    for attachment in session.scalars(select(Attachment).where(Attachment.nomination_id == nomination_id,
+                                                               Attachment.state == "ok",
+                                                               Attachment.stored_name.is_not(None))):
         if attachment.blinded_name(code) == name:
             try:
                 data = store.get(attachment.stored_name)

@@ -13,6 +13,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from judging.accounts.models import User
+from judging.audit.models import AuditEvent
 from judging.db.base import utcnow
 from judging.errors import NotFound
 from judging.editions.models import Category, Edition, Round
@@ -186,3 +187,15 @@ def category_figures(session: Session, *, edition: Edition, round_: Round | None
     return [CategoryFigures(category, nominations.get(category.id, 0), assigned.get(category.id, 0),
                             assignments.get(category.id, 0), drafts.get(category.id, 0), submitted.get(category.id, 0))
             for category in edition.categories]
+
+
+def sheet_histories(session: Session, sheet_ids: list[int]) -> dict[int, list[AuditEvent]]:
+    """Each sheet's audit events, oldest first (drafts, submission, reopening): the auditor reads them."""
+    found: dict[int, list[AuditEvent]] = {sheet_id: [] for sheet_id in sheet_ids}
+    if not sheet_ids:
+        return found
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.object_type == "score_sheet",
+                                                          AuditEvent.object_id.in_([str(i) for i in sheet_ids]))
+                                 .order_by(AuditEvent.seq)):
+        found[int(event.object_id)].append(event)
+    return found

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from judging import audit
+from judging import audit, notifications
 from judging.db.base import utcnow
 from judging.editions.models import Edition, Round, RoundStatus
 from judging.errors import N_, Conflict, JudgingError, NotFound
@@ -56,6 +56,9 @@ def withdraw_expert(session: Session, *, round_id: int, expert_id: int, reason: 
     session.flush()
     audit.append(session, actor=by, action="expert.dropped_out", object_type="expert", object_id=expert_id,
                  data={"round_id": round_id, "reason": reason, "withdrawn": withdrawn}, at=now)
+    notifications.queue(session, event="items_withdrawn", by=by,
+                        to=notifications.users(session, [expert.user_id][:len(withdrawn)]),
+                        count=len(withdrawn), round=round_.name, link="/judge")
     return withdrawn
 
 
@@ -107,4 +110,7 @@ def swap_expert(session: Session, *, assignment_id: int, expert_id: int, reason:
     audit.append(session, actor=by, action="assignment.swapped", object_type="assignment", object_id=new.id,
                  data={"round_id": old.round_id, "nomination_id": old.nomination_id, "from_expert": old.expert_id,
                        "to_expert": expert.id, "withdrawn_assignment": old.id, "reason": reason}, at=now)
+    for event, judge in (("items_withdrawn", old.expert_id), ("items_assigned", expert.id)):  # notify both judges
+        notifications.queue(session, event=event, to=select(Expert.user_id).where(Expert.id == judge), by=by, count=1,
+                            round=round_.name, deadline=round_.deadline_at, link="/judge")
     return new

@@ -97,6 +97,8 @@ def parse_value(raw: str | None, criterion: CriterionLike) -> Decimal | None:
     if value < low or value > high:
         raise _field(N_("Enter a score from {low} to {high}."), low=plain(low), high=plain(high))
     if step > 0 and (value - low) % step != 0:
+        if step == 1:  # the usual scale: say it as a judge thinks of it
+            raise _field(N_("Enter a whole number."))
         raise _field(N_("Scores go in steps of {step}."), step=plain(step))
     return value.quantize(Decimal("0.001"))
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from judging import audit
+from judging import audit, notifications
 from judging.accounts import actor_of
 from judging.accounts.models import User
 from judging.db.base import utcnow
@@ -148,6 +148,7 @@ class QueueItem:
     status: QueueStatus
     deadline: dt.datetime | None = None
     reopened: bool = False
+    handle: str = ""  # the judge's URL handle (random; never the id)
 
 
 def judge_queue(session: Session, *, judge: User) -> list[QueueItem]:
@@ -158,7 +159,7 @@ def judge_queue(session: Session, *, judge: User) -> list[QueueItem]:
     """
     rows = session.execute(
         select(Assignment.id, BlindCode.code, Nomination.title, Category.name, Round.name, ScoreSheet.status,
-               ScoreSheet.reopened_at, Round.deadline_at, DeadlineExtension.deadline_at)
+               ScoreSheet.reopened_at, Round.deadline_at, DeadlineExtension.deadline_at, Assignment.handle)
         .join(Expert, Expert.id == Assignment.expert_id)
         .join(Round, Round.id == Assignment.round_id)
         .join(Nomination, Nomination.id == Assignment.nomination_id)
@@ -170,9 +171,10 @@ def judge_queue(session: Session, *, judge: User) -> list[QueueItem]:
         .where(Expert.user_id == judge.id, Round.status == RoundStatus.OPEN, Assignment.withdrawn_at.is_(None))).all()
     items = [QueueItem(assignment_id, code, title, category_name, round_name,
                        QueueStatus(status.value) if status else QueueStatus.NOT_STARTED,
-                       later_deadline(deadline, extension), reopened_at is not None and status is SheetStatus.DRAFT)
+                       later_deadline(deadline, extension), reopened_at is not None and status is SheetStatus.DRAFT,
+                       handle)
              for (assignment_id, code, title, category_name, round_name, status, reopened_at, deadline,
-                  extension) in rows]
+                  extension, handle) in rows]
     return sorted(items, key=lambda item: hashlib.sha256(f"{judge.id}:{item.code}".encode()).digest())
 
 
@@ -491,6 +493,9 @@ def reopen_sheet(session: Session, *, sheet_id: int, by: audit.Actor, reason: st
         select(Assignment.round_id, Nomination.category_id).join(Nomination, Nomination.id == Assignment.nomination_id)
         .where(Assignment.id == sheet.assignment_id)).one()
     ensure_not_frozen(session, round_id=round_id, category_id=category_id)
+    notifications.queue(session, event="sheet_reopened", by=by, reason=reason,
+                        link=f"/judge/sheets/{sheet.assignment_id}",
+                        to=select(Expert.user_id).join(Assignment).where(Assignment.id == sheet.assignment_id))
     return sheet
 
 
@@ -513,4 +518,6 @@ def extend_deadline(session: Session, *, round_: Round, expert_id: int, until: d
     session.flush()
     audit.append(session, actor=by, action="round.deadline_extended", object_type="round", object_id=round_.id,
                  data={"expert_id": expert_id, "until": until, "previous": previous, "reason": reason}, at=now)
+    notifications.queue(session, event="deadline_extended", to=select(Expert.user_id).where(Expert.id == expert_id),
+                        by=by, round=round_.name, deadline=until, link="/judge")
     return extension

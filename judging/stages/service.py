@@ -149,6 +149,30 @@ def close_stage(session: Session, *, category_id: int, kind: StageKind, by: audi
     return row
 
 
+def reopen_stage(session: Session, *, category_id: int, kind: StageKind, reason: str, by: audit.Actor,
+                 now: dt.datetime | None = None) -> Stage:
+    """Open a closed stage again (e.g. formal review for a nomination that arrived late), with the reason.
+
+    Refused while a later stage has opened: its work already rests on this one's (close it first, or
+    reopen that one); a skipped stage is not reopened (it has no work to redo)."""
+    category = _category(session, category_id)
+    reason = reason.strip()
+    if not reason:
+        raise StageError(N_("Give the reason for reopening {stage}."), stage=STAGE_LABELS[kind])
+    rows = stage_rows(session, category_id=category.id)
+    row = rows.get(kind)
+    if row is None or row.status is not StageStatus.CLOSED:
+        raise StageError(N_("{stage} is not closed, so it cannot be reopened."), stage=STAGE_LABELS[kind])
+    for later in ORDER[ORDER.index(kind) + 1:]:
+        if later in rows and rows[later].status in (StageStatus.OPEN, StageStatus.CLOSED):
+            raise StageError(N_("{stage} cannot be reopened: {later} has already started."),
+                             stage=STAGE_LABELS[kind], later=STAGE_LABELS[later])
+    row.status, row.closed_at, row.closed_by_id = StageStatus.OPEN, None, None
+    row.opened_at, row.opened_by_id = now or utcnow(), by.id
+    _audit(session, by, "stage.reopened", row, reason=reason)
+    return row
+
+
 def skip_stage(session: Session, *, category_id: int, kind: StageKind, reason: str, by: audit.Actor) -> Stage:
     category = _category(session, category_id)
     if kind not in SKIPPABLE:

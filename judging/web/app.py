@@ -7,12 +7,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Request, Response, Router, get
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -23,13 +25,17 @@ from judging.db import create_db_engine, make_session_factory
 from judging.jobs.service import get_huey, make_consumer, recover_interrupted
 from judging.errors import JudgingError, NotFound
 from judging.parts import assemble
+from judging.results.naming import option_rows, tie_rule_words
 from judging.settings import REPO_ROOT, Settings, get_settings
 from judging.web.auditor import AuditorController
+from judging.accounts.permissions import ADMIN
 from judging.web.auth import SessionUserMiddleware
+from judging.web.guards import requires
 from judging.web.security import add_security_headers
 from judging.web.forms import error_status
 from judging.web.home import OrganizerController
 from judging.web.i18n_controller import set_language
+from judging.web.reminders import RemindersController
 from judging.web.rendering import error_text, provide_db, render
 from judging.web.stages import StagesController
 
@@ -44,6 +50,12 @@ def healthz(request: Request) -> dict[str, str]:
     with request.app.state.engine.connect() as connection:
         connection.execute(text("SELECT 1"))
     return {"status": "ok"}
+
+
+@get("/favicon.ico", sync_to_thread=False, include_in_schema=False)
+def favicon() -> Redirect:
+    """Browsers ask for /favicon.ico whatever the page says: point them at the icon."""
+    return Redirect(path="/static/favicon.svg", status_code=301)
 
 
 def _wants_html(request: Request) -> bool:
@@ -94,11 +106,19 @@ def _not_found(request: Request, exc: NotFoundException) -> Response:
     return Response(content={"status_code": 404, "detail": "Not Found"}, status_code=404)
 
 
+def _openapi_config() -> OpenAPIConfig:
+    """The API map lists every internal route: for logged-in admins only (others: login, or 404)."""
+    router = Router("/schema", route_handlers=[], include_in_schema=False, guards=[requires(ADMIN)])
+    return OpenAPIConfig(title="judging", version="1", openapi_router=router,
+                         render_plugins=[JsonRenderPlugin()])
+
+
 def template_environment(settings: Settings) -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape(["html", "xml"]),
                       trim_blocks=True, lstrip_blocks=True)
     zone = ZoneInfo(settings.timezone)
     env.filters["localtime"] = lambda value, fmt="%Y-%m-%d %H:%M": value.astimezone(zone).strftime(fmt)
+    env.globals.update(tie_rule_words=tie_rule_words, option_rows=option_rows)
     return env
 
 
@@ -112,18 +132,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     engine = engine or create_db_engine(settings.database_url)
     state = State({"settings": settings, "engine": engine, "session_factory": make_session_factory(engine)})
     csrf = CSRFConfig(secret=settings.resolved_secret_key(), cookie_secure=settings.secure_cookies,
-                      cookie_samesite="lax", cookie_httponly=False, exclude=["/healthz"])
+                      cookie_samesite="lax", cookie_httponly=False, exclude=["^/healthz$"])
     return Litestar(
-        route_handlers=[healthz, set_language, OrganizerController, StagesController, AuditorController,
+        route_handlers=[healthz, favicon, set_language, OrganizerController, StagesController, AuditorController,
+                        RemindersController,
                         *registry.handlers,
                         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
                                                    cache_control=CacheControlHeader(max_age=3600))],
         dependencies={"db": Provide(provide_db)},
         middleware=[SessionUserMiddleware()],
-        after_request=add_security_headers,
+        before_send=[add_security_headers],
         # Forms are small; routes that take uploads raise their own limit (e.g. nomination imports).
         request_max_body_size=MAX_FORM_BODY,
         csrf_config=csrf,
+        openapi_config=_openapi_config(),
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment(settings))),
         exception_handlers={NotAuthorizedException: _not_authorized, NotFoundException: _not_found,
                             JudgingError: _refused,

@@ -1,4 +1,4 @@
-"""Reading submitted form fields and answering refusals with their HTTP status, for every controller."""
+"""Reading submitted form fields, answering refusals with their HTTP status, and the confirmation step."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from judging import audit
 from judging.accounts import actor_of
+from judging.accounts.permissions import Refused
 from judging.errors import Conflict, JudgingError, N_, NotFound
 from judging.web.auth import current_user
-from judging.web.rendering import error_text
+from judging.web.rendering import error_text, gettext_for, render
 
 
 def form_text(data: dict[str, Any], name: str, default: str = "") -> str:
@@ -51,6 +52,8 @@ def form_ints(data: dict[str, Any], name: str) -> list[int]:
 def error_status(error: JudgingError) -> int:
     if isinstance(error, NotFound):
         return 404
+    if isinstance(error, Refused):
+        return 403
     return 409 if isinstance(error, Conflict) else 400
 
 
@@ -72,3 +75,39 @@ def commit_or_refuse(request: Request, db: Session, change: Callable[[], Any], *
 
 def request_actor(request: Request) -> audit.Actor:
     return actor_of(current_user(request))
+
+
+CONFIRMED = "confirmed"
+
+
+def confirmed(data: dict[str, Any]) -> bool:
+    """Whether the form came from the confirmation page (an irreversible action's second step)."""
+    return form_text(data, CONFIRMED) == "1"
+
+
+def confirm_page(request: Request, *, title: str, consequence: str, action: str, data: dict[str, Any] | None = None,
+                 back: str, button: str = "", details: list[str] | tuple[str, ...] = (),
+                 template: str = "pages/confirm.html", **context: Any) -> Response:
+    """The confirmation step of an irreversible action: a page stating ``consequence`` (already translated),
+    whose form posts the same fields to ``action`` again with ``confirmed=1``; ``back`` cancels.
+
+    A controller answers a POST without ``confirmed`` with this page and does the change only with it, then
+    redirects (Post/Redirect/Get), so a refresh never repeats the action. ``details`` lists what the action
+    touches (e.g. what goes public); ``template`` lets a part show more on its own page built on this one."""
+    fields = [(name, value) for name, raw in (data or {}).items() if name not in (CONFIRMED, "_csrf_token")
+              for value in (raw if isinstance(raw, list) else [raw]) if not hasattr(value, "read")]
+    return render(request, template, title=title, consequence=consequence, action=action, fields=fields,
+                  back=back, button=button, details=list(details), **context)
+
+
+def needs_confirmation(request: Request, data: dict[str, Any], *, title: str, consequence: str, back: str,
+                       button: str = "", details: list[str] | tuple[str, ...] = (), **params: Any) -> Response | None:
+    """None once the user has confirmed; else the confirmation page. ``title``, ``consequence`` and ``button`` are
+    message ids formatted with ``params``; ``details`` are shown as they are. Usage in a handler:
+    ``if (page := needs_confirmation(request, data, title=N_(...), consequence=N_(...), back=...)): return page``."""
+    if confirmed(data):
+        return None
+    _ = gettext_for(request)
+    return confirm_page(request, title=_(title).format(**params), consequence=_(consequence).format(**params),
+                        action=request.url.path, data=data, back=back,
+                        button=_(button).format(**params) if button else "", details=details)

@@ -10,19 +10,19 @@ from litestar import Controller, Request, get
 from litestar.response import Template
 from sqlalchemy import func, select
 
-from judging.accounts.models import Role
 from judging.editions.models import RoundKind
 from judging.editions.service import current_edition_or_none
 from judging.panels.models import Expert
 from judging.scoring.progress import category_figures
 from judging.stages.service import pipeline
-from judging.web.auth import requires_role
+from judging.accounts.permissions import ORGANIZER_HOME
+from judging.web.guards import requires
 from judging.web.rendering import DbSession, render
 
 
 class OrganizerController(Controller):
     path = "/organizer"
-    guards = [requires_role(Role.ORGANIZER)]
+    guards = [requires(ORGANIZER_HOME)]
 
     @get("/", sync_to_thread=True)
     def home(self, request: Request, db: DbSession) -> Template:

@@ -9,19 +9,14 @@ from litestar.response import Redirect
 
 from judging.i18n import SUPPORTED_LOCALES
 from judging.web.rendering import LANG_COOKIE
+from judging.web.safety import same_site_referer
 
 
 @get("/lang/{code:str}", sync_to_thread=False)
 def set_language(request: Request, code: FromPath[str]) -> Redirect:
     if code not in SUPPORTED_LOCALES:
         raise NotFoundException()
-    referer = request.headers.get("referer", "")
-    host = request.headers.get("host", "")
     # Return to the page the switch was made on, if it is ours.
-    target = "/"
-    for prefix in (f"http://{host}", f"https://{host}"):
-        if host and referer.startswith(prefix + "/"):
-            target = referer[len(prefix):]
-    response = Redirect(path=target)
+    response = Redirect(path=same_site_referer(request) or "/")
     response.set_cookie(LANG_COOKIE, code, samesite="lax", max_age=365 * 24 * 3600, path="/")
     return response

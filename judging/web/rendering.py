@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
@@ -10,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
+from judging.accounts.permissions import decide
 from judging.errors import JudgingError
 from judging.web.auth import current_user
 from judging.i18n import LOCALE_NAMES, pick_locale, translations
@@ -27,16 +29,33 @@ def gettext_for(request: Request):
     return translations(request_locale(request)).gettext
 
 
+@dataclass(frozen=True)
+class ActionState:
+    allowed: bool
+    hidden: bool   # the user may not know of the action: no button at all
+    reason: str    # why it is refused now, in the user's language (a disabled button shows it)
+
+
 def render(request: Request, template_name: str, *, status_code: int = 200, **context: Any) -> Template:
     locale = request_locale(request)
     catalog = translations(locale)
+    user = current_user(request)
+
+    def action(perm, obj=None) -> ActionState:
+        """May ``user`` do ``perm`` on ``obj`` now: templates show the button, hide it, or disable it with the reason."""
+        decision = decide(user, perm, obj, session=context.get("db"))
+        reason = decision.reason.render(catalog.gettext) if decision.reason and not decision.allowed else ""
+        return ActionState(decision.allowed, decision.hidden and not decision.allowed, reason)
+
     return Template(template_name=template_name, status_code=status_code, context={
         "_": catalog.gettext,
         "ngettext": catalog.ngettext,
         "locale": locale,
         "html_lang": locale.replace("_", "-"),
         "locale_names": LOCALE_NAMES,
-        "user": current_user(request),
+        "user": user,
+        "can": lambda perm, obj=None: decide(user, perm, obj, session=context.get("db")).allowed,
+        "action": action,
         "is_htmx": request.headers.get("hx-request") == "true",
         **context,
     })

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from litestar import Response
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import Message, Scope
 
 # Scripts only from our own origin (htmx and our .js files): an injected <script> never runs.
 # Inline style attributes stay allowed (progress bars, chart widths); they cannot run code.
@@ -27,12 +28,17 @@ SECURITY_HEADERS = {
 }
 
 
-async def add_security_headers(response: Response) -> Response:
-    # Async although it does no I/O: Litestar runs a sync hook in the handlers' thread pool, where it
-    # would queue behind waiting handlers while the request's session still holds its connection.
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """A ``before_send`` hook, so it sees every answer: pages, static files, redirects and the errors the
+    router answers before any handler runs (404, 405), which ``after_request`` never sees.
+
+    Async although it does no I/O: a sync hook would run in the handlers' thread pool."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
     for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+        if name not in headers:
+            headers[name] = value
     # Pages carry confidential content: no shared or browser cache may keep them.
-    if "cache-control" not in response.headers:
-        response.headers["Cache-Control"] = "no-store"
-    return response
+    if "cache-control" not in headers:
+        headers["Cache-Control"] = "no-store"

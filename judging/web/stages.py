@@ -21,11 +21,12 @@ from judging.editions.models import Category, Edition
 from judging.editions.service import current_edition
 from judging.errors import N_, JudgingError, NotFound
 from judging.formal_review.service import state_counts
-from judging.stages import service
-from judging.stages.models import StageKind
-from judging.web.auth import current_user, requires_role
-from judging.web.forms import commit_or_refuse, form_text, request_actor
-from judging.web.rendering import DbSession, render
+from judging.stages import permissions, service
+from judging.stages.models import STAGE_LABELS, StageKind
+from judging.web.auth import current_user
+from judging.web.guards import requires
+from judging.web.forms import commit_or_refuse, form_text, needs_confirmation, request_actor
+from judging.web.rendering import DbSession, gettext_for, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -52,7 +53,7 @@ class StagesController(Controller):
     """``/organizer/editions/{id}/stages`` (organizer and auditor) and the organizer's stage actions."""
 
     path = "/organizer"
-    guards = [requires_role(Role.ORGANIZER, Role.AUDITOR)]
+    guards = [requires(permissions.VIEW)]
 
     @get("/stages", sync_to_thread=True)
     def current(self, request: Request, db: DbSession) -> Template:
@@ -70,8 +71,6 @@ class StagesController(Controller):
         return stages_page(request, db, edition)
 
     def _act(self, request: Request, db, category_id: int, kind: str, action) -> Response:
-        if current_user(request).role is not Role.ORGANIZER:
-            raise NotFoundException()
         category = db.get(Category, category_id)
         if category is None or kind not in {k.value for k in StageKind}:
             raise NotFoundException()
@@ -81,23 +80,54 @@ class StagesController(Controller):
             refused=lambda error, status: stages_page(request, db, db.get(Edition, edition_id), error=error,
                                                       status_code=status))
 
-    @post("/stages/{category_id:int}/{kind:str}/open", sync_to_thread=True)
+    def _confirm(self, request: Request, db, data: dict[str, Any], category_id: int, kind: str, *, title: str,
+                 consequence: str, button: str) -> Response | None:
+        category = db.get(Category, category_id)
+        if category is None or kind not in {k.value for k in StageKind}:
+            raise NotFoundException()
+        _ = gettext_for(request)
+        return needs_confirmation(request, data, title=title, consequence=consequence, button=button,
+                                  back=f"/organizer/editions/{category.edition_id}/stages",
+                                  stage=_(STAGE_LABELS[StageKind(kind)]), category=category.name)
+
+    @post("/stages/{category_id:int}/{kind:str}/open", sync_to_thread=True, guards=[requires(permissions.OPEN)])
     def open(self, request: Request, db: DbSession, category_id: FromPath[int], kind: FromPath[str]) -> Response:
         return self._act(request, db, category_id, kind, lambda category, stage: service.open_stage(
             db, category_id=category.id, kind=stage, by=request_actor(request)))
 
-    @post("/stages/{category_id:int}/{kind:str}/close", sync_to_thread=True)
-    def close(self, request: Request, db: DbSession, category_id: FromPath[int], kind: FromPath[str]) -> Response:
+    @post("/stages/{category_id:int}/{kind:str}/close", sync_to_thread=True, guards=[requires(permissions.CLOSE)])
+    def close(self, request: Request, db: DbSession, category_id: FromPath[int], kind: FromPath[str],
+              data: FormData) -> Response:
+        if page := self._confirm(request, db, data, category_id, kind, title=N_("Close {stage} of {category}?"),
+                                 button=N_("Close the stage"),
+                                 consequence=N_("The work of {stage} ends for {category} and the next stage may open; "
+                                                "reopening it later needs a reason and is recorded.")):
+            return page
         return self._act(request, db, category_id, kind, lambda category, stage: service.close_stage(
             db, category_id=category.id, kind=stage, by=request_actor(request)))
 
-    @post("/stages/{category_id:int}/{kind:str}/skip", sync_to_thread=True)
+    @post("/stages/{category_id:int}/{kind:str}/skip", sync_to_thread=True, guards=[requires(permissions.SKIP)])
     def skip(self, request: Request, db: DbSession, category_id: FromPath[int], kind: FromPath[str],
              data: FormData) -> Response:
+        if page := self._confirm(request, db, data, category_id, kind, title=N_("Skip {stage} of {category}?"),
+                                 button=N_("Skip the stage"),
+                                 consequence=N_("{category} goes without {stage}; a skipped stage is not opened later.")):
+            return page
         return self._act(request, db, category_id, kind, lambda category, stage: service.skip_stage(
             db, category_id=category.id, kind=stage, reason=form_text(data, "reason"), by=request_actor(request)))
 
-    @post("/stages/{category_id:int}/{kind:str}/schedule", sync_to_thread=True)
+    @post("/stages/{category_id:int}/{kind:str}/reopen", sync_to_thread=True, guards=[requires(permissions.REOPEN)])
+    def reopen(self, request: Request, db: DbSession, category_id: FromPath[int], kind: FromPath[str],
+               data: FormData) -> Response:
+        if page := self._confirm(request, db, data, category_id, kind, title=N_("Reopen {stage} of {category}?"),
+                                 button=N_("Reopen the stage"),
+                                 consequence=N_("{stage} is open again for {category}, with your reason recorded; "
+                                                "it must close again before the next stage opens.")):
+            return page
+        return self._act(request, db, category_id, kind, lambda category, stage: service.reopen_stage(
+            db, category_id=category.id, kind=stage, reason=form_text(data, "reason"), by=request_actor(request)))
+
+    @post("/stages/{category_id:int}/{kind:str}/schedule", sync_to_thread=True, guards=[requires(permissions.SCHEDULE)])
     def schedule(self, request: Request, db: DbSession, category_id: FromPath[int], kind: FromPath[str],
                  data: FormData) -> Response:
         def action(category: Category, stage: StageKind) -> None:

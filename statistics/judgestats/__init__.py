@@ -4,6 +4,7 @@ Arrays in, frozen result objects out; numpy and scipy only. Public API:
 
 - :func:`calibrate` (and one function per method, ``calibrate_<method>``) -> :class:`Calibration`
 - :func:`connectivity` -> :class:`Connectivity`
+- :func:`favoritism` -> :class:`Favoritism` (bonus of judges to items of their own group)
 - :func:`rank` -> :class:`Ranking`; :func:`bootstrap` -> :class:`RankUncertainty`
 - :mod:`judgestats.reliability`: ``icc``, ``krippendorff_alpha``, ``kendall_w``,
   ``judge_consistency``
@@ -25,6 +26,7 @@ from ._errors import (
 from .calibration import VERSION as __version__
 from .calibration import Calibration, calibrate
 from .connectivity import Connectivity, connectivity
+from .favoritism import Favoritism, JudgeFavoritism, favoritism
 from .methods import (
     calibrate_additive,
     calibrate_affine,
@@ -47,6 +49,8 @@ __all__ = [
     "DegenerateDataWarning",
     "DisconnectedDesignError",
     "EngineWarning",
+    "Favoritism",
+    "JudgeFavoritism",
     "JudgestatsWarning",
     "RankUncertainty",
     "Ranking",
@@ -62,6 +66,7 @@ __all__ = [
     "calibrate_trimmed_mean",
     "calibrate_zscore",
     "connectivity",
+    "favoritism",
     "rank",
     "reliability",
 ]

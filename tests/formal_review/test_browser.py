@@ -51,7 +51,8 @@ def test_organizer_reviews_a_nomination(served, browser, db_url, review, session
 
         page.goto(f"{base}/organizer/editions/{review['edition_id']}/stages")
         assert "1项退回的申报仍在补正期限内" in page.locator(".blockers").first.inner_text()
-        page.click("tr[data-stage=formal_review] button >> text=结束")
-        page.wait_for_selector("#stage-error")
-        assert "形式审查尚不能结束" in page.locator("#stage-error").inner_text()
+        # The stage cannot close while its work is pending: its button is disabled and says why.
+        blocked = page.locator("tr[data-stage=formal_review] .refused-action")
+        assert blocked.locator("button").is_disabled()
+        assert "1项退回的申报仍在补正期限内" in blocked.inner_text()
         screenshot(page, "stages-blocked")

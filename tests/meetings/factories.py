@@ -94,6 +94,37 @@ def user_of(session, expert: Expert):
     return session.get(User, expert.user_id)
 
 
+def make_shares(session, meeting, *, auditor_username: str | None = None) -> dict[str, str]:
+    """Both share codes of the meeting key, made by the chair and by an auditor (made here when the
+    database has none), as the holders would on their pages: {"chair_share": …, "auditor_share": …}."""
+    from sqlalchemy import select
+
+    from judging.accounts.models import Role, User
+
+    auditor = session.scalar(select(User).where(User.role == Role.AUDITOR).order_by(User.id).limit(1)) \
+        if auditor_username is None else session.scalar(select(User).where(User.username == auditor_username))
+    if auditor is None:
+        auditor = add_user(session, username=f"auditor{meeting.id}", password=PASSWORD, role=Role.AUDITOR,
+                           display_name="纪检监督员", by=ORGANIZER, password_hash=hash_password(PASSWORD))
+    chair = service.chair_of(meeting)
+    return {"chair_share": service.make_key_share(session, meeting=meeting,
+                                                  user=user_of(session, session.get(Expert, chair.expert_id))),
+            "auditor_share": service.make_key_share(session, meeting=meeting, user=auditor)}
+
+
+def open_with_keys(session, meeting, *, now: dt.datetime | None = None) -> dict[str, str]:
+    """Shares made, voting opened; returns the share codes the tally needs."""
+    codes = make_shares(session, meeting)
+    service.open_voting(session, meeting=meeting, by=ORGANIZER, now=now)
+    return codes
+
+
+def by_handle(meeting, choices: dict[int, str]) -> dict[str, str]:
+    """Choices keyed by nomination id, as the ballot form sends them: keyed by the nominations' handles."""
+    handles = {row.nomination_id: row.handle for row in meeting.shortlist}
+    return {handles[nid]: choice for nid, choice in choices.items()}
+
+
 def demo_meeting(session, *, n_members: int = 9, top_m: int = 5, opens_at: dt.datetime | None = None,
                  closes_at: dt.datetime | None = None) -> dict:
     """A meeting on the demo's operating methods (all sheets submitted): an approved mean run, the

@@ -24,7 +24,7 @@ from judging.demo import DEMO_PASSWORDS
 from judging.meetings import service
 from judging.meetings.models import Meeting, MeetingMember, MeetingStatus
 from judging.panels.models import Expert
-from tests.meetings.factories import demo_meeting, roll_call
+from tests.meetings.factories import demo_meeting, make_shares, roll_call
 from tests.results.factories import ORGANIZER
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -37,17 +37,22 @@ def _csrf(client) -> str:
 
 
 def _post(client, url: str, data: dict | None = None, **kwargs):
-    return client.post(url, data={"_csrf_token": _csrf(client), **(data or {})}, follow_redirects=False, **kwargs)
+    # Irreversible actions ask for confirmation first (tests/test_confirmations.py); these tests confirm at once.
+    return client.post(url, data={"_csrf_token": _csrf(client), "confirmed": "1", **(data or {})},
+                       follow_redirects=False, **kwargs)
 
 
 def _ready(session_factory, *, present: int = 9) -> dict:
     with session_factory() as db:
         made = demo_meeting(db)
         roll_call(db, made["meeting"], present)
+        codes = make_shares(db, made["meeting"])
         service.open_voting(db, meeting=made["meeting"], by=ORGANIZER)
         db.commit()
-        return {"meeting_id": made["meeting"].id, "nominations": [r.nomination_id for r in made["meeting"].shortlist],
-                "category_id": made["category_id"], "run_id": made["run"].id}
+        rows = service.slot_rows(made["meeting"])
+        return {"meeting_id": made["meeting"].id, "nominations": [r.nomination_id for r in rows],
+                "handles": [r.handle for r in rows], "category_id": made["category_id"], "run_id": made["run"].id,
+                "codes": codes}
 
 
 def test_the_organizer_sets_up_a_meeting_from_the_form(client, demo, session_factory):
@@ -85,7 +90,7 @@ def test_the_organizer_sets_up_a_meeting_from_the_form(client, demo, session_fac
 def test_a_member_reviews_then_casts_a_ballot_once_and_outsiders_get_404(client, demo, session_factory):
     ready = _ready(session_factory)
     url = f"/judge/meetings/{ready['meeting_id']}"
-    choices = {f"n{nid}": "agree" for nid in ready["nominations"]}
+    choices = {f"c_{handle}": "agree" for handle in ready["handles"]}
     login(client, "judge20", DEMO_PASSWORDS["judge"])
     assert client.get(url).status_code == 404
     assert _post(client, url + "/ballot", choices).status_code == 404
@@ -94,7 +99,9 @@ def test_a_member_reviews_then_casts_a_ballot_once_and_outsiders_get_404(client,
     assert "/judge/meetings" in client.get("/judge/meetings").text
     page = client.get(url)
     assert page.status_code == 200 and 'type="radio"' in page.text
-    incomplete = _post(client, url + "/ballot", {f"n{ready['nominations'][0]}": "agree"})
+    assert all(f'name="c_{h}"' in page.text for h in ready["handles"])
+    assert not any(f"{nid}" in re.findall(r'name="([^"]+)"', page.text) for nid in ready["nominations"])
+    incomplete = _post(client, url + "/ballot", {f"c_{ready['handles'][0]}": "agree"})
     assert incomplete.status_code == 400 and "每个" in incomplete.text
     review = _post(client, url + "/ballot", choices)
     assert review.status_code == 200 and 'name="confirm"' in review.text
@@ -102,14 +109,16 @@ def test_a_member_reviews_then_casts_a_ballot_once_and_outsiders_get_404(client,
         assert not db.scalar(select(MeetingMember.ballot_cast).join(Expert, Expert.id == MeetingMember.expert_id)
                              .where(Expert.email == "judge02@example.cn"))
     cast = _post(client, url + "/ballot", {**choices, "confirm": "1"})
-    assert cast.status_code in (302, 303)
+    assert cast.status_code == 200 and "您的回执" in cast.text
+    receipt = re.search(r'class="hash receipt-code">([0-9a-f]{64})<', cast.text).group(1)
     page = client.get(url)
-    assert "您的表决票已投出" in page.text and 'type="radio"' not in page.text
+    assert "您的表决票已投出" in page.text and 'type="radio"' not in page.text and receipt not in page.text
     again = _post(client, url + "/ballot", {**choices, "confirm": "1"})
     assert again.status_code == 409
     with session_factory() as db:
-        rows = db.get(Meeting, ready["meeting_id"]).shortlist
-        assert [r.agree for r in rows] == [1] * len(rows)
+        meeting = db.get(Meeting, ready["meeting_id"])
+        assert [b.receipt for b in service.stored_ballots(db, meeting)] == [receipt]
+        assert [r.agree for r in meeting.shortlist] == [0] * len(meeting.shortlist)  # nothing counted in the clear
 
 
 def test_auditors_read_the_meeting_but_cannot_change_it(client, demo, session_factory):
@@ -133,10 +142,13 @@ def test_the_tally_sheet_is_a_chinese_pdf_with_counts_quorum_members_and_signatu
         for index, expert in enumerate(db.scalars(select(Expert).where(Expert.email.in_(
                 [f"judge{i:02d}@example.cn" for i in range(1, 9)])).order_by(Expert.email))):
             service.cast_ballot(db, meeting=meeting, user=db.get(User, expert.user_id),
-                                choices={nid: "agree" if index < 6 else "disagree" for nid in ready["nominations"]})
+                                choices={h: "agree" if index < 6 else "disagree" for h in ready["handles"]})
         db.commit()
     assert _post(client, f"/meetings/{ready['meeting_id']}/close").status_code == 302
-    assert _post(client, f"/meetings/{ready['meeting_id']}/tally").headers["location"] == \
+    wrong = _post(client, f"/meetings/{ready['meeting_id']}/tally", {"chair_share": ready["codes"]["auditor_share"],
+                                                                    "auditor_share": ready["codes"]["auditor_share"]})
+    assert wrong.status_code == 400 and "主持人的份额不正确" in wrong.text
+    assert _post(client, f"/meetings/{ready['meeting_id']}/tally", ready["codes"]).headers["location"] == \
         f"/meetings/{ready['meeting_id']}"
     with session_factory() as db:  # made once, at the tally, and audited
         (sheet,) = documents.documents_of(db, "meeting", ready["meeting_id"])
@@ -145,6 +157,7 @@ def test_the_tally_sheet_is_a_chinese_pdf_with_counts_quorum_members_and_signatu
         assert (sheet.kind, json.loads(stored.body)["data"]["sha256"]) == ("tally_sheet", sheet.sha256)
     page = client.get(f"/meetings/{ready['meeting_id']}")
     assert page.text.count("通过</span>") >= 1 and "tally.pdf" in page.text and sheet.sha256 in page.text
+    assert "已验证" in page.text and page.text.count("<li>") >= 8
     response = client.get(f"/meetings/{ready['meeting_id']}/tally.pdf")
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     assert hashlib.sha256(response.content).hexdigest() == response.headers["x-content-sha256"] == sheet.sha256
@@ -164,37 +177,53 @@ def test_the_tally_sheet_is_a_chinese_pdf_with_counts_quorum_members_and_signatu
     assert any("CJK" in row[0] for row in fonts) and all(row[-5] == "yes" for row in fonts)
 
 
-def test_paper_ballots_through_the_pages_need_a_second_organizer(client, demo, session_factory):
-    from judging.accounts import add_user
-    from judging.meetings.models import PaperBallot, PaperStatus
-
+def test_a_paper_ballot_through_the_page_needs_the_members_password_and_shows_its_receipt(client, demo,
+                                                                                         session_factory):
     ready = _ready(session_factory)
-    meeting_id, nominations = ready["meeting_id"], ready["nominations"]
+    meeting_id = ready["meeting_id"]
     with session_factory() as db:
-        add_user(db, username="secretary2", password="Secretary-2026-x", role="organizer", by=ORGANIZER)
-        members = db.get(Meeting, meeting_id).members
-        db.commit()
-        paper_member = members[2].id
+        paper_member = db.get(Meeting, meeting_id).members[2].id
     login(client, "organizer", DEMO_PASSWORDS["organizer"])
-    assert _post(client, f"/meetings/{meeting_id}/paper-received", {"member_id": paper_member}).status_code == 302
-    assert _post(client, f"/meetings/{meeting_id}/close").status_code == 302
-    entered = _post(client, f"/meetings/{meeting_id}/paper", {f"n{nid}": "agree" for nid in nominations})
-    assert entered.status_code == 302
-    with session_factory() as db:
-        entry = db.scalar(select(PaperBallot))
-    page = client.get(f"/meetings/{meeting_id}")
-    assert f"/paper/{entry.id}/confirm" not in page.text  # not offered to the one who entered it
-    refused = _post(client, f"/meetings/{meeting_id}/paper/{entry.id}/confirm")
+    form = {"member_id": paper_member, "confirmed_by": "member", **{f"c_{h}": "agree" for h in ready["handles"]}}
+    refused = _post(client, f"/meetings/{meeting_id}/paper", {**form, "password": "wrong-password-123"})
     assert refused.status_code == 400 and 'role="alert"' in refused.text
-    client.cookies.clear()
-    login(client, "secretary2", "Secretary-2026-x")
-    assert _post(client, f"/meetings/999999/paper/{entry.id}/confirm").status_code == 404
-    assert _post(client, f"/meetings/{meeting_id}/paper/{entry.id}/confirm").headers["location"] == \
-        f"/meetings/{meeting_id}"
+    cast = _post(client, f"/meetings/{meeting_id}/paper", {**form, "password": DEMO_PASSWORDS["judge"]})
+    assert cast.status_code == 200 and 'id="paper-receipt"' in cast.text
+    receipt = re.search(r'class="hash receipt-code">([0-9a-f]{64})<', cast.text).group(1)
     with session_factory() as db:
-        entry = db.get(PaperBallot, entry.id)
-        assert (entry.status, entry.choices) == (PaperStatus.CONFIRMED, None)
-        assert [row.agree for row in db.get(Meeting, meeting_id).shortlist] == [1] * len(nominations)
+        meeting = db.get(Meeting, meeting_id)
+        assert [b.receipt for b in service.stored_ballots(db, meeting)] == [receipt]
+        assert (meeting.members[2].ballot_cast, meeting.members[2].ballot_method) == (True, "paper")
+    assert _post(client, f"/meetings/{meeting_id}/paper", {**form, "password": DEMO_PASSWORDS["judge"]}
+                 ).status_code == 409
+    assert _post(client, "/meetings/999999/paper", form).status_code == 404
+
+
+def test_the_chair_and_an_auditor_each_see_their_share_once(client, demo, session_factory):
+    with session_factory() as db:
+        made = demo_meeting(db)
+        roll_call(db, made["meeting"], 9)
+        db.commit()
+        meeting_id = made["meeting"].id
+    login(client, "judge01", DEMO_PASSWORDS["judge"])  # judge01 chairs
+    page = client.get(f"/judge/meetings/{meeting_id}")
+    assert 'action="/judge/meetings/%d/share"' % meeting_id in page.text
+    made_share = _post(client, f"/judge/meetings/{meeting_id}/share")
+    code = re.search(r'id="share-code">([A-Z2-7-]{29})<', made_share.text).group(1)
+    assert made_share.headers["cache-control"] == "no-store" and code not in client.get(f"/judge/meetings/{meeting_id}").text
+    client.cookies.clear()
+    login(client, "judge02", DEMO_PASSWORDS["judge"])
+    assert _post(client, f"/judge/meetings/{meeting_id}/share").status_code == 400
+    client.cookies.clear()
+    login(client, "auditor", DEMO_PASSWORDS["auditor"])
+    assert re.search(r'id="share-code">[A-Z2-7-]{29}<', _post(client, f"/meetings/{meeting_id}/share").text)
+    client.cookies.clear()
+    login(client, "organizer", DEMO_PASSWORDS["organizer"])
+    assert _post(client, f"/meetings/{meeting_id}/share").status_code == 404  # auditors only
+    assert _post(client, f"/meetings/{meeting_id}/open").status_code == 302
+    with session_factory() as db:
+        shares = service.shares_of(db, db.get(Meeting, meeting_id))
+        assert set(shares) == {"chair", "auditor"} and all(s.wrapped for s in shares.values())
 
 
 def test_the_2025_demo_meeting_is_listed_under_its_year_and_passed_the_notices_candidates(client, demo,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from browser import screenshot
 from judging.demo import DEMO_PASSWORDS
-from nominations.test_app_intake import attach
+from nominations.test_app_intake import attach, edition_in_formal_review
 from nominations.test_import_service import ROW_METHOD, ROW_STEEL, csv_bytes, pdf_bytes, steel_archive
 
 
@@ -19,8 +19,9 @@ def _login(page, base, username, password):
     page.click("button[type=submit]")
 
 
-def test_organizer_imports_reviews_and_confirms(served, browser, db_url, demo, tmp_path, monkeypatch):
+def test_organizer_imports_reviews_and_confirms(served, browser, db_url, demo, tmp_path, monkeypatch, session_factory):
     monkeypatch.setenv("JUDGING_JOBS_BACKEND", "sqlite")
+    edition_in_formal_review(session_factory)
     table, archive = tmp_path / "南京推荐汇总表.csv", tmp_path / "附件.zip"
     table.write_bytes(csv_bytes([ROW_STEEL, ROW_METHOD]))
     archive.write_bytes(steel_archive())
@@ -48,7 +49,7 @@ def test_organizer_imports_reviews_and_confirms(served, browser, db_url, demo, t
         page.check("input[name=acknowledge]")
         page.click("#confirm-form button[type=submit]")
         page.wait_for_selector("text=已确认")
-        # The demo's formal review of 成果 is over: a late nomination is confirmed but never blinded.
+        # Formal review of 成果 is under way: a confirmed nomination is blinded only once it passes.
         assert "（编码生成后命名）" in page.locator("#attachment-list").inner_text()
         screenshot(page, "nominations-confirmed")
         page.goto(base + "/organizer/quotas/")
@@ -64,7 +65,7 @@ def test_judge_sees_the_renamed_attachment(served, browser, db_url, demo, tmp_pa
         me = s.scalar(select(Expert).where(Expert.email == "judge01@example.cn"))
         mine = s.scalar(select(Assignment).where(Assignment.expert_id == me.id).order_by(Assignment.id).limit(1))
         code = s.scalar(select(BlindCode.code).where(BlindCode.nomination_id == mine.nomination_id))
-        assignment_id, nomination_id = mine.id, mine.nomination_id
+        assignment_id, nomination_id = mine.handle, mine.nomination_id
     attach(session_factory, tmp_path / "var", nomination_id, {"王建国申报书.pdf": pdf_bytes()})
     with served(db_url, tmp_path / "var") as base, browser.page(height=1000) as page:
         _login(page, base, "judge01", DEMO_PASSWORDS["judge"])

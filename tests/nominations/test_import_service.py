@@ -189,10 +189,16 @@ def test_attachments_are_cleaned_stored_under_random_names_and_leftovers_flagged
     assert 0x013B not in Image.open(io.BytesIO(files["jpeg"])).getexif()
     props = docx.Document(io.BytesIO(files["docx"])).core_properties
     assert props.author in (None, "") and props.last_modified_by in (None, "")
-    # The PDF's text still names the patent: flagged for the organizer.
-    flags = db.scalars(select(NominationFlag).where(NominationFlag.nomination_id == steel.id)).all()
-    assert [(f.kind, f.attachment_id) for f in flags] == [("attachment_leftover", attachments[0].id)]
-    assert flags[0].detail[0]["text"] == "ZL201910123456.7"
+    # The PDF's text names the patent: judges get its redacted text, the organizer the sanitized file to compare.
+    assert "ZL201910123456.7" not in "".join(p.extract_text() for p in PdfReader(io.BytesIO(files["pdf"])).pages)
+    review = PdfReader(io.BytesIO(store.get(attachments[0].review_name)))
+    assert "ZL201910123456.7" in "".join(p.extract_text() for p in review.pages)
+    assert {"kind": "masked", "what": "patent", "text": "ZL201910123456.7"} in attachments[0].findings
+    # The converted PDF and the photo are for the organizer to look at by eye.
+    flags = db.scalars(select(NominationFlag).where(NominationFlag.nomination_id == steel.id)
+                       .order_by(NominationFlag.attachment_id)).all()
+    assert [(f.kind, f.attachment_id) for f in flags] == [("attachment_review", attachments[0].id),
+                                                          ("attachment_review", attachments[1].id)]
 
 
 def test_xlsx_import_and_utf8_bom_csv(db, store):
@@ -216,10 +222,10 @@ def test_bad_rows_reject_the_whole_import_and_store_nothing(db, store):
                         store=store, archive=archive)
     assert record.status == "rejected"
     by_row = {(e["row"], e["column"]) for e in record.errors}
-    assert {(3, "类别"), (4, "城市"), (5, "项目名称"), (6, "附件"), (7, "附件")} <= by_row
+    # A file that cannot be cleaned (row 6) does not reject its row: it is refused on the nomination.
+    assert {(3, "类别"), (4, "城市"), (5, "项目名称"), (7, "附件")} <= by_row and (6, "附件") not in by_row
     problems = " ".join(e["problem"] for e in record.errors)
     assert "Unknown category" in problems and "Unknown city “上海”" in problems
-    assert "程序.pdf: Only PDF, Word (.docx), PNG and JPEG files are accepted" in problems
     assert "“不存在.pdf” is not in the archive" in problems
     assert count(db, Nomination) == 0 and count(db, Attachment) == 0 and stored_files(store) == []
     assert db.scalar(select(AuditEvent.action).order_by(AuditEvent.seq.desc()).limit(1)) == \
@@ -325,8 +331,15 @@ def test_too_large_attachment_is_refused(db, store, monkeypatch):
     original = importer.sanitize
     monkeypatch.setattr(importer, "sanitize", lambda data, name: original(data, name, max_bytes=1024))
     record = run_import(db, edition, csv_bytes([ROW_STEEL]), store=store, archive=steel_archive())
-    assert record.status == "rejected"
-    assert [e["problem"] for e in record.errors] == ["说明.docx: The file is larger than 0 MB."]  # 1 KiB in whole MB
+    # The nomination is stored; the file is refused with the reason and nothing of it is kept for judges.
+    assert record.status == "imported" and record.errors == []
+    refused = db.scalar(select(Attachment).where(Attachment.state == "refused"))
+    assert refused.original_name == "说明.docx" and refused.refusal == "The file is larger than 0 MB."  # 1 KiB
+    assert refused.stored_name is None and refused.review_name is None
+    nomination = db.get(Nomination, refused.nomination_id)
+    with pytest.raises(Conflict, match="refused"):
+        service.confirm(db, edition=edition, nomination_id=nomination.id, by=ORGANIZER, acknowledge=True)
+    assert nomination.status is NominationStatus.RECEIVED
 
 
 def test_confirmation_needs_flags_acknowledged_and_issues_the_code(db, store):

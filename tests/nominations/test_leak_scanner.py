@@ -152,7 +152,8 @@ def _secrets(session_factory, me: str) -> set[str]:
 
 
 def _pattern(url: str) -> str:
-    return re.sub(r"/[0-9A-Z]{9}-\d+\.", "/CODE-N.", re.sub(r"/\d+", "/ID", urlsplit(url).path))
+    path = re.sub(r"^/judge/(sheets|attachments)/[\w-]{16}", r"/judge/\1/HANDLE", urlsplit(url).path)
+    return re.sub(r"/[0-9A-Z]{9}-\d+\.", "/CODE-N.", re.sub(r"/\d+", "/ID", path))
 
 
 def _crawl(client, judge: str) -> dict[str, object]:
@@ -218,9 +219,11 @@ def test_a_judge_probing_ids_gets_404(client, edition, session_factory):
     probes = [f"/jobs/{edition['job_id']}", "/organizer/quotas/", "/organizer/quotas/export.csv",
               "/organizer/nominations/", "/auditor/nominations/", "/organizer/nominations/imports/1"]
     for assignment in others[::7]:
-        probes += [f"/judge/sheets/{assignment.id}", f"/judge/attachments/{assignment.id}/x-01.pdf"]
+        # Another judge's handle, and the internal id (which is never a handle).
+        probes += [f"/judge/sheets/{assignment.handle}", f"/judge/attachments/{assignment.handle}/x-01.pdf",
+                   f"/judge/sheets/{assignment.id}", f"/judge/attachments/{assignment.id}/x-01.pdf"]
         if assignment.nomination_id not in mine:
-            probes.append(f"/judge/attachments/{assignment.id}/{assignment.nomination_id}-01.pdf")
+            probes.append(f"/judge/attachments/{assignment.handle}/{assignment.nomination_id}-01.pdf")
     for nomination_id in nomination_ids[::10]:
         probes += [f"/organizer/nominations/{nomination_id}", f"/auditor/nominations/{nomination_id}"]
     for expert_id in expert_ids[::10]:
@@ -229,12 +232,16 @@ def test_a_judge_probing_ids_gets_404(client, edition, session_factory):
     assert {url: code for url, code in answers.items() if code != 404} == {}
 
 
-def test_queue_order_is_private_to_the_judge(client, edition):
+def test_queue_order_is_private_to_the_judge(client, edition, session_factory):
     orders = {}
+    with session_factory() as s:
+        ids = dict(s.execute(select(Assignment.handle, Assignment.id)).all())
     for judge in ("judge01", "judge02"):
         login(client, judge, DEMO_PASSWORDS["judge"])
         page = client.get("/judge").text
-        orders[judge] = [int(x) for x in re.findall(r'href="/judge/sheets/(\d+)"', page)]
+        handles = re.findall(r'href="/judge/sheets/([\w-]+)"', page)
+        assert handles and not any(h.isdigit() for h in handles)  # random handles, never ids
+        orders[judge] = [ids[h] for h in handles]
         client.cookies.clear()
     for ids in orders.values():
         assert len(ids) > 5 and ids != sorted(ids) and ids != sorted(ids, reverse=True)

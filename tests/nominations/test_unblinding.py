@@ -59,7 +59,7 @@ def test_through_the_app_only_the_organizer_unblinds_an_approved_run(client, dem
     draft = _run(session_factory, approve=False)
     login(client, "organizer", DEMO_PASSWORDS["organizer"])
     token = csrf_token(client, f"/results/runs/{draft}")
-    refused = client.post(f"/results/runs/{draft}/unblind", data={"_csrf_token": token, "reason": "提前"},
+    refused = client.post(f"/results/runs/{draft}/unblind", data={"_csrf_token": token, "confirmed": "1", "reason": "提前"},
                           follow_redirects=False)
     assert refused.status_code == 302 and "error=" in refused.headers["location"]  # shown on the run's page
     assert _unblindings(session_factory) == 0
@@ -71,12 +71,12 @@ def test_through_the_app_only_the_organizer_unblinds_an_approved_run(client, dem
     # Auditors read identities at any time, before any unblinding, read-only.
     assert identity.employer in client.get(f"/auditor/nominations/{identity.nomination_id}").text
     token = csrf_token(client, "/auditor/nominations/")
-    assert client.post(f"/results/runs/{draft}/unblind", data={"_csrf_token": token, "reason": "x"},
+    assert client.post(f"/results/runs/{draft}/unblind", data={"_csrf_token": token, "confirmed": "1", "reason": "x"},
                        follow_redirects=False).status_code == 404
 
     client.cookies.clear()
     login(client, "judge01", DEMO_PASSWORDS["judge"])
     token = csrf_token(client, "/judge")
-    assert client.post(f"/results/runs/{draft}/unblind", data={"_csrf_token": token, "reason": "x"},
+    assert client.post(f"/results/runs/{draft}/unblind", data={"_csrf_token": token, "confirmed": "1", "reason": "x"},
                        follow_redirects=False).status_code == 404
     assert _unblindings(session_factory) == 0

@@ -191,9 +191,10 @@ def test_an_upheld_objection_that_changes_the_list_makes_a_new_notice_with_a_ful
     nominations = world["nominations"]
     objection = _upheld(db, notice, 2)
     later = DURING + dt.timedelta(days=1)  # 5 May
-    with pytest.raises(JudgingError, match="ranked nomination of this category that is not on the list"):
-        service.reissue_notice(db, objection_id=objection.id, replacement_id=nominations[0].id, by=ORGANIZER,
-                               now=later)
+    # Only the next in line of the approved run's order may stand in: not one on the list, not one further down.
+    for refused in (nominations[0].id, nominations[4].id):
+        with pytest.raises(JudgingError, match="next in line"):
+            service.reissue_notice(db, objection_id=objection.id, replacement_id=refused, by=ORGANIZER, now=later)
     new = service.reissue_notice(db, objection_id=objection.id, replacement_id=nominations[3].id, by=ORGANIZER,
                                  now=later)
     assert (new.version, new.replaces_id, new.starts_on, new.ends_on) == (
@@ -253,19 +254,20 @@ def _to_approval(db, world, notice):
 
 def test_publishing_results_before_the_committees_approval_is_refused_once_the_category_uses_the_pipeline(db):
     world, _notice = _published(db)
-    with pytest.raises(Conflict, match="needs the committee's approval"):
+    with pytest.raises(JudgingError, match=r"needs the committee's approval \(Final approval\); this category is "
+                                           r"in Public notice"):
         awards.publish(db, category=world["category"], by=ORGANIZER)
     assert _count(db, Publication) == 0
 
 
-def test_the_approval_publishes_the_list_as_last_on_notice_and_makes_the_lists_read_only(db):
+def test_the_approval_keeps_the_list_as_last_on_notice_which_alone_is_published_and_read_only(db):
     world, notice = _published(db)
     category, nominations = world["category"], world["nominations"]
     with pytest.raises(StageError, match="Final approval is not open"):
         service.record_approval(db, category=category, approved_on=dt.date(2030, 5, 9), reference="苏工〔2030〕5号",
                                 by=ORGANIZER)
     objection = _upheld(db, notice, 1)
-    new = service.reissue_notice(db, objection_id=objection.id, replacement_id=nominations[5].id, by=ORGANIZER,
+    new = service.reissue_notice(db, objection_id=objection.id, replacement_id=nominations[3].id, by=ORGANIZER,
                                  now=DURING)
     _to_approval(db, world, new)
     today = service.local_date(service.utcnow())
@@ -280,10 +282,15 @@ def test_the_approval_publishes_the_list_as_last_on_notice_and_makes_the_lists_r
     approval = service.record_approval(db, category=category, approved_on=today, reference="苏工〔2030〕5号",
                                        by=ORGANIZER)
     assert approval.notice_id == new.id
+    # Approval (审定) and publication are two acts: nothing is public until the organizer publishes.
+    assert _count(db, Publication) == 0
+    assert [(w.place, w.nomination_id, w.title) for w in awards.approved_list(db, category_id=category.id)] == [
+        (e.place, e.nomination_id, e.title) for e in new.entries]
+    awards.publish(db, category=category, by=ORGANIZER)
     published = db.scalars(select(Publication).order_by(Publication.place)).all()
     assert [(p.place, p.nomination_id, p.title) for p in published] == [
         (e.place, e.nomination_id, e.title) for e in new.entries]
-    assert nominations[5].id in {p.nomination_id for p in published}
+    assert nominations[3].id in {p.nomination_id for p in published}
     assert nominations[0].id not in {p.nomination_id for p in published}  # removed after the objection
     assert _actions(db)[-2:] == ["category.approval_recorded", "result_run.published"]
 

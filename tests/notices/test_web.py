@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -75,7 +76,8 @@ def _file(client, world, **fields):
 
 
 def _post(client, path: str, **data):
-    return client.post(path, data=data, follow_redirects=False)
+    # Irreversible actions ask for confirmation first (tests/test_confirmations.py); these tests confirm at once.
+    return client.post(path, data={"confirmed": "1", **data}, follow_redirects=False)
 
 
 def test_anyone_reads_the_notice_and_files_a_real_name_objection(client, world, session_factory):
@@ -134,13 +136,14 @@ def test_an_objection_without_the_csrf_token_or_too_large_is_refused(client, wor
     assert client.post("/public/notices/999999/objections", data={"_csrf_token": token}).status_code == 404
 
 
-def test_the_pdf_is_chinese_with_an_embedded_cjk_font_and_the_chain_head(client, world, tmp_path):
+def test_the_pdf_is_chinese_with_an_embedded_cjk_font_and_its_issuer(client, world, tmp_path):
     response = client.get(f"/public/notices/{world['notice_id']}/notice.pdf")
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     text = "".join(page.extract_text().replace("\n", "") for page in PdfReader(io.BytesIO(response.content)).pages)
     for expected in ("拟表彰名单公示", "十大科技成果", "测试成果01", "王一00", "合作者00", "测试单位00有限公司",
-                     "南京", "公示期", "审计链末端", "匿名或逾期提出的异议不予受理"):
+                     "南京", "公示期", "发布单位", "监督电话", "匿名或逾期提出的异议不予受理"):
         assert expected in text, expected
+    assert "审计链末端" not in text  # the chain head is for auditors, not the public (issue 20)
     assert "测试成果04" not in text  # not a candidate
     if shutil.which("pdffonts"):
         path = tmp_path / "notice.pdf"
@@ -203,7 +206,7 @@ def test_publication_commits_without_rendering_then_the_job_stores_the_pdf(clien
     assert pdf.status_code == 200 and pdf.headers["x-content-sha256"] == document.sha256
     assert hashlib.sha256(pdf.content).hexdigest() == document.sha256
     page = client.get(f"/public/notices/{notice.id}").text
-    assert "PDF正在生成" not in page and document.sha256 in page
+    assert "PDF正在生成" not in page and f"/public/notices/{notice.id}/notice.pdf" in page
     jobs.run_job(queued[0], session_factory)  # a job already run is not run again
     with session_factory() as session:
         assert len(documents.documents_of(session, "notice", notice.id)) == 1
@@ -288,7 +291,15 @@ def test_the_organizer_records_the_approval_and_the_final_list_becomes_public(cl
     today = service.local_date(service.utcnow()).isoformat()
     done = _post(client, path, approved_on=today, reference="苏工〔2030〕5号", _csrf_token=token)
     assert done.status_code in (302, 303)
-    assert "苏工〔2030〕5号" in client.get("/organizer/notices/").text
+    overview = client.get("/organizer/notices/").text
+    assert "苏工〔2030〕5号" in overview and "到获奖名单页面公开发布" in overview
+    # 审定 and publication are two acts: the office publishes the approved list after its confirmation page.
+    assert _count(session_factory, Publication) == 0
+    confirm = client.get(f"/results/awards/{world['category_id']}/publish")
+    assert confirm.status_code == 200 and "王一00" in confirm.text and "苏工〔2030〕5号" in confirm.text
+    digest = re.search(r'name="digest" value="([0-9a-f]+)"', confirm.text).group(1)
+    published = _post(client, f"/results/awards/{world['category_id']}/publish", digest=digest, _csrf_token=token)
+    assert published.status_code in (302, 303)
     assert _count(session_factory, Publication) == 3
     again = _post(client, path, approved_on=today, reference="苏工〔2030〕5号", _csrf_token=token)
     assert again.status_code == 409 and "本类别的审定已经登记" in again.text

@@ -147,7 +147,8 @@ def test_an_expert_is_linked_to_one_account_and_an_account_to_one_expert(db):
     from judging.errors import JudgingError
     from judging.panels.importer import link_account
 
-    import_experts(db, data=(HEADER + GOOD).encode("utf-8"), filename="专家.csv", by=BY)
+    import_experts(db, data=(HEADER + GOOD).encode("utf-8"), filename="专家.csv", by=BY,
+                   make_logins=False)  # linked by hand here (the import's own logins: tests/test_people.py)
     first, second = db.scalars(select(Expert).order_by(Expert.id).limit(2))
     user = add_user(db, username="expert-login", password="Plenty-of-Entropy-2026", role="judge", by=BY)
     link_account(db, expert=first, user_id=user.id, by=BY)

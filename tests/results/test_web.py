@@ -96,7 +96,7 @@ def test_an_organizer_computes_a_run_through_a_job_and_approves_it(client, demo,
         assert run.seed == 11 and run.method == "additive"
     assert run.output_digest in run_page and run.input_digest in run_page
     assert 'id="entries"' in run_page and "<svg" in run_page and "已批准" not in run_page
-    client.post(f"{run_url}/approve", data={"_csrf_token": token})
+    client.post(f"{run_url}/approve", data={"_csrf_token": token, "confirmed": "1"})
     assert "已批准" in client.get(run_url).text
     with session_factory() as session:
         assert session.scalar(select(RunApproval.run_id).where(RunApproval.round_id == round_id)) == run.id
@@ -129,6 +129,8 @@ def test_json_api_is_read_only_and_in_the_openapi_schema(client, demo, session_f
     assert {"code", "rank", "rank_interval", "p_top"} <= set(body["results"][0])
     progress = client.get("/api/results/progress").json()
     assert any(row["submitted"] == 250 for row in progress)
+    assert client.get("/schema/openapi.json").status_code == 404  # the API map is the admins' alone
+    login(client, "admin", DEMO_PASSWORDS["admin"])
     schema = client.get("/schema/openapi.json").json()
     assert {"/api/results/runs", "/api/results/runs/{run_id}", "/api/results/progress"} <= set(schema["paths"])
     assert set(schema["paths"]["/api/results/runs"]) == {"get"}
@@ -144,6 +146,8 @@ def test_exports_carry_the_digests_and_anonymize_judges_for_organizers(client, d
     assert f"# input_digest: {digests[0]}" in text and f"# output_digest: {digests[1]}" in text
     rows = list(csv.DictReader(line for line in io.StringIO(text) if not line.startswith("#")))
     assert len(rows) == 250 * 4 and rows[0]["judge"].startswith("J") and "expert_name" not in rows[0]
+    # No assignment id either: the swap page (/organizer/panels/assignments/{id}/swap) names its expert.
+    assert "assignment" not in rows[0]
     xlsx = client.get(f"/results/runs/{run_id}/export/judges.xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     from openpyxl import load_workbook

@@ -53,8 +53,8 @@ def _submit(client, item) -> None:
     review = post_sheet(client, item, "submit", values=item.values(24, 26, 16, 13),
                         comment="创新点突出，经济效益数据完整，具备推广价值，同意推荐。", as_json=False)
     assert review.status_code == 200, review.text[:500]
-    token, version = page_token(client, f"/judge/sheets/{item.assignment_id}")
-    done = client.post(f"/judge/sheets/{item.assignment_id}/confirm", data={"_csrf_token": token,
+    token, version = page_token(client, f"/judge/sheets/{item.handle}")
+    done = client.post(f"/judge/sheets/{item.handle}/confirm", data={"_csrf_token": token,
                                                                              "version": str(version)})
     assert done.status_code == 200
 
@@ -67,7 +67,7 @@ def test_no_item_is_shown_before_the_undertaking_is_accepted(client, demo, sessi
     page = client.get("/judge").text
     assert "保密与回避承诺书" in page and "郑重承诺" in page  # the organizer's text from the demo
     assert 'id="queue"' not in page and not re.search(r'<td class="code">', page)
-    assert client.get(f"/judge/sheets/{item.assignment_id}", follow_redirects=False).status_code in (302, 303)
+    assert client.get(f"/judge/sheets/{item.handle}", follow_redirects=False).status_code in (302, 303)
     token, _ = page_token(client, "/judge")
     refused = post_sheet(client, item, values=item.values(5), version=0, token=token)
     assert refused.status_code == 400 and "保密承诺" in refused.json()["error"]
@@ -95,14 +95,15 @@ def test_the_organizer_sets_the_statement_judges_accept(client, demo, session_fa
 # -------------------------------------------------------------------------------------- conflicts
 
 def test_declaring_a_conflict_removes_the_item_and_records_it(client, judge, session_factory):
-    token, _ = page_token(client, f"/judge/sheets/{judge.assignment_id}")
-    empty = client.post(f"/judge/sheets/{judge.assignment_id}/conflict", data={"_csrf_token": token, "reason": " "})
+    token, _ = page_token(client, f"/judge/sheets/{judge.handle}")
+    empty = client.post(f"/judge/sheets/{judge.handle}/conflict", data={"_csrf_token": token, "reason": " ", "confirmed": "1"})
     assert empty.status_code == 400 and "请简要说明需要回避的原因" in empty.text
-    response = client.post(f"/judge/sheets/{judge.assignment_id}/conflict",
-                           data={"_csrf_token": token, "reason": "该项目来自我曾任职的单位"}, follow_redirects=False)
+    response = client.post(f"/judge/sheets/{judge.handle}/conflict",
+                           data={"_csrf_token": token, "reason": "该项目来自我曾任职的单位", "confirmed": "1"},
+                           follow_redirects=False)
     assert response.status_code in (302, 303) and "notice=conflict" in response.headers["location"]
-    assert f"/judge/sheets/{judge.assignment_id}\"" not in client.get("/judge").text
-    assert client.get(f"/judge/sheets/{judge.assignment_id}").status_code == 404
+    assert f"/judge/sheets/{judge.handle}\"" not in client.get("/judge").text
+    assert client.get(f"/judge/sheets/{judge.handle}").status_code == 404
     with session_factory() as session:
         assignment = session.get(Assignment, judge.assignment_id)
         assert assignment.withdrawn_at is not None and assignment.withdrawn_reason == "该项目来自我曾任职的单位"
@@ -141,7 +142,7 @@ def test_organizer_reopens_a_submitted_sheet_with_a_reason_the_judge_reads(clien
     assert again.status_code == 409
 
     _switch_to(client, "judge01", DEMO_PASSWORDS["judge"])
-    page = client.get(f"/judge/sheets/{judge.assignment_id}").text
+    page = client.get(f"/judge/sheets/{judge.handle}").text
     assert 'id="reopen-notice"' in page and "第三项评分与评语不一致，请核实" in page
     assert "已退回" in client.get("/judge").text
     resaved = post_sheet(client, judge, values=judge.values(24, 26, 15, 13))
@@ -190,17 +191,18 @@ def test_closing_the_round_stops_saving_and_opening_it_again_resumes(client, jud
     _switch_to(client, "organizer", DEMO_PASSWORDS["organizer"])
     round_id = _preliminary(session_factory)
     token, _ = page_token(client, f"/organizer/rounds/{round_id}")
-    assert client.post(f"/organizer/rounds/{round_id}/status", data={"_csrf_token": token, "action": "close"},
+    assert client.post(f"/organizer/rounds/{round_id}/status", data={"_csrf_token": token, "action": "close",
+                                                                      "confirmed": "1"},
                        follow_redirects=False).status_code in (302, 303)
     assert client.post(f"/organizer/rounds/{round_id}/status",
-                       data={"_csrf_token": token, "action": "close"}).status_code == 409
+                       data={"_csrf_token": token, "action": "close", "confirmed": "1"}).status_code == 409
 
     _switch_to(client, "judge01", DEMO_PASSWORDS["judge"])
     home = client.get("/judge").text
     assert "当前开放的评审轮次中没有分配给您的项目。" in home and 'id="queue"' not in home
-    page = client.get(f"/judge/sheets/{judge.assignment_id}").text  # readable, read-only, draft kept
+    page = client.get(f"/judge/sheets/{judge.handle}").text  # readable, read-only, draft kept
     assert 'id="locked-notice"' in page and "本轮评审已结束" in page
-    token, version = page_token(client, f"/judge/sheets/{judge.assignment_id}")
+    token, version = page_token(client, f"/judge/sheets/{judge.handle}")
     refused = post_sheet(client, judge, values=judge.values(6), version=version, token=token)
     assert refused.status_code == 409 and "草稿予以保留" in refused.json()["error"]
 
@@ -262,5 +264,9 @@ def test_other_roles_cannot_reach_the_round_pages(client, demo, session_factory)
     with session_factory() as session:
         assert session.get(Round, round_id).status.value == "open"
     _switch_to(client, "auditor", DEMO_PASSWORDS["auditor"])
-    assert client.get(f"/organizer/rounds/{round_id}").status_code == 404
+    # The auditor reads the round's progress (issue 14) but changes nothing.
+    assert client.get(f"/organizer/rounds/{round_id}").status_code == 200
+    token, _ = page_token(client, f"/organizer/rounds/{round_id}")
+    assert client.post(f"/organizer/rounds/{round_id}/status",
+                       data={"_csrf_token": token, "action": "close", "confirmed": "1"}).status_code == 404
     assert client.get("/judge").status_code == 404

@@ -43,7 +43,7 @@ def test_judge_saves_a_draft_and_finds_it_after_reload(client, judge, session_fa
     assert body["total"] == "50.00"  # 24 of 30 points and 国际先进 (26 of 30), each weighing 30%
     assert stored(session_factory, judge.assignment_id) == (1, "draft", {judge.criterion_ids[0]: Decimal("24"),
                                                                          judge.criterion_ids[1]: Decimal("26")})
-    page = client.get(f"/judge/sheets/{judge.assignment_id}").text
+    page = client.get(f"/judge/sheets/{judge.handle}").text
     assert 'value="24"' in page and "思路清晰" in page and 'name="version" value="1"' in page
     assert re.search(r'value="26" checked', page)  # the grade chosen, 国际先进
     event = _events(session_factory, "score_sheet.draft_saved")[-1]
@@ -67,7 +67,7 @@ def test_every_save_is_one_audit_event_and_an_unchanged_save_writes_nothing(clie
 def test_queue_shows_status_and_deadline_in_local_time(client, judge):
     post_sheet(client, judge, values=judge.values(5))
     page = client.get("/judge").text
-    row = re.search(rf'<a href="/judge/sheets/{judge.assignment_id}">.*?</tr>', page, re.S).group(0)
+    row = re.search(rf'<a href="/judge/sheets/{judge.handle}">.*?</tr>', page, re.S).group(0)
     assert "草稿" in row and "2026-12-20 18:00" in row  # the demo deadline, 18:00 Beijing time
 
 
@@ -83,7 +83,7 @@ def test_out_of_scale_value_is_refused_and_the_sheet_is_unchanged(client, judge,
 
 def test_non_numbers_and_off_step_values_are_refused(client, judge, session_factory):
     for raw, message in [("abc", "请输入数字。"), ("NaN", "请输入数字。"), ("Infinity", "请输入数字。"),
-                         ("7.5", "评分须以 1 为步长。")]:
+                         ("7.5", "请输入整数。")]:
         response = post_sheet(client, judge, values=judge.values(raw))
         assert response.status_code == 422
         assert response.json()["fields"][f"score-{judge.criterion_ids[0]}"] == message
@@ -106,8 +106,9 @@ def test_unknown_familiarity_is_refused(client, judge, session_factory):
 
 def test_a_sheet_of_another_judge_answers_404_like_a_missing_one(client, judge, session_factory):
     other = open_items(session_factory, "judge07")[0]
-    token, _ = page_token(client, f"/judge/sheets/{judge.assignment_id}")
-    for assignment_id in (other.assignment_id, 999_999):
+    token, _ = page_token(client, f"/judge/sheets/{judge.handle}")
+    # Another judge's handle, an id (ids are never handles) and a handle that does not exist.
+    for assignment_id in (other.handle, str(other.assignment_id), "AAAAAAAAAAAAAAAA"):
         assert client.get(f"/judge/sheets/{assignment_id}").status_code == 404
         response = post_sheet(client, judge, values=judge.values(5), version=0, token=token,
                               assignment_id=assignment_id)
@@ -119,7 +120,7 @@ def test_a_sheet_of_another_judge_answers_404_like_a_missing_one(client, judge, 
 
 @pytest.mark.backend_sensitive
 def test_a_stale_version_is_refused_and_the_older_tab_is_told(client, judge, session_factory):
-    token, version = page_token(client, f"/judge/sheets/{judge.assignment_id}")
+    token, version = page_token(client, f"/judge/sheets/{judge.handle}")
     first = post_sheet(client, judge, values=judge.values(8), version=version, token=token)  # tab A
     assert first.status_code == 200
     stale = post_sheet(client, judge, values=judge.values(2), version=version, token=token)  # tab B, older
@@ -134,11 +135,11 @@ def test_a_replayed_form_without_a_valid_csrf_token_is_refused(client, judge, se
     post_sheet(client, judge, values=judge.values(5))
     before = stored(session_factory, judge.assignment_id)
     form = {"version": "1", **judge.values(9)}
-    assert client.post(f"/judge/sheets/{judge.assignment_id}/draft", data=form, headers=JSON).status_code == 403
+    assert client.post(f"/judge/sheets/{judge.handle}/draft", data=form, headers=JSON).status_code == 403
     forged = {**form, "_csrf_token": "forged-token"}
-    assert client.post(f"/judge/sheets/{judge.assignment_id}/draft", data=forged, headers=JSON).status_code == 403
+    assert client.post(f"/judge/sheets/{judge.handle}/draft", data=forged, headers=JSON).status_code == 403
     client.cookies.clear()  # a replay from elsewhere: no session, no CSRF cookie
-    assert client.post(f"/judge/sheets/{judge.assignment_id}/draft", data=form, headers=JSON).status_code == 403
+    assert client.post(f"/judge/sheets/{judge.handle}/draft", data=form, headers=JSON).status_code == 403
     assert stored(session_factory, judge.assignment_id) == before
 
 
@@ -156,12 +157,12 @@ def test_after_the_deadline_the_draft_is_kept_but_not_saved_or_submitted(client,
     late = post_sheet(client, judge, values=judge.values(25, 30, 18, 18))
     assert late.status_code == 409 and late.json()["kind"] == "locked"
     assert "草稿予以保留" in late.json()["error"]
-    token, version = page_token(client, f"/judge/sheets/{judge.assignment_id}")
-    confirm = client.post(f"/judge/sheets/{judge.assignment_id}/confirm",
+    token, version = page_token(client, f"/judge/sheets/{judge.handle}")
+    confirm = client.post(f"/judge/sheets/{judge.handle}/confirm",
                           data={"_csrf_token": token, "version": str(version)})
     assert confirm.status_code == 409 and "草稿予以保留" in confirm.text
     assert stored(session_factory, judge.assignment_id) == before
-    page = client.get(f"/judge/sheets/{judge.assignment_id}").text
+    page = client.get(f"/judge/sheets/{judge.handle}").text
     assert 'id="locked-notice"' in page and 'value="20"' in page and "disabled" in page
 
 
@@ -177,8 +178,8 @@ def test_submission_checks_completeness_then_asks_for_confirmation(client, judge
     assert review.status_code == 200 and "确认提交此评分表？" in review.text
     version = stored(session_factory, judge.assignment_id)[0]
     assert stored(session_factory, judge.assignment_id)[1] == "draft"  # nothing submitted before confirmation
-    token, _ = page_token(client, f"/judge/sheets/{judge.assignment_id}")
-    done = client.post(f"/judge/sheets/{judge.assignment_id}/confirm",
+    token, _ = page_token(client, f"/judge/sheets/{judge.handle}")
+    done = client.post(f"/judge/sheets/{judge.handle}/confirm",
                        data={"_csrf_token": token, "version": str(version)}, follow_redirects=False)
     assert done.status_code in (302, 303)
     assert stored(session_factory, judge.assignment_id)[:2] == (version + 1, "submitted")
@@ -186,7 +187,7 @@ def test_submission_checks_completeness_then_asks_for_confirmation(client, judge
     assert event["data"]["total"] == "79.00" and event["data"]["familiarity"] == "familiar"  # 24 + 26 + 16 + 13
     assert event["data"]["grades"] == {str(judge.criterion_ids[1]): "国际先进"}
 
-    page = client.get(f"/judge/sheets/{judge.assignment_id}").text
+    page = client.get(f"/judge/sheets/{judge.handle}").text
     assert 'id="submitted-notice"' in page and 'id="save-draft"' not in page
     assert page.count("disabled") >= len(judge.criterion_ids) + 5
     again = post_sheet(client, judge, values=judge.values(1, 12, 1, 1), version=version + 1, token=token)
@@ -220,10 +221,10 @@ def test_a_grade_that_is_not_in_the_table_is_refused(client, judge, session_fact
 @pytest.mark.backend_sensitive
 def test_confirming_a_stale_version_is_refused(client, judge, session_factory):
     post_sheet(client, judge, "submit", values=judge.values(20, 22, 15, 15), comment=OPINION, as_json=False)
-    token, version = page_token(client, f"/judge/sheets/{judge.assignment_id}")
+    token, version = page_token(client, f"/judge/sheets/{judge.handle}")
     post_sheet(client, judge, values=judge.values(21, 22, 15, 15), comment=OPINION, version=version,
                token=token)  # another tab
-    response = client.post(f"/judge/sheets/{judge.assignment_id}/confirm",
+    response = client.post(f"/judge/sheets/{judge.handle}/confirm",
                            data={"_csrf_token": token, "version": str(version)})
     assert response.status_code == 409
     assert stored(session_factory, judge.assignment_id)[1] == "draft"
@@ -234,7 +235,7 @@ def test_organizers_cannot_write_a_sheet(client, judge, session_factory):
     client.post("/logout", data={"_csrf_token": token})
     login(client, "organizer", DEMO_PASSWORDS["organizer"])
     token, _ = page_token(client, "/organizer/rounds")
-    response = client.post(f"/judge/sheets/{judge.assignment_id}/draft",
+    response = client.post(f"/judge/sheets/{judge.handle}/draft",
                            data={"_csrf_token": token, "version": "0", **judge.values(9)}, headers=JSON)
     assert response.status_code == 404
     assert stored(session_factory, judge.assignment_id) is None
@@ -243,7 +244,7 @@ def test_organizers_cannot_write_a_sheet(client, judge, session_factory):
 def test_the_sheet_page_shows_the_anonymized_nomination_beside_the_rubric(client, judge, session_factory):
     from judging.nominations.models import NominationIdentity
 
-    page = client.get(f"/judge/sheets/{judge.assignment_id}").text
+    page = client.get(f"/judge/sheets/{judge.handle}").text
     assert "权重 30%" in page and "26–30" in page and "优秀" in page and "很熟悉" in page and "不太熟悉" in page
     assert "国际领先" in page and "国内一般" in page and 'id="comment-count"' in page
     with session_factory() as session:
@@ -289,14 +290,14 @@ def test_two_simultaneous_saves_from_one_version_store_exactly_one(client, judge
 def test_without_javascript_the_save_button_stores_the_draft_and_returns_to_the_sheet(client, judge, session_factory):
     response = post_sheet(client, judge, values=judge.values(14), as_json=False)
     assert response.status_code in (302, 303)
-    assert response.headers["location"] == f"/judge/sheets/{judge.assignment_id}"
+    assert response.headers["location"] == f"/judge/sheets/{judge.handle}"
     assert stored(session_factory, judge.assignment_id)[2] == {judge.criterion_ids[0]: Decimal("14")}
     assert re.search(r"已于 \d\d:\d\d:\d\d 保存", client.get(response.headers["location"]).text)
 
 
 def test_the_sheet_speaks_english_on_request(client, judge):
     client.get("/lang/en", follow_redirects=False)
-    page = client.get(f"/judge/sheets/{judge.assignment_id}").text
+    page = client.get(f"/judge/sheets/{judge.handle}").text
     assert "Weighted total" in page and "Very familiar" in page and "Save draft" in page
     response = post_sheet(client, judge, values=judge.values(31))
     assert response.json()["fields"][f"score-{judge.criterion_ids[0]}"] == "Enter a score from 0 to 30."

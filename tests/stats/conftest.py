@@ -4,6 +4,7 @@ real figure-skating data (ISU, via BuzzFeed News; see ../shared/data/figure-skat
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import numpy as np
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SKATING_DIR = (REPO_ROOT / ".." / "shared" / "data" / "figure-skating").resolve()
+# A worktree outside the usual layout points at the data with JUDGESTATS_SKATING_DIR.
+SKATING_DIR = Path(os.environ.get("JUDGESTATS_SKATING_DIR")
+                   or REPO_ROOT / ".." / "shared" / "data" / "figure-skating").resolve()
 
 
 @dataclass

@@ -80,6 +80,7 @@ DOCUMENTED = [
     judgestats.calibrate_affine, judgestats.calibrate_mixed, judgestats.calibrate_rasch,
     judgestats.reliability.icc, judgestats.reliability.krippendorff_alpha,
     judgestats.reliability.kendall_w, judgestats.reliability.judge_consistency,
+    judgestats.favoritism,
 ]
 
 
@@ -88,14 +89,15 @@ def test_numpydoc_sections(func):
     doc = inspect.getdoc(func)
     for section in ["Parameters", "Returns", "Notes", "Examples"]:
         assert f"\n{section}\n" + "-" * len(section) in doc, f"{func.__name__}: {section}"
-    if func.__name__.startswith("calibrate_") or func.__module__.endswith("reliability"):
+    if (func.__name__.startswith("calibrate_") or func.__module__.endswith("reliability")
+            or func.__name__ == "favoritism"):
         assert "\nReferences\n----------" in doc
     assert ">>> " in doc
 
 
 @pytest.mark.parametrize("module", ["judgestats.calibration", "judgestats.methods",
                                     "judgestats.ranking", "judgestats.reliability",
-                                    "judgestats.connectivity"])
+                                    "judgestats.connectivity", "judgestats.favoritism"])
 def test_docstring_examples_run(module):
     import warnings
 

@@ -1,0 +1,1 @@
+"""Integrity diagnostics: favouritism after unblinding, each expert's record, the pool filter of the draw."""
