@@ -78,19 +78,20 @@ def test_any_score_form_gets_an_answer_not_a_crash(hostile_app, values, comment,
 
     with make_session_factory(hostile_app.state.engine)() as session:
         judge = session.scalar(select(User).where(User.username == "judge03"))
-        assignment_id = session.scalar(select(Assignment.id).join(Expert, Expert.id == Assignment.expert_id)
-                                       .where(Expert.user_id == judge.id).limit(1))
+        handle = session.scalar(select(Assignment.handle).join(Expert, Expert.id == Assignment.expert_id)
+                                .where(Expert.user_id == judge.id).limit(1))
         login = authenticate(session, username="judge03", password=DEMO_PASSWORDS["judge"])
         session.commit()
     with TestClient(app=hostile_app, base_url="http://testserver.local") as client:
         client.cookies.set(SESSION_COOKIE, login.token)
         client.get("/healthz")
-        page = client.get(f"/judge/sheets/{assignment_id}")
+        page = client.get(f"/judge/sheets/{handle}")
         fields = sorted(set(__import__("re").findall(r'name="(score-\d+)"', page.text)))
+        assert fields, "the judge's own sheet shows its score fields"
         form = {"_csrf_token": client.cookies["csrftoken"], "version": version, "comment": comment,
                 "familiarity": familiarity, **dict(zip(fields, values))}
         for route in ("draft", "submit"):
-            response = client.post(f"/judge/sheets/{assignment_id}/{route}", data=form,
+            response = client.post(f"/judge/sheets/{handle}/{route}", data=form,
                                    headers={"accept": "application/json"})
             assert response.status_code < 500, response.text
 

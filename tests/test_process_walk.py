@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from helpers import csrf_token, login
+from tests.meetings.factories import by_handle, make_shares
 from judging import audit
 from judging.accounts import Role, actor_of, add_user
 from judging.accounts.passwords import hash_password
@@ -245,18 +246,20 @@ def test_an_edition_walks_from_import_to_publication_and_every_step_out_of_order
                                       opens_at=opens, closes_at=opens + dt.timedelta(hours=4), by=OFFICE)
     for seat in meeting.members:
         meetings.record_attendance(db, meeting=meeting, member_id=seat.id, present=True, by=OFFICE)
+    codes = make_shares(db, meeting)  # the chair's and an auditor's shares of the meeting key
     meetings.open_voting(db, meeting=meeting, by=OFFICE, now=opens)
     shortlist = [row.nomination_id for row in sorted(meeting.shortlist, key=lambda row: row.rank)]
     recused = meetings.recusals(db, meeting)
     for index, seat in enumerate(meeting.members):
         meetings.cast_ballot(db, meeting=meeting, user=users[seat.expert_id], now=opens + dt.timedelta(minutes=5),
-                             choices={nid: "agree" if index < agree else "disagree"
-                                      for nid, agree in zip(shortlist, AGREE) if (seat.id, nid) not in recused})
+                             choices=by_handle(meeting, {nid: "agree" if index < agree else "disagree"
+                                                         for nid, agree in zip(shortlist, AGREE)
+                                                         if (seat.id, nid) not in recused}))
     db.commit()
     _refused(db, lambda: close_stage(db, category_id=category.id, kind=StageKind.PANEL_MEETING, by=OFFICE),
              "voting is not closed")
     meetings.close_voting(db, meeting=meeting, by=OFFICE, now=opens + dt.timedelta(hours=1))
-    meetings.tally(db, meeting=meeting, by=OFFICE, now=opens + dt.timedelta(hours=1))
+    meetings.tally(db, meeting=meeting, by=OFFICE, now=opens + dt.timedelta(hours=1), **codes)
     close_stage(db, category_id=category.id, kind=StageKind.PANEL_MEETING, by=OFFICE)
     db.commit()
     passed = meetings.passed_nominations(db, category.id)
@@ -280,7 +283,7 @@ def test_an_edition_walks_from_import_to_publication_and_every_step_out_of_order
         return notices.decide_objection(db, objection_id=objection.id, upheld=True, finding="经核查属实。", by=OFFICE,
                                         now=at)
 
-    about_completers = upheld(notice, passed[1], start + dt.timedelta(hours=2), "第二完成人应为孙立华。")
+    about_completers = upheld(notice, passed[1], start + dt.timedelta(hours=2), "第二完成人应为孙立华，本人参与了全部研制工作，有合同为证。")
     db.commit()
     for refused_id in (failed, never_shortlisted, passed[0]):
         _refused(db, lambda: notices.reissue_notice(db, objection_id=about_completers.id, replacement_id=refused_id,
@@ -300,7 +303,7 @@ def test_an_edition_walks_from_import_to_publication_and_every_step_out_of_order
     assert json.loads(event.body)["data"]["before"]["completers"] == before
     assert json.loads(event.body)["data"]["after"]["completers"] == [before[0], "孙立华"]
 
-    removal = upheld(second_version, passed[2], start + dt.timedelta(days=1, hours=2), "该成果已获其他奖项。")
+    removal = upheld(second_version, passed[2], start + dt.timedelta(days=1, hours=2), "该成果已获二〇二四年度省科技进步奖，属重复申报，有获奖证书为证。")
     db.commit()
     assert notices.substitutes(db, category=category) == [reserve]
     _refused(db, lambda: notices.reissue_notice(db, objection_id=removal.id, replacement_id=failed, by=OFFICE,

@@ -26,7 +26,7 @@ from judging.results.models import ResultRun
 from judging.web.auth import current_user
 from judging.web.forms import error_status, form_int, form_text, request_actor
 from judging.web.guards import requires
-from judging.web.safety import url_error
+from judging.web.safety import error_query, url_error
 from judging.web.rendering import DbSession, error_text, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -92,7 +92,7 @@ class IntegrityController(Controller):
             raise NotFoundException() from None
         except JudgingError as exc:
             db.rollback()
-            return Redirect(path=target, query_params={"error": error_text(request, exc)})
+            return Redirect(path=target, query_params=error_query(exc))
         return Redirect(path=target, query_params={"notice": "saved"})
 
 
@@ -159,7 +159,7 @@ class DrawController(Controller):
         return Redirect(path=f"/integrity/draws/rounds/{round_id}/categories/{category_id}")
 
     @post("/{draw_id:int}/redraw", guards=[requires(permissions.DRAW)], sync_to_thread=True)
-    def redraw(self, request: Request, db: DbSession, draw_id: FromPath[int], data: FormData) -> Redirect:
+    def redraw(self, request: Request, db: DbSession, draw_id: FromPath[int], data: FormData) -> Template | Redirect:
         return self._act(request, db, draw_id, lambda d: draws.redraw(
             db, draw_id=d.id, reason=form_text(data, "reason"), by=request_actor(request),
             exclude=records.pool_exclusions(
@@ -167,11 +167,11 @@ class DrawController(Controller):
                 min_completion=(d.options.get("min_completion") or 0) / 100 or None)))
 
     @post("/{draw_id:int}/confirm", guards=[requires(permissions.DRAW_CONFIRM)], sync_to_thread=True)
-    def confirm(self, request: Request, db: DbSession, draw_id: FromPath[int]) -> Redirect:
+    def confirm(self, request: Request, db: DbSession, draw_id: FromPath[int]) -> Template | Redirect:
         return self._act(request, db, draw_id, lambda d: draws.confirm_draw(db, draw_id=d.id,
                                                                             by=request_actor(request)))
 
-    def _act(self, request, db, draw_id, action) -> Redirect:
+    def _act(self, request, db, draw_id, action) -> Template | Redirect:
         try:
             found = draws.get_draw(db, draw_id)
         except NotFound:
@@ -182,5 +182,7 @@ class DrawController(Controller):
             db.commit()
         except JudgingError as exc:
             db.rollback()
-            return Redirect(path=target, query_params={"error": error_text(request, exc)})
+            # the page itself, so that the refusal keeps its details (a redirect carries only message ids)
+            return self._page(request, db, found.round_id, found.category_id, error=error_text(request, exc),
+                              status_code=error_status(exc))
         return Redirect(path=target)

@@ -33,7 +33,7 @@ from judging.nominations.models import Nomination
 from judging.panels import conflicts as conflicts_mod
 from judging.panels.models import Assignment, Expert
 from judging.panels.pool_models import DrawStatus, ExpertDraw
-from judging.panels.service import eligible_nominations, get_round_category, identities_of, round_loads
+from judging.panels.service import get_round_category, identities_of, nominations_to_judge, round_loads
 
 
 STATUS_LABELS = {DrawStatus.PENDING.value: N_("waiting for the supervisor"),
@@ -111,7 +111,7 @@ def eligible_candidates(session: Session, *, round_id: int, category_id: int, sp
                         exclude: Mapping[int, str]) -> tuple[dict[str, list[int]], dict[str, str]]:
     """Eligible expert ids per specialty (sorted) and the excluded ones with why."""
     round_, category = get_round_category(session, round_id=round_id, category_id=category_id)
-    nominations = eligible_nominations(session, round_=round_, category=category)
+    nominations = nominations_to_judge(session, round_=round_, category=category)
     experts = list(session.scalars(select(Expert).where(Expert.active.is_(True)).order_by(Expert.id)))
     identities = identities_of(session, [n.id for n in nominations])
     rows = [(n.id, identities[n.id].employer if n.id in identities else "",
@@ -214,7 +214,7 @@ def confirm_draw(session: Session, *, draw_id: int, by: audit.Actor) -> int:
     if gone:
         raise Conflict(N_("{count} drawn experts are no longer eligible (deactivated, conflicted or at their "
                           "load); redraw with the reason."), count=len(gone))
-    nominations = eligible_nominations(session, round_=round_, category=category)
+    nominations = nominations_to_judge(session, round_=round_, category=category)
     now = utcnow()
     pairs = [(n.id, e) for n in nominations for e in expert_ids]
     if pairs:

@@ -76,6 +76,18 @@ def eligible_nominations(session: Session, *, round_: Round, category: Category)
     return list(session.scalars(query))
 
 
+def nominations_to_judge(session: Session, *, round_: Round, category: Category) -> list[Nomination]:
+    """:func:`eligible_nominations`, refused (JudgingError saying why) when there are none: a panel
+    planned or drawn for nobody could check no conflict and would leave its judges nothing to score."""
+    nominations = eligible_nominations(session, round_=round_, category=category)
+    if not nominations:
+        if round_.kind is RoundKind.FINAL:
+            raise Conflict(N_("No nomination of this category has advanced to the final round: approve a run of "
+                              "the preliminary round and advance its top nominations first."))
+        raise JudgingError(N_("There are no confirmed nominations to assign in this category."))
+    return nominations
+
+
 def _ticketed(round_id: int):
     """The nominations holding a blind code of the round (for a final round: those that advanced to it)."""
     return select(BlindCode.nomination_id).where(BlindCode.round_id == round_id)
@@ -232,11 +244,7 @@ def check_can_preview(session: Session, *, round_: Round, category: Category) ->
         raise Conflict(N_("The round is closed."))
     if _active_count(session, round_id=round_.id, category_id=category.id):
         raise Conflict(N_("This category already has assignments in this round; refill or swap experts instead."))
-    if not eligible_nominations(session, round_=round_, category=category):
-        if round_.kind is RoundKind.FINAL:
-            raise Conflict(N_("No nomination of this category has advanced to the final round: approve a run of "
-                              "the preliminary round and advance its top nominations first."))
-        raise JudgingError(N_("There are no confirmed nominations to assign in this category."))
+    nominations_to_judge(session, round_=round_, category=category)
     if not session.scalar(select(func.count()).select_from(Expert).where(Expert.active.is_(True))):
         raise JudgingError(N_("There are no active experts in the pool."))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from helpers import csrf_token, login
-from results.factories import ORGANIZER, make_small_edition
+from results.factories import ORGANIZER, advance_all, make_small_edition
 from sqlalchemy import select
 
 from judging.accounts.models import Role, User
@@ -25,6 +25,7 @@ def make_site(db) -> dict:
     """A small edition (4 nominations), a pool of 6 机械 and 4 电气+机械 experts (one conflicted with a
     nomination, one at its load), and an organizer, an auditor and a judge who can log in."""
     made = make_small_edition(db, DESIGN)
+    advance_all(db, made)
     users = {role: User(username=f"site-{role.value}", display_name=name, role=role,
                         password_hash=hash_password(PASSWORD))
              for role, name in ((Role.ORGANIZER, "组织者王敏"), (Role.AUDITOR, "监督员李强"), (Role.JUDGE, "专家赵磊"))}

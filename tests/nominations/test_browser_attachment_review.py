@@ -17,6 +17,7 @@ from judging.nominations import importer
 from judging.nominations.models import Attachment, Nomination
 from judging.nominations.storage import AttachmentStore
 from nominations.test_active_content import DOCX_ATTACKS, _base_docx, _rebuild
+from nominations.test_app_intake import edition_in_formal_review
 from nominations.test_browser_app_intake import _login
 from nominations.test_import_service import ORGANIZER, ROW_STEEL, csv_bytes, jpeg_bytes, pdf_bytes, zip_bytes
 
@@ -38,6 +39,7 @@ def _linking_docx() -> bytes:
 
 def _import(session_factory, var_dir) -> int:
     archive = zip_bytes({"申报书.pdf": _encrypted_pdf(), "现场照片.jpg": jpeg_bytes(), "说明.docx": _linking_docx()})
+    edition_in_formal_review(session_factory)  # the demo's categories are past formal review
     with session_factory() as s:
         record = importer.import_nominations(s, edition=current_edition(s), table_data=csv_bytes([ROW_STEEL]),
                                              filename="南京推荐汇总表.csv", archive_data=archive,

@@ -15,7 +15,7 @@ from judging.errors import Conflict, JudgingError
 from judging.panels import draw as draws
 from judging.panels.models import Assignment, Expert
 from judging.panels.pool_models import DrawStatus, ExpertDraw
-from results.factories import make_small_edition
+from results.factories import advance_all, make_small_edition
 
 DESIGN = [(n, j, 5 + (n + j) % 4) for n in range(4) for j in range(3)]
 
@@ -23,6 +23,7 @@ DESIGN = [(n, j, 5 + (n + j) % 4) for n in range(4) for j in range(3)]
 @pytest.fixture
 def pool(db):
     made = make_small_edition(db, DESIGN)
+    advance_all(db, made)
     organizer = User(username="draw-organizer", display_name="组织者", role=Role.ORGANIZER, password_hash="x")
     auditor = User(username="draw-auditor", display_name="监督员", role=Role.AUDITOR, password_hash="x")
     db.add_all([organizer, auditor])

@@ -69,6 +69,15 @@ def make_small_edition(session, design, *, tie_rule="shared", top_n=2, key=Categ
             "nominations": nominations, "experts": experts}
 
 
+def advance_all(session, made: dict) -> None:
+    """Every nomination of ``make_small_edition`` advances to its final round: a code there is the ticket
+    ``results.advance`` issues (tests of the final round's panels need no run approved first)."""
+    year = made["edition"].year
+    for i, nomination in enumerate(made["nominations"]):
+        session.add(BlindCode(round_id=made["final"].id, nomination_id=nomination.id, code=f"F{year % 100:02d}{i:05d}X"))
+    session.flush()
+
+
 def score_demo_category(session, key: CategoryKey, *, seed: int = 5) -> None:
     """Submit a sheet for every preliminary assignment of a demo category that has none yet."""
     rng = random.Random(seed)
