@@ -188,4 +188,5 @@ def test_score_sheet_reports_show_the_grade_chosen_beside_its_number(db, demo, m
     grade, value = graded["grades"]["1"], graded["values"]["1"]
     for kind in ("nomination", "judge"):
         report = make_report(run_id=run.id, kind=kind, audience="committee", subject_id=None, by=ORGANIZER)
-        assert f"{grade} {value.rstrip('0').rstrip('.')}" in _text(report.content), kind
+        text = _text(report.content)
+        assert f"{grade} {value.rstrip('0').rstrip('.')}" in text, kind
