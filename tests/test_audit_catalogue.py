@@ -232,3 +232,24 @@ def test_a_user_becomes_an_actor_in_one_place():
                 if isinstance(node, ast.Call) and ast.unparse(node.func) in ("Actor", "audit.Actor"):
                     built.add(f"{path.relative_to(JUDGING.parent)}:{function.name}")
     assert sorted(built) == ["judging/accounts/service.py:actor_of", "judging/jobs/service.py:run_job"]
+
+
+def test_every_detail_an_event_records_is_labelled_in_words():
+    """The keys of every ``data={...}`` the code writes have a label on the auditor's log (else the raw key,
+    ``approved_on``, is what a Chinese reader sees) and that label has a Chinese translation."""
+    from judging.results.naming import OPTION_NAMES
+    from judging.web.audit_view import FIELDS
+
+    keys: dict[str, str] = {}
+    for path in sorted(JUDGING.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                for keyword in node.keywords:
+                    if keyword.arg == "data" and isinstance(keyword.value, ast.Dict):
+                        keys.update({k.value: path.name for k in keyword.value.keys
+                                     if isinstance(k, ast.Constant) and isinstance(k.value, str)})
+    assert len(keys) > 50, "the scan must find the events' details"
+    unlabelled = sorted(f"{key} ({where})" for key, where in keys.items() if key not in FIELDS and key not in OPTION_NAMES)
+    assert unlabelled == []
+    zh = translations("zh_CN")
+    assert [label for label in FIELDS.values() if zh.gettext(label) == label] == []

@@ -80,7 +80,7 @@ def test_an_invited_expert_sets_a_password_accepts_the_undertaking_and_opens_a_s
         screenshot(expert, "people-undertaking-zh-1280")
         expert.click("#accept-undertaking")  # a new expert accepts the confidentiality undertaking first
         expert.locator("a[href^='/judge/sheets/']").first.click()
-        expert.wait_for_url(re.compile(r".*/judge/sheets/\d+$"))
+        expert.wait_for_url(re.compile(r".*/judge/sheets/[\w-]+$"))
         assert expert.locator("input.score, select").count() > 0
         screenshot(expert, "people-sheet-zh-1280")
         expert.goto(base + "/judge")

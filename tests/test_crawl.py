@@ -36,9 +36,11 @@ ALLOWED = {
     "SHA", "MB", "KB", "Rasch", "Krippendorff", "Krippendorff's", "alpha", "bootstrap", "P", "ID", "No", "HTTPS", "URL",
     "English", "judging", "judgestats", "UTC",
     "A", "B", "C", "D", "E",  # grade letters
+    "Benjamini", "Hochberg", "p",  # the multiple-testing correction and its p-values
 }
-# Identifiers: usernames (judge01), codes with digits or dashes (ACH-2026-001), hashes, e-mail addresses.
-IDENTIFIER = re.compile(r"[\w.+-]+@[\w.-]+|\b(?=[\w-]*\d)[\w-]+\b|\b[A-Z]{2,}(?:-[A-Z0-9]+)+\b")
+# Identifiers: usernames (judge01), codes with digits or dashes (ACH-2026-001), blind codes (nine capitals, which
+# may hold no digit), hashes, e-mail addresses.
+IDENTIFIER = re.compile(r"[\w.+-]+@[\w.-]+|\b(?=[\w-]*\d)[\w-]+\b|\b[A-Z]{2,}(?:-[A-Z0-9]+)+\b|\b[0-9A-Z]{9}\b")
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 
 _CRAWLS: dict[str, dict[str, dict]] = {}
@@ -83,8 +85,16 @@ def _crawl(served, browser, db_url, tmp_path, role: str) -> dict[str, dict]:
             if response is None or response.status >= 400 or urlsplit(page.url).path == "/login" and path != "/login":
                 continue
             page.wait_for_timeout(150)  # htmx fragments loaded on page load
-            figures = page.evaluate("""() => ({text: document.body.innerText,
-                width: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)})""")
+            # Data the page shows as entered (marked translate="no": a dictionary's Latin short names) is not
+            # the page's own words: measured for width, left out of the language check.
+            figures = page.evaluate("""() => {
+                const width = Math.max(document.documentElement.scrollWidth, document.body.scrollWidth);
+                const data = [...document.querySelectorAll('[translate="no"]')];
+                data.forEach(e => e.style.visibility = 'hidden');
+                const text = document.body.innerText;
+                data.forEach(e => e.style.visibility = '');
+                return {text, width};
+            }""")
             found[path] = {"english": _english_words(figures["text"], usernames), "width": figures["width"]}
             if figures["width"] > PHONE:
                 screenshot(page, f"too-wide-{role}-{_shape(path).strip('/').replace('/', '-') or 'root'}")
