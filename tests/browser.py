@@ -57,7 +57,11 @@ def served_app(database_url: str, var_dir: Path) -> Iterator[str]:
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a server still finishing requests would keep its connections
+            process.kill()
+            process.wait()
 
 
 class Serving:
