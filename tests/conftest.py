@@ -153,10 +153,11 @@ def _postgres_copy(postgres_url: str, template: str) -> str:
 def _truncate_postgres(engine: Engine) -> None:
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     with engine.begin() as connection:
-        # A session an earlier test left open (a served app's or a job worker's pooled connection, idle in
-        # its transaction) would hold locks that TRUNCATE waits for forever: end them first.
+        # A session an earlier test left idle in its transaction (a served app's or a job worker's) would
+        # hold locks that TRUNCATE waits for forever: end those first (idle pooled connections hold none).
         connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                                "AND state LIKE 'idle in transaction%'"))
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import re
 import uuid
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from browser import screenshot
 from conftest import BACKENDS, POSTGRES_URL, _worker
 from judging.accounts.models import User
-from judging.db import create_db_engine, make_session_factory, upgrade
+from judging.db import create_db_engine, make_session_factory
 from judging.demo import DEMO_PASSWORDS
 from judging.editions.models import Round, RoundKind
 from judging.panels.models import Expert
@@ -40,26 +41,24 @@ class Site:
 @pytest.fixture(scope="module", params=BACKENDS)
 def site(request, tmp_path_factory, served):
     """One served app over one demo database per backend for the whole module: starting `judging
-    serve` takes seconds. Each test works on items no earlier test touched."""
-    from judging.demo import load_demo
-
+    serve` takes seconds. Each test works on items no earlier test touched. The database is a copy of
+    the session's demo template (loading the demo again would take as long as the tests)."""
     folder = tmp_path_factory.mktemp("scoring-site")
     admin = name = None
     if request.param == "sqlite":
-        url = f"sqlite:///{folder / 'judging.sqlite3'}"
+        path = folder / "judging.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_demo_template")[0], path)
+        url = f"sqlite:///{path}"
     else:
+        template = request.getfixturevalue("postgres_demo_template")[0]
         base = make_url(POSTGRES_URL)
         name = f"{base.database}_browser_scoring_{_worker()}_{uuid.uuid4().hex[:6]}"
         admin = create_engine(base, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
         url = base.set(database=name).render_as_string(hide_password=False)
     engine = create_db_engine(url)
-    upgrade(engine)
     factory = make_session_factory(engine)
-    with factory() as session:
-        load_demo(session, seed=2026)
-        session.commit()
     try:
         with served(url, folder) as base:
             yield Site(base, factory)

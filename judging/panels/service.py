@@ -60,13 +60,9 @@ def get_round_category(session: Session, *, round_id: int, category_id: int) -> 
 
 
 def eligible_nominations(session: Session, *, round_: Round, category: Category) -> list[Nomination]:
-    """CONFIRMED nominations of the round's edition and category that the formal review let through;
-    in a final round, only those that advanced to it from an approved preliminary run.
-
-    Advancing (``results.advance``, refused for a run that is not approved) issues the final round's codes
-    to exactly the nominations that go on, so that code is the ticket: a final round nobody advanced to
-    has nobody to assign (``check_can_preview`` says why) and a plan can never be committed empty.
-    """
+    """CONFIRMED nominations of the round's edition and category that the formal review let through; in a
+    final round, only those advanced to it: ``results.advance`` (approved runs only) issues the final
+    round's codes to exactly the nominations that go on, so that code is the ticket."""
     query = (select(Nomination).where(Nomination.edition_id == round_.edition_id,
                                       Nomination.category_id == category.id,
                                       Nomination.status == NominationStatus.CONFIRMED, admitted())
@@ -77,19 +73,17 @@ def eligible_nominations(session: Session, *, round_: Round, category: Category)
 
 
 def nominations_to_judge(session: Session, *, round_: Round, category: Category) -> list[Nomination]:
-    """:func:`eligible_nominations`, refused (JudgingError saying why) when there are none: a panel
-    planned or drawn for nobody could check no conflict and would leave its judges nothing to score."""
-    nominations = eligible_nominations(session, round_=round_, category=category)
-    if not nominations:
-        if round_.kind is RoundKind.FINAL:
-            raise Conflict(N_("No nomination of this category has advanced to the final round: approve a run of "
-                              "the preliminary round and advance its top nominations first."))
-        raise JudgingError(N_("There are no confirmed nominations to assign in this category."))
-    return nominations
+    """:func:`eligible_nominations`, refused (saying why) when there are none: a panel planned or drawn
+    for nobody could check no conflict and would leave its judges nothing to score."""
+    if nominations := eligible_nominations(session, round_=round_, category=category):
+        return nominations
+    if round_.kind is RoundKind.FINAL:
+        raise Conflict(N_("No nomination of this category has advanced to the final round: approve a run of "
+                          "the preliminary round and advance its top nominations first."))
+    raise JudgingError(N_("There are no confirmed nominations to assign in this category."))
 
 
-def _ticketed(round_id: int):
-    """The nominations holding a blind code of the round (for a final round: those that advanced to it)."""
+def _ticketed(round_id: int):  # the nominations holding a code of the round (final: those advanced to it)
     return select(BlindCode.nomination_id).where(BlindCode.round_id == round_id)
 
 
