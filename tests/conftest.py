@@ -52,10 +52,20 @@ def _parametrized_by_hand(metafunc, name: str) -> bool:
 
 
 def pytest_generate_tests(metafunc) -> None:
-    """Each database test runs once per backend (see BACKENDS and ALL_BACKENDS)."""
+    """Each database test runs once per backend (see BACKENDS and ALL_BACKENDS).
+
+    A browser test drives the pages' htmx flows in Chromium; the routes under them run on every backend in
+    the HTTP tests (tests/test_authorization.py drives each one), so it runs on SQLite only unless it is
+    marked backend_sensitive (the ballot, whose stored form is the point)."""
     if "db_url" in metafunc.fixturenames and not _parametrized_by_hand(metafunc, "db_url"):
         sensitive = metafunc.definition.get_closest_marker("backend_sensitive") is not None
-        metafunc.parametrize("db_url", ALL_BACKENDS if sensitive else BACKENDS or ["sqlite"], indirect=True)
+        if sensitive:
+            backends = ALL_BACKENDS
+        elif "browser" in metafunc.fixturenames:
+            backends = ["sqlite"]
+        else:
+            backends = BACKENDS or ["sqlite"]
+        metafunc.parametrize("db_url", backends, indirect=True)
 
 
 def _worker() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from browser import screenshot
@@ -23,6 +24,7 @@ def _login(page, base: str, username: str, password: str) -> None:
     page.click("button[type=submit]")
 
 
+@pytest.mark.backend_sensitive  # the encrypted ballot's path, end to end, on each backend
 def test_a_member_votes_on_a_phone_keeps_the_receipt_and_finds_it_after_the_tally(served, browser, db_url, demo,
                                                                                  session_factory, tmp_path):
     with session_factory() as db:
