@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from judging.db import Base, create_db_engine, make_session_factory, upgrade
 
@@ -89,7 +90,7 @@ def postgres_url() -> Iterator[str]:
         pytest.skip("JUDGING_TEST_POSTGRES_URL is not set")
     base = make_url(POSTGRES_URL)
     name = f"{base.database}_{_worker()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    admin = admin_engine(base)
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = base.set(database=name).render_as_string(hide_password=False)
@@ -102,6 +103,13 @@ def postgres_url() -> Iterator[str]:
         for database in (f"{name}_copy", name):
             connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
     admin.dispose()
+
+
+def admin_engine(url) -> Engine:
+    """An engine for CREATE/DROP DATABASE that keeps no connection between uses: a test that ends every
+    session on the worker's database (a restore, a forensic read) would leave a pooled one dead."""
+    return create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
 
 
 def _load_demo(url: str) -> list:
@@ -134,7 +142,7 @@ def postgres_demo_template(postgres_url) -> Iterator[tuple[str, list]]:
     engine = create_db_engine(postgres_url)
     _truncate_postgres(engine)
     engine.dispose()
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    admin = admin_engine(base)
     with admin.connect() as connection:
         # A template must have no other session: a job run by an earlier test keeps its worker's pooled
         # connection to this database (jobs.service caches a session factory per URL; pre-ping reconnects it).
@@ -152,7 +160,7 @@ def _postgres_copy(postgres_url: str, template: str) -> str:
     """A fresh database made from ``template`` (PostgreSQL copies it file by file: much faster than loading)."""
     base = make_url(postgres_url)
     name = f"{base.database}_copy"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    admin = admin_engine(base)
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))

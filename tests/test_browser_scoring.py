@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
 import re
+import shutil
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from browser import screenshot
+from conftest import BACKENDS, POSTGRES_URL, _worker, admin_engine
+from scoring.sheets_helpers import open_items, stored
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
-from browser import screenshot
-from conftest import BACKENDS, POSTGRES_URL, _worker
 from judging.accounts.models import User
 from judging.db import create_db_engine, make_session_factory
 from judging.demo import DEMO_PASSWORDS
@@ -24,7 +25,6 @@ from judging.panels.models import Expert
 from judging.scoring import service
 from judging.scoring.models import ScoreSheet
 from judging.scoring.rules import SheetInput
-from scoring.sheets_helpers import open_items, stored
 
 # One worker serves the whole module (one `judging serve` per backend) under `--dist loadgroup`.
 pytestmark = pytest.mark.xdist_group("browser-scoring")
@@ -53,7 +53,7 @@ def site(request, tmp_path_factory, served):
         template = request.getfixturevalue("postgres_demo_template")[0]
         base = make_url(POSTGRES_URL)
         name = f"{base.database}_browser_scoring_{_worker()}_{uuid.uuid4().hex[:6]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        admin = admin_engine(base)
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
         url = base.set(database=name).render_as_string(hide_password=False)

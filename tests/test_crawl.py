@@ -13,8 +13,8 @@ from collections import deque
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-
 from browser import ARTIFACTS, screenshot
+
 from judging.demo import DEMO_PASSWORDS
 
 PHONE = 390
@@ -43,8 +43,6 @@ ALLOWED = {
 IDENTIFIER = re.compile(r"[\w.+-]+@[\w.-]+|\b(?=[\w-]*\d)[\w-]+\b|\b[A-Z]{2,}(?:-[A-Z0-9]+)+\b|\b[0-9A-Z]{9}\b")
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 
-_CRAWLS: dict[str, dict[str, dict]] = {}
-
 
 def _shape(path: str) -> str:
     return re.sub(r"\d+", "{id}", path)
@@ -70,9 +68,7 @@ def _english_words(text: str, usernames: set[str]) -> list[str]:
 
 
 def _crawl(served, browser, db_url, tmp_path, role: str) -> dict[str, dict]:
-    """{path: {"english": [...], "width": px}} for every page the role reaches (cached per role)."""
-    if role in _CRAWLS:
-        return _CRAWLS[role]
+    """{path: {"english": [...], "width": px}} for every page the role reaches."""
     found: dict[str, dict] = {}
     usernames = {"organizer", "auditor", "admin"} | {f"judge{n:02d}" for n in range(1, 61)}
     with served(db_url, tmp_path) as base, browser.page(width=PHONE, height=800) as page:
@@ -111,32 +107,18 @@ def _crawl(served, browser, db_url, tmp_path, role: str) -> dict[str, dict]:
                 shapes[shape] = shapes.get(shape, 0) + 1
                 seen.add(link)
                 queue.append(link)
-    _CRAWLS[role] = found
     ARTIFACTS.mkdir(exist_ok=True)  # what was crawled, for a reader of a failure
     (ARTIFACTS / f"crawl-{role}.json").write_text(json.dumps(found, ensure_ascii=False, indent=1), encoding="utf-8")
     return found
 
 
 # What a page says and how wide it is do not depend on the database under it (every route is driven on both
-# backends by tests/test_authorization.py): one crawl per role, on SQLite.
-SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-# Both checks of a role read the same crawl (cached per worker): keep them on one worker.
-pytestmark = pytest.mark.xdist_group("crawl")
-
-
-@SQLITE_ONLY
+# backends by tests/test_authorization.py): one crawl per role, on SQLite, read for both checks at once.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("role", list(ROLES))
-def test_every_page_reads_in_chinese(served, browser, db_url, demo, tmp_path, role):
+def test_every_page_reads_in_chinese_and_fits_a_phone(served, browser, db_url, demo, tmp_path, role):
     pages = _crawl(served, browser, db_url, tmp_path, role)
     assert len(pages) >= 2, f"the crawl as {role} found almost nothing: {list(pages)}"
     english = {path: found["english"] for path, found in pages.items() if found["english"]}
-    assert english == {}
-
-
-@SQLITE_ONLY
-@pytest.mark.parametrize("role", list(ROLES))
-def test_every_page_fits_a_phone(served, browser, db_url, demo, tmp_path, role):
-    pages = _crawl(served, browser, db_url, tmp_path, role)
-    assert len(pages) >= 2, f"the crawl as {role} found almost nothing: {list(pages)}"
     too_wide = {path: found["width"] for path, found in pages.items() if found["width"] > PHONE}
-    assert too_wide == {}
+    assert (english, too_wide) == ({}, {}), "English words on a Chinese page, or pages wider than a phone"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from browser import screenshot
 from playwright.sync_api import expect
 
-from browser import screenshot
 from judging.accounts.models import User
 from judging.demo import DEMO_PASSWORDS
 from judging.meetings import service
