@@ -307,6 +307,7 @@ def _import(db, edition, rows, tmp_path):
 
 def test_a_corrected_row_reimported_comes_back_for_a_new_decision(db, tmp_path):
     edition = make_edition(db)
+    today = service.local_today()  # now: a run may cross midnight in Beijing after the module was imported
     category = _achievement(db, edition)
     _import(db, edition, [ROW], tmp_path)
     nomination = db.scalar(select(Nomination).where(Nomination.edition_id == edition.id))
@@ -315,7 +316,7 @@ def test_a_corrected_row_reimported_comes_back_for_a_new_decision(db, tmp_path):
     confirm(db, edition=edition, nomination_id=nomination.id, by=ORGANIZER, acknowledge=True)
     _open_formal_review(db, category)
     service.decide(db, edition=edition, nomination_id=nomination.id, outcome=Outcome.RETURNED, by=ORGANIZER,
-                   reasons="请补充经济效益证明", deadline=TODAY)
+                   reasons="请补充经济效益证明", deadline=today)
 
     corrected = [*ROW[:3], "机器人替代人工巡检，年节约费用120万元（附财务证明）。", *ROW[4:]]
     record = _import(db, edition, [corrected], tmp_path)
@@ -323,7 +324,7 @@ def test_a_corrected_row_reimported_comes_back_for_a_new_decision(db, tmp_path):
     assert nomination.status is NominationStatus.RECEIVED  # its redaction is reviewed again
     decision = service.current_decision(db, nomination_id=nomination.id)
     assert decision.resubmitted_at is not None
-    assert service.state_of(decision, TODAY) == State.RESUBMITTED
+    assert service.state_of(decision, today) == State.RESUBMITTED
     assert [b.message for b in service.formal_review_blockers(db, category)] == [
         "{count} corrected nominations wait for a new decision"]
     assert _events(db, ["nomination.resubmitted"])[0].object_id == str(nomination.id)
@@ -335,14 +336,15 @@ def test_a_corrected_row_reimported_comes_back_for_a_new_decision(db, tmp_path):
 
 def test_a_correction_after_the_deadline_is_not_applied(db, tmp_path):
     edition = make_edition(db)
+    today = service.local_today()  # now: a run may cross midnight in Beijing after the module was imported
     category = _achievement(db, edition)
     _import(db, edition, [ROW], tmp_path)
     nomination = db.scalar(select(Nomination).where(Nomination.edition_id == edition.id))
     confirm(db, edition=edition, nomination_id=nomination.id, by=ORGANIZER, acknowledge=True)
     _open_formal_review(db, category)
     decision = service.decide(db, edition=edition, nomination_id=nomination.id, outcome=Outcome.RETURNED,
-                              by=ORGANIZER, reasons="补充证明", deadline=TODAY)
-    decision.deadline = TODAY - dt.timedelta(days=1)  # time has passed
+                              by=ORGANIZER, reasons="补充证明", deadline=today)
+    decision.deadline = today - dt.timedelta(days=1)  # time has passed
     record = _import(db, edition, [[*ROW[:3], "改正后的简介。", *ROW[4:]]], tmp_path)
     assert record.updated == 0 and nomination.status is NominationStatus.CONFIRMED
     assert decision.resubmitted_at is None
