@@ -7,7 +7,6 @@ The import itself is in :mod:`judging.nominations.importer`.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -172,43 +171,6 @@ def name_index(session: Session, *, edition_id: int, extra_persons: Iterable[str
     """Every nominee, team member, employer and known short name of the edition, for redaction."""
     return masking.edition_index(session, edition_id=edition_id, extra_persons=extra_persons,
                                  extra_employers=extra_employers)
-
-
-class OwnAndEditionNames:
-    """The nomination's own strings and the edition's names, as one ``global_names`` for
-    :func:`redaction.redact` / :func:`redaction.leftovers`.
-
-    Passing the own strings as ``identifying`` makes ``redact`` compile a regular expression per
-    call (milliseconds each: minutes for an edition). Here they go into a small Aho–Corasick
-    automaton with the same folding (width, ASCII case, whitespace inside the text) and are
-    matched bare whatever their length, as ``identifying`` would; the edition's names keep their
-    rules (two-character names of others only beside a cue). Overlaps and adjacent hits are
-    resolved and merged by ``redact`` as usual.
-    """
-
-    def __init__(self, own: Mapping[str, Iterable[str]], edition: NameIndex | None = None) -> None:
-        import ahocorasick
-
-        from judging.nominations.redaction import _compact, _fold
-
-        automaton = ahocorasick.Automaton()
-        size = 0
-        for kind, strings in own.items():
-            for string in strings:
-                key = _compact(_fold(unicodedata.normalize("NFKC", string or "")))
-                if len(key) >= 2:
-                    automaton.add_word(key, (kind, False, len(key)))
-                    size += 1
-        if size:
-            automaton.make_automaton()
-        self.own = NameIndex(automaton if size else None, size)
-        self.edition = edition
-
-    def find(self, text: str, folded: str | None = None) -> list[Hit]:
-        hits = self.own.find(text, folded)
-        if self.edition is not None:
-            hits.extend(self.edition.find(text, folded))
-        return hits
 
 
 def hits_json(field_name: str, hits: Iterable[Hit]) -> list[dict]:

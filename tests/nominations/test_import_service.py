@@ -414,6 +414,7 @@ def test_import_without_units_is_refused(db, store):
 
 
 def test_own_strings_in_an_automaton_mask_like_the_identifying_argument():
+    from judging.nominations.identity import OwnNames
     from judging.nominations.redaction import NameIndex, redact
 
     own = {"person": ["王建国", "李娜"], "employer": ["南京钢铁股份有限公司", "南京钢铁", "南钢"],
@@ -423,6 +424,6 @@ def test_own_strings_in_an_automaton_mask_like_the_identifying_argument():
              "张伟同志与赵晓东在徐州工程机械集团推广；高明的做法。WJG@NJSTEEL.COM.CN", "李娜娜的方法", ""]
     for text in texts:
         expected = redact(text, own, global_names=edition)
-        got = redact(text, global_names=service.OwnAndEditionNames(own, edition))
+        got = redact(text, global_names=OwnNames(own, edition))
         assert got.text == expected.text, text
         assert {h.text for h in got.hits} == {h.text for h in expected.hits}
