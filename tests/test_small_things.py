@@ -10,7 +10,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from helpers import csrf_token, login
+from notices.factories import at_notice_stage
+from results.factories import ORGANIZER
+
 from judging.demo import DEMO_PASSWORDS
+from judging.notices import service as notices
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "scoring"))
 from sheets_helpers import new_judge, page_token, post_sheet  # noqa: E402
@@ -82,12 +86,8 @@ def test_the_public_notice_names_its_issuer_and_the_supervision_phone_and_no_has
 
 
 def test_an_objection_needs_real_grounds_and_gets_a_receipt_number(client, demo, session_factory):
-    from judging.notices import service
-    from notices.factories import at_notice_stage
-    from results.factories import ORGANIZER
-
     with session_factory() as session:  # a list on notice now (the demo's 2025 notices are over)
-        notice = service.publish_notice(session, category=at_notice_stage(session, year=2030)["category"],
+        notice = notices.publish_notice(session, category=at_notice_stage(session, year=2030)["category"],
                                         by=ORGANIZER).id
         session.commit()
     page = client.get(f"/public/notices/{notice}").text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from results.factories import ORGANIZER, advance_all, make_small_edition
 from sqlalchemy import func, select
 
 from judging.accounts.models import Role, User
@@ -15,7 +16,6 @@ from judging.errors import Conflict, JudgingError
 from judging.panels import draw as draws
 from judging.panels.models import Assignment, Expert
 from judging.panels.pool_models import DrawStatus, ExpertDraw
-from results.factories import advance_all, make_small_edition
 
 DESIGN = [(n, j, 5 + (n + j) % 4) for n in range(4) for j in range(3)]
 
@@ -66,6 +66,16 @@ def test_a_draw_takes_only_eligible_experts_and_replays_to_the_same_result(db, p
     assert data["candidates"] == stored.candidates
     # the record alone replays it: the pure pick from the audited seed and candidates
     assert draws.pick(data["seed"], data["spec"], data["candidates"]) == stored.drawn
+
+
+def test_a_draw_for_a_final_round_nobody_advanced_to_is_refused_and_stores_nothing(db):
+    made = make_small_edition(db, DESIGN)  # no run approved, nothing advanced
+    db.add(Expert(name="机械专家", employer="机械单位", city="无锡", fields=["机械"], max_load=30))
+    db.flush()
+    with pytest.raises(Conflict, match="advanced to the final round"):
+        draws.draw_experts(db, round_id=made["final"].id, category_id=made["category"].id, spec={"机械": 1},
+                           by=ORGANIZER)
+    assert db.scalar(select(func.count()).select_from(ExpertDraw)) == 0
 
 
 def test_the_draw_depends_on_the_seed():
