@@ -10,23 +10,10 @@ from sqlalchemy import select
 from judging import audit
 from judging.demo import on_scale
 from judging.editions.models import (
-    Category,
-    CategoryKey,
-    Criterion,
-    Edition,
-    EditionStatus,
-    Round,
-    RoundKind,
-    RoundStatus,
-    Rubric,
+    Category, CategoryKey, Criterion, Edition, EditionStatus, Round, RoundKind, RoundStatus, Rubric,
 )
 from judging.nominations.codes import ensure_blind_codes
-from judging.nominations.models import (
-    BlindCode,
-    Nomination,
-    NominationIdentity,
-    NominationStatus,
-)
+from judging.nominations.models import BlindCode, Nomination, NominationIdentity, NominationStatus
 from judging.panels.models import Assignment, Expert
 from judging.scoring.models import CriterionScore, ScoreSheet, SheetStatus
 
@@ -88,3 +75,38 @@ def advance_all(session, made: dict) -> None:
     ensure_blind_codes(session, round_id=made["final"].id, nomination_ids=[n.id for n in made["nominations"]],
                        by=ORGANIZER)
     session.flush()
+
+
+def score_demo_category(session, key: CategoryKey, *, seed: int = 5) -> None:
+    """Submit a sheet for every preliminary assignment of a demo category that has none yet."""
+    rng = random.Random(seed)
+    edition = session.scalar(select(Edition).order_by(Edition.year.desc()).limit(1))  # the 2026 demo edition
+    category = next(c for c in edition.categories if c.key is key)
+    preliminary = next(r for r in edition.rounds if r.kind is RoundKind.PRELIMINARY)
+    rows = session.execute(select(Assignment.id, Assignment.nomination_id).join(
+        Nomination, Nomination.id == Assignment.nomination_id).where(
+        Assignment.round_id == preliminary.id, Nomination.category_id == category.id)
+        .order_by(Assignment.id)).all()
+    has_sheet = set(session.scalars(select(ScoreSheet.assignment_id)))
+    level: dict[int, float] = {}
+    for assignment_id, nomination_id in rows:
+        if assignment_id in has_sheet:
+            continue  # the demo's own sheets (drafts or submitted) stay as they are
+        base = level.setdefault(nomination_id, rng.uniform(3, 9))
+        sheet = ScoreSheet(assignment_id=assignment_id, status=SheetStatus.SUBMITTED, familiarity="familiar")
+        for criterion in category.rubric.criteria:  # a share of the scale, on its steps or nearest grade
+            share = min(10.0, max(0.0, round((base + rng.gauss(0, 0.8)) * 2) / 2)) / 10
+            value, grade = on_scale(criterion, Decimal(str(share)))
+            sheet.scores.append(CriterionScore(criterion_id=criterion.id, value=value, grade=grade))
+        session.add(sheet)
+    session.flush()
+
+
+def demo_ids(session, key: CategoryKey) -> tuple[int, int]:
+    """(preliminary round id, category id) of a demo category."""
+    edition = session.scalar(select(Edition).order_by(Edition.year.desc()).limit(1))  # the 2026 demo edition
+    category = next(c for c in edition.categories if c.key is key)
+    preliminary = next(r for r in edition.rounds if r.kind is RoundKind.PRELIMINARY)
+    return preliminary.id, category.id
+
+
