@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL, make_url
 
 from judging import audit
 from judging.db import create_db_engine, make_session_factory
+from judging.settings import current
 
 MANIFEST_SUFFIX = ".manifest.json"
 
@@ -62,6 +63,18 @@ def _verify_engine(engine: Engine) -> audit.Verification:
         return audit.verify(session)
 
 
+def _seal_all(engine: Engine) -> None:
+    """Seal what has committed, so the snapshot's head covers it (the manifest records that head)."""
+    signer = audit.Signer.from_file(current().resolved_audit_key_file())
+    factory = make_session_factory(engine)
+    while True:
+        with factory() as session:
+            result = audit.seal(session, signer=signer)
+            session.commit()
+        if result is None or result.sealed < 5000:
+            return
+
+
 def _pg_env(url: URL) -> tuple[list[str], dict[str, str]]:
     args = ["-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres"]
     env = dict(os.environ)
@@ -83,6 +96,7 @@ def backup(database_url: str, output_dir: Path, *, now: dt.datetime | None = Non
     engine = create_db_engine(database_url)
     backend = engine.dialect.name
     try:
+        _seal_all(engine)
         if backend == "sqlite":
             target = output_dir / f"judging-{stamp}.sqlite3"
             source = sqlite3.connect(make_url(database_url).database)
@@ -101,8 +115,9 @@ def backup(database_url: str, output_dir: Path, *, now: dt.datetime | None = Non
             with engine.connect() as connection:
                 connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
                 snapshot_id = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
-                row = connection.execute(text("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")).first()
-                head = audit.ChainHead(row.seq, row.hash) if row else audit.ChainHead(0, audit.GENESIS_HASH)
+                row = connection.execute(text("SELECT tree_size, root_hash FROM audit_tree_heads "
+                                              "ORDER BY tree_size DESC LIMIT 1")).first()
+                head = audit.ChainHead(row.tree_size, row.root_hash) if row else audit.ChainHead(0, audit.GENESIS_HASH)
                 result = subprocess.run(["pg_dump", *args, "-Fc", "--no-owner", f"--snapshot={snapshot_id}",
                                          "-f", str(target), url.database], env=env, capture_output=True, text=True)
                 connection.rollback()

@@ -1,4 +1,4 @@
-"""The `judging` command: init, demo, serve, users, notify, audit verify (a second door beside the web)."""
+"""The `judging` command: init, demo, serve, users, notify, audit verify and prove (a second door beside the web)."""
 
 from __future__ import annotations
 
@@ -81,8 +81,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
             accounts = load_demo(session, seed=args.seed,
                                  progress=lambda done, total, what: bar.update(task, completed=done, description=what))
     make_demo_documents(session_factory)
+    _seal(args.settings, session_factory)
     _print_accounts(accounts)
     return 0
+
+
+def _seal(settings: Settings, session_factory) -> None:
+    """Seal the audit log now, as a running server would within half a second."""
+    signer = audit.Signer.from_file(settings.resolved_audit_key_file())
+    while True:
+        with session_factory() as session:
+            result = audit.seal(session, signer=signer)
+            session.commit()
+        if result is None or result.sealed < 5000:
+            return
 
 
 def _demo_accounts(passwords):
@@ -101,13 +113,10 @@ def _progress() -> Progress:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from judging.web.serving import serve
 
     _migrated_engine(args.settings)
-    uvicorn.run("judging.web.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", proxy_headers=True,
-                # Judges' browsers autosave every few seconds: keep their connections open between saves.
-                timeout_keep_alive=30)
+    serve(host=args.host, port=args.port, workers=args.workers)
     return 0
 
 
@@ -124,6 +133,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if recovered:
         console.print(f"recovered {len(recovered)} interrupted job(s): {recovered}")
     console.print(f"job worker with {args.workers} thread(s) on the {settings.jobs_backend} queue; Ctrl-C stops it")
+    if settings.audit_seal_seconds > 0:  # the worker seals the audit log too (one sealer at a time)
+        audit.SealerThread(make_session_factory(engine), audit.Signer.from_file(settings.resolved_audit_key_file()),
+                           interval=settings.audit_seal_seconds).start()
     consumer.run()
     return 0
 
@@ -250,14 +262,33 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     from judging.db import make_session_factory
 
     engine = _migrated_engine(args.settings)
+    key_file = args.settings.resolved_audit_key_file()
+    # The operator's key, when this machine has it: heads signed by any other key are then refused.
+    public_key = audit.Signer.from_file(key_file).public_key if key_file.exists() else None
     with make_session_factory(engine)() as session:
-        result = audit.verify(session)
+        result = audit.verify(session, public_key=public_key)
     if result.valid:
-        console.print(f"audit chain valid: {result.length} events, head {result.head_hash}")
+        console.print(f"audit chain valid: {result.length} events sealed in {result.heads} signed tree head(s), "
+                      f"head {result.head_hash}; {result.unsealed} event(s) not sealed yet")
         return 0
     err_console.print(f"audit chain BROKEN at event {result.broken_seq}: {result.problem} "
                       f"({result.length} events verified before it)")
     return 1
+
+
+def cmd_audit_prove(args: argparse.Namespace) -> int:
+    import json
+
+    from judging.db import make_session_factory
+
+    engine = _migrated_engine(args.settings)
+    with make_session_factory(engine)() as session:
+        try:
+            proof = audit.inclusion_proof(session, seq=args.seq)
+        except LookupError as exc:
+            raise CommandError(str(exc)) from exc
+    console.print_json(json.dumps(proof, ensure_ascii=False))
+    return 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -356,6 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                                                  metavar="ACTION")
     verify = audit_parser.add_parser("verify", help="walk the hash chain; exit 1 naming the first broken event")
     verify.set_defaults(run=cmd_audit_verify)
+    prove = audit_parser.add_parser("prove", help="print an event's inclusion proof in the latest signed tree head")
+    prove.add_argument("seq", type=int, help="the event's sequence number")
+    prove.set_defaults(run=cmd_audit_prove)
     return parser
 
 

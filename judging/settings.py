@@ -53,6 +53,10 @@ class Settings:
     # the phone of the supervision line objectors may call (default: the unions' workers' hotline 12351).
     notice_issuer: str = ""
     supervision_phone: str = "12351"
+    # The audit log's sealer runs in every `serve` and `worker` process this often (one seals at a time);
+    # 0 turns it off. Its Ed25519 key signs the tree heads: the same file on every machine, like secret.key.
+    audit_seal_seconds: float = 0.5
+    audit_key_file: Path | None = None
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -79,7 +83,13 @@ class Settings:
             mail_lease_seconds=float(env.get("JUDGING_MAIL_LEASE_SECONDS", "300")),
             notice_issuer=env.get("JUDGING_NOTICE_ISSUER", ""),
             supervision_phone=env.get("JUDGING_SUPERVISION_PHONE", "12351"),
+            audit_seal_seconds=float(env.get("JUDGING_AUDIT_SEAL_SECONDS", "0.5")),
+            audit_key_file=Path(env["JUDGING_AUDIT_KEY_FILE"]) if env.get("JUDGING_AUDIT_KEY_FILE") else None,
         )
+
+    def resolved_audit_key_file(self) -> Path:
+        """Where the tree heads' signing key is (made there on first use by the sealer)."""
+        return self.audit_key_file or self.var_dir / "audit-signing.key"
 
     def resolved_secret_key(self) -> str:
         """The configured key, else one kept in the var folder so all workers share it."""

@@ -25,7 +25,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(database_url: str, var_dir: Path, *, port: int | None = None) -> tuple[subprocess.Popen, str]:
+def start_app(database_url: str, var_dir: Path, *, port: int | None = None,
+              workers: int = 1) -> tuple[subprocess.Popen, str]:
     """Start `judging serve` as an operator would; return the process and its base URL once it answers."""
     port = port or free_port()
     env = {**os.environ, "JUDGING_DATABASE_URL": database_url, "JUDGING_VAR_DIR": str(var_dir)}
@@ -34,7 +35,8 @@ def start_app(database_url: str, var_dir: Path, *, port: int | None = None) -> t
     # A file, not a pipe: nobody reads a pipe while the tests run, and a full one (~64 KiB of access
     # log) would stop the server mid-test.
     with log.open("ab") as output:
-        process = subprocess.Popen([str(Path(sys.executable).parent / "judging"), "serve", "--port", str(port)],
+        process = subprocess.Popen([str(Path(sys.executable).parent / "judging"), "serve", "--port", str(port),
+                                    "--workers", str(workers)],
                                    env=env, stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -255,7 +255,8 @@ def installed_parts(tmp_path_factory):
 def settings(db_url, tmp_path):
     from judging.settings import Settings
 
-    return Settings(database_url=db_url, secret_key="test-secret-key", var_dir=tmp_path, jobs_backend="immediate")
+    return Settings(database_url=db_url, secret_key="test-secret-key", var_dir=tmp_path, jobs_backend="immediate",
+                    audit_seal_seconds=0)  # the in-process app seals only where a test says so
 
 
 def _built_from(settings) -> tuple:
@@ -270,7 +271,8 @@ def _worker_app():
     from judging.settings import Settings
     from judging.web.app import create_app
 
-    return create_app(Settings(database_url="sqlite://", secret_key="test-secret-key", jobs_backend="immediate"),
+    return create_app(Settings(database_url="sqlite://", secret_key="test-secret-key", jobs_backend="immediate",
+                               audit_seal_seconds=0),
                       create_db_engine("sqlite://"))
 
 

@@ -34,3 +34,20 @@ def run_cli(*args: str, url: str | None = None, stdin: str | None = None, env: d
         environment["JUDGING_DATABASE_URL"] = url
     return subprocess.run([JUDGING, *args], input=stdin, capture_output=True, text=True, env=environment,
                           timeout=120)
+
+
+TEST_SIGNER = None
+
+
+def seal_log(session_factory):
+    """Seal the audit log now, as the running app's sealer does every half second (tests run none)."""
+    global TEST_SIGNER
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from judging import audit
+
+    TEST_SIGNER = TEST_SIGNER or audit.Signer(Ed25519PrivateKey.generate())
+    with session_factory() as session:
+        result = audit.seal(session, signer=TEST_SIGNER)
+        session.commit()
+    return result

@@ -11,12 +11,22 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from judging import audit
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from judging.audit.chain import GENESIS_HASH, canonical_json, event_hash
 from judging.audit.models import AuditEvent
 
 pytestmark = pytest.mark.backend_sensitive  # the chain's transactions, stored form and concurrency
 
 TABLE = AuditEvent.__table__
+SIGNER = audit.Signer(Ed25519PrivateKey.generate())
+
+
+def _seal(session_factory) -> audit.SealResult:
+    with session_factory() as session:
+        result = audit.seal(session, signer=SIGNER)
+        session.commit()
+    return result
 
 
 def _fill(session_factory, n: int = 10) -> None:
@@ -25,6 +35,7 @@ def _fill(session_factory, n: int = 10) -> None:
             audit.append(session, actor=audit.Actor(7, "张伟"), action="score.saved", object_type="sheet",
                          object_id=index, data={"value": f"{index}.5", "comment": "创新性突出"})
         session.commit()
+    _seal(session_factory)
 
 
 def _verify(session_factory) -> audit.Verification:
@@ -49,7 +60,9 @@ def test_events_link_by_hash_and_store_canonical_json(session_factory):
     assert record["actor"] == "张伟" and record["data"]["comment"] == "创新性突出"
     assert events[2].hash == event_hash(events[1].hash, events[2].body)
     result = _verify(session_factory)
-    assert result.valid and result.length == 3 and result.head_hash == events[2].hash
+    with session_factory() as session:
+        head = audit.chain_head(session)
+    assert result.valid and result.length == 3 and result.head_hash == head.hash and head.length == 3
 
 
 def test_rolled_back_change_leaves_no_event(session_factory):
@@ -169,6 +182,8 @@ def test_two_processes_appending_concurrently_keep_one_chain(db_url, session_fac
     for process in processes:
         _, stderr = process.communicate(timeout=240)
         assert process.returncode == 0, stderr
+    result = _verify(session_factory)
+    _seal(session_factory)
     result = _verify(session_factory)
     assert result.valid and result.length == 400
     with session_factory() as session:

@@ -140,8 +140,11 @@ def test_every_action_the_code_appends_has_a_catalogue_entry_and_names_its_objec
 
 
 def test_every_catalogue_entry_is_an_action_the_code_appends():
+    from judging.audit.sealer import GAP_ACTION
+
     appended = {action for action, _type, _where in scan_code().actions}
-    assert sorted(set(ACTIONS) - appended) == []
+    # The sealer writes the one event that no transaction appends: a rolled-back number, sealed as a gap.
+    assert sorted(set(ACTIONS) - appended - {GAP_ACTION}) == []
 
 
 def test_an_action_built_at_run_time_is_reported_not_skipped():

@@ -58,6 +58,10 @@ ACTIONS: dict[str, ActionEntry] = _entries(
      N_("The worker handed a queued message to the mail server or text-message provider.")),
     ("notification.failed", N_("Message failed"),
      N_("A message could not be delivered: refused for good, or out of attempts; the error is recorded.")),
+    # the audit log itself
+    ("sequence_number.skipped", N_("Sequence number left unused"),
+     N_("A transaction took this sequence number and was rolled back; the sealer recorded the number as unused "
+        "once no transaction could still commit it.")),
     # background jobs
     ("job.queued", N_("Background job queued"),
      N_("A background job (a computation, an import, a report) was started; its kind and parameters are "

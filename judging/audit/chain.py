@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from judging.audit.models import AuditEvent
+from judging.audit.models import AuditEvent, TreeHead
 from judging.db.base import utcnow
 
 GENESIS_HASH = "0" * 64
-_PG_CHAIN_LOCK = 0x6A756467  # "judg": one advisory lock key serializes every append on PostgreSQL
+_PG_CHAIN_LOCK = 0x6A756467  # "judg": the old chain-head lock (appends no longer take it)
 
 
 def _json_default(value: Any) -> Any:
@@ -59,8 +59,8 @@ _LOCK_HELD = "audit.chain_lock_held"  # session.info key: the transaction holdin
 
 
 def lock_chain_head(session: Session) -> None:
-    """Hold the chain head until the transaction ends (``append`` does; so does a check that must not
-    race an audited change, such as the frozen-score check at commit against an approval).
+    """Hold the old chain-head lock until the transaction ends: appends no longer take it (see
+    ``append``), but a rare writer that must not run twice at once (a document's storing) still may.
 
     SQLite serializes writers at BEGIN IMMEDIATE (see judging.db.engine); PostgreSQL needs a lock,
     asked once per transaction (it is held to the transaction's end)."""
@@ -73,15 +73,10 @@ def lock_chain_head(session: Session) -> None:
     session.info[_LOCK_HELD] = session.get_transaction()
 
 
-def append(session: Session, *, actor: Actor, action: str, object_type: str, object_id: Any,
-           data: dict[str, Any] | None = None, at: dt.datetime | None = None) -> AuditEvent:
-    """Add one event to the chain inside the caller's transaction (committed with the change)."""
-    lock_chain_head(session)
-    head = session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
-    seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
-    at = at or utcnow()
-    record = {
-        "seq": seq,
+def record_of(*, at: dt.datetime, actor: Actor, action: str, object_type: str, object_id: Any,
+              data: dict[str, Any] | None) -> dict[str, Any]:
+    """The hashed record of an event, without its sequence number (the sealer adds it)."""
+    return {
         "at": at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
         "actor_id": actor.id,
         "actor": actor.label,
@@ -90,70 +85,44 @@ def append(session: Session, *, actor: Actor, action: str, object_type: str, obj
         "object_id": str(object_id),
         "data": data or {},
     }
-    body = canonical_json(record)
-    event = AuditEvent(seq=seq, at=at, actor_id=actor.id, actor=actor.label, action=action,
-                       object_type=object_type, object_id=str(object_id), body=body,
-                       prev_hash=prev_hash, hash=event_hash(prev_hash, body))
+
+
+def append(session: Session, *, actor: Actor, action: str, object_type: str, object_id: Any,
+           data: dict[str, Any] | None = None, at: dt.datetime | None = None) -> AuditEvent:
+    """Add one event inside the caller's transaction (committed with the change, or not at all).
+
+    One INSERT and no lock: the database assigns the sequence number, and the sealer
+    (``judging.audit.sealer``) later chains committed events in sequence order and signs the Merkle
+    tree they form. The stored body is the canonical record without ``seq``; sealing adds it."""
+    at = at or utcnow()
+    body = canonical_json(record_of(at=at, actor=actor, action=action, object_type=object_type,
+                                    object_id=object_id, data=data))
+    event = AuditEvent(at=at, actor_id=actor.id, actor=actor.label, action=action, object_type=object_type,
+                       object_id=str(object_id), body=body)
     session.add(event)
     session.flush()
     return event
 
 
+def sealed_body(seq: int, body: bytes) -> bytes:
+    """The body as sealed: the record with its sequence number (a body that has one is kept as it is)."""
+    record = json.loads(body)
+    if "seq" in record:
+        return body
+    record["seq"] = seq
+    return canonical_json(record)
+
+
 @dataclass(frozen=True)
 class ChainHead:
+    """The latest signed tree head: how many events it seals and its Merkle root (hex)."""
+
     length: int
     hash: str
 
 
-@dataclass(frozen=True)
-class Verification:
-    """The outcome of walking the chain: valid with its head, or the first broken event."""
-
-    valid: bool
-    length: int
-    head_hash: str
-    broken_seq: int | None = None
-    problem: str | None = None
-
-
 def chain_head(session: Session) -> ChainHead:
-    head = session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
-    return ChainHead(head.seq, head.hash) if head else ChainHead(0, GENESIS_HASH)
-
-
-def _columns_match(event, record: dict[str, Any]) -> bool:
-    return (record.get("seq") == event.seq and record.get("actor_id") == event.actor_id
-            and record.get("actor") == event.actor and record.get("action") == event.action
-            and record.get("object_type") == event.object_type and record.get("object_id") == event.object_id
-            and record.get("at") == event.at.astimezone(dt.UTC).isoformat(timespec="microseconds"))
-
-
-def verify(session: Session, *, batch_size: int = 2000) -> Verification:
-    """Walk every event in sequence order; report the first whose link or content is broken."""
-    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
-    last_seq = 0
-    while True:
-        # Plain rows, not ORM objects: the walk must not fill the caller's identity map.
-        table = AuditEvent.__table__
-        events = session.execute(select(table).where(table.c.seq > last_seq)
-                                 .order_by(table.c.seq).limit(batch_size)).all()
-        if not events:
-            return Verification(True, count, prev_hash)
-        for event in events:
-            problem = None
-            if event.seq != expected_seq:
-                problem = f"sequence jumps from {expected_seq - 1} to {event.seq} (events missing)"
-            elif event.prev_hash != prev_hash:
-                problem = "its prev_hash does not match the hash of the event before it"
-            elif event.hash != event_hash(event.prev_hash, event.body):
-                problem = "its content does not match its hash"
-            else:
-                try:
-                    record = json.loads(event.body)
-                except ValueError:
-                    record = None
-                if record is None or canonical_json(record) != event.body or not _columns_match(event, record):
-                    problem = "its columns differ from the hashed record"
-            if problem:
-                return Verification(False, count, prev_hash, broken_seq=event.seq, problem=problem)
-            prev_hash, expected_seq, count, last_seq = event.hash, expected_seq + 1, count + 1, event.seq
+    """The latest signed tree head (what reports print, so an outside copy of it exists)."""
+    head = session.execute(select(TreeHead.tree_size, TreeHead.root_hash)
+                           .order_by(TreeHead.tree_size.desc()).limit(1)).first()
+    return ChainHead(head.tree_size, head.root_hash) if head else ChainHead(0, GENESIS_HASH)

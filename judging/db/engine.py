@@ -85,6 +85,16 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def pool_capacity(engine: Engine) -> int:
+    """How many connections the engine's pool can hand out at once (its size plus its overflow)."""
+    pool = engine.pool
+    size = getattr(pool, "size", None)
+    overflow = getattr(pool, "_max_overflow", 0)
+    if not callable(size):
+        return 1  # a single-connection pool (an in-memory SQLite database)
+    return max(1, size() + max(0, overflow))
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

@@ -80,6 +80,8 @@ class Rubric(Base):
     name: Mapped[str] = mapped_column(String(200))
     # The review opinion (评审意见) must have at least this many characters to submit; 0: optional.
     opinion_min_length: Mapped[int] = mapped_column(default=0)
+    # Raised at every replacement: processes cache a rubric by (id, version) for saves.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     category: Mapped[Category] = relationship(back_populates="rubric")
     criteria: Mapped[list[Criterion]] = relationship(back_populates="rubric", order_by="Criterion.position",

@@ -80,6 +80,8 @@ def set_rubric(session: Session, *, category_id: int, spec: RubricSpec, by: audi
     if rubric is None:
         rubric = Rubric(category_id=category.id, name=spec.name)
         session.add(rubric)
+    else:
+        rubric.version += 1  # saves cache rubrics by version
     rubric.criteria.clear()
     session.flush()  # the old criteria go before the new ones take their positions
     write_rubric(rubric, spec)

@@ -364,7 +364,8 @@ def approval_for(session: Session, *, round_id: int, category_id: int) -> RunApp
 
 def approve_run(session: Session, *, run: ResultRun, by: audit.Actor) -> RunApproval:
     """Approve ``run``: one per round and category; scoring freezes its scores from now on."""
-    audit.lock_chain_head(session)  # no score may change between the digest check below and the commit
+    # No score may change between the digest check below and the commit.
+    scoring.hold_scores(session, round_id=run.round_id, category_id=run.category_id, exclusive=True)
     if approval_for(session, round_id=run.round_id, category_id=run.category_id) is not None:
         raise Conflict(N_("A run of this round and category is already approved."))
     if status_of(session, category_id=run.category_id, kind=StageKind.PUBLIC_NOTICE) is not StageStatus.PENDING:

@@ -51,7 +51,7 @@ def submit_sheets(session: Session, *, judge: User, entries: Sequence[tuple[int,
         audit.append(session, actor=actor_of(judge), action="score_sheet.submitted", object_type="score_sheet",
                      object_id=sheet.id, data=_audit_data(ctx, sheet, values), at=now)
     for round_id, category_id in sorted({(ctx.round.id, ctx.rubric.category_id) for ctx, _s, _v in pending}):
-        ensure_not_frozen(session, round_id=round_id, category_id=category_id)  # under the chain lock, as a save
+        ensure_not_frozen(session, round_id=round_id, category_id=category_id)  # holds the scores, as a save
     return [sheet for _ctx, sheet, _values in pending]
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -30,7 +30,10 @@ from judging.errors import N_, Conflict, JudgingError, NotFound
 from judging.nominations.models import BlindCode, Nomination
 from judging.panels.models import Assignment, Conflict as ExpertConflict, ConflictSource, Expert
 from judging.scoring.models import (
-    CriterionScore, DeadlineExtension, ScoreFreeze, ScoreSheet, SheetStatus, UndertakingAcceptance,
+    CriterionScore, DeadlineExtension, ScoreSheet, SheetStatus, UndertakingAcceptance,
+)
+from judging.scoring.freezing import (  # noqa: F401 (the service's names, re-exported)
+    _is_postgres, _scopes_held, ensure_not_frozen, freeze_scores, hold_scores, is_frozen,
 )
 from judging.scoring.rules import (
     CONFIDENCE_WEIGHTS, FAMILIARITY_LABELS, FieldError, SheetInput, SheetInvalid, check_complete, field_name,
@@ -254,18 +257,64 @@ def load_rubric(session: Session, *, category_id: int, full: bool) -> Rubric:
     return rubric
 
 
+# Rubrics as saves read them (criteria and grades, no band descriptors), per process, keyed by
+# (rubric id, version): a replaced rubric has a new version, so a stale entry is never looked up again.
+_RUBRICS: dict[tuple[int, int], Rubric] = {}
+_RUBRICS_KEPT = 256
+
+
+def rubric_for_writes(session: Session, *, rubric_id: int, version: int) -> Rubric:
+    """The rubric at ``version`` from the process's cache, loaded (two queries) on first use.
+
+    The cached object is detached and only read (criteria, weights, scales, grades): sessions of any
+    thread may share it, and nothing ever adds it to one."""
+    key = (rubric_id, version)
+    rubric = _RUBRICS.get(key)
+    if rubric is None:
+        rubric = session.scalars(select(Rubric).where(Rubric.id == rubric_id, Rubric.version == version).options(
+            joinedload(Rubric.criteria).selectinload(Criterion.grades))).unique().first()
+        if rubric is None:
+            raise NotFound("rubric")
+        session.expunge(rubric)  # cascades to its criteria and their grades
+        if len(_RUBRICS) >= _RUBRICS_KEPT:
+            _RUBRICS.clear()
+        _RUBRICS[key] = rubric
+    return rubric
+
+
+def _own_assignment(session: Session, *, judge: User, assignment_id: int, for_write: bool):
+    """The one lookup of a judge's sheet: (assignment, round, code, category id, extension, acceptance,
+    rubric id, rubric version) of the judge's own current assignment, or NotFound.
+
+    For a write on PostgreSQL the same round trip takes the scores' scope lock (shared, see
+    :func:`hold_scores`), so the sheet, its rubric and the right to it cost one query."""
+    query = own_assignments(judge).add_columns(Rubric.id, Rubric.version).join(
+        Rubric, Rubric.category_id == Nomination.category_id).where(Assignment.id == assignment_id)
+    postgres = for_write and _is_postgres(session)
+    if postgres:
+        query = query.add_columns(func.pg_advisory_xact_lock_shared(Round.id, Nomination.category_id))
+    row = session.execute(query).first()
+    if row is None:
+        raise NotFound("assignment")
+    if postgres:
+        _scopes_held(session)[(row[1].id, row[3])] = False
+    return row[:8]
+
+
 def sheet_context(session: Session, *, judge: User, assignment_id: int, full: bool = True) -> SheetContext:
     """The judge's own, current assignment; NotFound for anything else (another judge's, withdrawn,
     a round not yet open), so ids cannot be probed.
 
     ``full=False`` (saving, submitting) skips what only the page shows: the nomination's text and
-    attachments, the category and the band descriptors. The rest comes in five queries.
+    attachments, the category and the band descriptors, and takes the rubric from the process's cache:
+    two queries (the assignment with its rubric's version, the sheet with its scores).
     """
-    row = session.execute(own_assignments(judge).where(Assignment.id == assignment_id)).first()
-    if row is None:
-        raise NotFound("assignment")
-    assignment, round_, code, category_id, extension, acceptance = row
-    rubric = load_rubric(session, category_id=category_id, full=full)
+    assignment, round_, code, category_id, extension, acceptance, rubric_id, rubric_version = _own_assignment(
+        session, judge=judge, assignment_id=assignment_id, for_write=not full)
+    if full:
+        rubric = load_rubric(session, category_id=category_id, full=True)
+    else:
+        rubric = rubric_for_writes(session, rubric_id=rubric_id, version=rubric_version)
     sheet = session.scalars(select(ScoreSheet).where(ScoreSheet.assignment_id == assignment.id)
                             .options(joinedload(ScoreSheet.scores))).unique().first()
     nomination = category = None
@@ -288,37 +337,6 @@ def _check_writable(ctx: SheetContext, *, now: dt.datetime) -> None:
 
 
 # ------------------------------------------------------------------------------------ freezing
-
-def freeze_scores(session: Session, *, round_id: int, category_id: int, reason: str,
-                  by: audit.Actor) -> ScoreFreeze:
-    """From now on no sheet of this round and category may change (an approved run rests on them).
-
-    The caller holds the audit chain head from before it read the scores it approves (see
-    ``ensure_not_frozen``), so no save slips in between that reading and this freeze."""
-    if is_frozen(session, round_id=round_id, category_id=category_id):
-        raise Conflict(N_("The scores of this round and category are already frozen."))
-    freeze = ScoreFreeze(round_id=round_id, category_id=category_id, reason=reason)
-    session.add(freeze)
-    session.flush()
-    audit.append(session, actor=by, action="round.scores_frozen", object_type="round", object_id=round_id,
-                 data={"category": category_id, "reason": reason})
-    return freeze
-
-
-def is_frozen(session: Session, *, round_id: int, category_id: int) -> bool:
-    return session.scalar(select(ScoreFreeze.id).where(ScoreFreeze.round_id == round_id,
-                                                       ScoreFreeze.category_id == category_id)) is not None
-
-
-def ensure_not_frozen(session: Session, *, round_id: int, category_id: int) -> None:
-    """Refuse a change to a frozen round and category.
-
-    Every sheet change asks this after its audit append: the append holds the chain head to the end of
-    the transaction and a freeze is written under the same lock, so a freeze that committed first is
-    seen here, and one that comes later waits for this change and then sees it (its digest check fails)."""
-    if is_frozen(session, round_id=round_id, category_id=category_id):
-        raise Conflict(N_("The results of this round and category are approved; its scores can no longer change."))
-
 
 def _mirror(sheet: ScoreSheet, **values) -> None:
     """Show in the loaded object what a guarded UPDATE just wrote, without writing it a second time."""
@@ -349,6 +367,30 @@ def _grades(criteria: list[Criterion], values: dict[int, Decimal | None]) -> dic
     if errors:
         raise SheetInvalid(errors)
     return grades
+
+
+def _write_scores(session: Session, sheet: ScoreSheet, values: dict[int, Decimal | None],
+                  grades: dict[int, str | None]) -> None:
+    """The sheet's criterion rows made equal to ``values``: the changed ones in one executemany UPDATE
+    (one round trip however many criteria changed), new and emptied ones through the ORM."""
+    existing = {score.criterion_id: score for score in sheet.scores}
+    changed = []
+    for criterion_id, value in values.items():
+        score = existing.get(criterion_id)
+        if value is None:
+            if score is not None:
+                sheet.scores.remove(score)
+        elif score is None:
+            sheet.scores.append(CriterionScore(criterion_id=criterion_id, value=value, grade=grades[criterion_id]))
+        elif score.value != value or score.grade != grades[criterion_id]:
+            changed.append({"row": score.id, "value": value, "grade": grades[criterion_id]})
+            set_committed_value(score, "value", value)
+            set_committed_value(score, "grade", grades[criterion_id])
+    if changed:
+        table = CriterionScore.__table__
+        session.execute(update(table).where(table.c.id == bindparam("row"))
+                        .values(value=bindparam("value"), grade=bindparam("grade")), changed)
+    session.flush()
 
 
 def save_draft(session: Session, *, judge: User, assignment_id: int, data: SheetInput | Mapping[str, Any],
@@ -391,17 +433,7 @@ def save_draft(session: Session, *, judge: User, assignment_id: int, data: Sheet
         if changed != 1:
             raise _stale(version + 1)
         _mirror(sheet, version=version + 1, comment=data.comment, familiarity=data.familiarity, updated_at=now)
-    existing = {score.criterion_id: score for score in sheet.scores}
-    for criterion_id, value in values.items():
-        score = existing.get(criterion_id)
-        if value is None:
-            if score is not None:
-                sheet.scores.remove(score)
-        elif score is None:
-            sheet.scores.append(CriterionScore(criterion_id=criterion_id, value=value, grade=grades[criterion_id]))
-        elif score.value != value:
-            score.value, score.grade = value, grades[criterion_id]
-    session.flush()
+    _write_scores(session, sheet, values, grades)
     ctx.sheet = sheet
     audit.append(session, actor=actor_of(judge), action="score_sheet.draft_saved", object_type="score_sheet",
                  object_id=sheet.id, data=_audit_data(ctx, sheet, values), at=now)

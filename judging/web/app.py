@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,7 +23,8 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import StatementError
 
-from judging.db import create_db_engine, make_session_factory
+from judging.audit import SealerThread, Signer
+from judging.db import create_db_engine, make_session_factory, pool_capacity
 from judging.jobs.service import get_huey, make_consumer, recover_interrupted
 from judging.errors import JudgingError, NotFound
 from judging.parts import assemble
@@ -152,9 +155,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                             StatementError: _id_out_of_range, OverflowError: _id_out_of_range,
                             500: _internal_error},
         state=state,
-        on_startup=[lambda app: _start_embedded_worker(app, settings)],
-        on_shutdown=[_stop_embedded_worker, lambda: engine.dispose()],
+        on_startup=[_size_handler_pool, lambda app: _start_embedded_worker(app, settings),
+                    lambda app: _start_sealer(app, settings)],
+        on_shutdown=[_stop_embedded_worker, _stop_sealer, lambda: engine.dispose()],
     )
+
+
+def _size_handler_pool(app: Litestar) -> None:
+    """Sync handlers run in the event loop's default executor, which asyncio sizes by the cores
+    (6 threads on 2 cores): fewer handlers than the database pool has connections could run at once.
+    One thread per connection the pool can give lets the database, not the thread pool, be the limit."""
+    threads = pool_capacity(app.state.engine)
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=threads, thread_name_prefix="handler"))
+    app.state.handler_threads = threads
 
 
 def _start_embedded_worker(app: Litestar, settings: Settings) -> None:
@@ -167,6 +181,22 @@ def _start_embedded_worker(app: Litestar, settings: Settings) -> None:
     recover_interrupted(app.state.session_factory, database_url=settings.database_url)
     consumer.start()
     app.state.consumer = consumer
+
+
+def _start_sealer(app: Litestar, settings: Settings) -> None:
+    """Every serving process seals the audit log (one at a time; see judging.audit.sealer). The tests'
+    in-process apps turn it off (``audit_seal_seconds=0``) and seal where they mean to."""
+    app.state.sealer = None
+    if settings.audit_seal_seconds <= 0:
+        return
+    app.state.sealer = SealerThread(app.state.session_factory, Signer.from_file(settings.resolved_audit_key_file()),
+                                    interval=settings.audit_seal_seconds)
+    app.state.sealer.start()
+
+
+def _stop_sealer(app: Litestar) -> None:
+    if getattr(app.state, "sealer", None) is not None:
+        app.state.sealer.stop()
 
 
 def _stop_embedded_worker(app: Litestar) -> None:

@@ -161,7 +161,7 @@ class EventView:
     object_link: str | None
     object_filter: str
     details: list[Detail]
-    hash: str
+    hash: str | None  # None until the sealer has chained the event
 
 
 def object_link(object_type: str, object_id: str) -> str | None:

@@ -17,7 +17,7 @@ from litestar.response import Template
 from sqlalchemy import select
 
 from judging.audit.catalogue import SYSTEM_ACTORS, entry_for
-from judging.audit.chain import verify
+from judging.audit import verify
 from judging.accounts.permissions import AUDITOR_HOME
 from judging.web.guards import requires
 from judging.web.rendering import DbSession, render

@@ -23,4 +23,5 @@ VERIFY_PROBLEMS = [
     N_("its prev_hash does not match the hash of the event before it"),
     N_("its content does not match its hash"),
     N_("its columns differ from the hashed record"),
+    N_("its seal was removed (it lies inside a signed tree head)"),
 ]

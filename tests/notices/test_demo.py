@@ -10,7 +10,7 @@ import json
 from sqlalchemy import func, select
 
 from judging import audit
-from judging.audit.chain import verify
+from judging.audit import verify
 from judging.awards import service as awards
 from judging.awards.models import Publication
 from judging.editions.models import CategoryKey, Edition

@@ -15,8 +15,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from helpers import csrf_token, login
-from judging.audit import AuditEvent
+from helpers import csrf_token, login, seal_log
+from judging import audit
+from judging.audit import AuditEvent, TreeHead
 from judging.demo import DEMO_PASSWORDS
 from judging.documents import Document
 from judging.editions.models import CategoryKey
@@ -40,14 +41,14 @@ def _fonts(pdf: bytes, tmp_path) -> list[list[str]]:
     return [line.split() for line in out.splitlines()[2:]]
 
 
-def _printed_head(db, report: Document) -> AuditEvent:
-    """The chain head a report prints: the event just before its own ``document.stored`` (read by the job)."""
+def _printed_head(db, report: Document):
+    """The chain head a report prints: the latest signed tree head when the job read the report."""
     stored = db.scalars(select(AuditEvent).where(AuditEvent.action == "document.stored",
                                                  AuditEvent.object_id == str(report.id))).one()
-    head = db.scalars(select(AuditEvent).where(AuditEvent.seq == stored.seq - 1)).one()
     data = json.loads(stored.body)["data"]
-    assert (data["chain_length_printed"], data["chain_head_printed"]) == (head.seq, head.hash)
-    return head
+    head = db.get(TreeHead, data["chain_length_printed"])
+    assert head is not None and data["chain_head_printed"] == head.root_hash
+    return audit.ChainHead(head.tree_size, head.root_hash)
 
 
 def _small_run(db, approve=False):
@@ -65,6 +66,7 @@ def make_report(db, session_factory, db_url):
     """A report made by the report job (its own sessions, after ``db`` has committed), read back stored."""
     def make(*, run_id: int, kind: str, audience: str, subject_id: int | None, by) -> Document:
         db.commit()
+        seal_log(session_factory)  # as the app's sealer would have: the report prints a real tree head
         job_id = start_job(session_factory, kind=REPORT_JOB, by=by, database_url=db_url,
                            params={"run_id": run_id, "kind": kind, "audience": audience, "subject_id": subject_id})
         with session_factory() as session:
@@ -113,7 +115,7 @@ def test_audit_report_of_an_approved_run_prints_digests_chain_head_and_signature
     for value in (run.input_digest, run.output_digest, run.calibration_digest, head.hash):
         assert value in text
     assert "签字及日期" in text and "已回避的利益冲突" in text and "复核计算记录" in text
-    assert re.search(r"审计链长度\s*" + str(head.seq), text)
+    assert re.search(r"审计链长度\s*" + str(head.length), text)
 
 
 @SQLITE_ONLY

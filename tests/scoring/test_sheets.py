@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from scoring.sheets_helpers import JSON, open_items, page_token, post_sheet, stored
 from helpers import login
 from judging.audit.models import AuditEvent
-from judging.audit.chain import verify
+from judging.audit import verify
 from judging.demo import DEMO_PASSWORDS
 from judging.editions.models import Round, Rubric
 from judging.panels.models import Assignment
