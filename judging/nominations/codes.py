@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from judging import audit
@@ -31,10 +31,11 @@ def ensure_blind_codes(session: Session, *, round_id: int, nomination_ids: Itera
     missing = sorted(wanted - existing.keys())
     if missing:
         taken = set(session.scalars(select(BlindCode.code)).all())
-        for nomination_id, code in zip(missing, draw(len(missing), taken), strict=True):
-            session.add(BlindCode(round_id=round_id, nomination_id=nomination_id, code=code))
-            existing[nomination_id] = code
-        session.flush()
+        issued = dict(zip(missing, draw(len(missing), taken), strict=True))
+        session.flush()  # pending objects first: the bulk insert below goes straight to the database
+        session.execute(insert(BlindCode), [{"round_id": round_id, "nomination_id": nomination_id, "code": code}
+                                            for nomination_id, code in issued.items()])
+        existing.update(issued)
         audit.append(session, actor=by, action="round.blind_codes_issued", object_type="round", object_id=round_id,
                      data={"count": len(missing)})
     return {nomination_id: existing[nomination_id] for nomination_id in wanted}

@@ -214,8 +214,13 @@ def _prepare(affinity: Any, k: Any, max_load: Any, min_load: Any, conflicts: Any
         c.eliminate_zeros()
         c.sum_duplicates()
         if c.nnz:
+            c.sort_indices()
+            # Both key arrays are sorted (row-major CSR with sorted indices): a binary search per candidate
+            # instead of np.isin's sort of both (seconds at 20,000 x 3,000 with millions of same-city pairs).
             ckeys = np.repeat(np.arange(n, dtype=np.int64), np.diff(c.indptr)) * m + c.indices
-            keep = ~np.isin(rows * m + cols, ckeys)
+            keys = rows * m + cols
+            at = np.minimum(np.searchsorted(ckeys, keys), len(ckeys) - 1)
+            keep = ckeys[at] != keys
             rows, cols, w = rows[keep], cols[keep], w[keep]
     cand_per_expert = np.bincount(cols, minlength=m)
     available = (hi > 0) & (cand_per_expert > 0)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import secrets
+import zlib
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+import numpy as np
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from judging.db.base import Base, enum_column, utcnow
@@ -111,6 +113,29 @@ class PlanStatus(enum.StrEnum):
     DISCARDED = "discarded"    # superseded by a newer preview or committed plan
 
 
+class PairList(TypeDecorator):
+    """[nomination id, expert id] pairs stored packed: the first ids as differences (a plan lists each
+    nomination's experts together, so mostly 0 and 1) then the second ids, little-endian int64, deflated.
+    A plan of 100,000 pairs takes a few hundred KB instead of 1.3 MB of JSON. Read back as a list of pairs."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect) -> bytes | None:
+        if value is None:
+            return None
+        pairs = np.asarray(value, dtype=np.int64).reshape(-1, 2)
+        packed = np.concatenate([np.diff(pairs[:, 0], prepend=0), pairs[:, 1]]).astype("<i8")
+        return zlib.compress(packed.tobytes(), 6)
+
+    def process_result_value(self, value: bytes | None, dialect) -> list[list[int]] | None:
+        if value is None:
+            return None
+        packed = np.frombuffer(zlib.decompress(value), dtype="<i8")
+        half = len(packed) // 2
+        return np.stack([np.cumsum(packed[:half]), packed[half:]], axis=1).tolist()
+
+
 class AssignmentPlan(Base):
     """A previewed assignment of one category's nominations in one round, kept until committed.
 
@@ -129,7 +154,7 @@ class AssignmentPlan(Base):
     mode: Mapped[str] = mapped_column(String(16), default="k")  # "k" (k judges each) or "blocks" (panels)
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     figures: Mapped[dict] = mapped_column(JSON, default=dict)
-    pairs: Mapped[list] = mapped_column(JSON, default=list)
+    pairs: Mapped[list] = mapped_column(PairList, default=list)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     committed_at: Mapped[dt.datetime | None]

@@ -451,12 +451,13 @@ def commit_plan(session: Session, *, plan_id: int, by: audit.Actor, now: dt.date
              identities[n.id].city if n.id in identities else "") for n in nominations]
     cset = conflicts_mod.conflict_set(session, nominations=rows, experts=experts,
                                       same_city=bool(plan.settings.get("same_city")))
-    nrow = {n.id: i for i, n in enumerate(nominations)}
-    ecol = {e.id: j for j, e in enumerate(experts)}
-    bad = [(a, b) for a, b in pairs if cset.matrix[nrow[a], ecol[b]]]
+    pair_array = np.array(pairs, dtype=np.int64)
+    rows = np.searchsorted(np.array([n.id for n in nominations]), pair_array[:, 0])  # both lists sorted by id
+    cols = np.searchsorted(np.array([e.id for e in experts]), pair_array[:, 1])
+    bad = int(np.count_nonzero(cset.matrix[rows, cols]))
     if bad:
         raise Conflict(N_("{count} pairs of this plan are now conflicted (a conflict was entered or declared "
-                          "since the preview); preview again."), count=len(bad))
+                          "since the preview); preview again."), count=bad)
     loads = round_loads(session, round_id=round_.id)
     new = Counter(b for _, b in pairs)
     over = [e for e in experts if loads.get(e.id, 0) + new[e.id] > e.max_load]
@@ -478,9 +479,15 @@ def commit_plan(session: Session, *, plan_id: int, by: audit.Actor, now: dt.date
 
 def _tell_new_items(session: Session, counts: Counter, *, round_: Round, by: audit.Actor) -> None:
     """Each judge hears of their new items (``counts``: per expert id), by mail or on their home page."""
-    for expert_id, count in counts.items():
-        notifications.queue(session, event="items_assigned", to=select(Expert.user_id).where(Expert.id == expert_id),
-                            by=by, count=count, round=round_.name, deadline=round_.deadline_at, link="/judge")
+    ids = sorted(counts)
+    new_items: dict[int, int] = {}  # per judge's account; one query for all (a large round has thousands)
+    for start in range(0, len(ids), 5000):
+        new_items.update({user_id: counts[expert_id] for expert_id, user_id in session.execute(
+            select(Expert.id, Expert.user_id).where(Expert.id.in_(ids[start:start + 5000]),
+                                                    Expert.user_id.is_not(None)))})
+    for recipient in notifications.users(session, new_items):
+        notifications.queue(session, event="items_assigned", to=[recipient], by=by, count=new_items[recipient.user_id],
+                            round=round_.name, deadline=round_.deadline_at, link="/judge")
 
 
 def committed_plan(session: Session, *, round_id: int, category_id: int) -> AssignmentPlan | None:

@@ -1,11 +1,14 @@
 """rubric versions for the saves' rubric cache; audit events numbered by the database and sealed into a
-Merkle tree with signed heads (no global lock on append)
+Merkle tree with signed heads (no global lock on append); assignment plans' pairs packed (PairList)
 
 Revision ID: 0017_perf
 Revises: 0016_redact
 Create Date: 2026-12-02 12:00:00
 """
 
+import zlib
+
+import numpy as np
 from alembic import op
 import sqlalchemy as sa
 import judging.db.base
@@ -25,7 +28,33 @@ $$
 """
 
 
+def _pack(pairs: list) -> bytes:  # judging.panels.models.PairList's format, as it was at this revision
+    array = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    return zlib.compress(np.concatenate([np.diff(array[:, 0], prepend=0), array[:, 1]]).astype("<i8").tobytes(), 6)
+
+
+def _unpack(data: bytes) -> list:
+    packed = np.frombuffer(zlib.decompress(data), dtype="<i8")
+    half = len(packed) // 2
+    return np.stack([np.cumsum(packed[:half]), packed[half:]], axis=1).tolist()
+
+
+def _repack_plans(old_type: sa.types.TypeEngine, new_type: sa.types.TypeEngine, convert) -> None:
+    """Move every plan's pairs into a new column of ``new_type``, which then takes the name ``pairs``."""
+    with op.batch_alter_table('assignment_plans') as batch:
+        batch.add_column(sa.Column('pairs_new', new_type, nullable=True))
+    bind = op.get_bind()
+    plans = sa.table('assignment_plans', sa.column('id', sa.Integer()), sa.column('pairs', old_type),
+                     sa.column('pairs_new', new_type))
+    for plan_id, pairs in bind.execute(sa.select(plans.c.id, plans.c.pairs)).all():
+        bind.execute(plans.update().where(plans.c.id == plan_id).values(pairs_new=convert(pairs)))
+    with op.batch_alter_table('assignment_plans') as batch:
+        batch.drop_column('pairs')
+        batch.alter_column('pairs_new', new_column_name='pairs', existing_type=new_type, nullable=False)
+
+
 def upgrade() -> None:
+    _repack_plans(sa.JSON(), sa.LargeBinary(), lambda pairs: _pack(pairs or []))
     with op.batch_alter_table('rubrics') as batch:
         batch.add_column(sa.Column('version', sa.Integer(), server_default='1', nullable=False))
     with op.batch_alter_table('audit_events') as batch:
@@ -62,3 +91,4 @@ def downgrade() -> None:
         op.execute("DROP SEQUENCE audit_events_seq_seq")
     with op.batch_alter_table('rubrics') as batch:
         batch.drop_column('version')
+    _repack_plans(sa.LargeBinary(), sa.JSON(), _unpack)
