@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import re
 import unicodedata
@@ -213,11 +214,10 @@ def _corpus_free_keys(dense: np.ndarray, code_points: np.ndarray, char_bits: int
     character) repacked from the characters' code points, so n-grams of different corpora compare. Ranks
     follow code points, so the order of the keys is kept."""
     mask = np.uint64((1 << char_bits) - 1)
+    by_rank = np.concatenate([[0], code_points + np.uint64(1)]).astype(np.uint64)  # rank 0 (no character) -> 0
     out = np.zeros(len(dense), dtype=np.uint64)
     for shift in (2 * char_bits, char_bits, 0):
-        digit = (dense >> np.uint64(shift)) & mask
-        present = digit > 0
-        out[present] = (out[present] << np.uint64(_BITS)) | (code_points[digit[present] - np.uint64(1)] + np.uint64(1))
+        out = (out << np.uint64(_BITS)) | by_rank[(dense >> np.uint64(shift)) & mask]
     return out
 
 
@@ -238,13 +238,15 @@ def near_duplicates(
     signature: int = 32,
     min_share: float = 0.5,
     max_df: int | None = None,
-    chunk: int = 2000,
+    chunk: int = 500,
 ) -> list[SimilarPair]:
     """Pairs of texts whose :func:`cosine` similarity is at least `threshold`.
 
     Parameters
     ----------
     texts : sequence of str
+        Read by slices of `chunk` (four times) and by index (the candidates'), so a sequence
+        that reads them from storage keeps memory bounded whatever the corpus.
     threshold : float
         Similarity in (0, 1]; 0.85 flags re-submissions with light edits.
     ns : tuple of int
@@ -258,10 +260,10 @@ def near_duplicates(
         N-grams in more texts than this never enter a signature (default
         ``max(100, len(texts) // 50)``), which bounds the work per text.
     chunk : int
-        Texts per batch. The corpus is read three times, a batch at a time (document
-        frequencies, signatures, who holds each signature n-gram), so memory is the
-        folded corpus, one batch's n-grams and the distinct n-grams' frequencies: at
-        20,000 texts of 900 characters about a fifth of building the whole incidence.
+        Texts per batch. The corpus is read four times, a batch at a time (n-grams in
+        more than one text, their document frequencies, signatures, who holds each
+        signature n-gram), so memory is one batch's n-grams, a 64 MB sketch and the
+        frequencies of the shared n-grams, never the whole incidence.
 
     Returns
     -------
@@ -295,25 +297,33 @@ def near_duplicates(
     eps = 1e-9
     if max_df is None:
         max_df = max(100, n // 50)
-    # The one copy of the corpus kept, folded a batch at a time (folding all at once costs 40 bytes a character).
-    folded = {start: _fold_corpus(texts[start : start + chunk]) for start in range(0, n, chunk)}
+
+    def folded():  # `texts` sliced a batch at a time (it may read them from storage), folded
+        for start in range(0, n, chunk):
+            yield start, *_fold_corpus(texts[start : start + chunk])
 
     def batches():  # the n-gram incidence, `chunk` texts at a time: never the whole corpus's at once
-        for start, (chars, lengths) in folded.items():
+        for start, chars, lengths in folded():
             cols, keys = _columns_from_folded(chars, lengths, ns)
             yield start, cols.indices.astype(np.int64), np.diff(cols.indptr), keys
 
-    # 1. How many texts hold each n-gram (sorted keys, merged batch by batch).
-    df_keys, df = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int32)  # millions of distinct n-grams
+    # 1. Which n-grams may be in two texts: most are in one only (unique to it: no use for a signature),
+    # and a sketch of two bits a bucket finds them for every key in one pass (a shared bucket may keep a
+    # key, never drop one).
+    seen = _SeenTwice()
     for _start, _rows, per_key, keys in batches():
-        df_keys, df = _merge_counts(df_keys, df, keys, per_key)
-    if len(df_keys) == 0:
-        return []
-    # 2. Each text's signature: its `signature` rarest n-grams among those it shares (2 <= df <= max_df),
+        seen.add(keys, per_key)
+    # 2. How many texts hold each of those (sorted keys, merged batch by batch): exact.
+    df_keys, df = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int32)
+    for _start, _rows, per_key, keys in batches():
+        maybe = seen.twice(keys)
+        df_keys, df = _merge_counts(df_keys, df, keys[maybe], per_key[maybe])
+    del seen
+    # 3. Each text's signature: its `signature` rarest n-grams among those it shares (2 <= df <= max_df),
     # ties by key.
     sig_rows, sig_keys = [], []
     for start, rows, per_key, keys in batches():
-        key_df = df[np.searchsorted(df_keys, keys)].astype(np.int64)
+        key_df = _lookup(df_keys, df, keys)
         col_of = np.repeat(np.arange(len(keys), dtype=np.int64), per_key)
         keep = (key_df[col_of] >= 2) & (key_df[col_of] <= max_df)
         rows, col_of = _by_row_then_rarest(rows[keep], col_of[keep], key_df)
@@ -328,7 +338,7 @@ def near_duplicates(
                             shape=(n, len(vocabulary)))
     sig_size = np.bincount(all_sig_rows, minlength=n)
     need = np.maximum(1, np.ceil(min_share * sig_size - eps))
-    # 3. Which texts hold each signature n-gram (rare by construction: few texts each).
+    # 4. Which texts hold each signature n-gram (rare by construction: few texts each).
     post_rows, post_cols = [], []
     for start, rows, per_key, keys in batches():
         at = np.minimum(np.searchsorted(vocabulary, keys), max(len(vocabulary) - 1, 0))
@@ -349,10 +359,11 @@ def near_duplicates(
     # Texts identical after folding are always paired, even when every n-gram they
     # have is too common for a signature (short stock titles).
     groups: dict[bytes, list[int]] = {}
-    for start, (chars, lengths) in folded.items():
+    for start, chars, lengths in folded():
         offsets = np.concatenate([[0], np.cumsum(lengths)])
         for index in np.flatnonzero(lengths):
-            groups.setdefault(chars[offsets[index] : offsets[index + 1]].tobytes(), []).append(start + int(index))
+            digest = hashlib.blake2b(chars[offsets[index] : offsets[index + 1]].tobytes(), digest_size=16).digest()
+            groups.setdefault(digest, []).append(start + int(index))
     for members in groups.values():
         if len(members) > 1:
             m = np.array(members, dtype=np.int64)
@@ -378,6 +389,42 @@ def near_duplicates(
     result = [SimilarPair(int(p), int(q), min(1.0, float(v))) for p, q, v in zip(a[hit], b[hit], scores[hit])]
     result.sort(key=lambda r: (-r.score, r.i, r.j))
     return result
+
+
+class _SeenTwice:
+    """Which n-gram keys occur in two texts or more, told from two bits per hash bucket (seen once, seen
+    twice): a key alone in its bucket is told exactly; one sharing a bucket may be kept wrongly, never
+    dropped (the exact count that follows puts it right)."""
+
+    BITS = 28  # 2**28 buckets, 32 MB a bitmap
+
+    def __init__(self) -> None:
+        self.once = np.zeros(1 << (self.BITS - 6), dtype=np.uint64)
+        self.more = np.zeros(1 << (self.BITS - 6), dtype=np.uint64)
+
+    def _bucket(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        spread = (keys * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - self.BITS)  # Fibonacci hashing
+        return (spread >> np.uint64(6)).astype(np.int64), np.uint64(1) << (spread & np.uint64(63))
+
+    def add(self, keys: np.ndarray, texts_holding: np.ndarray) -> None:
+        word, bit = self._bucket(keys)
+        again = ((self.once[word] & bit) != 0) | (texts_holding > 1)
+        np.bitwise_or.at(self.more, word[again], bit[again])
+        np.bitwise_or.at(self.once, word, bit)
+
+    def twice(self, keys: np.ndarray) -> np.ndarray:
+        word, bit = self._bucket(keys)
+        return (self.more[word] & bit) != 0
+
+
+def _lookup(keys: np.ndarray, counts: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """``counts`` of ``wanted`` in sorted unique ``keys``, 1 for a key not there (in one text only)."""
+    out = np.ones(len(wanted), dtype=np.int64)
+    if len(keys):
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        found = keys[at] == wanted
+        out[found] = counts[at[found]]
+    return out
 
 
 def _merge_counts(keys: np.ndarray, counts: np.ndarray, more_keys: np.ndarray, more_counts: np.ndarray

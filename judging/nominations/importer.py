@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import posixpath
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from judging import audit
@@ -414,14 +414,39 @@ def _finish(session: Session, record: NominationImport, *, plan: _Plan, writer: 
                        "attachment_flags": len(writer.leftover_flags)})
 
 
+class _EditionTexts(Sequence[str]):
+    """The edition's nomination texts as submitted (title, summary, body), by position in ``ids``, read a
+    slice at a time: the near-duplicate search never holds the whole edition's texts."""
+
+    def __init__(self, session: Session, ids: list[int]) -> None:
+        self.session, self.ids = session, ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return self._read(self.ids[key])
+        return self._read([self.ids[key]])[0]
+
+    def _read(self, ids: list[int]) -> list[str]:
+        found = {nid: "\n".join([o_title, o_summary, o_body] if o_title is not None else [title, summary, body])
+                 for nid, title, summary, body, o_title, o_summary, o_body in self.session.execute(
+                     select(Nomination.id, Nomination.title, Nomination.summary, Nomination.body,
+                            NominationOriginal.title, NominationOriginal.summary, NominationOriginal.body)
+                     .outerjoin(NominationOriginal, NominationOriginal.nomination_id == Nomination.id)
+                     .where(Nomination.id.in_(ids)))}
+        return [found[nid] for nid in ids]
+
+
 def _flag_duplicates(session: Session, *, edition: Edition, new_ids: set[int]) -> int:
     """Flag new or updated nominations that look like another of the edition: same title and employer,
     or near-identical text (character 2/3-gram cosine >= 0.85)."""
     if not new_ids:
         return 0
     rows = session.execute(
-        select(Nomination.id, Nomination.title, Nomination.summary, Nomination.body, NominationIdentity.employer,
-               NominationOriginal.title, NominationOriginal.summary, NominationOriginal.body)
+        select(Nomination.id, func.coalesce(func.nullif(NominationOriginal.title, ""), Nomination.title),
+               NominationIdentity.employer)
         .join(NominationIdentity, NominationIdentity.nomination_id == Nomination.id)
         .outerjoin(NominationOriginal, NominationOriginal.nomination_id == Nomination.id)
         .where(Nomination.edition_id == edition.id, Nomination.status != NominationStatus.WITHDRAWN)
@@ -432,12 +457,9 @@ def _flag_duplicates(session: Session, *, edition: Edition, new_ids: set[int]) -
     ids = [r[0] for r in rows]
     pairs: dict[tuple[int, int], tuple[str, float | None]] = {}
     groups: dict[tuple[str, str], list[int]] = {}
-    texts = []
-    for nid, title, summary, body, employer, o_title, o_summary, o_body in rows:
-        key = (normalize_text(o_title or title), normalize_company(employer))
-        groups.setdefault(key, []).append(nid)
-        texts.append("\n".join([o_title or title, o_summary if o_title is not None else summary,
-                                o_body if o_title is not None else body]))
+    for nid, title, employer in rows:
+        groups.setdefault((normalize_text(title), normalize_company(employer)), []).append(nid)
+    del rows
     for members in groups.values():
         if len(members) > 1:
             for nid in members:
@@ -445,7 +467,7 @@ def _flag_duplicates(session: Session, *, edition: Edition, new_ids: set[int]) -
                     other = next(m for m in members if m != nid)
                     pairs[(nid, other)] = ("same_title_employer", None)
     similar: dict[int, int] = {}
-    for pair in near_duplicates(texts, SIMILARITY):  # most similar first
+    for pair in near_duplicates(_EditionTexts(session, ids), SIMILARITY):  # most similar first
         a, b = ids[pair.i], ids[pair.j]
         for nid, other in ((a, b), (b, a)):
             if nid in new_ids and (nid, other) not in pairs and similar.get(nid, 0) < MAX_SIMILAR_FLAGS:
