@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from judging.awards.models import ApprovedWinner
 from judging.awards.service import recommends_may_day
 from judging.editions.models import Category, Edition
+from judging.errors import N_
 from judging.formal_review.models import Decision, Outcome
 from judging.meetings.models import Meeting, MeetingNomination, MeetingStatus
 from judging.nominations import service as intake
@@ -21,8 +22,8 @@ from judging.nominations.models import Nomination, NominationIdentity, Nominatio
 from judging.tabular import formula_safe
 
 # The columns of the assessment, in the order the page, the PDF and the workbook show them (message ids).
-COLUMNS = (("target", "Target"), ("submitted", "Submitted"), ("passed", "Passed formal review"),
-           ("shortlisted", "Shortlisted"), ("awarded", "Awarded"), ("medals", "May Day medals"))
+COLUMNS = (("target", N_("Target")), ("submitted", N_("Submitted")), ("passed", N_("Passed formal review")),
+           ("shortlisted", N_("Shortlisted")), ("awarded", N_("Awarded")), ("medals", N_("May Day medals")))
 
 
 @dataclass(frozen=True)

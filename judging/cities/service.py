@@ -21,7 +21,7 @@ from judging.cities import forms
 from judging.cities.models import CityEntry, CityFile, CityVersion, EntryStatus
 from judging.db.base import utcnow
 from judging.editions.models import Category, Edition
-from judging.errors import N_, JudgingError, NotFound
+from judging.errors import N_, Conflict, JudgingError, NotFound
 from judging.formal_review import service as formal_review
 from judging.formal_review.models import Decision, Outcome
 from judging.nominations import importer, service as intake
@@ -35,7 +35,7 @@ MAX_FILE_MB = 20
 MAX_FILES = 10
 
 
-class CityError(JudgingError):
+class CityError(Conflict):
     """A city's step that is refused (quota, deadline, state); nothing was changed."""
 
 
@@ -190,7 +190,7 @@ def save_draft(session: Session, *, edition: Edition, user: User, values: dict, 
     cleaned = _sanitized(uploads)
     dropped = [f for f in entry.files if f.id in set(remove)]
     if len(entry.files) - len(dropped) + len(cleaned) > MAX_FILES:
-        raise forms.EntryInvalid({"attachments": "Attach at most 10 files."})
+        raise forms.EntryInvalid({"attachments": N_("Attach at most 10 files.")})
     for gone in dropped:
         entry.files.remove(gone)
     _put_files(entry, cleaned, store, written)
