@@ -69,14 +69,18 @@ class CityController(Controller):
     path = "/city"
     guards = [requires(permissions.HOME)]
 
-    @get("/", sync_to_thread=True)
-    def home(self, request: Request, db: DbSession) -> Template:
+    def _home(self, request: Request, db, *, error: str | None = None, status_code: int = 200) -> Template:
         edition = _edition(db)
         city = current_user(request).city
         entries = service.city_entries(db, edition=edition, city=city)
         return render(request, "pages/city_home.html", edition=edition, city=city, entries=entries,
                       quotas=service.quota_lines(db, edition=edition, city=city), labels=STATE_LABELS,
-                      returned=[e for e in entries if e.correctable], notice=request.query_params.get("notice"))
+                      returned=[e for e in entries if e.correctable], notice=request.query_params.get("notice"),
+                      error=error, status_code=status_code)
+
+    @get("/", sync_to_thread=True)
+    def home(self, request: Request, db: DbSession) -> Template:
+        return self._home(request, db)
 
     def _form(self, request: Request, db, *, category, entry=None, values=None, problems=None, error=None,
               status_code: int = 200) -> Template:
@@ -89,12 +93,12 @@ class CityController(Controller):
                       max_files=service.MAX_FILES, max_mb=service.MAX_FILE_MB, status_code=status_code)
 
     @get("/new", sync_to_thread=True)
-    def new(self, request: Request, db: DbSession) -> Template:
+    def new(self, request: Request, db: DbSession) -> Response:
         edition = _edition(db)
         wanted = request.query_params.get("category", "")
         category = next((c for c in edition.categories if str(c.id) == wanted), None)
-        if category is None:
-            raise NotFoundException()
+        if category is None:  # a form is of one category: choose it on the list
+            return Redirect(path="/city/")
         return self._form(request, db, category=category)
 
     def _save(self, request: Request, db, data: dict[str, Any], *, entry_id: int | None) -> Response:
@@ -128,6 +132,10 @@ class CityController(Controller):
 
     @post("/entries", sync_to_thread=True, request_max_body_size=MAX_BODY)
     def create(self, request: Request, db: DbSession, data: UploadData) -> Response:
+        wanted = form_text(data, "category")
+        if not any(str(c.id) == wanted for c in _edition(db).categories):
+            return self._home(request, db, error=gettext_for(request)(N_("Choose the category of the nomination.")),
+                              status_code=400)
         return self._save(request, db, data, entry_id=None)
 
     @get("/entries/{entry_id:int}", sync_to_thread=True, guards=[requires(permissions.ENTRY, load=ENTRY)])
