@@ -305,7 +305,8 @@ def _city_entry(session_factory, settings) -> int:
         schedule_stage(session, category_id=category.id, kind=StageKind.NOMINATION, start=None, end=None, by=ORGANIZER)
         intake.set_quotas(session, edition=edition, units=[(u.name, u.kind, u.employees)
                                                            for u in intake.quota_units(session, edition=edition)],
-                          total=edition.settings[intake.TARGET_KEY], category_totals={category.id: 10_000}, by=ORGANIZER)
+                          total=edition.settings[intake.TARGET_KEY], category_totals={category.id: 10_000},
+                          by=ORGANIZER)
         user = session.scalar(select(User).where(User.username == ACCOUNTS[N][0]))
         store = AttachmentStore(settings.var_dir)
         entry, _ = cities.save_draft(session, edition=edition, user=user, values=steel_form(), store=store,

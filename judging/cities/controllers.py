@@ -54,6 +54,15 @@ def _store(request: Request) -> AttachmentStore:
     return AttachmentStore(request.app.state.settings.var_dir)
 
 
+def _refusal(request: Request, error: JudgingError) -> str:
+    """The refusal's text; for wrong fields, their labels as the form shows them."""
+    if not isinstance(error, forms.EntryInvalid):
+        return error_text(request, error)
+    gettext = gettext_for(request)
+    return gettext(error.message).format(fields="、".join(gettext(forms.LABELS.get(name, name))
+                                                         for name in error.problems))
+
+
 def _problems(request: Request, error: forms.EntryInvalid) -> dict[str, str]:
     gettext = gettext_for(request)
     shown = {}
@@ -126,7 +135,7 @@ class CityController(Controller):
                 raise NotFoundException() from None
             problems = _problems(request, exc) if isinstance(exc, forms.EntryInvalid) else {}
             return self._form(request, db, category=category, entry=entry, values=values, problems=problems,
-                              error=None if problems else error_text(request, exc), status_code=error_status(exc))
+                              error=_refusal(request, exc), status_code=error_status(exc))
         store.remove(replaced)
         return Redirect(path=f"/city/entries/{entry_id}", query_params={"notice": "saved"})
 
@@ -163,7 +172,7 @@ class CityController(Controller):
             entry = service.get_entry(db, edition=edition, user=user, entry_id=entry_id)
             problems = _problems(request, exc) if isinstance(exc, forms.EntryInvalid) else {}
             return self._form(request, db, category=service.entry_view(db, entry).category, entry=entry,
-                              problems=problems, error=error_text(request, exc), status_code=error_status(exc))
+                              problems=problems, error=_refusal(request, exc), status_code=error_status(exc))
         return Redirect(path=f"/city/entries/{entry_id}", query_params={"notice": notice})
 
     @post("/entries/{entry_id:int}/submit", sync_to_thread=True, guards=[requires(permissions.SUBMIT, load=ENTRY)])

@@ -16,6 +16,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from judging import audit
+from judging.accounts import actor_of
 from judging.accounts.models import User
 from judging.cities import forms
 from judging.cities.models import CityEntry, CityFile, CityVersion, EntryStatus
@@ -197,7 +198,7 @@ def save_draft(session: Session, *, edition: Edition, user: User, values: dict, 
     changed = sorted(k for k in fields if fields[k] != (entry.fields or {}).get(k, ""))
     entry.fields, entry.updated_at = fields, utcnow()
     session.flush()
-    audit.append(session, actor=audit.Actor(user.id, user.username), action="city_entry.saved",
+    audit.append(session, actor=actor_of(user), action="city_entry.saved",
                  object_type="city_entry", object_id=entry.id,
                  data={"city": city, "category_id": category.id, "fields_changed": changed,
                        "files_added": [[f.name, f.sha256] for f in entry.files[len(entry.files) - len(cleaned):]],
@@ -268,7 +269,7 @@ def submit(session: Session, *, edition: Edition, user: User, entry_id: int, sto
         raise CityError(N_("{city} has reached its quota in {category}: quota {quota}, already submitted "
                            "{submitted}."), city=entry.city, category=category.name, quota=quota, submitted=done)
     _fingerprint_free(session, edition=edition, fingerprint=row.fingerprint, own=None)
-    actor = audit.Actor(user.id, user.username)
+    actor = actor_of(user)
     record = importer.store_entered(session, edition=edition, rows=[(row, None, _clean_files(entry, store))],
                                     source=f"online: {entry.city} #{entry.id}", store=store, by=actor,
                                     written=written)
@@ -289,7 +290,7 @@ def withdraw(session: Session, *, edition: Edition, user: User, entry_id: int, r
     category = _category(edition, entry.category_id)
     if entry.status is EntryStatus.WITHDRAWN:
         raise CityError(N_("This nomination is already withdrawn."))
-    actor = audit.Actor(user.id, user.username)
+    actor = actor_of(user)
     if entry.status is EntryStatus.SUBMITTED:
         _require_recommendation(session, category=category, today=today)
         if not reason.strip():
@@ -315,7 +316,7 @@ def resubmit(session: Session, *, edition: Edition, user: User, entry_id: int, s
         raise CityError(N_("Only a nomination returned for correction can be resubmitted, until its deadline."))
     row = _row_of(entry, category)
     _fingerprint_free(session, edition=edition, fingerprint=row.fingerprint, own=entry.nomination_id)
-    actor = audit.Actor(user.id, user.username)
+    actor = actor_of(user)
     record = importer.store_entered(
         session, edition=edition, rows=[(row, entry.nomination_id, _clean_files(entry, store))],
         source=f"online: {entry.city} #{entry.id}", store=store, by=actor, written=written,

@@ -257,7 +257,8 @@ class QuotasController(Controller):
         totals = service.category_totals(edition)
         return render(request, "pages/quotas.html", edition=edition, report=report, error=error,
                       units_text=units_text, total=total if total is not None else (report.total_target or ""),
-                      category_totals=totals, own_totals=(edition.settings or {}).get(service.CATEGORY_TARGETS_KEY) or {},
+                      category_totals=totals,
+                      own_totals=(edition.settings or {}).get(service.CATEGORY_TARGETS_KEY) or {},
                       city_targets=service.city_category_targets(db, edition=edition),
                       readonly=current_user(request).role is not Role.ORGANIZER,
                       notice=request.query_params.get("notice"), status_code=status_code)
