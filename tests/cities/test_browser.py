@@ -9,6 +9,8 @@ import datetime as dt
 from sqlalchemy import select
 
 from browser import screenshot
+from judging.accounts import add_user
+from judging.accounts.models import Role
 from judging.cities.models import CityEntry
 from judging.editions.models import Edition
 from judging.formal_review import service as formal_review
@@ -34,6 +36,7 @@ def test_a_city_submits_within_its_quota_is_refused_beyond_it_and_corrects_a_ret
         served, browser, db_url, session_factory, tmp_path):
     with session_factory() as session:
         made = make_world(session, quota_total=2)  # 南京's quota in 成果: 1
+        add_user(session, username="office", password=PASSWORD, role=Role.ORGANIZER, by=ORGANIZER)
         session.commit()
         edition_id, category_id = made["edition"].id, made["category"].id
     pdf = tmp_path / "申报书.pdf"
@@ -85,3 +88,20 @@ def test_a_city_submits_within_its_quota_is_refused_beyond_it_and_corrects_a_ret
         assert page.locator("#entry-state").inner_text() == "已补正，待重新审查"
         assert "第2版" in page.locator("#entry-versions").inner_text()
         screenshot(page, "city-resubmitted")
+
+        # The office follows the city: its fulfilment, the versions it sent, the assessment.
+        page.click("button:has-text('退出')")
+        page.goto(base + "/login")
+        page.fill("input[name=username]", "office")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/organizer")
+        page.goto(base + "/organizer/cities/")
+        assert "1 / 1" in page.locator("#cities-fulfilment tr[data-city='南京']").inner_text()
+        screenshot(page, "cities-office")
+        page.click(f"a[href='/organizer/cities/entries/{entry_id}']")
+        assert page.locator("#version-2").is_visible() and "班组长" in page.locator("#version-2").inner_text()
+        assert "班组长" not in page.locator("#version-1").inner_text()
+        screenshot(page, "cities-office-versions")
+        page.goto(base + "/organizer/cities/assessment")
+        screenshot(page, "cities-assessment")
