@@ -15,7 +15,9 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from helpers import csrf_token, login
+from judging.accounts.models import User
 from judging.cities.models import CityEntry, EntryStatus
+from judging.editions.models import Edition
 from judging.demo import DEMO_PASSWORDS
 from judging.formal_review import service as formal_review
 from judging.formal_review.models import Outcome
@@ -103,11 +105,11 @@ def test_a_city_withdraws_and_corrects_a_return(client, world, session_factory):
     with session_factory() as session:
         entry = session.get(CityEntry, first)
         assert session.get(CityEntry, second).status is EntryStatus.WITHDRAWN
-        intake.confirm(session, edition=entry_edition(session, entry), nomination_id=entry.nomination_id,
+        intake.confirm(session, edition=session.get(Edition, entry.edition_id), nomination_id=entry.nomination_id,
                        by=ORGANIZER, acknowledge=True)
         close_stage(session, category_id=world["category_id"], kind=StageKind.NOMINATION, by=ORGANIZER)
         open_stage(session, category_id=world["category_id"], kind=StageKind.FORMAL_REVIEW, by=ORGANIZER)
-        formal_review.decide(session, edition=entry_edition(session, entry), nomination_id=entry.nomination_id,
+        formal_review.decide(session, edition=session.get(Edition, entry.edition_id), nomination_id=entry.nomination_id,
                              outcome=Outcome.RETURNED, by=ORGANIZER, reasons="请补充岗位证明",
                              deadline=formal_review.local_today() + dt.timedelta(days=3))
         session.commit()
@@ -122,15 +124,7 @@ def test_a_city_withdraws_and_corrects_a_return(client, world, session_factory):
     assert office.status_code == 200 and 'id="version-2"' in office.text and "补正后的简介" in office.text
 
 
-def entry_edition(session, entry):
-    from judging.editions.models import Edition
-    return session.get(Edition, entry.edition_id)
-
-
 def test_a_city_never_reaches_another_citys_nomination_nor_scores_judges_or_assignments(client, world):
-    login(client, "city_1", PASSWORD)
-    theirs = None
-    client.cookies.clear()
     login(client, "city_0", PASSWORD)
     theirs = _create(client, world)
     client.cookies.clear()
@@ -173,3 +167,17 @@ def test_the_office_follows_fulfilment_and_reads_the_assessment_as_pdf_and_xlsx(
     rows = {r[0]: r for r in sheet.iter_rows(values_only=True)}
     assert rows["南京"][1:3] == (12, 1)  # target: 3 in 成果 and 3 of each other category's 5, submitted
     assert "2026" in workbook.sheetnames
+
+
+def test_the_office_creates_a_city_account_with_its_city_and_not_without(client, world, session_factory):
+    login(client, "organizer", DEMO_PASSWORDS["organizer"])
+    page = client.get("/accounts/")
+    assert 'value="nominator"' in page.text
+    refused = _post(client, "/accounts/", {"username": "wuxi_city", "role": "nominator", "city": ""}, page="/accounts/")
+    assert refused.status_code == 400 and "推荐单位账户须填写所代表的城市" in refused.text
+    created = _post(client, "/accounts/", {"username": "wuxi_city", "role": "nominator", "city": "无锡",
+                                           "display_name": "无锡市总工会"}, page="/accounts/")
+    assert created.status_code == 200
+    with session_factory() as session:
+        user = session.scalar(select(User).where(User.username == "wuxi_city"))
+        assert (user.role.value, user.city) == ("nominator", "无锡")

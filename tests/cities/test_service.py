@@ -92,11 +92,18 @@ def test_beyond_the_quota_is_refused_with_the_figures_and_nothing_is_stored(db, 
 def test_past_the_deadline_nothing_can_be_submitted_or_withdrawn(db, world):
     entry = _draft(db, world)
     db.commit()
-    tomorrow = dt.date.today() + dt.timedelta(days=40)
+    after = dt.date.today() + dt.timedelta(days=40)  # the deadline is in 30 days
     with pytest.raises(service.CityError) as refused:
-        _submit(db, world, entry, today=tomorrow)
+        _submit(db, world, entry, today=after)
     db.rollback()
     assert "deadline" in str(refused.value) and _count(db, Nomination) == 0
+    _submit(db, world, entry)
+    db.commit()
+    with pytest.raises(service.CityError):
+        service.withdraw(db, edition=world["edition"], user=world["nanjing"], entry_id=entry.id, reason="撤回",
+                         today=after)
+    db.rollback()
+    assert db.get(Nomination, entry.nomination_id).status is NominationStatus.RECEIVED
 
 
 def test_a_missing_field_and_a_wrong_file_are_named_and_the_draft_stays_as_it_was(db, world):
