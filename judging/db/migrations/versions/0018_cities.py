@@ -3,7 +3,7 @@
 The nominator role needs no change: roles are stored as plain text.
 
 Revision ID: 0018_cities
-Revises: 0016_redact
+Revises: 0017_perf
 Create Date: 2026-12-03 08:00:00
 """
 
@@ -13,7 +13,7 @@ import judging.db.base
 
 
 revision = '0018_cities'
-down_revision = '0016_redact'
+down_revision = '0017_perf'
 branch_labels = None
 depends_on = None
 
