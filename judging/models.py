@@ -21,6 +21,7 @@ from judging.meetings.models import (
 import judging.formal_review.models  # noqa: F401,E402  (formal-review checklists and decisions)
 import judging.notices.models  # noqa: F401,E402  (public notices, objections, committee approval)
 from judging.notifications.models import Notification  # noqa: E402  (the outbox)
+import judging.cities.models  # noqa: F401,E402  (the cities' online nominations)
 
 __all__ = [
     "AccountToken", "Notification",

@@ -20,6 +20,7 @@ from judging import jobs
 from judging.accounts import controllers as accounts_pages, permissions as account_permissions
 from judging.accounts.permissions import Permission, install_permissions
 from judging.awards import controllers as awards_pages, permissions as award_permissions
+from judging.cities import controllers as city_pages, permissions as city_permissions
 from judging.formal_review import (
     controllers as formal_review_pages, jobs as formal_review_jobs, permissions as formal_review_permissions, service as formal_review,
 )
@@ -79,6 +80,8 @@ PARTS: tuple[Part, ...] = (
     Part("formal_review", handlers=(formal_review_pages.FormalReviewController,), job_modules=(formal_review_jobs,),
          stage_checks={StageKind.FORMAL_REVIEW: formal_review.formal_review_blockers},
          permissions=formal_review_permissions.PERMISSIONS),
+    Part("cities", handlers=(city_pages.CityController, city_pages.CityOfficeController),
+         permissions=city_permissions.PERMISSIONS),
     Part("panels", handlers=(panel_pages.PanelsController,), job_modules=(panel_jobs,),
          starts=("panels.preview", "panels.commit", "panels.refill"), permissions=panel_permissions.PERMISSIONS),
     Part("scoring", handlers=(scoring_pages.JudgeController, scoring_pages.JudgeAttachmentController,

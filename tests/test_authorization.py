@@ -22,6 +22,11 @@ from sqlalchemy.orm import sessionmaker
 from helpers import login
 from judging.demo import DEMO_PASSWORDS
 from judging.accounts.models import User
+from judging.cities import service as cities
+from judging.editions.service import current_edition
+from judging.nominations import service as intake
+from judging.nominations.storage import AttachmentStore
+from judging.stages.service import schedule_stage
 from judging.editions.models import Category, Round, RoundKind
 from judging.i18n import translations
 from judging.jobs import Job, JobStatus, start_job
@@ -39,12 +44,14 @@ from judging.web.access import PUBLIC_ROUTES, ROLES, markdown, routes as declare
 from nominations.test_app_intake import attach
 from nominations.test_import_service import pdf_bytes
 from tests.meetings.factories import demo_meeting, make_shares, roll_call
+from tests.cities.factories import steel_form
 from tests.results.factories import AUDITOR, ORGANIZER
 
-O, J, A, D = "organizer", "judge", "auditor", "admin"
+O, J, A, D, N = "organizer", "judge", "auditor", "admin", "nominator"
 PUBLIC = "public"
 ACCOUNTS = {O: ("organizer", DEMO_PASSWORDS["organizer"]), A: ("auditor", DEMO_PASSWORDS["auditor"]),
-            D: ("admin", DEMO_PASSWORDS["admin"]), J: ("judge01", DEMO_PASSWORDS["judge"])}
+            D: ("admin", DEMO_PASSWORDS["admin"]), J: ("judge01", DEMO_PASSWORDS["judge"]),
+            N: ("nanjing", DEMO_PASSWORDS["nominator"])}
 
 # (method, path) -> roles that may use it. PUBLIC: anyone, logged in or not.
 ACCESS: dict[tuple[str, str], set[str] | str] = {
@@ -83,12 +90,12 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/accounts/{user_id:int}/active"): {O, D}, ("POST", "/accounts/{user_id:int}/link"): {O, D},
     ("GET", "/invitation/{token:str}"): PUBLIC, ("POST", "/invitation/{token:str}"): PUBLIC,
     ("GET", "/forgot-password"): PUBLIC, ("POST", "/forgot-password"): PUBLIC,
-    ("GET", "/account"): {O, J, A, D}, ("POST", "/account/password"): {O, J, A, D},
-    ("GET", "/account/notifications"): {O, J, A, D},
+    ("GET", "/account"): {O, J, A, D, N}, ("POST", "/account/password"): {O, J, A, D, N},
+    ("GET", "/account/notifications"): {O, J, A, D, N},
     ("GET", "/organizer/outbox"): {O}, ("POST", "/organizer/outbox/deliver"): {O},
     ("GET", "/organizer/rounds/{round_id:int}/reminders"): {O},
     ("POST", "/organizer/rounds/{round_id:int}/reminders"): {O},
-    ("GET", "/jobs/{job_id:int}"): {O, A, J, D},  # further limited to the job's owner (tests/test_jobs.py)
+    ("GET", "/jobs/{job_id:int}"): {O, A, J, D, N},  # further limited to the job's owner (tests/test_jobs.py)
     ("GET", "/organizer/panels"): {O, A},
     ("GET", "/organizer/panels/experts"): {O, A},
     ("POST", "/organizer/panels/experts/import"): {O},
@@ -205,6 +212,14 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/integrity/draws/rounds/{round_id:int}/categories/{category_id:int}"): {O},
     ("POST", "/integrity/draws/{draw_id:int}/redraw"): {O},
     ("POST", "/integrity/draws/{draw_id:int}/confirm"): {A},
+    # the cities' online nominations (judging.cities): a city account's own pages, the office's follow-up
+    ("GET", "/city"): {N}, ("GET", "/city/new"): {N}, ("POST", "/city/entries"): {N},
+    ("GET", "/city/entries/{entry_id:int}"): {N}, ("POST", "/city/entries/{entry_id:int}"): {N},
+    ("POST", "/city/entries/{entry_id:int}/submit"): {N}, ("POST", "/city/entries/{entry_id:int}/resubmit"): {N},
+    ("POST", "/city/entries/{entry_id:int}/withdraw"): {N},
+    ("GET", "/organizer/cities"): {O, A}, ("GET", "/organizer/cities/entries/{entry_id:int}"): {O, A},
+    ("GET", "/organizer/cities/assessment"): {O, A}, ("GET", "/organizer/cities/assessment.pdf"): {O, A},
+    ("GET", "/organizer/cities/assessment.xlsx"): {O, A},
 }
 # The OpenAPI schema and its viewers describe routes, never data; they stay public.
 SCHEMA = re.compile(r"^/schema")
@@ -280,6 +295,27 @@ def _made_for_the_table(session, db_url: str) -> dict[str, int]:
             "report_id": session.get(Job, report).result["report_id"]}
 
 
+def _city_entry(session_factory, settings) -> int:
+    """An entry 南京 submitted online (the office sees sent entries only), through the city's services: 推荐 of
+    the demo's 成果 reopened without a deadline and its quota raised for it."""
+    force_stage(session_factory, StageKind.NOMINATION)
+    with session_factory() as session:
+        edition = current_edition(session)
+        category = edition.categories[0]
+        schedule_stage(session, category_id=category.id, kind=StageKind.NOMINATION, start=None, end=None, by=ORGANIZER)
+        intake.set_quotas(session, edition=edition, units=[(u.name, u.kind, u.employees)
+                                                           for u in intake.quota_units(session, edition=edition)],
+                          total=edition.settings[intake.TARGET_KEY], category_totals={category.id: 10_000},
+                          by=ORGANIZER)
+        user = session.scalar(select(User).where(User.username == ACCOUNTS[N][0]))
+        store = AttachmentStore(settings.var_dir)
+        entry, _ = cities.save_draft(session, edition=edition, user=user, values=steel_form(), store=store,
+                                     written=[], category_id=category.id, uploads=[("申报书.pdf", pdf_bytes())])
+        cities.submit(session, edition=edition, user=user, entry_id=entry.id, store=store, written=[])
+        session.commit()
+        return entry.id
+
+
 @pytest.fixture
 def ids(demo, session_factory, db_url, settings) -> dict[str, int]:
     """Real ids: the demo's, the judge's own where a judge may reach them, and objects made for the table."""
@@ -315,6 +351,7 @@ def ids(demo, session_factory, db_url, settings) -> dict[str, int]:
         session.commit()
         code = session.scalar(select(BlindCode.code).where(BlindCode.nomination_id == assignment.nomination_id,
                                                            BlindCode.round_id == preliminary.id))
+    found["entry_id"] = _city_entry(session_factory, settings)  # last: it reopens 推荐, which the others must not see
     attached = attach(session_factory, settings.var_dir, found["nomination_id"], {"申报书.pdf": pdf_bytes()})
     found["attachment_name"] = attached[-1].blinded_name(code)
     found["attachment_id"] = attached[-1].id
@@ -398,7 +435,7 @@ def _agrees(method: str, role: str | None, answer: bool | None, response) -> boo
 
 
 @pytest.mark.parametrize("stage", list(StageKind))
-@pytest.mark.parametrize("role", [None, O, J, A, D])
+@pytest.mark.parametrize("role", [None, O, J, A, D, N])
 def test_each_role_in_each_stage_gets_what_the_matrix_says(client, ids, session_factory, role, stage):
     force_stage(session_factory, stage)
     if role:

@@ -19,10 +19,10 @@ from judging.demo import DEMO_PASSWORDS
 
 PHONE = 390
 ROLES = {"public": None, "organizer": DEMO_PASSWORDS["organizer"], "auditor": DEMO_PASSWORDS["auditor"],
-         "admin": DEMO_PASSWORDS["admin"], "judge01": DEMO_PASSWORDS["judge"]}
+         "admin": DEMO_PASSWORDS["admin"], "judge01": DEMO_PASSWORDS["judge"], "nanjing": DEMO_PASSWORDS["nominator"]}
 START = {"public": ["/login", "/public/notices/", "/public/winners"],
          "organizer": ["/organizer", "/meetings?year=2025", "/organizer/notices/"],
-         "auditor": ["/auditor"], "admin": ["/admin"], "judge01": ["/judge", "/judge/meetings"]}
+         "auditor": ["/auditor"], "admin": ["/admin"], "judge01": ["/judge", "/judge/meetings"], "nanjing": ["/city/"]}
 # Pages a crawl leaves alone: files, the switch to English, the API and its map, log-out.
 SKIP = re.compile(r"\.(pdf|csv|xlsx|zip|json)(\?|$)|/lang/|/api/|/schema|/logout|/static/|/download|/export")
 # At most this many pages of one shape (ids replaced by {id}): the 200th nomination reads like the 2nd.
@@ -70,7 +70,7 @@ def _english_words(text: str, usernames: set[str]) -> list[str]:
 def _crawl(served, browser, db_url, tmp_path, role: str) -> dict[str, dict]:
     """{path: {"english": [...], "width": px}} for every page the role reaches."""
     found: dict[str, dict] = {}
-    usernames = {"organizer", "auditor", "admin"} | {f"judge{n:02d}" for n in range(1, 61)}
+    usernames = {"organizer", "auditor", "admin", "nanjing"} | {f"judge{n:02d}" for n in range(1, 61)}
     with served(db_url, tmp_path) as base, browser.page(width=PHONE, height=800) as page:
         if ROLES[role]:
             _log_in(page, base, role)

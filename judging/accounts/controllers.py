@@ -18,7 +18,8 @@ from judging.web.guards import requires
 from judging.web.rendering import DbSession, render
 from judging.web.safety import safe_target
 
-ROLE_HOME = {Role.ORGANIZER: "/organizer", Role.JUDGE: "/judge", Role.AUDITOR: "/auditor", Role.ADMIN: "/admin"}
+ROLE_HOME = {Role.ORGANIZER: "/organizer", Role.JUDGE: "/judge", Role.AUDITOR: "/auditor", Role.ADMIN: "/admin",
+             Role.NOMINATOR: "/city"}
 
 
 @get("/", sync_to_thread=False)

@@ -20,8 +20,9 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # The marker of an account whose owner has not set a password yet (no argon2 hash starts with "!").
 NO_PASSWORD = "!invited"
 # Who manages which accounts: the admin every account; the organizer the experts' (judges') accounts
-# and the city accounts (the nominator role that another change adds goes in this set).
-MANAGED_BY: dict[Role, frozenset[Role]] = {Role.ADMIN: frozenset(Role), Role.ORGANIZER: frozenset({Role.JUDGE})}
+# and the city accounts (nominators).
+MANAGED_BY: dict[Role, frozenset[Role]] = {Role.ADMIN: frozenset(Role),
+                                           Role.ORGANIZER: frozenset({Role.JUDGE, Role.NOMINATOR})}
 
 
 def manageable_roles(manager: User | None) -> list[Role]:
@@ -54,10 +55,13 @@ def _clean_locale(value: str | None) -> str | None:
     return value
 
 
-def _clean_city(value: str | None) -> str | None:
+def _clean_city(value: str | None, role: Role | None = None) -> str | None:
+    """The account's city; a nominator acts for exactly one, so its account cannot be without it."""
     city = (value or "").strip()
     if len(city) > 50:
         raise JudgingError(N_("Too long (at most {limit} characters)."), limit=50)
+    if role is Role.NOMINATOR and not city:
+        raise JudgingError(N_("A city account needs the city it nominates for."))
     return city or None
 
 
@@ -71,7 +75,7 @@ def create_account(session: Session, *, username: str, role: Role | str, display
     if not USERNAME_PATTERN.match(username):
         raise JudgingError(N_("The username must be 3 to 64 letters, digits, dots, dashes or underscores."))
     display_name = display_name.strip()[:100] or username
-    email, locale, city = clean_email(email), _clean_locale(locale), _clean_city(city)
+    email, locale, city = clean_email(email), _clean_locale(locale), _clean_city(city, role)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(N_("The username {username!r} is already taken."), username=username)
     user = User(username=username, display_name=display_name, role=role, password_hash=NO_PASSWORD, email=email,
@@ -93,7 +97,7 @@ def update_account(session: Session, *, user: User, role: Role | str, display_na
     if manager is not None and manager.id == user.id and role is not user.role:
         raise JudgingError(N_("You cannot change your own role."))
     after = {"role": role.value, "display_name": display_name.strip()[:100] or user.username,
-             "email": clean_email(email), "locale": _clean_locale(locale), "city": _clean_city(city)}
+             "email": clean_email(email), "locale": _clean_locale(locale), "city": _clean_city(city, role)}
     before = {"role": user.role.value, "display_name": user.display_name, "email": user.email,
               "locale": user.locale, "city": user.city}
     if after == before:

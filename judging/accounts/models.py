@@ -16,6 +16,8 @@ class Role(enum.StrEnum):
     JUDGE = "judge"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    # A nominating city union's office: its accounts carry ``User.city`` and see only that city's nominations.
+    NOMINATOR = "nominator"
 
 
 class User(Base):

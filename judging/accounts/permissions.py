@@ -208,6 +208,7 @@ is_organizer = has_role(Role.ORGANIZER)
 is_auditor = has_role(Role.AUDITOR)
 is_admin = has_role(Role.ADMIN)
 is_judge = has_role(Role.JUDGE)
+is_nominator = has_role(Role.NOMINATOR)
 is_logged_in = Predicate("is_logged_in", lambda ask: ask.user is not None, hidden=True,
                          situation=lambda s: s.role is not None)
 anyone = Predicate("anyone", lambda ask: True, situation=lambda s: True)

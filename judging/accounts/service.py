@@ -33,24 +33,29 @@ def parse_role(value: str) -> Role:
 
 
 def add_user(session: Session, *, username: str, password: str, role: Role | str, display_name: str = "",
-             by: audit.Actor, password_hash: str | None = None) -> User:
+             by: audit.Actor, password_hash: str | None = None, city: str | None = None) -> User:
     """Create an account (audited). Refuses a malformed or taken username and weak passwords.
 
     ``password_hash`` lets a caller that creates many accounts with one published password (the
-    demo) hash it once; the password rules are still checked.
+    demo) hash it once; the password rules are still checked. ``city``: the city a nominator acts for
+    (required for that role).
     """
     role = parse_role(role) if isinstance(role, str) else role
+    city = (city or "").strip()[:50] or None
+    if role is Role.NOMINATOR and city is None:
+        raise JudgingError(N_("A city account needs the city it nominates for."))
     if not USERNAME_PATTERN.match(username):
         raise JudgingError(N_("The username must be 3 to 64 letters, digits, dots, dashes or underscores."))
     validate_new_password(password, username=username)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(N_("The username {username!r} is already taken."), username=username)
     user = User(username=username, display_name=display_name or username, role=role,
-                password_hash=password_hash or hash_password(password))
+                password_hash=password_hash or hash_password(password), city=city)
     session.add(user)
     session.flush()
     audit.append(session, actor=by, action="user.created", object_type="user", object_id=user.id,
-                 data={"username": username, "role": role.value, "display_name": user.display_name})
+                 data={"username": username, "role": role.value, "display_name": user.display_name,
+                       **({"city": city} if city else {})})
     return user
 
 

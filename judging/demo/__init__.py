@@ -44,10 +44,13 @@ def load_demo(session: Session, *, seed: int = 2026, progress: Callable[[int, in
     report(0, steps, "accounts")
     accounts = [DemoAccount("organizer", DEMO_PASSWORDS["organizer"], Role.ORGANIZER, "协调办公室"),
                 DemoAccount("auditor", DEMO_PASSWORDS["auditor"], Role.AUDITOR, "纪检监督"),
-                DemoAccount("admin", DEMO_PASSWORDS["admin"], Role.ADMIN, "系统管理员")]
-    display = {"organizer": "省总工会协调办公室", "auditor": "纪检监督员", "admin": "系统管理员"}
+                DemoAccount("admin", DEMO_PASSWORDS["admin"], Role.ADMIN, "系统管理员"),
+                DemoAccount("nanjing", DEMO_PASSWORDS["nominator"], Role.NOMINATOR, "南京市总工会")]
+    display = {"organizer": "省总工会协调办公室", "auditor": "纪检监督员", "admin": "系统管理员",
+               "nanjing": "南京市总工会"}
     users = {account.username: add_user(session, username=account.username, password=account.password,
-                                        role=account.role, display_name=display[account.username], by=system)
+                                        role=account.role, display_name=display[account.username], by=system,
+                                        city="南京" if account.role is Role.NOMINATOR else None)
              for account in accounts}
 
     report(1, steps, "edition")

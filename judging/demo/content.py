@@ -74,7 +74,7 @@ EXPERT_FIELDS = ["冶金工程", "电气工程", "化学工程", "机械工程",
                  "电子信息", "物流管理", "药学", "食品科学", "安全工程", "技术经济", "人力资源"]
 
 DEMO_PASSWORDS = {"organizer": "demo-Office-2026", "auditor": "demo-Audit-2026",
-                  "admin": "demo-Sysop-2026", "judge": "demo-Expert-2026"}
+                  "admin": "demo-Sysop-2026", "judge": "demo-Expert-2026", "nominator": "demo-City-2026"}
 N_EXPERTS = 60
 EDITION_SETTINGS = {"tie_rule": "item_se", "conflict_same_city": False}
 JUDGES_PER_NOMINATION = 5

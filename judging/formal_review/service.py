@@ -327,10 +327,10 @@ def decide(session: Session, *, edition: Edition, nomination_id: int, outcome: O
                  data={"decision_id": decision.id, "category_id": nomination.category_id, "reasons": reasons,
                        "deadline": deadline.isoformat() if deadline else None, "override_reason": override_reason,
                        "checks": decision.checks, "replaces": previous.id if previous else None})
-    if outcome is Outcome.RETURNED:  # to the nominating city's accounts (none exist before city accounts do)
+    if outcome is Outcome.RETURNED:  # to the nominating city's accounts, whose /city page lists it with its reasons
         city = session.scalar(select(NominationIdentity.city).where(NominationIdentity.nomination_id == nomination.id))
         notifications.queue(session, event="formal_review_returned", to=notifications.city_accounts(session, city),
-                            by=by, title=nomination.title, reasons=reasons, deadline=deadline)
+                            by=by, title=nomination.title, reasons=reasons, deadline=deadline, link="/city/")
     if outcome is Outcome.PASSED:
         # As confirming does without formal review: the code judges will know it by in the first round.
         preliminary = next((r for r in edition.rounds if r.kind is RoundKind.PRELIMINARY), None)

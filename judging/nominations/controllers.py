@@ -254,8 +254,12 @@ class QuotasController(Controller):
             mark = "," + gettext_for(request)(N_("industry"))
             units_text = "\n".join(f"{r.unit.name},{r.unit.employees}" + (mark if r.unit.kind == "industry" else "")
                                     for r in report.rows)
+        totals = service.category_totals(edition)
         return render(request, "pages/quotas.html", edition=edition, report=report, error=error,
                       units_text=units_text, total=total if total is not None else (report.total_target or ""),
+                      category_totals=totals,
+                      own_totals=(edition.settings or {}).get(service.CATEGORY_TARGETS_KEY) or {},
+                      city_targets=service.city_category_targets(db, edition=edition),
                       readonly=current_user(request).role is not Role.ORGANIZER,
                       notice=request.query_params.get("notice"), status_code=status_code)
 
@@ -270,8 +274,15 @@ class QuotasController(Controller):
         try:
             if not total.isdigit():
                 raise JudgingError(N_("The total target must be a whole number."))
+            own = {}
+            for category in edition.categories:  # blank: the category takes its equal share of the total
+                value = form_text(data, f"category_total_{category.id}")
+                if value and not value.isdigit():
+                    raise JudgingError(N_("The total target must be a whole number."))
+                if value:
+                    own[category.id] = int(value)
             service.set_quotas(db, edition=edition, units=service.parse_units(units_text), total=int(total),
-                               by=request_actor(request))
+                               by=request_actor(request), category_totals=own)
             db.commit()
         except JudgingError as exc:
             db.rollback()

@@ -477,3 +477,27 @@ def _flag_duplicates(session: Session, *, edition: Edition, new_ids: set[int]) -
         session.add(NominationFlag(nomination_id=nid, kind=kind, other_nomination_id=other, score=score, detail=[]))
     session.flush()
     return len(pairs)
+
+
+def store_entered(session: Session, *, edition: Edition, rows: list[tuple[NominationRow, int | None, list[CleanFile]]],
+                  source: str, store: AttachmentStore, by: audit.Actor, written: list[str] | None = None,
+                  correctable: Collection[int] = frozenset()) -> NominationImport:
+    """Store rows validated elsewhere (a city's online form) exactly as an upload's: the same redaction against
+    the edition's names, identity apart, attachments stored twice, duplicate flags and an import report.
+
+    ``rows``: each valid row, the nomination it replaces (None: a new one) and its already sanitized files.
+    ``source`` names where they came from in the report (``filename``)."""
+    digest = hashlib.sha256("".join(row.content_digest for row, _, _ in rows).encode()).hexdigest()
+    record = NominationImport(edition_id=edition.id, filename=source[:300], archive_name="", sha256=digest,
+                              keep_valid=False, status="rejected", created_by_id=by.id, errors=[], rows=len(rows))
+    record.written = written if written is not None else []  # type: ignore[attr-defined]
+    record.resubmitted = []  # type: ignore[attr-defined]
+    plan = _Plan(planned=[_Planned(row, existing, files) for row, existing, files in rows], unchanged=0, errors=[],
+                 notices=[])
+    writer = _store_nominations(session, edition=edition, record=record, plan=plan,
+                                categories={c.key.value: c for c in edition.categories}, store=store,
+                                correctable=correctable, report=_quiet)
+    flagged = _flag_duplicates(session, edition=edition, new_ids=set(writer.created_ids) | set(writer.updated_ids))
+    _finish(session, record, plan=plan, writer=writer, keep_valid=False, duplicate_flags=flagged, by=by)
+    record.nomination_ids = [*writer.created_ids, *writer.updated_ids]  # type: ignore[attr-defined]
+    return record

@@ -35,6 +35,7 @@ from judging.textsim import short_forms
 #: Flag kinds, in the order the organizer's page lists them.
 FLAG_KINDS = ("same_title_employer", "similar_text", "attachment_leftover", "text_leftover")
 TARGET_KEY = "nomination_target"
+CATEGORY_TARGETS_KEY = "category_targets"  # {category id: the category's total}, set on the quotas page
 
 
 # ------------------------------------------------------------------------------------------ quotas
@@ -104,9 +105,10 @@ def parse_units(text: str) -> list[tuple[str, str, int]]:
 
 
 def set_quotas(session: Session, *, edition: Edition, units: list[tuple[str, str, int]], total: int,
-               by: audit.Actor) -> None:
-    """Replace the edition's nominating units and total target (audited); targets follow in the report."""
-    if total < 0:
+               by: audit.Actor, category_totals: Mapping[int, int] | None = None) -> None:
+    """Replace the edition's nominating units, total target and (optionally) each category's own total
+    (audited); targets follow in the report. ``category_totals`` None keeps the categories' totals as they are."""
+    if total < 0 or any(count < 0 for count in (category_totals or {}).values()):
         raise JudgingError(N_("The total target must not be negative."))
     if not units:
         raise JudgingError(N_("List at least one city with its number of employees."))
@@ -124,10 +126,36 @@ def set_quotas(session: Session, *, edition: Edition, units: list[tuple[str, str
     for name, unit in existing.items():
         if name not in keep:
             session.delete(unit)
-    edition.settings = {**(edition.settings or {}), TARGET_KEY: int(total)}
+    settings = {**(edition.settings or {}), TARGET_KEY: int(total)}
+    if category_totals is not None:
+        known = {c.id for c in edition.categories}
+        settings[CATEGORY_TARGETS_KEY] = {str(k): int(v) for k, v in category_totals.items() if k in known}
+    edition.settings = settings
     session.flush()
     audit.append(session, actor=by, action="edition.quotas_set", object_type="edition", object_id=edition.id,
-                 data={"total": int(total), "units": [[n, k, c] for n, k, c in units]})
+                 data={"total": int(total), "units": [[n, k, c] for n, k, c in units],
+                       **({"category_totals": settings[CATEGORY_TARGETS_KEY]} if category_totals is not None else {})})
+
+
+def category_totals(edition: Edition) -> dict[int, int]:
+    """Each category's total: its own where the organizer set one, else an equal share of the edition's total
+    (largest remainder over the categories in their order), so the city quotas of every category always exist."""
+    settings = edition.settings or {}
+    total = settings.get(TARGET_KEY)
+    own = {int(k): int(v) for k, v in (settings.get(CATEGORY_TARGETS_KEY) or {}).items()}
+    categories = list(edition.categories)
+    shares = (allocate_targets({f"{c.position:04d}-{c.id}": 1 for c in categories}, int(total))
+              if total is not None and categories else {})
+    return {c.id: own.get(c.id, shares.get(f"{c.position:04d}-{c.id}", 0)) for c in categories}
+
+
+def city_category_targets(session: Session, *, edition: Edition) -> dict[int, dict[str, int]]:
+    """Per category, each unit's quota: the category's total shared in proportion to employees (largest
+    remainder, as the units' overall targets). Empty when no units or employees are set."""
+    units = {u.name: u.employees for u in quota_units(session, edition=edition)}
+    if not units or not sum(units.values()):
+        return {}
+    return {category_id: allocate_targets(units, total) for category_id, total in category_totals(edition).items()}
 
 
 def quota_report(session: Session, *, edition: Edition) -> QuotaReport:

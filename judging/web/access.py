@@ -24,7 +24,7 @@ from judging.settings import Settings
 from judging.web.app import create_app
 from judging.web.guards import permissions_of
 
-ROLES: tuple[Role | None, ...] = (Role.ORGANIZER, Role.AUDITOR, Role.JUDGE, Role.ADMIN, None)
+ROLES: tuple[Role | None, ...] = (Role.ORGANIZER, Role.AUDITOR, Role.JUDGE, Role.ADMIN, Role.NOMINATOR, None)
 STAGES = tuple(StageKind)
 STAGE_NAMES = {StageKind.NOMINATION: "推荐", StageKind.FORMAL_REVIEW: "形式审查", StageKind.ONLINE_REVIEW: "网络评审",
                StageKind.PANEL_MEETING: "会议评审", StageKind.PUBLIC_NOTICE: "公示", StageKind.APPROVAL: "审定"}

@@ -125,6 +125,10 @@ FIELDS = {
     "withdrawn": N_("Withdrawn"),
     "withdrawn_assignment": N_("Withdrawn assignment"),
     "withdrawn_assignments": N_("Withdrawn assignments"),
+    # the cities' online nominations and their quotas per category
+    "fields_changed": N_("Fields changed"), "files_added": N_("Files added"), "files_removed": N_("Files removed"),
+    "quota": N_("Quota"), "submitted": N_("Submitted"), "import_id": N_("Intake report"),
+    "correction": N_("Correction after a return"), "category_totals": N_("Total per category"),
 }
 CODES = {
     "mode": {"k": N_("k judges per nomination"), "blocks": N_("Panels"), "panels": N_("Panels")},
