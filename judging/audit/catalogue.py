@@ -62,6 +62,14 @@ ACTIONS: dict[str, ActionEntry] = _entries(
     ("sequence_number.skipped", N_("Sequence number left unused"),
      N_("A transaction took this sequence number and was rolled back; the sealer recorded the number as unused "
         "once no transaction could still commit it.")),
+    # city nominations
+    ("city_entry.saved", N_("City nomination draft saved"),
+     N_("A city account created or changed a nomination form: the fields changed and the files added or removed.")),
+    ("city_entry.submitted", N_("City nomination submitted"),
+     N_("A city account submitted a nomination, or its correction after a return, within its quota; the nomination, "
+        "the version, the quota and the count are recorded.")),
+    ("city_entry.withdrawn", N_("City nomination withdrawn"),
+     N_("A city account withdrew a draft or, before the deadline, a submitted nomination, with a reason.")),
     # background jobs
     ("job.queued", N_("Background job queued"),
      N_("A background job (a computation, an import, a report) was started; its kind and parameters are "

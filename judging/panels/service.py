@@ -42,10 +42,7 @@ from judging.panels.plan_settings import PlanSettings
 
 Progress = Callable[[float, str], None]
 _LIST_LIMIT = 50
-
-
-def _quiet(fraction: float, message: str = "") -> None:
-    pass
+_quiet: Progress = lambda fraction, message="": None  # noqa: E731 (no one listens)
 
 
 # ---------------------------------------------------------------------------- the instance
@@ -479,15 +476,11 @@ def commit_plan(session: Session, *, plan_id: int, by: audit.Actor, now: dt.date
 
 def _tell_new_items(session: Session, counts: Counter, *, round_: Round, by: audit.Actor) -> None:
     """Each judge hears of their new items (``counts``: per expert id), by mail or on their home page."""
-    ids = sorted(counts)
-    new_items: dict[int, int] = {}  # per judge's account; one query for all (a large round has thousands)
-    for start in range(0, len(ids), 5000):
-        new_items.update({user_id: counts[expert_id] for expert_id, user_id in session.execute(
-            select(Expert.id, Expert.user_id).where(Expert.id.in_(ids[start:start + 5000]),
-                                                    Expert.user_id.is_not(None)))})
-    for recipient in notifications.users(session, new_items):
-        notifications.queue(session, event="items_assigned", to=[recipient], by=by, count=new_items[recipient.user_id],
-                            round=round_.name, deadline=round_.deadline_at, link="/judge")
+    judges = dict(session.execute(select(Expert.user_id, Expert.id).where(  # one lookup: a round has thousands
+        Expert.id.in_(sorted(counts)), Expert.user_id.is_not(None))).all())
+    for recipient in notifications.users(session, judges):
+        notifications.queue(session, event="items_assigned", to=[recipient], by=by, link="/judge",
+                            count=counts[judges[recipient.user_id]], round=round_.name, deadline=round_.deadline_at)
 
 
 def committed_plan(session: Session, *, round_id: int, category_id: int) -> AssignmentPlan | None:
