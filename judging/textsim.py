@@ -238,7 +238,7 @@ def near_duplicates(
     signature: int = 32,
     min_share: float = 0.5,
     max_df: int | None = None,
-    chunk: int = 500,
+    chunk: int = 250,
 ) -> list[SimilarPair]:
     """Pairs of texts whose :func:`cosine` similarity is at least `threshold`.
 
@@ -262,7 +262,7 @@ def near_duplicates(
     chunk : int
         Texts per batch. The corpus is read four times, a batch at a time (n-grams in
         more than one text, their document frequencies, signatures, who holds each
-        signature n-gram), so memory is one batch's n-grams, a 64 MB sketch and the
+        signature n-gram), so memory is one batch's n-grams, a 16 MB sketch and the
         frequencies of the shared n-grams, never the whole incidence.
 
     Returns
@@ -396,7 +396,7 @@ class _SeenTwice:
     twice): a key alone in its bucket is told exactly; one sharing a bucket may be kept wrongly, never
     dropped (the exact count that follows puts it right)."""
 
-    BITS = 28  # 2**28 buckets, 32 MB a bitmap
+    BITS = 26  # 2**26 buckets, 8 MB a bitmap
 
     def __init__(self) -> None:
         self.once = np.zeros(1 << (self.BITS - 6), dtype=np.uint64)

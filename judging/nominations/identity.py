@@ -112,7 +112,7 @@ def person_forms(name: str) -> list[str]:
     return [*names, *titles]
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=4096)  # a row's own names, asked again as it is redacted; not a whole edition's
 def _person_forms(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(the name's own spellings, its surname-and-title forms)."""
     name = re.sub(r"\s+", "", unicodedata.normalize("NFKC", name or ""))
@@ -220,7 +220,7 @@ class Identity:
                 for kind, strings in out.items() if strings}
 
 
-@functools.lru_cache(maxsize=262144)
+@functools.lru_cache(maxsize=16384)  # bounded: an edition has hundreds of thousands of name forms
 def _key(text: str) -> str:
     return _compact(_fold(unicodedata.normalize("NFKC", text or "")))
 

@@ -144,9 +144,10 @@ def import_nominations(
             raise _Rejected(plan.errors + plan.notices)
     except _Rejected as rejected:
         return _reject(session, record, rejected.problems, by=by)
-
+    upload.rows, upload.files = [], {}  # planned now: the rows to write are in the plan, the rest can go
     writer = _store_nominations(session, edition=edition, record=record, plan=plan, categories=upload.categories,
                                 store=store, correctable=correctable, report=report)
+    plan.planned = []  # written: the texts are in the database, where the duplicate search reads them
     report(0.85, N_("Looking for duplicates"))
     flagged = _flag_duplicates(session, edition=edition, new_ids=set(writer.created_ids) | set(writer.updated_ids))
     _finish(session, record, plan=plan, writer=writer, keep_valid=keep_valid, duplicate_flags=flagged, by=by)
@@ -378,15 +379,23 @@ class _NominationWriter:
 
     def _flush_chunk(self) -> None:
         self.session.flush()
+        written = []
         for nomination, plan, masked in self._chunk:
             row = plan.row
             if plan.existing_id is None:
-                self.session.add(NominationOriginal(
+                written.append(NominationOriginal(
                     nomination_id=nomination.id, edition_id=self.edition.id, fingerprint=row.fingerprint,
                     content_digest=row.content_digest, title=row.title, summary=row.summary, body=row.body,
                     name_after_creator=row.name_after_creator, employer_forms=[], masked=masked,
                     import_id=self.record.id, source_row=row.row))
                 self.created_ids.append(nomination.id)
+            written.append(nomination)
+        self.session.add_all(o for o in written if isinstance(o, NominationOriginal))
+        self.session.flush()
+        # Written rows leave the session (a nomination takes its identity and attachments along): an import of
+        # 20,000 rows would otherwise keep every one in memory. The leftover flags need only their ids.
+        for obj in written:
+            self.session.expunge(obj)
         self._chunk.clear()
 
     def finish(self) -> None:

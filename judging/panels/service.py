@@ -229,15 +229,17 @@ def _avoided(inst: Instance, pairs: np.ndarray) -> list[dict]:
              "preferred": bool(preferred[t])} for t in order.tolist()]
 
 
-def check_can_preview(session: Session, *, round_: Round, category: Category) -> None:
-    """Refuse (JudgingError) a preview that cannot lead anywhere, before any solving starts."""
+def check_can_preview(session: Session, *, round_: Round, category: Category) -> list[Nomination]:
+    """Refuse (JudgingError) a preview that cannot lead anywhere, before any solving starts; else the
+    nominations to assign."""
     if round_.status is RoundStatus.CLOSED:
         raise Conflict(N_("The round is closed."))
     if _active_count(session, round_id=round_.id, category_id=category.id):
         raise Conflict(N_("This category already has assignments in this round; refill or swap experts instead."))
-    nominations_to_judge(session, round_=round_, category=category)
+    nominations = nominations_to_judge(session, round_=round_, category=category)
     if not session.scalar(select(func.count()).select_from(Expert).where(Expert.active.is_(True))):
         raise JudgingError(N_("There are no active experts in the pool."))
+    return nominations
 
 
 def preview_plan(session: Session, *, round_id: int, category_id: int, settings: PlanSettings,
@@ -254,8 +256,7 @@ def preview_plan(session: Session, *, round_id: int, category_id: int, settings:
     report = progress if (progress is not None and release_while_solving) else _quiet
     settings.check()
     round_, category = get_round_category(session, round_id=round_id, category_id=category_id)
-    check_can_preview(session, round_=round_, category=category)
-    nominations = eligible_nominations(session, round_=round_, category=category)
+    nominations = check_can_preview(session, round_=round_, category=category)
     experts = active_experts(session)
     inst = build_instance(session, round_=round_, category=category, nominations=nominations, experts=experts,
                           same_city=settings.same_city)
