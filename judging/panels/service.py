@@ -230,8 +230,7 @@ def _avoided(inst: Instance, pairs: np.ndarray) -> list[dict]:
 
 
 def check_can_preview(session: Session, *, round_: Round, category: Category) -> list[Nomination]:
-    """Refuse (JudgingError) a preview that cannot lead anywhere, before any solving starts; else the
-    nominations to assign."""
+    """Refuse (JudgingError) a preview that cannot lead anywhere, before any solving starts; else the nominees."""
     if round_.status is RoundStatus.CLOSED:
         raise Conflict(N_("The round is closed."))
     if _active_count(session, round_id=round_.id, category_id=category.id):
