@@ -18,6 +18,7 @@ __all__ = [
     "SimilarPair",
     "cosine",
     "ngram_counts",
+    "ngram_columns",
     "ngram_matrix",
     "near_duplicates",
     "normalize_company",
@@ -93,9 +94,18 @@ def _fold_corpus(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     fold_len = np.fromiter(map(len, folded), dtype=np.int64, count=len(folded))
     fold_start = np.concatenate([[0], np.cumsum(fold_len)[:-1]])
     flat = np.frombuffer("".join(folded).encode("utf-32-le"), dtype=np.uint32)
-    slot = np.zeros(0x110000, dtype=np.int64)
+    slot = np.zeros(0x110000, dtype=np.int32 if len(distinct) < 2**31 else np.int64)
     slot[distinct] = np.arange(len(distinct))
     s = slot[cps]
+    if len(flat) and fold_len.max() == 1:  # the usual case: each character folds to one or none (punctuation)
+        one = np.zeros(len(distinct), dtype=np.uint32)
+        one[fold_len == 1] = flat
+        keep = (fold_len == 1)[s]
+        lengths = np.zeros(len(texts), dtype=np.int64)
+        nonempty = raw_lengths > 0
+        starts = (np.cumsum(raw_lengths) - raw_lengths)[nonempty]
+        lengths[nonempty] = np.add.reduceat(keep, starts, dtype=np.int64) if len(starts) else 0
+        return one[s[keep]], lengths
     out_len = fold_len[s]
     if len(flat) == 0:
         return flat, np.zeros(len(texts), dtype=np.int64)
@@ -114,13 +124,14 @@ def ngram_matrix(texts: Sequence[str], ns: tuple[int, ...] = (2, 3)) -> sparse.c
 
     Row i times row j equals :func:`cosine` of texts i and j. Empty texts give
     all-zero rows. Column order is an implementation detail. See
-    :func:`_ngram_columns` for how it is built.
+    :func:`ngram_columns` for how it is built.
     """
-    return _ngram_columns(texts, ns).tocsr()
+    return ngram_columns(texts, ns).tocsr()
 
 
-def _ngram_columns(texts: Sequence[str], ns: tuple[int, ...] = (2, 3)) -> sparse.csc_matrix:
-    """:func:`ngram_matrix` in column-major form (how it is built, so no conversion).
+def ngram_columns(texts: Sequence[str], ns: tuple[int, ...] = (2, 3)) -> sparse.csc_matrix:
+    """:func:`ngram_matrix` in column-major form (how it is built, so no conversion): cheap to take some
+    n-grams' columns from, where converting the whole matrix to rows is not.
 
     Rows are texts, columns distinct n-grams, entries counts scaled to unit length.
 

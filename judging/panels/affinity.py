@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from judging.textsim import cosine, ngram_counts, ngram_matrix
+from judging.textsim import cosine, ngram_columns, ngram_counts, ngram_matrix
 
 WEIGHTS = {"industry": 0.5, "text": 0.3, "category": 0.2}
 NGRAMS = (2, 3)        # long texts: bigrams and trigrams
@@ -102,8 +102,13 @@ def affinity_matrix(nominations: Sequence[NominationText], expert_fields: Sequen
     nom_ind = np.fromiter((iindex[x.industry] for x in nominations), np.int64, n)
     if n == 0 or m == 0:
         return np.zeros((n, m))
-    texts = ngram_matrix([" ".join(fs) for fs in fields_by_expert] + [x.text for x in nominations], NGRAMS)
-    E, N = texts[:m], texts[m:].tocsr()
+    texts = ngram_columns([" ".join(fs) for fs in fields_by_expert] + [x.text for x in nominations], NGRAMS)
+    # Only n-grams some expert's fields have add to a product; keeping just their columns (values already
+    # normalized by the whole text) spares turning the nominations' whole n-gram matrix into rows.
+    first_row = texts.indices[np.minimum(texts.indptr[:-1], max(len(texts.indices) - 1, 0))]
+    in_fields = np.flatnonzero((np.diff(texts.indptr) > 0) & (first_row < m))  # a column's rows are sorted
+    texts = texts[:, in_fields].tocsr()
+    E, N = texts[:m], texts[m:]
     dense = n * m <= DENSE_PAIRS
     keep = min(top or max(60, m // 20), m)
     col_keep = per_expert or max(60, 20 * n // max(m, 1))
