@@ -15,7 +15,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
 
     # The sequence is the primary key: unique, so no two events share a place. The database assigns it
-    # (PostgreSQL: audit_next_seq(), see migration 0016_perf; SQLite: the rowid), with no lock.
+    # (PostgreSQL: audit_next_seq(), see migration 0017_perf; SQLite: the rowid), with no lock.
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime]
     actor_id: Mapped[int | None] = mapped_column(index=True)

@@ -3,7 +3,7 @@
 Appends take no lock (``chain.append``), so events commit out of sequence order; the sealer never
 seals past a number that an open transaction may still commit. On PostgreSQL each event's number
 comes from ``audit_next_seq()``, which gives the transaction its id *before* it takes the number
-(migration 0016_perf). The sealer notes the sequence's last value L and then its own transaction id
+(migration 0017_perf). The sealer notes the sequence's last value L and then its own transaction id
 W: every number up to L was taken by a transaction older than W. Once the oldest running transaction
 is younger than W (``pg_snapshot_xmin``), every number up to L has committed or never will: a hole
 there is a rolled-back transaction's, sealed as a gap event. SQLite serializes writers, so a hole
