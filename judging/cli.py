@@ -442,7 +442,7 @@ def cmd_reports_make(args: argparse.Namespace) -> int:
     try:
         with _progress() as bar:
             document = documents.produce(
-                session_factory, lambda session: report_draft(session, run_id=args.run, kind=args.kind,
+                session_factory, lambda session: report_draft(session, run_id=args.run_id, kind=args.kind,
                                                               audience=args.audience, subject_id=args.subject),
                 by=CLI_ACTOR, progress=_bar(bar, "report"))
     except JudgingError as exc:
@@ -495,7 +495,7 @@ def add_work_commands(commands) -> None:
     reports = commands.add_parser("reports", help="PDF reports of a run").add_subparsers(
         dest="reports_command", required=True, metavar="ACTION")
     make = reports.add_parser("make", help="make a run's PDF report, store it and write it to a file")
-    make.add_argument("run", type=int, help="the run's id")
+    make.add_argument("run_id", metavar="RUN", type=int, help="the run's id")
     make.add_argument("--kind", required=True, choices=("ranking", "nomination", "judge", "audit"))
     make.add_argument("--audience", default="committee", choices=("committee", "auditor"))
     make.add_argument("--subject", type=int, help="one nomination's or judge's id (nomination and judge reports)")
