@@ -14,11 +14,11 @@ from typing import Any
 
 __all__ = [
     "ColumnMap",
-    "TemplateColumn",
     "Row",
     "RowError",
     "Table",
     "TableError",
+    "TemplateColumn",
     "normalize_header",
     "read_table",
     "resolve_columns",

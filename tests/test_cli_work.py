@@ -5,14 +5,14 @@ actor in the audit log, and a refusal that exits 2 with the service's reason."""
 from __future__ import annotations
 
 import pytest
+from panels.test_app_flow import _final_and_category
+from results.factories import demo_ids
 from sqlalchemy import func, select
 
 from judging.audit.models import AuditEvent
 from judging.editions.models import CategoryKey
 from judging.panels.models import Assignment, AssignmentPlan
 from judging.results.models import ResultRun
-from panels.test_app_flow import _final_and_category
-from results.factories import demo_ids
 
 
 @pytest.mark.parametrize("command", [["nominations", "import"], ["panels", "assign"], ["results", "run"],

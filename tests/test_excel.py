@@ -10,10 +10,12 @@ import io
 import re
 import subprocess
 
+from helpers import csrf_token, login
+from nominations.test_app_intake import edition_in_formal_review
 from openpyxl import load_workbook
+from results.factories import ORGANIZER, demo_ids
 from sqlalchemy import func, select
 
-from helpers import csrf_token, login
 from judging.demo import DEMO_PASSWORDS
 from judging.editions.models import CategoryKey
 from judging.i18n import translations
@@ -25,8 +27,6 @@ from judging.panels.models import Expert
 from judging.results import service as results
 from judging.results.models import ResultRun
 from judging.tabular import normalize_header
-from nominations.test_app_intake import edition_in_formal_review
-from results.factories import ORGANIZER, demo_ids
 
 ROWS = [  # what a city's office types into the template, by column header (Chinese template)
     {"类别": "十大科技成果", "城市": "南京", "项目名称": "转炉煤气回收智能控制系统", "完成人": "周明、陈静",
@@ -226,7 +226,7 @@ def test_exports_speak_the_readers_language_round_numbers_and_carry_their_digest
     assert sidecar.text.splitlines()[-1] == f"{hashlib.sha256(response.content).hexdigest()}  {name}"
     (tmp_path / name).write_bytes(response.content)
     (tmp_path / f"{name}.sha256").write_text(sidecar.text, encoding="utf-8")
-    checked = subprocess.run(["sha256sum", "-c", f"{name}.sha256"], cwd=tmp_path, capture_output=True, text=True)
+    checked = subprocess.run(["sha256sum", "-c", f"{name}.sha256"], check=False, cwd=tmp_path, capture_output=True, text=True)
     assert checked.returncode == 0 and f"{name}: OK" in checked.stdout
 
     english = client.get(f"/results/runs/{run_id}/export/judges.xlsx", cookies={"lang": "en"})

@@ -21,7 +21,14 @@ from judging.errors import N_
 from judging.nominations.models import Nomination
 from judging.panels.models import Expert
 from judging.results.models import ResultRun
-from judging.tabular import CSV_TYPE, DIGEST_TYPE, XLSX_TYPE, csv_bytes, digest_text, xlsx_bytes
+from judging.tabular import (
+    CSV_TYPE,
+    DIGEST_TYPE,
+    XLSX_TYPE,
+    csv_bytes,
+    digest_text,
+    xlsx_bytes,
+)
 
 TABLES = ("scores", "results", "judges")
 TITLES = {"scores": N_("Scores (long form)"), "results": N_("Results"), "judges": N_("Judges")}
