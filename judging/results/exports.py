@@ -135,8 +135,10 @@ def _readable(session: Session, *, run: ResultRun, table: str, role: str, gettex
     keys, rows = table_rows(session, run=run, table=table, role=role)
     kinds = [COLUMNS[key][1] for key in keys]
     yes, no = gettext(N_("Yes")), gettext(N_("No"))
-    body = [[(yes if v else no) if isinstance(v, bool) else shown(v, kind) for v, kind in zip(row, kinds)]
-            for row in rows]
+    # Yes/no and the familiarity codes (somewhat, familiar …) in words; numbers rounded.
+    words = [key == "familiarity" for key in keys]
+    body = [[(yes if v else no) if isinstance(v, bool) else gettext(v) if word and v else shown(v, kind)
+             for v, kind, word in zip(row, kinds, words)] for row in rows]
     return [[gettext(COLUMNS[key][0]) for key in keys], *body]
 
 
