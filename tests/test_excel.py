@@ -12,6 +12,7 @@ import subprocess
 
 from helpers import csrf_token, login
 from nominations.test_app_intake import edition_in_formal_review
+import pytest
 from openpyxl import load_workbook
 from results.factories import ORGANIZER, demo_ids
 from sqlalchemy import func, select
@@ -245,3 +246,36 @@ def test_exports_speak_the_readers_language_round_numbers_and_carry_their_digest
 def test_csv_exports_name_their_charset_once(client, demo):
     _organizer(client)
     assert client.get("/organizer/quotas/export.csv").headers["content-type"] == "text/csv; charset=utf-8"
+
+
+def test_numbers_are_rounded_to_what_they_mean():
+    from judging.results.exports import shown
+
+    assert shown(83.125, "score") == 83.13 and shown("27.500", "score") == 27.5  # half up, as by hand
+    assert shown(0.98765, "share") == 0.988 and shown(4.0, "rank") == 4 and isinstance(shown(4.0, "rank"), int)
+    assert shown("J07", None) == "J07" and shown(None, "score") is None and shown(12, None) == 12
+
+
+def test_a_template_is_read_from_its_data_sheet_and_held_to_its_layout():
+    from judging.tabular import TableError, TemplateColumn, read_table, resolve_columns, template_bytes
+
+    columns = [TemplateColumn("名称", required=True, example="示例项目"), TemplateColumn("城市", choices=["南京"])]
+    labels = dict.fromkeys(("column", "required", "note", "example", "yes", "no"), "x")
+    content = template_bytes(kind="demo", columns=columns, titles={"data": "填写", "instructions": "说明",
+                                                                   "example": "示例"},
+                             labels=labels, instructions=["=not a formula"])
+    book = load_workbook(io.BytesIO(content))
+    assert book["说明"]["A1"].value == "'=not a formula"  # every written cell goes through formula_safe
+    book.active = 1  # saved with the instructions sheet open: still the data sheet is read
+    book["填写"].append(["项目甲", "南京"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    table = read_table(buffer.getvalue())
+    assert table.template == "demo" and table.headers == ("名称 *", "城市") and table.rows[0].values == ("项目甲", "南京")
+    aliases = {"title": ["名称"], "city": ["城市"]}
+    layout = [("title", "名称 / Title"), ("city", "城市 / City")]
+    assert resolve_columns(table.headers + ("备注",), aliases, layout=layout).indexes == {"title": 0, "city": 1}
+    with pytest.raises(TableError) as deleted:
+        resolve_columns(("名称",), aliases, layout=layout)
+    assert deleted.value.key == "layout" and deleted.value.params == {"letter": "B", "expected": "城市 / City",
+                                                                      "found": ""}

@@ -10,7 +10,7 @@ Judges appear under the run's anonymous codes; auditors also get the expert's id
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
@@ -38,7 +38,7 @@ COLUMNS = {
     "code": (N_("Code"), None), "assignment": (N_("Assignment"), None), "judge": (N_("Judge"), None),
     "expert_id": (N_("Expert ID"), None), "expert_name": (N_("Expert name"), None),
     "criterion": (N_("Criterion no."), None), "criterion_name": (N_("Criterion"), None),
-    "weight": (N_("Weight"), "score"), "value": (N_("Score"), "score"), "grade": (N_("Grade"), None),
+    "weight": (N_("Weight"), "share"), "value": (N_("Score"), "score"), "grade": (N_("Grade"), None),
     "familiarity": (N_("Familiarity"), None), "total": (N_("Total"), "score"),
     "rank": (N_("Rank"), "rank"), "title": (N_("Title"), None), "calibrated": (N_("Calibrated value"), "score"),
     "se": (N_("Standard error"), "score"), "raw_mean": (N_("Raw mean"), "score"), "raw_rank": (N_("Raw rank"), "rank"),
@@ -59,9 +59,12 @@ def shown(value: Any, kind: str | None) -> Any:
         number = Decimal(str(value))
     except InvalidOperation:
         return value
+    if not number.is_finite():
+        return value
+    # Half up (四舍五入), as a reader rounds by hand: 83.125 shows as 83.13.
     if kind == "rank":
-        return int(number.to_integral_value())
-    return float(round(number, PLACES[kind]))
+        return int(number.to_integral_value(rounding=ROUND_HALF_UP))
+    return float(number.quantize(Decimal(1).scaleb(-PLACES[kind]), rounding=ROUND_HALF_UP))
 
 
 def metadata(session: Session, run: ResultRun, gettext) -> list[tuple[str, Any]]:
