@@ -10,9 +10,9 @@ import io
 import re
 import subprocess
 
+import pytest
 from helpers import csrf_token, login
 from nominations.test_app_intake import edition_in_formal_review
-import pytest
 from openpyxl import load_workbook
 from results.factories import ORGANIZER, demo_ids
 from sqlalchemy import func, select
@@ -257,7 +257,13 @@ def test_numbers_are_rounded_to_what_they_mean():
 
 
 def test_a_template_is_read_from_its_data_sheet_and_held_to_its_layout():
-    from judging.tabular import TableError, TemplateColumn, read_table, resolve_columns, template_bytes
+    from judging.tabular import (
+        TableError,
+        TemplateColumn,
+        read_table,
+        resolve_columns,
+        template_bytes,
+    )
 
     columns = [TemplateColumn("名称", required=True, example="示例项目"), TemplateColumn("城市", choices=["南京"])]
     labels = dict.fromkeys(("column", "required", "note", "example", "yes", "no"), "x")

@@ -95,7 +95,7 @@ class AuditorController(Controller):
     @get("/log.xlsx", sync_to_thread=True)
     def export(self, request: Request, db: DbSession) -> Response:
         """The filtered log as a workbook (at most ``log.EXPORT_LIMIT`` events, newest first)."""
-        where, _given = _filters(request)
+        where, given = _filters(request)
         gettext, zone = gettext_for(request), _zone(request)
         header = [gettext(h) for h in (N_("Sequence"), N_("Time"), N_("Actor"), N_("Action"), N_("Action code"),
                                        N_("Object"), N_("Details"), N_("Hash"))]
@@ -108,7 +108,7 @@ class AuditorController(Controller):
         # What the rows are: when they were taken, under which filter, and the chain head they end at.
         head = chain_head(db)
         about = [[gettext(N_("Made at")), dt.datetime.now(zone).strftime("%Y-%m-%d %H:%M:%S %z")],
-                 [gettext(N_("Filter")), urlencode(_given)], [gettext(N_("Events")), len(rows) - 1],
+                 [gettext(N_("Filter")), urlencode(given)], [gettext(N_("Events")), len(rows) - 1],
                  [gettext(N_("Chain length")), head.length], [gettext(N_("Chain head")), head.hash]]
         body = xlsx_bytes([(gettext(N_("Audit log")), rows), (gettext(N_("About this export")), about)])
         return Response(content=body, media_type=XLSX_TYPE,
