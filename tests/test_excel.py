@@ -122,8 +122,14 @@ def test_a_filled_template_imports_through_the_page_and_the_cli(client, demo, se
     edition_in_formal_review(session_factory)
     _organizer(client)
     template = client.get("/organizer/nominations/template.xlsx").content
-    report = _upload(client, _fill(template, ROWS[:2]))
+    chinese = _fill(template, ROWS[:2])
+    report = _upload(client, chinese)
     assert 'id="count-created">2<' in report
+    # The same file through the CLI: the same service, so the same rows are known and nothing is added.
+    (tmp_path / "推荐表.xlsx").write_bytes(chinese)
+    again = cli("nominations", "import", str(tmp_path / "推荐表.xlsx"), "--edition", "2027", url=db_url,
+                env={"JUDGING_VAR_DIR": str(tmp_path)})
+    assert again.returncode == 0 and "2 rows, 0 created, 0 updated, 2 unchanged" in again.stdout, again.stdout
     with session_factory() as s:
         titles = set(s.scalars(select(Nomination.title)))
     assert {"转炉煤气回收智能控制系统", "挖掘机液压系统快速排障操作法"} <= titles
@@ -140,6 +146,7 @@ def test_a_filled_template_imports_through_the_page_and_the_cli(client, demo, se
     with session_factory() as s:
         record = s.scalar(select(NominationImport).order_by(NominationImport.id.desc()).limit(1))
         assert record.created == 1 and record.created_by_id is None
+        # Read by the app's process after two commands wrote: its view of the SQLite file is whole.
         assert s.scalar(select(func.count()).select_from(Nomination).where(Nomination.title == "冷却水循环利用建议")) == 1
 
 
