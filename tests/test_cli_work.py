@@ -81,3 +81,27 @@ def test_panels_assign_previews_then_commits_and_refuses_an_assigned_category(cl
     assert again.returncode == 2
     assert again.stderr.strip() == ("judging: error: This category already has assignments in this round; "
                                     "refill or swap experts instead.")
+
+
+def test_nominations_import_refuses_a_closed_stage_or_a_bad_file_and_stores_nothing(cli, demo, db_url,
+                                                                                    session_factory, tmp_path):
+    from judging.nominations.models import Nomination
+    from nominations.test_import_service import ROW_METHOD, csv_bytes
+
+    with session_factory() as s:
+        before = s.scalar(select(func.count()).select_from(Nomination))
+    table = tmp_path / "late.csv"
+    table.write_bytes(csv_bytes([ROW_METHOD]))
+    late = cli("nominations", "import", str(table), "--edition", "2026", url=db_url,
+               env={"JUDGING_VAR_DIR": str(tmp_path)})
+    assert late.returncode == 2 and "no longer takes nominations" in late.stderr
+    assert late.stderr.strip().endswith("judging: error: nothing imported: 1 problem(s), listed above")
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    bad = cli("nominations", "import", str(binary), "--edition", "2026", url=db_url,
+              env={"JUDGING_VAR_DIR": str(tmp_path)})
+    assert bad.returncode == 2 and "The file is not a text table (it contains binary data)." in bad.stderr
+    missing = cli("nominations", "import", str(tmp_path / "nowhere.xlsx"), url=db_url)
+    assert missing.returncode == 2 and "cannot read" in missing.stderr and "nowhere.xlsx" in missing.stderr
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Nomination)) == before
