@@ -85,8 +85,9 @@ def test_panels_assign_previews_then_commits_and_refuses_an_assigned_category(cl
 
 def test_nominations_import_refuses_a_closed_stage_or_a_bad_file_and_stores_nothing(cli, demo, db_url,
                                                                                     session_factory, tmp_path):
-    from judging.nominations.models import Nomination
     from nominations.test_import_service import ROW_METHOD, csv_bytes
+
+    from judging.nominations.models import Nomination
 
     with session_factory() as s:
         before = s.scalar(select(func.count()).select_from(Nomination))
