@@ -411,15 +411,28 @@ def csv_bytes(rows: Iterable[Sequence[Any]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def xlsx_bytes(sheets: Iterable[tuple[str, Iterable[Sequence[Any]]]]) -> bytes:
-    """A workbook with one sheet per ``(title, rows)``, every cell neutralized."""
+def xlsx_bytes(sheets: Iterable[tuple[str, Iterable[Sequence[Any]]]],
+               *, formats: Mapping[str, Sequence[str | None]] | None = None) -> bytes:
+    """A workbook with one sheet per ``(title, rows)``, every cell neutralized. ``formats``: per sheet title,
+    a number format per column (``"0.00"``) for the rows below the header, so Excel shows 83.40, not 83.4."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     for title, rows in sheets:
         sheet = book.create_sheet(title[:31])  # Excel's limit on a sheet name
-        for row in rows:
-            sheet.append([formula_safe(v) for v in row])
+        shown = (formats or {}).get(title)
+        for number, row in enumerate(rows):
+            if not shown or number == 0:
+                sheet.append([formula_safe(v) for v in row])
+                continue
+            cells = []
+            for value, fmt in zip(row, list(shown) + [None] * (len(row) - len(shown))):
+                cell = WriteOnlyCell(sheet, value=formula_safe(value))
+                if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
+                    cell.number_format = fmt
+                cells.append(cell)
+            sheet.append(cells)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -244,6 +244,9 @@ def test_exports_speak_the_readers_language_round_numbers_and_carry_their_digest
     assert header == ["Judge", "Number of scores", "Severity", "Scale", "Correlation", "RMS residual"]
     for row in book["Judges"].iter_rows(min_row=2, values_only=True):
         assert all(v is None or round(v, 3) == v for v in row[2:])
+    expected = [None, None, "0.00", "0.000", "0.000", "0.00"]  # Excel shows 1.50, not 1.5
+    shown = [(c.number_format, want) for c, want in zip(book["Judges"][2], expected) if isinstance(c.value, float)]
+    assert shown and all(fmt == want for fmt, want in shown)
     about = dict(book["About this export"].iter_rows(values_only=True))
     assert about["Run"] == str(run_id) and about["Method"] == "mean" and about["Edition"] == "2026"
     assert about["Output digest"] == digests[1] and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", about["Made at"])

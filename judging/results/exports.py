@@ -49,6 +49,7 @@ COLUMNS = {
     "correlation": (N_("Correlation"), "share"), "rms_residual": (N_("RMS residual"), "score"),
 }
 PLACES = {"score": 2, "share": 3}
+FORMATS = {"score": "0.00", "share": "0.000", "rank": "0"}  # how Excel shows them
 
 
 def shown(value: Any, kind: str | None) -> Any:
@@ -134,7 +135,9 @@ def table_rows(session: Session, *, run: ResultRun, table: str, role: str) -> tu
     raise ValueError(f"unknown table {table!r}")
 
 
-def _readable(session: Session, *, run: ResultRun, table: str, role: str, gettext) -> list[list[Any]]:
+def _readable(session: Session, *, run: ResultRun, table: str, role: str, gettext
+              ) -> tuple[list[list[Any]], list[str | None]]:
+    """The table with headers in ``gettext``'s language and numbers rounded, and each column's number format."""
     keys, rows = table_rows(session, run=run, table=table, role=role)
     kinds = [COLUMNS[key][1] for key in keys]
     yes, no = gettext(N_("Yes")), gettext(N_("No"))
@@ -142,18 +145,20 @@ def _readable(session: Session, *, run: ResultRun, table: str, role: str, gettex
     words = [key == "familiarity" for key in keys]
     body = [[(yes if v else no) if isinstance(v, bool) else gettext(v) if word and v else shown(v, kind)
              for v, kind, word in zip(row, kinds, words)] for row in rows]
-    return [[gettext(COLUMNS[key][0]) for key in keys], *body]
+    return [[gettext(COLUMNS[key][0]) for key in keys], *body], [FORMATS.get(kind) for kind in kinds]
 
 
 def export(session: Session, *, run: ResultRun, table: str, fmt: str, role: str, gettext) -> tuple[bytes, str, str]:
     """The table as CSV or XLSX in ``gettext``'s language: ``(content, media type, file name)``."""
-    rows = _readable(session, run=run, table=table, role=role, gettext=gettext)
+    rows, formats = _readable(session, run=run, table=table, role=role, gettext=gettext)
     name = filename(session, run, table, fmt)
     if fmt == "csv":
         return csv_bytes(rows), CSV_TYPE, name
     if fmt == "xlsx":
         about = [[label, str(value)] for label, value in metadata(session, run, gettext)]
-        return xlsx_bytes([(gettext(TITLES[table]), rows), (gettext(N_("About this export")), about)]), XLSX_TYPE, name
+        title = gettext(TITLES[table])
+        return xlsx_bytes([(title, rows), (gettext(N_("About this export")), about)], formats={title: formats}), \
+            XLSX_TYPE, name
     raise ValueError(f"unknown format {fmt!r}")
 
 
