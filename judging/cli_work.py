@@ -1,5 +1,6 @@
 """The organizer's work from the command line: `nominations import`, `panels assign`, `results run` and
-`reports make`. Each calls the service its page calls, in one transaction, as the ``cli`` actor."""
+`reports make`. Each calls the service its page's job calls, as the ``cli`` actor, and exits 2 with the
+service's reason when it refuses."""
 
 from __future__ import annotations
 
