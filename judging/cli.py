@@ -390,6 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
     prove = audit_parser.add_parser("prove", help="print an event's inclusion proof in the latest signed tree head")
     prove.add_argument("seq", type=int, help="the event's sequence number")
     prove.set_defaults(run=cmd_audit_prove)
+    from judging.cli_work import add_work_commands  # here: that module builds on this one's helpers
+
+    add_work_commands(commands)
     return parser
 
 

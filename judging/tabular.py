@@ -1,10 +1,11 @@
-"""Read uploaded CSV/XLSX tables into header names and numbered rows, map column aliases, and write cells
-that a spreadsheet opens safely."""
+"""Read uploaded CSV/XLSX tables into header names and numbered rows, map column aliases, and write cells,
+workbooks and fill-in templates that a spreadsheet opens safely."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,9 +18,11 @@ __all__ = [
     "RowError",
     "Table",
     "TableError",
+    "TemplateColumn",
     "normalize_header",
     "read_table",
     "resolve_columns",
+    "template_bytes",
 ]
 
 # User-facing texts live here, in one place, so they can be put through Babel later.
@@ -38,6 +41,8 @@ MESSAGES = {
     "missing": "Missing required column(s): {columns}.",
     "ambiguous": "Columns {columns} all mean “{field}”; keep only one of them.",
     "too_many_rows": "The table has more than {limit} data rows.",
+    "layout": "Column {letter} of the template must be “{expected}”, not “{found}”: "
+              "the template's columns may not be moved, renamed or removed.",
     "xlsx_too_big": "The workbook unpacks to more than {limit} MB.",
 }
 
@@ -88,6 +93,7 @@ class Table:
     rows: tuple[Row, ...]
     format: str  # "csv" or "xlsx"
     encoding: str | None = None  # for CSV: the encoding that decoded it
+    template: str | None = None  # for XLSX made by :func:`template_bytes`: its kind ("nominations", "experts")
 
 
 @dataclass(frozen=True)
@@ -160,7 +166,29 @@ def _read_csv(data: bytes) -> tuple[list[list[str]], str]:
     return [[cell.strip() for cell in record] for record in records], encoding
 
 
-def _read_xlsx(data: bytes, max_uncompressed: int) -> list[list[str]]:
+def _template_marker(workbook) -> tuple[str | None, str | None]:
+    """The kind and data sheet of a workbook made by :func:`template_bytes`, or (None, None)."""
+    if MARKER_SHEET not in workbook.sheetnames:
+        return None, None
+    first = next(workbook[MARKER_SHEET].iter_rows(min_row=1, max_row=1, values_only=True), ())
+    if len(first) >= 3 and first[0] == MARKER:
+        return str(first[1]), str(first[2] or "")
+    return None, None
+
+
+def _data_sheet(workbook, title: str | None):
+    # A template is read from its data sheet even when it was saved with the instructions sheet open.
+    if title and title in workbook.sheetnames:
+        return workbook[title]
+    sheet = workbook.active
+    if sheet is None or not hasattr(sheet, "iter_rows"):
+        if not workbook.worksheets:
+            raise TableError("no_sheet")
+        sheet = workbook.worksheets[0]
+    return sheet
+
+
+def _read_xlsx(data: bytes, max_uncompressed: int) -> tuple[list[list[str]], str | None]:
     # Imported lazily: CSV-only callers should not pay for openpyxl.
     import zipfile
 
@@ -180,15 +208,12 @@ def _read_xlsx(data: bytes, max_uncompressed: int) -> list[list[str]]:
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
         raise TableError("bad_xlsx", detail=exc) from None
     try:
-        sheet = workbook.active
-        if sheet is None or not hasattr(sheet, "iter_rows"):
-            if not workbook.worksheets:
-                raise TableError("no_sheet")
-            sheet = workbook.worksheets[0]
+        template, title = _template_marker(workbook)
+        sheet = _data_sheet(workbook, title)
         # Some exporters write a wrong <dimension>, and read-only mode would trust it and
         # stop early; forget it and read what is really there.
         sheet.reset_dimensions()
-        return [[_cell_text(v) for v in values] for values in sheet.iter_rows(values_only=True)]
+        return [[_cell_text(v) for v in values] for values in sheet.iter_rows(values_only=True)], template
     except (zipfile.BadZipFile, KeyError, OSError, SyntaxError) as exc:  # a sheet's XML is read lazily
         raise TableError("bad_xlsx", detail=exc) from None
     finally:
@@ -236,8 +261,9 @@ def read_table(
         raise TableError("empty")
     if data.startswith(OLE_MAGIC):
         raise TableError("xls")
+    template = None
     if data.startswith(ZIP_MAGIC):
-        records, fmt, encoding = _read_xlsx(data, max_uncompressed), "xlsx", None
+        (records, template), fmt, encoding = _read_xlsx(data, max_uncompressed), "xlsx", None
     else:
         (records, encoding), fmt = _read_csv(data), "csv"
 
@@ -262,7 +288,7 @@ def read_table(
         rows.append(Row(number, tuple(values + extra)))
         if max_rows is not None and len(rows) > max_rows:
             raise TableError("too_many_rows", limit=max_rows)
-    return Table(tuple(header), tuple(rows), fmt, encoding)
+    return Table(tuple(header), tuple(rows), fmt, encoding, template)
 
 
 def normalize_header(name: str) -> str:
@@ -276,6 +302,7 @@ def resolve_columns(
     aliases: Mapping[str, Iterable[str]],
     *,
     required: Iterable[str] = (),
+    layout: Sequence[tuple[str, str]] | None = None,
 ) -> ColumnMap:
     """Map a table's headers to canonical field names.
 
@@ -289,6 +316,10 @@ def resolve_columns(
         ``:``, ``_`` and ``-``.
     required : iterable of str
         Fields that must be present.
+    layout : sequence of (field, header), optional
+        For a table filled in one of our templates: the template's columns in order. Each column must
+        still mean its field (by `aliases`), so a column moved, renamed or deleted is named in the error
+        rather than read as another field; columns added after the last one are ignored.
 
     Returns
     -------
@@ -298,13 +329,18 @@ def resolve_columns(
     ------
     TableError
         One error naming every missing required column (by its first alias),
-        or naming the columns when two headers map to the same field.
+        or naming the columns when two headers map to the same field, or (with `layout`) naming the
+        first column that is not where the template put it.
     """
     headers = tuple(headers)
     lookup: dict[str, str] = {}
     for field, names in aliases.items():
         for name in (field, *names):
             lookup[normalize_header(name)] = field
+    for index, (field, expected) in enumerate(layout or ()):
+        found = headers[index] if index < len(headers) else ""
+        if lookup.get(normalize_header(found)) != field:
+            raise TableError("layout", letter=column_letter(index), expected=expected, found=found)
     found: dict[str, list[int]] = {}
     unknown: list[str] = []
     for index, header in enumerate(headers):
@@ -329,9 +365,21 @@ def resolve_columns(
     return ColumnMap({f: ix[0] for f, ix in found.items()}, headers, tuple(unknown))
 
 
+def column_letter(index: int) -> str:
+    """Excel's name of the 0-based column `index` (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 # ------------------------------------------------------------------------------------------ writing
 
-CSV_TYPE = "text/csv; charset=utf-8"
+# Without a charset: Litestar adds "; charset=utf-8" to every text/* type, so naming it here doubled it.
+CSV_TYPE = "text/csv"
+DIGEST_TYPE = "text/plain"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -354,25 +402,136 @@ def csv_cell(value: Any) -> Any:
     return formula_safe(value)
 
 
-def csv_bytes(rows: Iterable[Sequence[Any]], *, comments: Iterable[str] = ()) -> bytes:
+def csv_bytes(rows: Iterable[Sequence[Any]]) -> bytes:
     """Rows (header included) as UTF-8 CSV with a BOM (Excel, which most offices open CSV files with,
-    then reads the Chinese text), every cell neutralized; ``comments`` are ``# ...`` lines on top."""
+    then reads the Chinese text), every cell neutralized. Nothing but the table: what describes it goes in
+    the file name and in its :func:`digest_text` beside it."""
     buffer = io.StringIO()
-    for comment in comments:
-        buffer.write(f"# {comment}\n")
     csv.writer(buffer, lineterminator="\n").writerows([[csv_cell(v) for v in row] for row in rows])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def xlsx_bytes(sheets: Iterable[tuple[str, Iterable[Sequence[Any]]]]) -> bytes:
-    """A workbook with one sheet per ``(title, rows)``, every cell neutralized."""
+def xlsx_bytes(sheets: Iterable[tuple[str, Iterable[Sequence[Any]]]],
+               *, formats: Mapping[str, Sequence[str | None]] | None = None) -> bytes:
+    """A workbook with one sheet per ``(title, rows)``, every cell neutralized. ``formats``: per sheet title,
+    a number format per column (``"0.00"``) for the rows below the header, so Excel shows 83.40, not 83.4."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     for title, rows in sheets:
         sheet = book.create_sheet(title[:31])  # Excel's limit on a sheet name
-        for row in rows:
-            sheet.append([formula_safe(v) for v in row])
+        shown = (formats or {}).get(title)
+        for number, row in enumerate(rows):
+            if not shown or number == 0:
+                sheet.append([formula_safe(v) for v in row])
+                continue
+            cells = []
+            for value, fmt in zip(row, list(shown) + [None] * (len(row) - len(shown))):
+                cell = WriteOnlyCell(sheet, value=formula_safe(value))
+                if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
+                    cell.number_format = fmt
+                cells.append(cell)
+            sheet.append(cells)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def digest_text(content: bytes, filename: str, *, about: Iterable[tuple[str, Any]] = ()) -> bytes:
+    """The digest file that goes beside a download: ``about`` as ``# key: value`` lines, then the SHA-256 of
+    `content` in ``sha256sum`` format, so ``sha256sum -c file.sha256`` (which skips ``#`` lines) checks it."""
+    lines = [f"# {key}: {value}" for key, value in about]
+    lines.append(f"{hashlib.sha256(content).hexdigest()}  {filename}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+# ------------------------------------------------------------------------------------------ templates
+
+MARKER = "judging-template"
+MARKER_SHEET = "_lists"  # hidden: the marker on row 1, the drop-down lists below it
+LAST_ROW = 1_048_576  # Excel's last row: a drop-down covers every row a user may fill
+
+
+@dataclass(frozen=True)
+class TemplateColumn:
+    """One column of a fill-in template, as the reader sees it (texts already translated)."""
+
+    header: str
+    required: bool = False
+    example: Any = ""
+    note: str = ""              # what to write, on the instructions sheet
+    choices: Sequence[str] = ()  # a drop-down list
+    strict: bool = True          # refuse a value outside `choices` (else the list only suggests)
+    text: bool = False           # keep digits as typed (phones, patent numbers), not as a number
+    width: int = 16
+
+
+def template_bytes(*, kind: str, columns: Sequence[TemplateColumn], titles: Mapping[str, str],
+                   labels: Mapping[str, str], instructions: Sequence[str]) -> bytes:
+    """A fill-in workbook: an empty data sheet (headers, drop-downs), an instructions sheet, an example sheet,
+    and a hidden sheet that holds the lists and marks the file as a `kind` template for :func:`read_table`.
+
+    ``titles``: the sheets' names (``data``, ``instructions``, ``example``); ``labels``: the instructions
+    table's headings (``column``, ``required``, ``note``, ``example``, ``yes``, ``no``); ``instructions``:
+    paragraphs above that table. Headers of required columns end in `` *`` (ignored when read back).
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = Workbook()
+    data = book.active
+    data.title = titles["data"][:31]
+    lists = book.create_sheet(MARKER_SHEET)
+    lists.sheet_state = "hidden"
+    lists.append([MARKER, kind, data.title])
+    bold, shaded = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    headers = [c.header + (" *" if c.required else "") for c in columns]
+    data.append(headers)
+    filled = 0  # lists written so far on the hidden sheet, one column each
+    for index, column in enumerate(columns):
+        letter = column_letter(index)
+        cell = data.cell(row=1, column=index + 1)
+        cell.font, cell.fill = bold, shaded
+        data.column_dimensions[letter].width = column.width
+        if column.text:
+            data.column_dimensions[letter].number_format = "@"
+        if column.choices:
+            lists_column, filled = column_letter(filled), filled + 1
+            for row, choice in enumerate(column.choices, start=2):
+                lists[f"{lists_column}{row}"] = formula_safe(choice)
+            rule = DataValidation(type="list", allow_blank=not column.required,
+                                  formula1=f"'{MARKER_SHEET}'!${lists_column}$2:${lists_column}${len(column.choices) + 1}",
+                                  errorStyle="stop" if column.strict else "information",
+                                  showErrorMessage=True, error=column.note or None, prompt=column.note or None)
+            rule.add(f"{letter}2:{letter}{LAST_ROW}")
+            data.add_data_validation(rule)
+    data.freeze_panes = "A2"
+
+    guide = book.create_sheet(titles["instructions"][:31], 1)
+    for paragraph in instructions:
+        guide.append([formula_safe(paragraph)])
+    guide.append([])
+    guide.append([labels["column"], labels["required"], labels["note"], labels["example"]])
+    for cell in guide[guide.max_row]:
+        cell.font, cell.fill = bold, shaded
+    for column in columns:
+        guide.append([column.header, labels["yes"] if column.required else labels["no"], formula_safe(column.note),
+                      formula_safe(column.example)])
+    for letter, width in zip("ABCD", (18, 8, 70, 30)):
+        guide.column_dimensions[letter].width = width
+    for row in guide.iter_rows():
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+    example = book.create_sheet(titles["example"][:31], 2)
+    example.append(headers)
+    example.append([formula_safe(c.example) for c in columns])
+    for index, column in enumerate(columns):
+        example.cell(row=1, column=index + 1).font = bold
+        example.column_dimensions[column_letter(index)].width = column.width
+    book.active = 0
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -97,12 +97,17 @@ def test_the_filtered_log_exports_as_xlsx(client, demo, session_factory):
     _auditor(client)
     response = client.get("/auditor/log.xlsx", params={"action": "user.created"})
     assert response.status_code == 200 and response.content[:2] == b"PK"
-    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    book = load_workbook(io.BytesIO(response.content))
+    rows = list(book.active.iter_rows(values_only=True))
     with session_factory() as session:
         created = session.scalar(select(func.count()).select_from(AuditEvent)
                                  .where(AuditEvent.action == "user.created"))
     assert len(rows) == created + 1 and rows[0][0] == "序号"
     assert {row[3] for row in rows[1:]} == {"创建账号"} and {row[4] for row in rows[1:]} == {"user.created"}
+    about = dict(book["导出说明"].iter_rows(values_only=True))  # the chain head the rows end at, to check them by
+    with session_factory() as session:
+        head = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    assert about["审计链头哈希"] == head.hash and about["审计链长度"] == head.seq and about["事件数"] == created
 
 
 def test_the_log_is_the_auditors_alone(client, demo):

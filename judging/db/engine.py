@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,28 @@ from sqlalchemy.orm import Session, sessionmaker
 
 class DatabaseError(Exception):
     """The configured database cannot be used; the message names the reason."""
+
+
+def _is_sqlite(path: Path) -> bool:
+    """Whether SQLite can read the file, asked through SQLite itself.
+
+    Not by reading its header with open()/close(): closing any descriptor of a file drops every POSIX lock
+    this process holds on it, so a process with connections open (the app, when a job makes its engine)
+    would look absent to the others, and the last of them to close would checkpoint and remove the WAL
+    under it ("database disk image is malformed"). SQLite's own open keeps its descriptors until no lock
+    needs them.
+    """
+    try:
+        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        probe.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        probe.close()
+    return True
 
 
 def _check_sqlite_path(database: str | None) -> None:
@@ -31,9 +54,7 @@ def _check_sqlite_path(database: str | None) -> None:
     if path.exists():
         if not os.access(path, os.R_OK | os.W_OK):
             raise DatabaseError(f"the database file {path} is not readable and writable")
-        with path.open("rb") as handle:
-            header = handle.read(16)
-        if header and header != b"SQLite format 3\x00":
+        if not _is_sqlite(path):
             raise DatabaseError(f"{path} is not an SQLite database")
     elif not os.access(parent, os.W_OK):
         raise DatabaseError(f"the database folder {parent} is not writable")

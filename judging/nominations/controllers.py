@@ -18,14 +18,14 @@ from litestar.response import Redirect, Template
 from judging.accounts.models import Role
 from judging.editions.service import current_edition
 from judging.errors import N_, JudgingError, NotFound
-from judging.tabular import csv_bytes
+from judging.tabular import CSV_TYPE, XLSX_TYPE, csv_bytes
 from judging.jobs import start_job
-from judging.nominations import dictionary, masking, permissions, service
+from judging.nominations import dictionary, masking, permissions, service, template
 from judging.nominations.models import Nomination, NominationImport, NominationStatus
 from judging.nominations.storage import StagedUpload
 from judging.web.auth import current_user
 from judging.web.guards import loaded, requires
-from judging.web.rendering import DbSession, error_text, gettext_for, render
+from judging.web.rendering import DbSession, error_text, gettext_for, render, request_locale
 from judging.web.forms import commit_or_refuse, form_text, needs_confirmation, request_actor
 from judging.web.safety import url_error
 
@@ -102,6 +102,15 @@ class NominationsController(Controller):
             .order_by(NominationImport.id.desc()).limit(20).all()
         return render(request, "pages/nominations_import.html", edition=edition, imports=imports,
                       units=service.known_units(db, edition=edition), error=url_error(request))
+
+    @get("/template.xlsx", sync_to_thread=True, guards=[requires(permissions.IMPORT)])
+    def import_template(self, request: Request, db: DbSession) -> Response:
+        """The fill-in workbook in the reader's language; the import reads it back as filled."""
+        edition = _edition(db)
+        body = template.nominations_template(db, edition=edition, gettext=gettext_for(request),
+                                             chinese=request_locale(request) == "zh_CN")
+        return Response(content=body, media_type=XLSX_TYPE, headers={
+            "content-disposition": f'attachment; filename="{template.template_filename(edition)}"'})
 
     @post("/import", sync_to_thread=True, request_max_body_size=MAX_UPLOAD, guards=[requires(permissions.IMPORT)])
     def start_import(self, request: Request, db: DbSession, data: UploadData) -> Redirect:
@@ -301,7 +310,7 @@ class QuotasController(Controller):
             rows.append([row.unit.name, row.unit.employees, row.target,
                          *[row.received.get(c.id, 0) for c in report.categories], row.total,
                          f"{row.fulfilment * 100:.1f}%" if row.fulfilment is not None else ""])
-        return Response(content=csv_bytes(rows), media_type="text/csv; charset=utf-8",
+        return Response(content=csv_bytes(rows), media_type=CSV_TYPE,
                         headers={"content-disposition": f'attachment; filename="quotas-{edition.year}.csv"'})
 
 

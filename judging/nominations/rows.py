@@ -10,6 +10,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 
+from judging.errors import N_
+from judging.i18n import translations
 from judging.tabular import RowError, Table, TableError, resolve_columns
 from judging.textsim import normalize_company, normalize_text, short_forms
 
@@ -17,6 +19,7 @@ __all__ = [
     "CATEGORIES",
     "COLUMN_ALIASES",
     "REQUIRED_COLUMNS",
+    "TEMPLATE_COLUMNS",
     "NominationRow",
     "parse_category",
     "parse_nomination_rows",
@@ -70,6 +73,25 @@ COLUMN_ALIASES: dict[str, list[str]] = {
 }
 
 REQUIRED_COLUMNS = ("category", "city", "title", "inventors", "employer")
+
+#: The downloadable template's columns in order, each with its English header; the Chinese header is that
+#: header's translation. Both are among the field's aliases (tests/test_excel.py holds it), so a template
+#: filled in either language reads back.
+TEMPLATE_COLUMNS = (
+    ("category", N_("Category")), ("city", N_("City")), ("title", N_("Title")), ("inventors", N_("Inventors")),
+    ("first_inventor", N_("First inventor")), ("employer", N_("Employer")),
+    ("short_names", N_("Employer short names")), ("employer_city", N_("Employer city")),
+    ("industry", N_("Industry")), ("team", N_("Team members")), ("summary", N_("Summary")), ("body", N_("Body")),
+    ("patents", N_("Patent numbers")), ("completed_on", N_("Completion date")),
+    ("frontline", N_("Front-line employee")), ("name_after_creator", N_("Named after creator")),
+    ("phone", N_("Phone")), ("email", N_("Email")), ("attachments", N_("Attachments")),
+)
+
+
+def template_layout(columns=TEMPLATE_COLUMNS) -> list[tuple[str, str]]:
+    """(field, "中文 / English" header) per template column: what a filled template must still hold, in order."""
+    chinese = translations("zh_CN").gettext
+    return [(field, f"{chinese(label)} / {label}") for field, label in columns]
 
 # User-facing texts in one place, ready for Babel.
 MESSAGES = {
@@ -301,10 +323,11 @@ def parse_nomination_rows(
     """
     known = {_clean(c) for c in known_cities}
     open_categories = set(categories)
+    layout = template_layout() if table.template == "nominations" else None
     try:
-        columns = resolve_columns(table.headers, aliases, required=REQUIRED_COLUMNS)
+        columns = resolve_columns(table.headers, aliases, required=REQUIRED_COLUMNS, layout=layout)
     except TableError as exc:
-        return [], [RowError(1, None, str(exc))]
+        return [], [RowError(1, exc.params.get("found") or exc.params.get("letter"), str(exc))]
 
     rows: list[NominationRow] = []
     errors: list[RowError] = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
@@ -22,12 +22,13 @@ from judging.jobs import start_job
 from judging.nominations.models import Nomination
 from judging.panels import conflicts as conflicts_mod
 from judging.panels import importer
-from judging.panels import permissions, service
+from judging.panels import permissions, service, template
 from judging.panels.models import (
     Assignment, AssignmentPlan, Conflict as ExpertConflict, EmployerGroup, Expert,
 )
+from judging.tabular import XLSX_TYPE
 from judging.web.guards import loaded, requires
-from judging.web.rendering import DbSession, error_text, render
+from judging.web.rendering import DbSession, error_text, gettext_for, render, request_locale
 from judging.web.forms import error_status, form_int, form_text, needs_confirmation, request_actor
 from judging.web.safety import error_query, url_error
 
@@ -283,6 +284,13 @@ class PanelsController(Controller):
     @get("/experts", sync_to_thread=True)
     def experts(self, request: Request, db: DbSession) -> Template:
         return self._experts_page(request, db)
+
+    @get("/experts/template.xlsx", sync_to_thread=True, guards=[requires(permissions.EXPERTS_EDIT)])
+    def experts_template(self, request: Request, db: DbSession) -> Response:
+        """The fill-in workbook in the reader's language; the import reads it back as filled."""
+        body = template.experts_template(db, gettext=gettext_for(request), chinese=request_locale(request) == "zh_CN")
+        return Response(content=body, media_type=XLSX_TYPE,
+                        headers={"content-disposition": f'attachment; filename="{template.TEMPLATE_FILENAME}"'})
 
     @post("/experts/import", sync_to_thread=True, request_max_body_size=MAX_EXPERT_UPLOAD,
           guards=[requires(permissions.EXPERTS_EDIT)])

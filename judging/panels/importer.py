@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from judging import audit
 from judging.errors import N_, JudgingError
+from judging.i18n import translations
 from judging.notifications.invitations import ExpertLogins, logins_for_experts
 from judging.panels.models import Expert
 from judging.tabular import MESSAGES as TABLE_MESSAGES, TableError, read_table, resolve_columns
@@ -28,11 +29,15 @@ ALIASES = {
     "city": ["城市", "所在城市", "所在市", "地市", "city"],
     "phone": ["电话", "手机", "手机号", "联系电话", "phone", "mobile"],
     "email": ["邮箱", "电子邮箱", "电子邮件", "email", "e-mail"],
-    "fields": ["专业领域", "专业", "擅长领域", "研究方向", "fields", "expertise"],
+    "fields": ["专业领域", "专业", "擅长领域", "研究方向", "fields", "expertise", "fields of expertise"],
     "max_load": ["最大评审量", "评审上限", "最多评审数", "max_load", "max load"],
     "industry": ["所属行业", "行业", "industry"],  # optional; compared with nominations' in the integrity report
 }
 REQUIRED = ("name", "employer", "city", "fields")
+#: The downloadable template's columns in order with their English header (judging.panels.template).
+TEMPLATE_COLUMNS = (("name", N_("Name")), ("employer", N_("Employer")), ("city", N_("City")),
+                    ("fields", N_("Fields of expertise")), ("industry", N_("Industry")), ("phone", N_("Phone")),
+                    ("email", N_("Email")), ("max_load", N_("Max load")))
 MAX_ROWS = 20000
 DEFAULT_MAX_LOAD = 30
 _SPLIT = re.compile(r"[;；,，、/|\n]+")
@@ -72,6 +77,8 @@ def duplicate_key(name: str, employer: str) -> tuple[str, str]:
 
 
 def _table_problem(exc: TableError) -> Problem:
+    if exc.key == "layout":  # a filled template whose column was moved or renamed: name the column
+        return Problem(1, exc.params["found"] or exc.params["letter"], TABLE_MESSAGES["layout"], dict(exc.params))
     text = str(exc)
     for key, template in TABLE_MESSAGES.items():
         if "{" not in template and text == template:
@@ -89,7 +96,9 @@ def import_experts(session: Session, *, data: bytes, filename: str = "", keep_va
     report = ImportReport()
     try:
         table = read_table(data, filename, max_rows=MAX_ROWS)
-        columns = resolve_columns(table.headers, ALIASES, required=REQUIRED)
+        layout = [(f, f"{translations('zh_CN').gettext(label)} / {label}") for f, label in TEMPLATE_COLUMNS] \
+            if table.template == "experts" else None
+        columns = resolve_columns(table.headers, ALIASES, required=REQUIRED, layout=layout)
     except TableError as exc:
         report.problems.append(_table_problem(exc))
         return report

@@ -223,14 +223,16 @@ class ResultsController(Controller):
 
     @get("/runs/{run_id:int}/export/{what:str}", sync_to_thread=True)
     def export(self, request: Request, db: DbSession, run_id: FromPath[int], what: FromPath[str]) -> Response:
+        """``scores.csv``, ``results.xlsx`` …, and ``scores.csv.sha256``: a CSV's digest file."""
         run = _run(db, run_id)
         name, _, fmt = what.partition(".")
-        if name not in exports.TABLES or fmt not in ("csv", "xlsx"):
+        fmt, _, sidecar = fmt.partition(".")
+        if name not in exports.TABLES or fmt not in ("csv", "xlsx") or sidecar not in ("", "sha256") \
+                or (sidecar and fmt != "csv"):
             raise NotFoundException()
-        user = current_user(request)
-        content, media_type = exports.export(db, run=run, table=name, fmt=fmt, role=user.role.value,
+        make = exports.digest if sidecar else exports.export
+        content, media_type, filename = make(db, run=run, table=name, fmt=fmt, role=current_user(request).role.value,
                                              gettext=gettext_for(request))
-        filename = f"run{run.id}-{name}.{fmt}"
         return Response(content=content, media_type=media_type,
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 

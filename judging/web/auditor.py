@@ -17,7 +17,7 @@ from litestar.response import Template
 from sqlalchemy import select
 
 from judging.audit.catalogue import SYSTEM_ACTORS, entry_for
-from judging.audit import verify
+from judging.audit import chain_head, verify
 from judging.accounts.permissions import AUDITOR_HOME
 from judging.web.guards import requires
 from judging.web.rendering import DbSession, render
@@ -95,7 +95,7 @@ class AuditorController(Controller):
     @get("/log.xlsx", sync_to_thread=True)
     def export(self, request: Request, db: DbSession) -> Response:
         """The filtered log as a workbook (at most ``log.EXPORT_LIMIT`` events, newest first)."""
-        where, _given = _filters(request)
+        where, given = _filters(request)
         gettext, zone = gettext_for(request), _zone(request)
         header = [gettext(h) for h in (N_("Sequence"), N_("Time"), N_("Actor"), N_("Action"), N_("Action code"),
                                        N_("Object"), N_("Details"), N_("Hash"))]
@@ -105,7 +105,12 @@ class AuditorController(Controller):
             rows.append([shown.seq, shown.when, shown.actor, shown.action, shown.code, shown.object_label,
                          "\n".join(f"{d.label}：{d.before} → {d.value}" if d.before is not None
                                    else f"{d.label}：{d.value}" for d in shown.details), event.hash])
-        body = xlsx_bytes([(gettext(N_("Audit log")), rows)])
+        # What the rows are: when they were taken, under which filter, and the chain head they end at.
+        head = chain_head(db)
+        about = [[gettext(N_("Made at")), dt.datetime.now(zone).strftime("%Y-%m-%d %H:%M:%S %z")],
+                 [gettext(N_("Filter")), urlencode(given)], [gettext(N_("Events")), len(rows) - 1],
+                 [gettext(N_("Chain length")), head.length], [gettext(N_("Chain head")), head.hash]]
+        body = xlsx_bytes([(gettext(N_("Audit log")), rows), (gettext(N_("About this export")), about)])
         return Response(content=body, media_type=XLSX_TYPE,
                         headers={"content-disposition": 'attachment; filename="audit-log.xlsx"'})
 

@@ -143,18 +143,19 @@ def test_exports_carry_the_digests_and_anonymize_judges_for_organizers(client, d
         digests = (run.input_digest, run.output_digest)
     login(client, "organizer", DEMO_PASSWORDS["organizer"])
     text = client.get(f"/results/runs/{run_id}/export/scores.csv").content.decode("utf-8-sig")
-    assert f"# input_digest: {digests[0]}" in text and f"# output_digest: {digests[1]}" in text
-    rows = list(csv.DictReader(line for line in io.StringIO(text) if not line.startswith("#")))
-    assert len(rows) == 250 * 4 and rows[0]["judge"].startswith("J") and "expert_name" not in rows[0]
+    digest_file = client.get(f"/results/runs/{run_id}/export/scores.csv.sha256").text
+    assert f"# 输入摘要: {digests[0]}" in digest_file and f"# 输出摘要: {digests[1]}" in digest_file
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 250 * 4 and rows[0]["专家"].startswith("J") and "专家姓名" not in rows[0]
     # No assignment id either: the swap page (/organizer/panels/assignments/{id}/swap) names its expert.
-    assert "assignment" not in rows[0]
+    assert "评审分配" not in rows[0]
     xlsx = client.get(f"/results/runs/{run_id}/export/judges.xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(xlsx.content))
-    meta = {row[0]: row[1] for row in book["run"].iter_rows(values_only=True)}
-    assert meta["output_digest"] == digests[1]
+    meta = {row[0]: row[1] for row in book["导出说明"].iter_rows(values_only=True)}
+    assert meta["输出摘要"] == digests[1] and meta["输入摘要"] == digests[0]
     assert client.get(f"/results/runs/{run_id}/export/secrets.csv").status_code == 404
 
 
@@ -170,8 +171,8 @@ def test_every_result_page_export_and_the_api_name_the_runs_rule_in_words(client
         assert rule in client.get(url).text, url
     assert "平均分" in client.get(f"/results/runs/{mean_id}").text
     assert f'<option value="trimmed_mean" >{rule}</option>' in client.get("/results").text
-    export = client.get(f"/results/runs/{run_id}/export/results.csv").content.decode("utf-8-sig")
-    assert f"# rule: {rule}" in export.splitlines()
+    digest_file = client.get(f"/results/runs/{run_id}/export/results.csv.sha256").text
+    assert f"# 规则: {rule}" in digest_file.splitlines()
     assert client.get(f"/api/results/runs/{run_id}").json()["rule"] == rule
     with session_factory() as session:
         run = session.get(ResultRun, run_id)
@@ -193,8 +194,8 @@ def test_a_run_over_grade_scales_records_and_exports_the_grades_chosen(client, d
     assert criteria[1]["kind"] == "grade" and criteria[1]["grades"][0] == {"label": "国际领先", "value": "30.000"}
     assert "kind" not in criteria[0]
     login(client, "auditor", DEMO_PASSWORDS["auditor"])
-    rows = list(csv.DictReader(line for line in client.get(f"/results/runs/{run_id}/export/scores.csv")
-                               .content.decode("utf-8-sig").splitlines() if not line.startswith("#")))
-    graded = [r for r in rows if r["criterion_name"] == "技术水平"]
-    assert graded and all(r["grade"] in {"国际领先", "国际先进", "国内领先", "国内先进", "国内一般"} for r in graded)
-    assert all(r["grade"] == "" for r in rows if r["criterion_name"] != "技术水平")
+    rows = list(csv.DictReader(client.get(f"/results/runs/{run_id}/export/scores.csv")
+                               .content.decode("utf-8-sig").splitlines()))
+    graded = [r for r in rows if r["评价指标"] == "技术水平"]
+    assert graded and all(r["等级"] in {"国际领先", "国际先进", "国内领先", "国内先进", "国内一般"} for r in graded)
+    assert all(r["等级"] == "" for r in rows if r["评价指标"] != "技术水平")
