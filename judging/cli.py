@@ -162,7 +162,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     try:
         with session_scope(make_session_factory(engine)) as session:
             add_user(session, username=args.username, password=password, role=role,
-                     display_name=args.display_name or "", by=audit.Actor.system("cli"))
+                     display_name=args.display_name or "", city=args.city, by=audit.Actor.system("cli"))
     except JudgingError as exc:
         raise CommandError(str(exc)) from exc
     console.print(f"Created {role.value} {args.username!r}" + (f" with password: {password}" if generated else ""))
@@ -177,7 +177,8 @@ def cmd_users_invite(args: argparse.Namespace) -> int:
     try:
         with session_scope(make_session_factory(engine)) as session:
             _user, sent = invite(session, username=args.username, role=args.role, email=args.email,
-                                 display_name=args.display_name or "", by=audit.Actor.system("cli"), manager=None)
+                                 display_name=args.display_name or "", city=args.city, by=audit.Actor.system("cli"),
+                                 manager=None)
             url = sent.url
     except JudgingError as exc:
         raise CommandError(str(exc)) from exc
@@ -347,13 +348,15 @@ def build_parser() -> argparse.ArgumentParser:
                                                                                 metavar="ACTION")
     add = users.add_parser("add", help="add an account (prompts for the password, or reads it from stdin)")
     add.add_argument("--username", required=True)
-    add.add_argument("--role", required=True, help="organizer, judge, auditor or admin")
+    add.add_argument("--role", required=True, help="organizer, judge, auditor, admin or nominator")
+    add.add_argument("--city", help="the city a nominator account acts for (required for that role)")
     add.add_argument("--display-name")
     add.add_argument("--generate-password", action="store_true", help="generate a strong password and print it")
     add.set_defaults(run=cmd_users_add)
     invite = users.add_parser("invite", help="add an account without a password and send its owner a one-time link")
     invite.add_argument("--username", required=True)
-    invite.add_argument("--role", required=True, help="organizer, judge, auditor or admin")
+    invite.add_argument("--role", required=True, help="organizer, judge, auditor, admin or nominator")
+    invite.add_argument("--city", help="the city a nominator account acts for (required for that role)")
     invite.add_argument("--email", help="where the invitation goes (without a mail server, the link is printed)")
     invite.add_argument("--display-name")
     invite.set_defaults(run=cmd_users_invite)

@@ -3,11 +3,8 @@ shortlisted, awarded and May Day medals, for one edition and across editions, as
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
@@ -19,7 +16,7 @@ from judging.formal_review.models import Decision, Outcome
 from judging.meetings.models import Meeting, MeetingNomination, MeetingStatus
 from judging.nominations import service as intake
 from judging.nominations.models import Nomination, NominationIdentity, NominationStatus
-from judging.tabular import formula_safe
+from judging.tabular import xlsx_bytes
 
 # The columns of the assessment, in the order the page, the PDF and the workbook show them (message ids).
 COLUMNS = (("target", N_("Target")), ("submitted", N_("Submitted")), ("passed", N_("Passed formal review")),
@@ -129,27 +126,18 @@ def _cell(value):
 
 def workbook(assessments: list[Assessment], *, gettext) -> bytes:
     """One sheet per edition (its year), then one with every edition's rows: city, year and the figures."""
-    book = Workbook()
-    book.remove(book.active)
     header = [gettext("City"), *(gettext(label) for _, label in COLUMNS), gettext("Fulfilment")]
-    every = book.create_sheet(gettext("All editions"))
-    every.append([gettext("Year"), *header])
+    sheets, every = [], [[gettext("Year"), *header]]
     for item in assessments:
-        sheet = book.create_sheet(str(item.edition.year), index=len(book.sheetnames) - 1)
-        sheet.append(header)
+        rows = [header]
         for row in item.rows:
-            figures = [formula_safe(row.city), *(_cell(getattr(row, name)) for name, _ in COLUMNS),
+            figures = [row.city, *(_cell(getattr(row, name)) for name, _ in COLUMNS),
                        round(row.fulfilment, 3) if row.fulfilment is not None else "—"]
-            sheet.append(figures)
+            rows.append(figures)
             every.append([item.edition.year, *figures])
-        sheet.append([gettext("All units"), *(_cell(item.total(name)) for name, _ in COLUMNS), ""])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-    for cell in every[1]:
-        cell.font = Font(bold=True)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        rows.append([gettext("All units"), *(_cell(item.total(name)) for name, _ in COLUMNS), ""])
+        sheets.append((str(item.edition.year), rows))
+    return xlsx_bytes([*sheets, (gettext("All editions"), every)])
 
 
 def plain(assessments: list[Assessment]) -> list[dict]:

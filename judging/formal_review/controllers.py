@@ -22,7 +22,7 @@ from judging.errors import N_, JudgingError, NotFound
 from judging.formal_review import permissions, service
 from judging.formal_review.models import Outcome
 from judging.nominations.models import Nomination
-from judging.tabular import csv_bytes
+from judging.tabular import CSV_TYPE, csv_bytes
 from judging.nominations import attachment_review
 from judging.nominations.service import known_units, translate_problem
 from judging.nominations.storage import AttachmentStore
@@ -98,7 +98,7 @@ class FormalReviewController(Controller):
             rows.append([row.identity.city, row.nomination.id, row.title, row.category.name, row.identity.employer,
                          row.decision.reasons, row.decision.deadline.isoformat(),
                          gettext(service.State.LABELS[row.state])])
-        return Response(content=csv_bytes(rows), media_type="text/csv; charset=utf-8",
+        return Response(content=csv_bytes(rows), media_type=CSV_TYPE,
                         headers={"content-disposition": f'attachment; filename="returned-{edition.year}.csv"'})
 
     # ------------------------------------------------------------------------------ checklist

@@ -29,7 +29,7 @@ from judging.scoring.models import ScoreSheet
 from judging.editions import service as editions
 from judging.editions.service import current_edition_or_none
 from judging.errors import N_, Conflict, FieldsInvalid, JudgingError, NotFound
-from judging.tabular import csv_bytes
+from judging.tabular import CSV_TYPE, csv_bytes
 from judging.jobs import start_job
 from judging.nominations.models import Nomination
 from judging.panels.controllers import swap_page
@@ -374,7 +374,7 @@ class RoundController(Controller):
             rows.append([judge.username, judge.expert.name, judge.expert.email, judge.expert.phone, judge.assigned,
                          judge.not_started, judge.draft, judge.submitted, judge.overdue,
                          judge.deadline.astimezone(zone).strftime("%Y-%m-%d %H:%M") if judge.deadline else ""])
-        return Response(content=csv_bytes(rows), media_type="text/csv; charset=utf-8",
+        return Response(content=csv_bytes(rows), media_type=CSV_TYPE,
                         headers={"content-disposition": f'attachment; filename="round-{round_id}-behind.csv"'})
 
     @get("/rounds/{round_id:int}/judges/{expert_id:int}", sync_to_thread=True)
