@@ -40,6 +40,18 @@ def test_users_add_can_generate_a_password(cli, db_url):
     assert "with password: " in result.stdout
 
 
+def test_a_nominator_account_needs_its_city(cli, db_url):
+    refused = cli("users", "add", "--role", "nominator", "--username", "nj.city", "--generate-password", url=db_url)
+    assert refused.returncode == 2 and "city" in refused.stderr.lower()
+    created = cli("users", "add", "--role", "nominator", "--username", "nj.city", "--city", "南京",
+                  "--generate-password", url=db_url)
+    assert created.returncode == 0, created.stderr
+    from sqlalchemy import create_engine, text
+    with create_engine(db_url).connect() as connection:
+        assert connection.execute(text("SELECT role, city FROM users WHERE username = 'nj.city'")).one() == (
+            "nominator", "南京")
+
+
 def test_unknown_role_exits_2_with_one_line(cli, db_url):
     result = cli("users", "add", "--role", "boss", "--username", "x.y", url=db_url, stdin="a-long-password-1\n")
     assert result.returncode == 2
