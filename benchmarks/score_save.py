@@ -132,6 +132,8 @@ def _measure(url: str, n_saves: int) -> None:
                     saves.append(elapsed)
 
         counting[0] = False
+        if os.environ.get("JUDGING_BENCH_SHOW_SQL"):  # the statements of the last HTTP autosave
+            print("\n".join(" ".join(sql.split())[:150] for sql in http_statements[-round(len(http_statements) / n_saves):]))
         with httpx.Client(base_url=f"http://127.0.0.1:{bare_port}", timeout=10) as client:
             bares = []
             for i in range(n_saves + 20):

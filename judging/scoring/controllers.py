@@ -20,6 +20,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from judging import audit
 from judging.db.base import utcnow
@@ -53,8 +54,10 @@ load_assignment = loaded(Assignment, "assignment_id")
 
 
 def load_by_handle(session, params) -> Assignment | None:
-    """The assignment a judge's URL names by its random handle (whose it is, the permission asks)."""
-    return session.scalar(select(Assignment).where(Assignment.handle == params["handle"][:32]))
+    """The assignment a judge's URL names by its random handle (whose it is, the permission asks: its expert
+    comes along)."""
+    return session.scalar(select(Assignment).options(joinedload(Assignment.expert))
+                          .where(Assignment.handle == params["handle"][:32]))
 
 
 def _wants_json(request: Request) -> bool:
@@ -264,7 +267,10 @@ class JudgeController(Controller):
 
 
 def _assignment(request: Request, db, handle: str) -> int:
-    """The judge's own assignment behind `handle` (404 for any other)."""
+    """The judge's own assignment behind `handle` (404 for any other): the one the route's permission found
+    the judge's, when a guard asked one."""
+    if (guarded := getattr(request.state, "guarded_id", None)) is not None:
+        return guarded
     try:
         return handles.assignment_id_for(db, judge=current_user(request), handle=handle)
     except NotFound:

@@ -85,34 +85,36 @@ def category_id_of(obj: Any) -> int | None:
     return getattr(obj, "category_id", None)
 
 
-def _category_through(ask: Ask) -> int | None:
-    """The category of an object that names only its nomination or assignment (a score sheet, an assignment).
+def _nomination_through(ask: Ask) -> int | None:
+    """The nomination of an object that names only it or its assignment (a score sheet, an assignment).
 
     Read through the tables by name: those parts sit above this one."""
-    tables = Base.metadata.tables
-    nominations, assignments = tables["nominations"], tables["assignments"]
+    if ask.obj is None:
+        return None
     nomination_id = getattr(ask.obj, "nomination_id", None)
     if nomination_id is None and getattr(ask.obj, "assignment_id", None) is not None:
+        assignments = Base.metadata.tables["assignments"]
         nomination_id = ask.session.scalar(select(assignments.c.nomination_id)
                                            .where(assignments.c.id == ask.obj.assignment_id))
-    if nomination_id is None:
-        return None
-    return ask.session.scalar(select(nominations.c.category_id).where(nominations.c.id == nomination_id))
-
-
-def asked_category_id(ask: Ask) -> int | None:
-    return category_id_of(ask.obj) or (_category_through(ask) if ask.obj is not None else None)
+    return nomination_id
 
 
 def statuses(ask: Ask) -> dict[StageKind, StageStatus] | None:
     """The stages of the asked object's category (None: no category, or its pipeline never started)."""
-    category_id = asked_category_id(ask)
-    if category_id is None:
+    category_id = category_id_of(ask.obj)
+    if category_id is not None:
+        key, query = ("stages", category_id), select(Stage.kind, Stage.status).where(Stage.category_id == category_id)
+    elif (nomination_id := _nomination_through(ask)) is not None:
+        # An object that names only its nomination (an assignment, a score sheet): its category's stages in
+        # one query, through the nominations table (by name: that part sits above this one).
+        nominations = Base.metadata.tables["nominations"]
+        key = ("stages of nomination", nomination_id)
+        query = (select(Stage.kind, Stage.status).join(nominations, nominations.c.category_id == Stage.category_id)
+                 .where(nominations.c.id == nomination_id))
+    else:
         return None
-    key = ("stages", category_id)
     if key not in ask.cache:
-        rows = ask.session.scalars(select(Stage).where(Stage.category_id == category_id)).all()
-        ask.cache[key] = {row.kind: row.status for row in rows} or None
+        ask.cache[key] = dict(ask.session.execute(query).all()) or None
     return ask.cache[key]
 
 

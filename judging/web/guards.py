@@ -64,6 +64,9 @@ def _decide(connection: ASGIConnection, perm: Permission | str, load: Loader | N
         decision = decide(user, perm, obj, session=session)
         if not decision.allowed and not decision.hidden and user is not None and get(perm).audit_refusals:
             _audit_refusal(session, user, get(perm), obj, decision)
+        if decision.allowed and obj is not None:
+            # The handler may take the object's id from here rather than look it up again (a judge's handle).
+            connection.state.guarded_id = getattr(obj, "id", None)
         return decision
 
 
