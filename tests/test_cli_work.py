@@ -54,6 +54,10 @@ def test_results_run_refuses_an_unknown_method_or_category_and_stores_nothing(cl
     assert unknown.returncode == 2 and unknown.stderr.strip() == "judging: error: Unknown method median."
     category = cli("results", "run", "--round", str(round_id), "--category", "poetry", "--method", "mean", url=db_url)
     assert category.returncode == 2 and "unknown category 'poetry'" in category.stderr
+    # The page's rules hold here too (results.service.check_request): replicates within 1-5000.
+    reps = cli("results", "run", "--round", str(round_id), "--category", "operating_method", "--method", "mean",
+               "--reps", "0", url=db_url)
+    assert reps.returncode == 2 and reps.stderr.strip() == "judging: error: Bootstrap replicates must be between 1 and 5000."
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(ResultRun)) == before
 

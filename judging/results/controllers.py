@@ -96,20 +96,14 @@ class ResultsController(Controller):
             if round_ is None or category is None or category.edition_id != round_.edition_id:
                 raise NotFound("round")
             method = form_text(data, "method", "additive")
-            if method not in service.METHODS:
-                raise JudgingError(N_("Unknown method {method}."), method=method)
-            if not method_fits(method, category.rubric.criteria if category.rubric else []):
-                raise JudgingError(N_("This category's rubric gives too many different totals for the Rasch model, "
-                                      "which reads scores as a few ordered levels. Choose another method."))
             seed, reps = form_int(data, "seed", 20260501), form_int(data, "reps", service.DEFAULT_REPS)
-            if not 1 <= reps <= 5000:
-                raise JudgingError(N_("Bootstrap replicates must be between 1 and 5000."))
+            service.check_request(category, method=method, reps=reps)
             check = inputs.preflight(db, round_=round_, category=category)
             if check.n_scores == 0:
                 raise JudgingError(N_("There are no submitted scores to compute from."))
-            needs_connected = method not in ("mean", "trimmed_mean", "trimmed", "zscore")
+            # The job's plan_run refuses these too; here the organizer sees what is missing and may confirm.
             if (check.unsubmitted and not form["confirm"]) or (
-                    check.n_components > 1 and needs_connected and not form["within_components"]):
+                    check.n_components > 1 and method in service.LINKED_METHODS and not form["within_components"]):
                 return _overview(request, db, warning={"unsubmitted": check.unsubmitted,
                                                        "components": check.components,
                                                        "n_components": check.n_components},

@@ -20,6 +20,7 @@ from judging.nominations.codes import ensure_blind_codes
 from judging.nominations.models import Nomination, NominationIdentity
 from judging.panels.models import Assignment
 from judging.results.inputs import Inputs, familiarity_confidence, gather_inputs, sha256_json
+from judging.results.naming import method_fits
 from judging.results.models import (
     Advancement, JudgeDiagnostic, ResultEntry, ResultRun, RunApproval, RunCheck, Unblinding,
 )
@@ -209,6 +210,23 @@ class RunPlan:
     within_components: bool
 
 
+# Methods that compare judges through the nominations they share: a design in separate groups is refused by the
+# engine unless computed per group (the page asks first).
+LINKED_METHODS = frozenset(METHODS) - {"mean", "trimmed_mean", "trimmed", "zscore"}
+
+
+def check_request(category: Category, *, method: str, reps: int) -> None:
+    """Refuse a run that cannot be made whatever the scores: an unknown method, one the rubric does not fit,
+    bootstrap replicates out of range."""
+    if method not in METHODS:
+        raise JudgingError(N_("Unknown method {method}."), method=method)
+    if not method_fits(method, category.rubric.criteria if category.rubric else []):
+        raise JudgingError(N_("This category's rubric gives too many different totals for the Rasch model, "
+                              "which reads scores as a few ordered levels. Choose another method."))
+    if not 1 <= reps <= 5000:
+        raise JudgingError(N_("Bootstrap replicates must be between 1 and 5000."))
+
+
 def plan_run(session: Session, *, round_id: int, category_id: int, method: str, options: dict | None = None,
              seed: int = 20260501, reps: int = DEFAULT_REPS, confirm_incomplete: bool = False,
              within_components: bool = False) -> RunPlan:
@@ -217,8 +235,7 @@ def plan_run(session: Session, *, round_id: int, category_id: int, method: str, 
     category = _find(session, Category, category_id, "category")
     if category.edition_id != round_.edition_id:
         raise NotFound("category")
-    if method not in METHODS:
-        raise JudgingError(N_("Unknown method {method}."), method=method)
+    check_request(category, method=method, reps=reps)
     edition = session.get(Edition, round_.edition_id)
     inputs = gather_inputs(session, round_=round_, category=category)
     if inputs.unsubmitted and not confirm_incomplete:
