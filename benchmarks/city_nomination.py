@@ -21,10 +21,8 @@ import dataclasses
 import io
 import os
 import re
-import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -32,9 +30,9 @@ os.environ.setdefault("JUDGING_PASSWORD_PROFILE", "cheapest")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
-import uvicorn  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from benchmarks.in_process import free_port, percentiles, serve_in_thread  # noqa: E402
 from benchmarks.scratch_db import benchmark_database  # noqa: E402
 
 PASSWORD = "bench-City-2026"
@@ -44,28 +42,6 @@ CITIES = {"南京": 412, "无锡": 335, "徐州": 248, "常州": 221, "苏州": 
 
 SURNAMES = "李赵钱孙周吴郑冯陈褚卫蒋沈韩杨朱秦尤许何"
 GIVEN = ("秀英", "建华", "志强", "海燕", "国栋")
-
-
-def _serve(app, port: int) -> uvicorn.Server:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    return server
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _percentiles(samples: list[float]) -> tuple[float, float, float]:
-    ordered = sorted(samples)
-    q = statistics.quantiles(ordered, n=100, method="inclusive")
-    return q[49], q[94], ordered[-1]
 
 
 def _pdf(n: int) -> bytes:
@@ -145,8 +121,8 @@ def _measure(url: str, n: int) -> None:
     try:
         upgrade(engine)
         category_id = _prepare(make_session_factory(engine))
-        port = _free_port()
-        server = _serve(create_app(settings, engine), port)
+        port = free_port()
+        server = serve_in_thread(create_app(settings, engine), port)
         pages: dict[str, list[float]] = {}
 
         def timed(label: str, call):
@@ -177,7 +153,7 @@ def _measure(url: str, n: int) -> None:
         print(f"{'page':<36}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
         worst = 0.0
         for label, samples in pages.items():
-            p50, p95, top = _percentiles(samples)
+            p50, p95, top = percentiles(samples)
             worst = max(worst, p95)
             print(f"{label:<36}{p50:>9.1f}{p95:>9.1f}{top:>9.1f}")
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

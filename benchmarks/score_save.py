@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -29,34 +27,12 @@ os.environ.setdefault("JUDGING_PASSWORD_PROFILE", "cheapest")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
-import uvicorn  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from benchmarks.bare_app import app as bare_app  # noqa: E402
+from benchmarks.in_process import free_port, percentiles, serve_in_thread  # noqa: E402
 from benchmarks.scratch_db import benchmark_database  # noqa: E402
-
-
-def _serve(app, port: int) -> uvicorn.Server:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    return server
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _percentiles(samples: list[float]) -> tuple[float, float, float]:
-    ordered = sorted(samples)
-    q = statistics.quantiles(ordered, n=100, method="inclusive")
-    return q[49], q[94], ordered[-1]
 
 
 def main() -> None:
@@ -102,8 +78,8 @@ def _measure(url: str, n_saves: int) -> None:
                        [str(c.scale_min + k * c.scale_step)
                         for k in range(int((c.scale_max - c.scale_min) / c.scale_step) + 1)]
                        for c in session.scalars(select(Criterion).where(Criterion.rubric_id == rubric_id))}
-        app_port, bare_port = _free_port(), _free_port()
-        servers = [_serve(create_app(settings, engine), app_port), _serve(bare_app, bare_port)]
+        app_port, bare_port = free_port(), free_port()
+        servers = [serve_in_thread(create_app(settings, engine), app_port), serve_in_thread(bare_app, bare_port)]
 
         with httpx.Client(base_url=f"http://127.0.0.1:{app_port}", timeout=10) as client:
             page = client.get("/login")
@@ -176,13 +152,13 @@ def _measure(url: str, n_saves: int) -> None:
         print(f"{'endpoint':<34}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
         for label, samples in [("POST /judge/sheets/{id}/draft", saves), ("bare Litestar POST (no database)", bares),
                                ("save_draft + commit (no HTTP)", services)]:
-            p50, p95, worst = _percentiles(samples)
+            p50, p95, worst = percentiles(samples)
             print(f"{label:<34}{p50:>9.1f}{p95:>9.1f}{worst:>9.1f}")
         print(f"SQL statements per HTTP autosave (session lookup included): {len(http_statements) / n_saves:.1f} "
               f"(target <= 8)")
         print(f"SQL statements per save_draft: {per_save:.1f}; load average {os.getloadavg()[0]:.1f} "
               f"on {os.cpu_count()} CPUs")
-        p50, p95, _ = _percentiles(saves)
+        p50, p95, _ = percentiles(saves)
         print(f"target p95 <= 30 ms: {'met' if p95 <= 30 else 'NOT met'} ({p95:.1f} ms)")
     finally:
         engine.dispose()
