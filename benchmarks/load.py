@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -598,6 +598,11 @@ def run(url: str, *, judges: int, ramp: float, seconds: float, saturate: float, 
                 rates[path] = report(f"saturation, {label}", stats)
         finally:
             stop(bare_server)
+            if postgres:  # the yardsticks' tables are not the app's: leave the database as it was given
+                engine = create_engine(url)
+                with engine.begin() as connection:
+                    connection.execute(text("DROP TABLE IF EXISTS yardstick_plain, yardstick_chained"))
+                engine.dispose()
         outcome.bare = outcome.yardsticks["/bare"]
         app_rate = phases["saturation"].count(("autosave",)) / phases["saturation"].elapsed
         if not postgres:  # the yardsticks' advisory lock and pool sizes are PostgreSQL's
