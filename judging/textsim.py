@@ -320,10 +320,16 @@ def near_duplicates(
 
     # 1. Which n-grams may be in two texts: most are in one only (unique to it: no use for a signature),
     # and a sketch of two bits a bucket finds them for every key in one pass (a shared bucket may keep a
-    # key, never drop one).
-    seen = _SeenTwice()
-    for _start, _rows, per_key, keys in batches():
-        seen.add(keys, per_key)
+    # key, never drop one). And which texts are identical after folding: they are always paired, even when
+    # every n-gram they have is too common for a signature (short stock titles).
+    seen, identical = _SeenTwice(), {}
+    for start, chars, lengths in folded():
+        cols, keys = _columns_from_folded(chars, lengths, ns)
+        seen.add(keys, np.diff(cols.indptr))
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        for index in np.flatnonzero(lengths):
+            digest = hashlib.blake2b(chars[offsets[index] : offsets[index + 1]].tobytes(), digest_size=16).digest()
+            identical.setdefault(digest, []).append(start + int(index))
     # 2. How many texts hold each of those (sorted keys, merged batch by batch): exact.
     df_keys, df = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int32)
     for _start, _rows, per_key, keys in batches():
@@ -367,15 +373,7 @@ def near_duplicates(
         j = block.col.astype(np.int64)
         ok = (i != j) & (block.data >= need[i])
         found.append(np.minimum(i[ok], j[ok]) * n + np.maximum(i[ok], j[ok]))
-    # Texts identical after folding are always paired, even when every n-gram they
-    # have is too common for a signature (short stock titles).
-    groups: dict[bytes, list[int]] = {}
-    for start, chars, lengths in folded():
-        offsets = np.concatenate([[0], np.cumsum(lengths)])
-        for index in np.flatnonzero(lengths):
-            digest = hashlib.blake2b(chars[offsets[index] : offsets[index + 1]].tobytes(), digest_size=16).digest()
-            groups.setdefault(digest, []).append(start + int(index))
-    for members in groups.values():
+    for members in identical.values():
         if len(members) > 1:
             m = np.array(members, dtype=np.int64)
             p, q = np.triu_indices(len(m), 1)
