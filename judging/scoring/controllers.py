@@ -269,8 +269,9 @@ class JudgeController(Controller):
 def _assignment(request: Request, db, handle: str) -> int:
     """The judge's own assignment behind `handle` (404 for any other): the one the route's permission found
     the judge's, when a guard asked one."""
-    if (guarded := getattr(request.state, "guarded_id", None)) is not None:
-        return guarded
+    kind, guarded_id = getattr(request.state, "guarded", (None, None))
+    if kind is Assignment and guarded_id is not None:
+        return guarded_id
     try:
         return handles.assignment_id_for(db, judge=current_user(request), handle=handle)
     except NotFound:

@@ -65,8 +65,9 @@ def _decide(connection: ASGIConnection, perm: Permission | str, load: Loader | N
         if not decision.allowed and not decision.hidden and user is not None and get(perm).audit_refusals:
             _audit_refusal(session, user, get(perm), obj, decision)
         if decision.allowed and obj is not None:
-            # The handler may take the object's id from here rather than look it up again (a judge's handle).
-            connection.state.guarded_id = getattr(obj, "id", None)
+            # The handler may take the object from here rather than look it up again (a judge's handle): its
+            # kind and id, as the guard's session ends here.
+            connection.state.guarded = (type(obj), getattr(obj, "id", None))
         return decision
 
 
