@@ -11,8 +11,6 @@ from judging.stages.permissions import stage_is_open
 of_own_city = Predicate("of_own_city", lambda ask: ask.user is not None and ask.user.city is not None
                         and getattr(ask.obj, "city", None) == ask.user.city, hidden=True)
 
-
-
 HOME = permission("cities.home", is_nominator, N_("See one's city's nominations, quota and returns"))
 ENTRY = permission("cities.entry", is_nominator & of_own_city, N_("See a nomination of one's city"))
 DRAFT = permission("cities.draft", is_nominator & of_own_city, N_("Draft a nomination of one's city"))

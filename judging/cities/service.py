@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from judging import audit
 from judging.accounts import actor_of
 from judging.accounts.models import User
+from judging.accounts.permissions import Ask, Refused
 from judging.cities import forms
 from judging.cities.models import CityEntry, CityFile, CityVersion, EntryStatus
 from judging.db.base import utcnow
@@ -29,7 +30,8 @@ from judging.nominations import importer, service as intake
 from judging.nominations.attachments import KINDS, AttachmentError, CleanFile, sanitize
 from judging.nominations.models import Nomination, NominationIdentity, NominationOriginal, NominationStatus, QuotaUnit
 from judging.nominations.storage import AttachmentStore
-from judging.stages.models import STAGE_LABELS, StageKind, StageStatus
+from judging.stages.models import StageKind
+from judging.stages.permissions import stage_is_open
 from judging.stages.service import stage_rows
 
 MAX_FILE_MB = 20
@@ -209,12 +211,13 @@ def save_draft(session: Session, *, edition: Edition, user: User, values: dict, 
 # ------------------------------------------------------------------------------------------ submission
 
 def _require_recommendation(session: Session, *, category: Category, today: dt.date) -> None:
-    """A city submits and withdraws only while the category's 推荐 is open, until its scheduled last day."""
+    """A city submits and withdraws only while the category's 推荐 is open (the rule its permissions ask),
+    until its scheduled last day."""
+    decision = stage_is_open(StageKind.NOMINATION).decide(Ask(None, category.id, session))
+    if not decision:
+        raise Refused("cities.submit", decision.reason)
     stage = stage_rows(session, category_id=category.id).get(StageKind.NOMINATION)
-    if stage is None or stage.status is not StageStatus.OPEN:
-        raise CityError(N_("{category} takes no nominations now: {stage} is not open."), category=category.name,
-                        stage=STAGE_LABELS[StageKind.NOMINATION])
-    if stage.planned_end is not None and today > stage.planned_end:
+    if stage is not None and stage.planned_end is not None and today > stage.planned_end:
         raise CityError(N_("The deadline of {category} was {date}: nominations can no longer be submitted or "
                            "withdrawn."), category=category.name, date=stage.planned_end.isoformat())
 
